@@ -1,0 +1,3 @@
+from fluxcull.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,184 @@
+"""Read queries shared by the CLI and the GUI: photo listings, counts, sessions.
+
+Sort and filter columns come from whitelists; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("originals", "keepers", "inbox")
+
+# sort name -> ORDER BY clause (each backed by an index)
+SORTS = {
+    "time": "capture_time IS NULL, capture_time, id",
+    "time_desc": "capture_time IS NULL, capture_time DESC, id DESC",
+    "score": "keeper_score IS NULL, keeper_score DESC, id",
+    "score_asc": "keeper_score IS NULL, keeper_score ASC, id",
+    "path": "path, id",
+    "id": "id",
+}
+
+# score band name -> SQL condition on keeper_score (spec section 6)
+BANDS = {
+    "confirmed": "keeper_score >= 1.0",
+    "high": "keeper_score >= 0.8",
+    "uncertain": "keeper_score >= 0.5 AND keeper_score < 0.8",
+    "low": "keeper_score < 0.5",
+    "unscored": "keeper_score IS NULL",
+}
+
+DECISION_FILTERS = ("keep", "reject", "none")
+
+PHOTO_FIELDS = (
+    "id", "path", "role", "size", "mtime_ns", "sha256", "format", "width", "height", "orientation",
+    "taken_at", "taken_offset", "capture_time", "time_source", "camera_make", "camera_model", "lens",
+    "focal_length", "focal_length_35mm", "aperture", "shutter", "iso", "subject_distance",
+    "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
+    "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at",
+)
+
+
+def band_of(score: float | None) -> str:
+    if score is None:
+        return "unscored"
+    if score >= 1.0:
+        return "confirmed"
+    if score >= 0.8:
+        return "high"
+    if score >= 0.5:
+        return "uncertain"
+    return "low"
+
+
+@dataclass
+class PhotoQuery:
+    role: str | None = None
+    session_id: int | None = None
+    decision: str | None = None
+    band: str | None = None
+    status: str | None = "ok"
+    sort: str = "time"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.role is not None:
+            if self.role not in ROLES:
+                raise ValueError(f"unknown role {self.role!r}: expected one of {', '.join(ROLES)}")
+            clauses.append("role = ?")
+            params.append(self.role)
+        if self.session_id is not None:
+            clauses.append("session_id = ?")
+            params.append(int(self.session_id))
+        if self.decision is not None:
+            if self.decision not in DECISION_FILTERS:
+                raise ValueError(f"unknown decision filter {self.decision!r}")
+            clauses.append("decision = ?")
+            params.append(self.decision)
+        if self.band is not None:
+            if self.band not in BANDS:
+                raise ValueError(f"unknown score band {self.band!r}: expected one of {', '.join(BANDS)}")
+            clauses.append(BANDS[self.band])
+        if self.status is not None:
+            clauses.append("status = ?")
+            params.append(self.status)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def order_by(self) -> str:
+        if self.sort not in SORTS:
+            raise ValueError(f"unknown sort {self.sort!r}: expected one of {', '.join(SORTS)}")
+        return SORTS[self.sort]
+
+
+def photo_ids(conn: sqlite3.Connection, q: PhotoQuery) -> list[int]:
+    """The ordered ids a query selects (what the grid model holds)."""
+    where, params = q.where()
+    return [r[0] for r in conn.execute(f"SELECT id FROM photos{where} ORDER BY {q.order_by()}", params)]
+
+
+def list_photos(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None, offset: int = 0) -> list[dict]:
+    where, params = q.where()
+    sql = f"SELECT * FROM photos{where} ORDER BY {q.order_by()}"
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [int(limit), int(offset)]
+    return [dict(r) for r in conn.execute(sql, params)]
+
+
+def photos_by_ids(conn: sqlite3.Connection, ids: list[int]) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        sql = "SELECT * FROM photos WHERE id IN (%s)" % ",".join("?" * len(chunk))
+        for r in conn.execute(sql, chunk):
+            out[r["id"]] = dict(r)
+    return out
+
+
+def resolve_photo(conn: sqlite3.Connection, ref: str) -> int:
+    """A photo id from an id or a path (absolute or relative to the current folder)."""
+    from pathlib import Path
+
+    if ref.isdigit():
+        row = conn.execute("SELECT id FROM photos WHERE id = ?", (int(ref),)).fetchone()
+        if row:
+            return row[0]
+    for candidate in (ref, str(Path(ref).expanduser().absolute()), str(Path(ref).expanduser().resolve())):
+        row = conn.execute("SELECT id FROM photos WHERE path = ?", (candidate,)).fetchone()
+        if row:
+            return row[0]
+    raise KeyError(f"{ref}: not in the catalog (give a photo id or the path it was ingested from)")
+
+
+def status_counts(conn: sqlite3.Connection) -> dict:
+    by_role: dict[str, dict[str, int]] = {r: {"ok": 0, "error": 0, "missing": 0, "total": 0} for r in ROLES}
+    for r in conn.execute("SELECT role, status, COUNT(*) FROM photos GROUP BY role, status"):
+        by_role[r[0]][r[1]] = r[2]
+        by_role[r[0]]["total"] += r[2]
+    decisions = {d: 0 for d in DECISION_FILTERS}
+    for r in conn.execute("SELECT decision, COUNT(*) FROM photos GROUP BY decision"):
+        decisions[r[0]] = r[1]
+    sessions = {r: 0 for r in ROLES}
+    for r in conn.execute("SELECT role, COUNT(*) FROM sessions GROUP BY role"):
+        sessions[r[0]] = r[1]
+    errors = [
+        {"id": r[0], "path": r[1], "role": r[2], "error": r[3]}
+        for r in conn.execute("SELECT id, path, role, error FROM photos WHERE status = 'error' ORDER BY path")
+    ]
+    scored = conn.execute("SELECT COUNT(*) FROM photos WHERE keeper_score IS NOT NULL").fetchone()[0]
+    return {
+        "photos": sum(v["total"] for v in by_role.values()),
+        "by_role": by_role,
+        "decisions": decisions,
+        "sessions": sessions,
+        "scored": scored,
+        "errors": errors,
+    }
+
+
+def list_sessions(conn: sqlite3.Connection, role: str | None = None) -> list[dict]:
+    """Sessions with photo count, keeper density (share of photos kept or linked as keepers)."""
+    params: list[Any] = []
+    where = ""
+    if role is not None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        where = " WHERE s.role = ?"
+        params.append(role)
+    rows = conn.execute(
+        "SELECT s.*, "
+        " (SELECT COUNT(*) FROM photos p WHERE p.session_id = s.id AND (p.decision = 'keep' OR p.keeper_score >= 1.0))"
+        "   AS keepers,"
+        " (SELECT AVG(p.keeper_score) FROM photos p WHERE p.session_id = s.id) AS mean_score"
+        f" FROM sessions s{where} ORDER BY s.role, s.start_time",
+        params,
+    ).fetchall()
+    out = []
+    for r in rows:
+        d = dict(r)
+        d["keeper_density"] = (d["keepers"] / d["photo_count"]) if d["photo_count"] else 0.0
+        out.append(d)
+    return out
