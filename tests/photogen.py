@@ -8,11 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-# EXIF tag numbers
-_MAKE, _MODEL, _ORIENTATION, _DATETIME = 0x010F, 0x0110, 0x0112, 0x0132
-_EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
-_DTO, _SUBSEC_DTO, _OFFSET_DTO = 0x9003, 0x9291, 0x9011
-_FNUMBER, _EXPOSURE, _ISO, _FOCAL, _FOCAL35, _LENS, _SUBJ_DIST = 0x829D, 0x829A, 0x8827, 0x920A, 0xA405, 0xA434, 0x9206
+from fluxcull.demo.exifwrite import make_exif  # noqa: F401  (re-exported for tests)
 
 
 def scene(seed: int, size=(640, 480), blur: float = 0.0, gain: float = 1.0) -> Image.Image:
@@ -34,51 +30,6 @@ def scene(seed: int, size=(640, 480), blur: float = 0.0, gain: float = 1.0) -> I
     if blur:
         out = out.filter(ImageFilter.GaussianBlur(blur))
     return out
-
-
-def make_exif(*, taken: dt.datetime | None = None, subsec: str | None = None, offset: str | None = None,
-              make: str = "RICOH IMAGING COMPANY, LTD.", model: str = "RICOH GR III", orientation: int = 1,
-              fnumber: float | None = 2.8, exposure: float | None = 1 / 250, iso: int | None = 200,
-              focal: float | None = 18.3, focal35: int | None = 28, gps: tuple[float, float] | None = None) -> Image.Exif:
-    exif = Image.Exif()
-    exif[_MAKE] = make
-    exif[_MODEL] = model
-    exif[_ORIENTATION] = orientation
-    ifd = exif.get_ifd(_EXIF_IFD)
-    if taken is not None:
-        stamp = taken.strftime("%Y:%m:%d %H:%M:%S")
-        exif[_DATETIME] = stamp
-        ifd[_DTO] = stamp
-        if subsec:
-            ifd[_SUBSEC_DTO] = subsec
-        if offset:
-            ifd[_OFFSET_DTO] = offset
-    if fnumber:
-        ifd[_FNUMBER] = fnumber
-    if exposure:
-        ifd[_EXPOSURE] = exposure
-    if iso:
-        ifd[_ISO] = iso
-    if focal:
-        ifd[_FOCAL] = focal
-    if focal35:
-        ifd[_FOCAL35] = focal35
-    if gps is not None:
-        lat, lon = gps
-        g = exif.get_ifd(_GPS_IFD)
-
-        def dms(v):
-            v = abs(v)
-            d = int(v)
-            m = int((v - d) * 60)
-            s = round(((v - d) * 60 - m) * 60, 4)
-            return (float(d), float(m), float(s))
-
-        g[1] = "N" if lat >= 0 else "S"
-        g[2] = dms(lat)
-        g[3] = "E" if lon >= 0 else "W"
-        g[4] = dms(lon)
-    return exif
 
 
 def write_jpeg(path: Path, image: Image.Image | None = None, *, seed: int = 0, quality: int = 90, **exif_kw) -> Path:
