@@ -50,13 +50,15 @@ def _print_summary(s: dict) -> None:
         i = s[f"ingest_{role}"]
         print(f"  ingest {role:<9}: {i.get('added', 0)} added, {i.get('unchanged', 0)} unchanged,"
               f" {len(i.get('errors', []))} errors")
-    m = s["match"]
-    print(f"  match           : {m.get('linked')} linked, {m.get('review')} to review, {m.get('unmatched')} unmatched")
     e = s["embed"]
     print(f"  embed           : {e.get('embedded')} embedded with {e.get('backbone')}")
+    m = s["match"]
+    print(f"  match           : {m.get('linked')} linked, {m.get('review')} to review, {m.get('unmatched')} unmatched")
     print(f"  decisions       : {s['decisions']}")
     t = s["train"]
     print(f"  train           : model {t.get('version')} activated={t.get('activated')}")
     if t.get("metrics_table"):
-        print(t["metrics_table"])
+        from fluxcull.ml.evaluate import format_table
+
+        print(format_table(t["metrics_table"]))
     print(f"  score           : {s['score']}")

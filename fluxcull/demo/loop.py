@@ -1,4 +1,4 @@
-"""The demo's whole loop as one job: ingest, match, embed, a few near-miss decisions, train, score."""
+"""The demo's whole loop as one job: ingest, embed, match, a few near-miss decisions, train, score."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def demo_job(lib: Library, *, cancel: CancelToken | None = None, rebuild: bool =
         summary: dict = {"library": str(lib.root), "folders": str(folders.root)}
         for role, path in (("originals", folders.originals), ("keepers", folders.keepers), ("inbox", folders.inbox)):
             summary[f"ingest_{role}"] = yield from ingest_job(lib, [path], role, cancel=cancel)
-        summary["match"] = yield from match_job(lib, cancel=cancel)
+        # embeddings first: matching falls back to image similarity for stripped, renamed exports
         summary["embed"] = yield from embed_job(lib, cancel=cancel)
+        summary["match"] = yield from match_job(lib, cancel=cancel)
         summary["decisions"] = _demo_decisions(conn, folders.root)
         summary["train"] = yield from train_job(lib, cancel=cancel)
         summary["score"] = yield from score_job(lib, cancel=cancel)

@@ -1,0 +1,232 @@
+"""The embedding job: every photo gets a backbone embedding and its features, in one decode pass.
+
+Pipeline: a thread pool decodes photos (the 512 px ingest thumbnail where there is one, else the
+file itself through `fluxcull.media.decode.load_image`, which uses RAW embedded previews and
+DCT-scaled JPEG decoding), measures the technical features and makes the square network input;
+the job's own thread runs the backbone on batches while the pool decodes the next ones. Each
+batch is stored before the next starts (vectors fsynced, then their index committed), so a killed
+job loses at most one batch and the next run continues where it stopped. Only photos without an
+embedding for the backbone (or with one of older bytes) or without current features are done.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from fluxcull.jobs import CancelToken, Job, Progress
+from fluxcull.ml import features as F
+from fluxcull.ml.backbones import Backbone, SETTING_KEY, get_backbone
+from fluxcull.ml.preprocess import to_square
+from fluxcull.ml.store import EmbeddingStore, active_backbone_id
+
+# a thumbnail is used when its long side is at least this (the ingest ones are 512 px)
+MIN_THUMB_SIDE = 384
+
+
+@dataclass
+class Prepared:
+    photo_id: int
+    pixels: np.ndarray | None      # (S, S, 3) uint8 network input, None when only features are needed
+    technical: np.ndarray | None   # TECHNICAL_NAMES values
+    source: str = ""
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def resolve_backbone(conn, name: str | None = None) -> Backbone:
+    """The backbone named, else the library's setting, else the default."""
+    if name:
+        return get_backbone(name)
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING_KEY,)).fetchone()
+    return get_backbone(row[0] if row else None)
+
+
+def open_store(lib, conn, backbone: Backbone) -> EmbeddingStore:
+    return EmbeddingStore(conn, lib.embeddings_dir, backbone.id, backbone.dim, name=backbone.name,
+                          version=backbone.version, input_policy=f"{backbone.input_policy} {backbone.input_size}")
+
+
+def current_store(lib, conn) -> EmbeddingStore:
+    """The store of the active backbone (the library setting, else the one with most embeddings,
+    else the default)."""
+    active = active_backbone_id(conn)
+    if active:
+        row = conn.execute("SELECT 1 FROM backbones WHERE id = ?", (active,)).fetchone()
+        if row is not None:
+            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active)
+        return open_store(lib, conn, get_backbone(active))
+    return open_store(lib, conn, get_backbone(None))
+
+
+def _open_source(lib, path: str, thumb_key: str | None):
+    """The decoded photo (PIL RGB, oriented) and where it came from: thumbnail first, else the file."""
+    from PIL import Image
+
+    from fluxcull.media.decode import DecodeError, load_image
+
+    if thumb_key:
+        from fluxcull.media.thumbs import thumb_path
+
+        tp = thumb_path(lib, thumb_key)
+        try:
+            with Image.open(tp) as im:
+                if max(im.size) >= MIN_THUMB_SIDE:
+                    im.load()
+                    return (im if im.mode == "RGB" else im.convert("RGB")), "thumbnail"
+        except (OSError, ValueError, SyntaxError):
+            pass  # missing or damaged thumbnail: decode the file
+    try:
+        img, source = load_image(path, min_side=F.FEATURE_SIZE * 3 // 4)
+    except DecodeError as exc:
+        raise exc
+    return img, source
+
+
+def prepare(lib, backbone: Backbone, photo_id: int, path: str, thumb_key: str | None,
+            need_embedding: bool, need_features: bool) -> Prepared:
+    """Decode one photo and compute what is needed; a decode failure becomes `error`."""
+    from fluxcull.media.decode import DecodeError
+
+    t0 = time.perf_counter()
+    try:
+        img, source = _open_source(lib, path, thumb_key)
+        fimg = F.feature_image(img)
+        tech = F.technical_features(fimg) if need_features else None
+        pixels = to_square(fimg, backbone.input_size, backbone.input_policy) if need_embedding else None
+        return Prepared(photo_id, pixels, tech, source, None, time.perf_counter() - t0)
+    except DecodeError as exc:
+        return Prepared(photo_id, None, None, "", exc.reason, time.perf_counter() - t0)
+    except Exception as exc:  # a photo must never stop the job
+        return Prepared(photo_id, None, None, "", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+
+
+def _work_list(conn, store: EmbeddingStore, role: str | None):
+    need_emb = set(store.missing_photo_ids(role))
+    need_feat = set(F.missing_feature_ids(conn, role))
+    ids = sorted(need_emb | need_feat)
+    rows = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for r in conn.execute(
+            f"SELECT id, path, thumb_key, sha256 FROM photos WHERE id IN ({','.join('?' * len(chunk))})", chunk
+        ):
+            rows[r[0]] = (r[1], r[2], r[3])
+    return [(pid, *rows[pid], pid in need_emb, pid in need_feat) for pid in ids if pid in rows]
+
+
+def embed_job(lib, *, backbone: str | None = None, cancel: CancelToken | None = None, role: str | None = None,
+              runtime: str = "auto", device: str | None = None, batch_size: int | None = None,
+              workers: int | None = None, threads: int | None = None) -> Job:
+    """Embed (and compute features of) every photo that lacks them. Summary:
+    {embedded, featured, skipped, errors: [{photo_id, path, reason}], backbone, runtime, device, timing}."""
+    cancel = cancel or CancelToken()
+    conn = lib.connect()
+    pool = None
+    try:
+        bb = resolve_backbone(conn, backbone)
+        total_photos = conn.execute(
+            "SELECT COUNT(*) FROM photos WHERE status = 'ok'" + (" AND role = ?" if role else ""),
+            (role,) if role else (),
+        ).fetchone()[0]
+        runner = None
+        if bb.dim <= 0:  # a timm model of unknown width: build it to learn the width
+            runner = _make_runner(bb, runtime, device, lib, threads)
+            bb = replace(bb, dim=int(runner(np.zeros((1, bb.input_size, bb.input_size, 3), np.uint8)).shape[1]))
+        store = open_store(lib, conn, bb)
+        work = _work_list(conn, store, role)
+        summary = {"embedded": 0, "featured": 0, "skipped": total_photos - len(work), "errors": [],
+                   "backbone": bb.id}
+        yield Progress("embed", 0, len(work), f"{len(work)} photos to do")
+        if not work:
+            return summary
+        if any(w[4] for w in work) and runner is None:
+            runner = _make_runner(bb, runtime, device, lib, threads)
+        info = runner.info if runner is not None else None
+        if info is not None:
+            summary.update(runtime=info.runtime, device=info.device, precision=info.precision)
+        dev = info.device if info else "cpu"
+        bs = batch_size or (128 if dev == "cuda" else 32)
+        nworkers = workers or (max(2, (os.cpu_count() or 2) - 1) if dev != "cpu" else max(1, _cores() - 1))
+        pool = ThreadPoolExecutor(nworkers, thread_name_prefix="fluxcull-embed")
+        pending: deque = deque()
+        it = iter(work)
+        ahead = bs * 2
+
+        def submit_more():
+            while len(pending) < ahead:
+                try:
+                    pid, path, thumb_key, sha, need_e, need_f = next(it)
+                except StopIteration:
+                    return
+                pending.append((pid, path, sha, pool.submit(prepare, lib, bb, pid, path, thumb_key, need_e, need_f)))
+
+        t_start = time.perf_counter()
+        decode_s = infer_s = 0.0
+        done = 0
+        batch: list[tuple[int, str, str | None, Prepared]] = []
+        submit_more()
+        while pending or batch:
+            cancel.check()
+            if pending:
+                pid, path, sha, fut = pending.popleft()
+                prep = fut.result()
+                submit_more()
+                decode_s += prep.seconds
+                if prep.error:
+                    summary["errors"].append({"photo_id": pid, "path": path, "reason": prep.error})
+                    done += 1
+                else:
+                    batch.append((pid, path, sha, prep))
+            if batch and (len(batch) >= bs or not pending):
+                infer_s += _flush(conn, store, runner, batch, summary)
+                done += len(batch)
+                yield Progress("embed", done, len(work), os.path.basename(batch[-1][1]))
+                batch = []
+        wall = time.perf_counter() - t_start
+        n = max(done, 1)
+        summary["timing"] = {
+            "seconds": round(wall, 3), "photos_per_s": round(done / wall, 2) if wall > 0 else None,
+            "decode_ms_per_photo": round(1000 * decode_s / n, 2), "infer_ms_per_photo": round(1000 * infer_s / n, 2),
+            "workers": nworkers, "batch_size": bs,
+        }
+        return summary
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        conn.close()
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _make_runner(bb, runtime, device, lib, threads):
+    from fluxcull.ml.inference import make_runner
+
+    return make_runner(bb, runtime=runtime, device=device, lib=lib, threads=threads)
+
+
+def _flush(conn, store: EmbeddingStore, runner, batch, summary) -> float:
+    """Run and store one batch; returns the inference seconds."""
+    t = 0.0
+    emb = [(pid, sha, p.pixels) for pid, _, sha, p in batch if p.pixels is not None]
+    if emb:
+        t0 = time.perf_counter()
+        vecs = runner(np.stack([e[2] for e in emb]))
+        t = time.perf_counter() - t0
+        store.write([e[0] for e in emb], vecs, [e[1] for e in emb])
+        summary["embedded"] += len(emb)
+    feats = [(pid, sha, p.technical) for pid, _, sha, p in batch if p.technical is not None]
+    if feats:
+        F.store_features(conn, [f[0] for f in feats], np.stack([f[2] for f in feats]), [f[1] for f in feats])
+        summary["featured"] += len(feats)
+    return t
