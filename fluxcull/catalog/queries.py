@@ -134,13 +134,17 @@ def resolve_photo(conn: sqlite3.Connection, ref: str) -> int:
 
 
 def status_counts(conn: sqlite3.Connection) -> dict:
+    # photo_counts (migration 0005) is kept exact by triggers: no scan of the photos table.
     by_role: dict[str, dict[str, int]] = {r: {"ok": 0, "error": 0, "missing": 0, "total": 0} for r in ROLES}
-    for r in conn.execute("SELECT role, status, COUNT(*) FROM photos GROUP BY role, status"):
-        by_role[r[0]][r[1]] = r[2]
-        by_role[r[0]]["total"] += r[2]
     decisions = {d: 0 for d in DECISION_FILTERS}
-    for r in conn.execute("SELECT decision, COUNT(*) FROM photos GROUP BY decision"):
-        decisions[r[0]] = r[1]
+    scored = 0
+    for role, status, decision, is_scored, n in conn.execute(
+        "SELECT role, status, decision, scored, n FROM photo_counts WHERE n != 0"
+    ):
+        by_role[role][status] += n
+        by_role[role]["total"] += n
+        decisions[decision] += n
+        scored += n if is_scored else 0
     sessions = {r: 0 for r in ROLES}
     for r in conn.execute("SELECT role, COUNT(*) FROM sessions GROUP BY role"):
         sessions[r[0]] = r[1]
@@ -148,7 +152,6 @@ def status_counts(conn: sqlite3.Connection) -> dict:
         {"id": r[0], "path": r[1], "role": r[2], "error": r[3]}
         for r in conn.execute("SELECT id, path, role, error FROM photos WHERE status = 'error' ORDER BY path")
     ]
-    scored = conn.execute("SELECT COUNT(*) FROM photos WHERE keeper_score IS NOT NULL").fetchone()[0]
     return {
         "photos": sum(v["total"] for v in by_role.values()),
         "by_role": by_role,

@@ -1,0 +1,113 @@
+"""`fluxcull status`, `fluxcull photos`, `fluxcull sessions`: read the catalog (JSON or a table)."""
+
+from __future__ import annotations
+
+import sys
+
+from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.cli.common import emit_json
+from fluxcull.library import Library
+
+
+def register(sub) -> None:
+    p = sub.add_parser("status", help="counts by role and status, sessions, errors")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=run_status)
+
+    p = sub.add_parser("photos", help="list photos with their metadata")
+    p.add_argument("--role", choices=ROLES)
+    p.add_argument("--session", type=int, metavar="ID", help="only this session's photos")
+    p.add_argument("--sort", choices=("time", "score"), default="time",
+                   help="time: capture time, oldest first; score: keeper score, highest first")
+    p.add_argument("--status", choices=("ok", "error", "missing", "all"), default="ok",
+                   help="which photos (default ok)")
+    p.add_argument("--limit", type=int, default=None, metavar="N")
+    p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=run_photos)
+
+    p = sub.add_parser("sessions", help="shooting sessions with their photo counts and keeper density")
+    p.add_argument("--role", choices=ROLES)
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=run_sessions)
+
+
+def run_status(args, lib: Library) -> int:
+    conn = lib.connect()
+    try:
+        s = status_counts(conn)
+    finally:
+        conn.close()
+    s["library"] = str(lib.root)
+    if args.json:
+        emit_json(s)
+        return 0
+    print(f"library: {lib.root}")
+    print(f"{'role':<10} {'ok':>8} {'error':>7} {'missing':>8} {'sessions':>9}")
+    for role in ROLES:
+        r = s["by_role"][role]
+        print(f"{role:<10} {r['ok']:>8} {r['error']:>7} {r['missing']:>8} {s['sessions'][role]:>9}")
+    d = s["decisions"]
+    print(f"decisions: {d['keep']} keep, {d['reject']} reject, {d['none']} undecided; {s['scored']} scored")
+    for e in s["errors"]:
+        print(f"error: {e['path']}: {e['error']}")
+    return 0
+
+
+def run_photos(args, lib: Library) -> int:
+    if args.limit is not None and args.limit < 0:
+        raise ValueError("--limit must not be negative")
+    q = PhotoQuery(role=args.role, session_id=args.session, sort=args.sort,
+                   status=None if args.status == "all" else args.status)
+    conn = lib.connect()
+    try:
+        rows = list_photos(conn, q, limit=args.limit, offset=args.offset) if args.limit is not None or args.offset \
+            else list_photos(conn, q)
+    finally:
+        conn.close()
+    if args.json:
+        emit_json(rows)
+        return 0
+    _table(rows, [("id", 6), ("role", 9), ("taken_at", 25), ("camera_model", 18), ("keeper_score", 6),
+                  ("decision", 6), ("session_id", 5), ("path", 0)])
+    return 0
+
+
+def run_sessions(args, lib: Library) -> int:
+    conn = lib.connect()
+    try:
+        rows = list_sessions(conn, args.role)
+    finally:
+        conn.close()
+    if args.json:
+        emit_json(rows)
+        return 0
+    _table(rows, [("id", 5), ("role", 9), ("start_at", 19), ("end_at", 19), ("photo_count", 6), ("keepers", 6),
+                  ("keeper_density", 6), ("gps_lat", 10), ("gps_lon", 11)])
+    return 0
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}" if abs(v) < 1000 else f"{v:.0f}"
+    return str(v)
+
+
+def _table(rows: list[dict], cols: list[tuple[str, int]], out=None) -> None:
+    out = out or sys.stdout
+    headers = {"photo_count": "photos", "keeper_score": "score", "session_id": "sess", "keeper_density": "dens",
+               "camera_model": "camera", "decision": "dec"}
+    line = []
+    for name, width in cols:
+        h = headers.get(name, name)
+        line.append(h.ljust(width) if width else h)
+    print(" ".join(line), file=out)
+    for r in rows:
+        cells = []
+        for name, width in cols:
+            c = _cell(r.get(name))
+            cells.append(c[:width].ljust(width) if width else c)
+        print(" ".join(cells), file=out)
+    print(f"({len(rows)} rows)", file=out)

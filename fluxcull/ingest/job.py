@@ -1,0 +1,160 @@
+"""`ingest_job`: scan -> triage -> process (parallel) -> write (batched) -> missing -> sessions."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Iterable
+
+from fluxcull.catalog import transaction
+from fluxcull.catalog.queries import ROLES
+from fluxcull.ingest import records, sessions
+from fluxcull.ingest.pipeline import Stage, chunked, default_workers
+from fluxcull.ingest.scan import ScanStats, scan
+from fluxcull.ingest.worker import Task, process_many
+from fluxcull.jobs import CancelToken, Job, Progress
+
+BATCH_ROWS = 200          # records per catalog transaction
+BATCH_SECONDS = 1.0       # ... or this long since the last commit, whichever comes first
+PROGRESS_SECONDS = 0.2    # how often the progress bar hears from us
+SERIAL_BELOW = 12         # fewer files than this: no process pool (its start-up costs more)
+CRASH_REASON = "decoder crashed on this file (a damaged or hostile file); it will be retried next time"
+
+
+def _crash_record(task: Task) -> dict:
+    from fluxcull.media import formats
+
+    return {"path": task.path, "size": task.size, "mtime_ns": task.mtime_ns, "sha256": None,
+            "format": formats.format_name(task.path), "status": "error", "error": CRASH_REASON,
+            "warning": None, "nbytes": 0}
+
+
+def _needs_retry(error: str | None) -> bool:
+    return records.is_access_error(error) or (error or "").startswith("decoder crashed")
+
+
+def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: CancelToken | None = None,
+               workers: int | None = None, session_gap_hours: float = sessions.DEFAULT_GAP_HOURS) -> Job:
+    """Ingest photo files and folders into the catalog under `role`.
+
+    Summary: {scanned, added, updated, unchanged, moved, missing, skipped, errors: [{path, reason}],
+    warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers}.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    if session_gap_hours <= 0:
+        raise ValueError("--session-gap must be a positive number of hours")
+    cancel = cancel or CancelToken()
+    roots = [os.path.abspath(os.fspath(p)) for p in paths]
+    if not roots:
+        raise ValueError("nothing to ingest: give at least one file or folder")
+    for r in roots:
+        if not os.path.lexists(r):
+            raise FileNotFoundError(f"{r}: no such file or folder")
+    t0 = time.monotonic()
+    conn = lib.connect()
+    lib.thumbs_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # -- scan
+        stats = ScanStats()
+        found = []
+        yield Progress("scan", 0, None, "looking for photos")
+        for f in scan(roots, stats):
+            found.append(f)
+            if len(found) % 500 == 0:
+                cancel.check()
+                yield Progress("scan", len(found), None, os.path.dirname(f.path))
+
+        # -- triage against the catalog: size and mtime decide what is unchanged
+        known = _known_rows(conn, roots)
+        counts = {"added": 0, "updated": 0, "moved": 0, "roles": {role}}
+        unchanged, known_errors, relabel, todo = 0, 0, [], []
+        for f in found:
+            row = known.get(f.path)
+            if (row is not None and f.error is None and row["size"] == f.size and row["mtime_ns"] == f.mtime_ns
+                    and row["status"] in ("ok", "error") and not _needs_retry(row["error"])):
+                if row["role"] != role:
+                    relabel.append((role, row["id"]))
+                    counts["roles"].add(row["role"])
+                else:
+                    unchanged += 1
+                    known_errors += row["status"] == "error"
+                continue
+            todo.append(Task(f.path, f.size, f.mtime_ns, str(lib.thumbs_dir), f.error))
+        if relabel:
+            with transaction(conn):
+                conn.executemany("UPDATE photos SET role = ? WHERE id = ?", relabel)
+            counts["updated"] += len(relabel)
+
+        # -- process (parallel) and write (batched transactions)
+        n_workers = workers or default_workers()
+        if len(todo) < SERIAL_BELOW:
+            n_workers = 1
+        stage = Stage(process_many, n_workers, crash_result=_crash_record)
+        total, total_bytes = len(todo), sum(t.size for t in todo)
+        errors, warnings = list(stats.dir_errors), []
+        done, nbytes, batch, last_commit = 0, 0, [], time.monotonic()
+        last_progress = last_commit
+        if todo:
+            yield Progress("ingest", 0, total, f"{total} photos, {total_bytes / 1e6:.0f} MB", 0)
+        try:
+            for rec in stage.run(chunked(todo, lambda t: t.size), cancel):
+                batch.append(rec)
+                done += 1
+                nbytes += rec.get("nbytes") or rec.get("size") or 0
+                if rec["status"] == "error":
+                    errors.append({"path": rec["path"], "reason": rec["error"]})
+                elif rec.get("warning"):
+                    warnings.append({"path": rec["path"], "reason": rec["warning"]})
+                now = time.monotonic()
+                if len(batch) >= BATCH_ROWS or now - last_commit >= BATCH_SECONDS:
+                    full, batch = batch, []  # a batch whose write fails is not retried below
+                    records.write_batch(conn, role, full, counts)
+                    last_commit = now
+                if now - last_progress >= PROGRESS_SECONDS or not batch:
+                    last_progress = now
+                    yield Progress("ingest", done, total, os.path.basename(rec["path"]), nbytes)
+        finally:
+            if batch:  # finished, cancelled, or stopped upstream: these records are complete; keep them
+                records.write_batch(conn, role, batch, counts)
+        if todo:
+            yield Progress("ingest", done, total, "", nbytes)
+
+        # -- files gone from the scanned folders; sessions
+        seen = {f.path for f in found}
+        missing = records.mark_missing(conn, [r for r in roots if os.path.isdir(r)], seen)
+        yield Progress("sessions", 0, None, "grouping sessions")
+        n_sessions = {}
+        for r in sorted(counts["roles"]):
+            n_sessions[r] = sessions.recompute_sessions(conn, r, session_gap_hours)
+        return {
+            "role": role,
+            "scanned": len(found),
+            "added": counts["added"],
+            "updated": counts["updated"],
+            "unchanged": unchanged,
+            "moved": counts["moved"],
+            "missing": missing,
+            "skipped": stats.skipped,
+            "errors": errors,
+            "warnings": warnings,
+            "known_errors": known_errors,
+            "sessions": n_sessions.get(role, 0),
+            "bytes": nbytes,
+            "seconds": round(time.monotonic() - t0, 3),
+            "workers": n_workers if todo else 0,
+        }
+    finally:
+        conn.close()
+
+
+def _known_rows(conn, roots: list[str]) -> dict[str, dict]:
+    out = {}
+    for root in roots:
+        prefix = root.rstrip(os.sep) + os.sep
+        for r in conn.execute(
+            "SELECT id, path, role, size, mtime_ns, status, error FROM photos WHERE path = ? OR substr(path, 1, ?) = ?",
+            (root, len(prefix), prefix),
+        ):
+            out[r["path"]] = dict(r)
+    return out

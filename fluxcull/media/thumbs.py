@@ -1,0 +1,66 @@
+"""Thumbnails: JPEG, long side THUMB_SIZE px, in the library keyed by the photo's SHA-256.
+
+A changed file has a new SHA-256 and so a new thumbnail; identical files share one. Files are
+written atomically (a temporary file in the same folder, then os.replace), so a reader never
+sees half a thumbnail and a killed ingest leaves none behind under the final name.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+THUMB_SIZE = 512
+THUMB_QUALITY = 85
+
+
+def thumb_key(sha256: str, size: int = THUMB_SIZE) -> str:
+    return f"{sha256}-{size}"
+
+
+def _thumbs_dir(lib_or_dir) -> Path:
+    return Path(getattr(lib_or_dir, "thumbs_dir", lib_or_dir))
+
+
+def thumb_path(lib_or_dir, key: str) -> Path:
+    """Where the thumbnail with this key lives (lib is a Library or a thumbs folder)."""
+    return _thumbs_dir(lib_or_dir) / key[:2] / f"{key}.jpg"
+
+
+def make_thumbnail(image: Image.Image, size: int = THUMB_SIZE) -> Image.Image:
+    """A copy of `image` whose long side is at most `size` (RGB)."""
+    img = image if image.mode == "RGB" else image.convert("RGB")
+    w, h = img.size
+    scale = size / max(w, h)
+    if scale >= 1.0:
+        return img.copy()
+    target = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return img.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
+
+
+def write_atomic_jpeg(image: Image.Image, dest: Path, quality: int = THUMB_QUALITY) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, "JPEG", quality=quality, optimize=False)
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save_thumbnail(lib_or_dir, key: str, image: Image.Image, size: int = THUMB_SIZE) -> Path:
+    dest = thumb_path(lib_or_dir, key)
+    write_atomic_jpeg(make_thumbnail(image, size), dest)
+    return dest
+
+
+def has_thumbnail(lib_or_dir, key: str | None) -> bool:
+    return bool(key) and thumb_path(lib_or_dir, key).is_file()
