@@ -1,0 +1,220 @@
+"""match_job: link the keeper archive to the originals, incrementally, as one cancellable job.
+
+Per run: the keepers to (re)match are those never matched, whose bytes changed since, whose
+automatic link lost its original, or (once the originals or their embeddings changed) those left
+in review or unmatched and those linked without a content check (no embeddings then); `redo_all`
+redoes every automatic result. Manual decisions are never
+touched. Everything a run decides is written in one transaction at its end.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+import numpy as np
+
+from fluxcull.catalog.db import transaction
+from fluxcull.jobs import CancelToken, Job, Progress
+from fluxcull.matching.candidates import OriginalsIndex, PhotoMeta, load_keepers
+from fluxcull.matching.decide import SIM_MATCH, Evidence, Outcome, decide
+from fluxcull.matching.review import match_summary, sync_keeper_scores
+from fluxcull.matching.similarity import Vectors, nearest, open_store, pair_similarities
+
+NEAREST_K = 5
+
+
+def corpus_signature(conn: sqlite3.Connection, store) -> str:
+    """A fingerprint of the originals and of their embeddings ("originals|embeddings"): changes when
+    either does, and not when keepers are added."""
+    o = conn.execute(
+        "SELECT COUNT(*), COALESCE(MAX(id), 0), TOTAL(size), TOTAL(mtime_ns % 1000003)"
+        " FROM photos WHERE role = 'originals' AND status != 'missing'"
+    ).fetchone()
+    parts = [str(int(o[0])), str(int(o[1])), str(int(o[2])), str(int(o[3]))]
+    emb = "none"
+    if store is not None:
+        e = conn.execute(
+            "SELECT COUNT(*), MAX(e.created_at) FROM embedding_rows e JOIN photos p ON p.id = e.photo_id"
+            " WHERE e.backbone_id = ? AND p.role = 'originals'", (store.backbone_id,)
+        ).fetchone()
+        emb = f"{store.backbone_id}:{e[0]}:{e[1]}"
+    return ":".join(parts) + "|" + emb
+
+
+def _embeddings_part(sig: str | None) -> str | None:
+    parts = (sig or "").split("|")
+    return parts[1] if len(parts) > 1 else None
+
+
+def _corpus_part(sig: str | None) -> str:
+    return "|".join((sig or "").split("|")[:2])
+
+
+def _keepers_with_embeddings(conn: sqlite3.Connection, store) -> set[int]:
+    if store is None:
+        return set()
+    return {r[0] for r in conn.execute(
+        "SELECT e.photo_id FROM embedding_rows e JOIN photos p ON p.id = e.photo_id"
+        " WHERE e.backbone_id = ? AND p.role = 'keepers'", (store.backbone_id,))}
+
+
+def _to_redo(conn: sqlite3.Connection, keepers: list[PhotoMeta], sig: str, redo_all: bool,
+             has_emb: set[int]) -> tuple[list[PhotoMeta], int]:
+    """Keepers to match again. A state's corpus_sig is the corpus signature then, plus whether the
+    keeper itself had an embedding ("...|1" or "...|0")."""
+    state = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
+        "SELECT keeper_id, status, keeper_sha256, corpus_sig FROM keeper_match_state")}
+    links = {r[0]: r[1] for r in conn.execute("SELECT keeper_id, manual FROM keeper_links")}
+    # automatic links made without comparing content: checked again once embeddings come
+    unchecked = {r[0] for r in conn.execute(
+        "SELECT keeper_id FROM keeper_links WHERE manual = 0 AND similarity IS NULL")}
+    todo, manual = [], 0
+    for k in keepers:
+        if links.get(k.id) == 1:
+            manual += 1
+            continue
+        s = state.get(k.id)
+        if redo_all or s is None or s[0] == "manual" or s[1] != k.sha256:
+            todo.append(k)
+            continue
+        gained_embedding = (s[2] or "").endswith("|0") and k.id in has_emb
+        if ((s[0] in ("review", "unmatched") and (_corpus_part(s[2]) != sig or gained_embedding))
+                or (k.id in unchecked and (_embeddings_part(s[2]) != _embeddings_part(sig) or gained_embedding))
+                or (s[0] == "linked" and k.id not in links)):
+            todo.append(k)
+    return todo, manual
+
+
+def _decide_all(todo: list[PhotoMeta], index: OriginalsIndex, vec: Vectors | None, note: str | None,
+                cancel: CancelToken | None, sig: str = "", cache_dir=None) -> Job:
+    metas = {}
+    pairs_k, pairs_o = [], []
+    for n, k in enumerate(todo):
+        if cancel is not None and n % 2000 == 0:
+            cancel.check()
+        m = index.lookup(k)
+        metas[k.id] = m
+        for oid in m.all_ids():
+            pairs_k.append(k.id)
+            pairs_o.append(oid)
+    yield Progress("match", len(todo) // 3, len(todo), "compared metadata")
+    sims: dict[int, dict[int, float]] = {k.id: {} for k in todo}
+    has_emb: dict[int, bool] = {k.id: False for k in todo}
+    if vec is not None:
+        vals = pair_similarities(vec, pairs_k, pairs_o)
+        for kid, oid, s in zip(pairs_k, pairs_o, vals.tolist()):
+            if s == s:  # not NaN
+                sims[kid][oid] = s
+        rows = vec.rows_of([k.id for k in todo])
+        has_emb = {k.id: bool(r >= 0) for k, r in zip(todo, rows.tolist())}
+    outcomes: dict[int, Outcome] = {}
+    evidence: dict[int, Evidence] = {}
+    need_search = []
+    for k in todo:
+        note_k = note if vec is None else (None if has_emb[k.id] else "this keeper has no embedding yet")
+        ev = Evidence(meta=metas[k.id], sims=sims[k.id], keeper_has_embedding=has_emb[k.id], similarity_note=note_k)
+        out = decide(ev)
+        evidence[k.id] = ev
+        outcomes[k.id] = out
+        # a search can only add near-duplicates: not needed where the metadata already found one
+        known = [v for v in sims[k.id].values()]
+        if out.status != "linked" and vec is not None and has_emb[k.id] and not (known and max(known) > SIM_MATCH):
+            need_search.append(k.id)
+    searched = 0
+    if need_search:
+        yield Progress("match", len(todo) // 2, len(todo), f"searching similar originals for {len(need_search)}")
+        orig_ids = np.fromiter(index.meta.keys(), dtype=np.int64, count=len(index.meta))
+        near = nearest(vec, need_search, orig_ids, k=NEAREST_K, cancel=cancel, cache_dir=cache_dir,
+                       cache_key=_embeddings_part(sig))
+        searched = len(need_search)
+        for kid in need_search:
+            ev = evidence[kid]
+            ev.nearest = near.get(kid, [])
+            for oid, s in ev.nearest:
+                ev.sims.setdefault(oid, s)
+            outcomes[kid] = decide(ev)
+    return outcomes, searched
+
+
+def _write(conn: sqlite3.Connection, todo: list[PhotoMeta], outcomes: dict[int, Outcome], sig: str,
+           has_emb: set[int]) -> int:
+    written = 0
+    with transaction(conn):
+        manual_now = {r[0] for r in conn.execute("SELECT keeper_id FROM keeper_links WHERE manual = 1")}
+        old = dict(conn.execute("SELECT keeper_id, original_id FROM keeper_links WHERE manual = 0").fetchall())
+        affected: set[int] = set()
+        link_rows, drop, states = [], [], []
+        for k in todo:
+            if k.id in manual_now:  # a person decided while this run was working
+                continue
+            out = outcomes[k.id]
+            if k.id in old:
+                affected.add(old[k.id])
+            if out.original_id is not None:
+                affected.add(out.original_id)
+                link_rows.append((k.id, out.original_id, out.method, json.dumps(out.evidence, sort_keys=True),
+                                  out.similarity, int(out.needs_review)))
+            else:
+                drop.append((k.id,))
+            states.append((k.id, out.status, k.sha256, f"{sig}|{int(k.id in has_emb)}", out.reason or None,
+                           json.dumps(out.candidates)))
+            written += 1
+        conn.executemany(
+            "INSERT INTO keeper_links(keeper_id, original_id, method, evidence, similarity, needs_review, manual)"
+            " VALUES (?, ?, ?, ?, ?, ?, 0)"
+            " ON CONFLICT(keeper_id) DO UPDATE SET original_id = excluded.original_id, method = excluded.method,"
+            " evidence = excluded.evidence, similarity = excluded.similarity, needs_review = excluded.needs_review,"
+            " created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE keeper_links.manual = 0",
+            link_rows,
+        )
+        conn.executemany("DELETE FROM keeper_links WHERE keeper_id = ? AND manual = 0", drop)
+        conn.executemany(
+            "INSERT INTO keeper_match_state(keeper_id, status, keeper_sha256, corpus_sig, reason, candidates)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(keeper_id) DO UPDATE SET status = excluded.status,"
+            " keeper_sha256 = excluded.keeper_sha256, corpus_sig = excluded.corpus_sig,"
+            " reason = excluded.reason, candidates = excluded.candidates,"
+            " matched_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+            states,
+        )
+        sync_keeper_scores(conn, affected)
+    return written
+
+
+def match_job(lib, *, redo_all: bool = False, cancel: CancelToken | None = None) -> Job:
+    """Match the keeper archive to the originals; returns the summary (see match_summary)."""
+    t0 = time.perf_counter()
+    conn = lib.connect()
+    try:
+        yield Progress("match", 0, None, "loading keepers")
+        store, note = open_store(lib, conn)
+        sig = corpus_signature(conn, store)
+        keepers = load_keepers(conn)
+        has_emb = _keepers_with_embeddings(conn, store)
+        todo, manual = _to_redo(conn, keepers, sig, redo_all, has_emb)
+        searched = 0
+        if todo:
+            yield Progress("match", 0, len(todo), f"loading originals for {len(todo)} keepers")
+            index = OriginalsIndex.load(conn, cancel)
+            vec = Vectors.from_store(store) if store is not None else None
+            outcomes, searched = yield from _decide_all(todo, index, vec, note, cancel, sig,
+                                                        lib.cache_dir / "matching")
+            if cancel is not None:
+                cancel.check()
+            yield Progress("match", len(todo), len(todo), "writing")
+            _write(conn, todo, outcomes, sig, has_emb)
+        summary = match_summary(conn)
+        summary.update({
+            "processed": len(todo),
+            "unchanged": len(keepers) - len(todo) - manual,
+            "manual": manual,
+            "similarity": "used" if store is not None else f"skipped: {note}",
+            "similarity_searched": searched,
+            "backbone": store.backbone_id if store is not None else None,
+            "seconds": round(time.perf_counter() - t0, 3),
+        })
+        return summary
+    finally:
+        conn.close()
