@@ -1,0 +1,270 @@
+"""Keeper-model commands: train, score, eval, explain, models, and scripted decisions (decide,
+prefer, undo) that append to the decision log with source 'cli'."""
+
+from __future__ import annotations
+
+import sys
+
+from fluxcull.cli.common import drive, emit_json
+
+SOURCE = "cli"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train the keeper model, evaluate it, activate it if not worse, re-score")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--model", choices=("linear", "mlp", "centroid"), default=None,
+                   help="scorer: pairwise linear (default, or the setting model.kind), pairwise MLP, keeper centroid")
+    p.add_argument("--seed", type=int, default=0, help="random seed (training is deterministic per seed)")
+    p.add_argument("--force", action="store_true", help="activate the new model even if it evaluates worse")
+    p.add_argument("--no-score", action="store_true", help="do not re-score the photos afterwards")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("score", help="recompute every photo's keeper score with the active model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("eval", help="evaluate the keeper model on this library (both splits, all baselines)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--model", choices=("linear", "mlp", "centroid"), default=None,
+                   help="kind to evaluate (default: the active model's)")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("explain", help="why a photo has its keeper score")
+    p.add_argument("photo", help="photo id or path")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("models", help="list the keeper model versions (or activate one)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--activate", type=int, metavar="VERSION", help="make this version the active one and re-score")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("decide", help="mark photos keep / reject / clear (appends to the decision log)")
+    p.add_argument("photos", nargs="*", help="photo ids or paths")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--keep", dest="kind", action="store_const", const="keep")
+    g.add_argument("--reject", dest="kind", action="store_const", const="reject")
+    g.add_argument("--clear", dest="kind", action="store_const", const="clear")
+    p.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="read photo ids or paths from FILE, one a line ('-' = stdin; # comments)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser("prefer", help="record that WINNER was chosen over LOSER (a side-by-side choice)")
+    p.add_argument("winner")
+    p.add_argument("loser")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_prefer)
+
+    p = sub.add_parser("undo", help="undo the last decision or preference made from the command line")
+    p.add_argument("--all-sources", action="store_true", help="undo the last one from any source (also the GUI)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_undo)
+
+
+# -- model ---------------------------------------------------------------------------------------------
+def cmd_train(args, lib) -> int:
+    from fluxcull.ml.train import train_job
+
+    s = drive(train_job(lib, model_kind=args.model, seed=args.seed, force=args.force, score=not args.no_score))
+    if args.json:
+        emit_json(s)
+        return 0
+    d = s["data"]
+    print(f"trained {s['kind']} model v{s['version']} on {d['photos']} photos: {d['positives']} keepers "
+          f"({d['confirmed_keepers']} confirmed, {d['decided_keep']} marked keep), {d['decided_reject']} rejects, "
+          f"{s['fit'].get('pairs', '-')} pairs")
+    print()
+    print(s["table_text"])
+    print()
+    cal = s["calibration"]
+    ece = cal.get("ece")
+    print(f"calibration: {cal['method']}, ECE {ece:.3f}" if ece is not None else f"calibration: {cal['method']}")
+    if s.get("previous_metrics") and s["previous_metrics"].get("primary") is not None:
+        pm = s["previous_metrics"]
+        now = pm.get("primary_on_current_data")
+        print(f"previous model v{s['previous_version']} ({pm['kind']}): out-of-fold AUC {pm['primary']:.3f} when trained"
+              + (f", {now:.3f} for its method on today's data" if now is not None else ""))
+    print(("activated" if s["activated"] else "not activated") + f": {s['reason']}")
+    sc = s.get("scoring")
+    if sc:
+        if "error" in sc:
+            print(f"scoring skipped: {sc['error']}")
+        else:
+            b = sc["bands"]
+            print(f"scored {sc['photos']} photos ({sc['changed']} changed): {b['confirmed']} confirmed, "
+                  f"{b['high']} high (0.8+), {b['uncertain']} uncertain, {b['low']} low, {b['unscored']} unscored")
+    return 0
+
+
+def cmd_score(args, lib) -> int:
+    from fluxcull.ml.score import score_job
+
+    s = drive(score_job(lib))
+    if args.json:
+        emit_json(s)
+        return 0
+    b = s["bands"]
+    print(f"scored {s['photos']} photos with {s['kind']} model v{s['version']} ({s['changed']} changed): "
+          f"{b['confirmed']} confirmed, {b['high']} high (0.8+), {b['uncertain']} uncertain, {b['low']} low, "
+          f"{b['unscored']} unscored")
+    return 0
+
+
+def cmd_eval(args, lib) -> int:
+    from fluxcull.ml.evaluate import eval_report
+
+    r = eval_report(lib, kind=args.model, seed=args.seed)
+    if args.json:
+        emit_json(r)
+        return 0
+    print(r["text"])
+    return 0
+
+
+def cmd_explain(args, lib) -> int:
+    from fluxcull.catalog.queries import resolve_photo
+    from fluxcull.ml.explain import explain
+
+    conn = lib.connect()
+    try:
+        pid = resolve_photo(conn, args.photo)
+    finally:
+        conn.close()
+    r = explain(lib, pid)
+    if args.json:
+        emit_json(r)
+        return 0
+    score = "unscored" if r["score"] is None else f"{r['score']:.3f}"
+    print(f"{r['path']}\n  score {score} ({r['band']}): {r['reason']}")
+    if r.get("model_score") is not None:
+        print(f"  model: {r['model_score']:.3f} ({r['model_band']}), scores above {100 * r['corpus_rank']:.1f}% "
+              f"of its training photos")
+        for c in r["contributions"]:
+            val = "" if c["value"] is None else f" = {c['value']:.3g}"
+            print(f"    {c['contribution']:+.3f}  {c['input']}{val}")
+        if r["nearest_keepers"]:
+            print("  nearest keepers:")
+            for k in r["nearest_keepers"]:
+                print(f"    {k['similarity']:.3f}  {k['path']}")
+    elif r.get("note"):
+        print(f"  {r['note']}")
+    return 0
+
+
+def cmd_models(args, lib) -> int:
+    from fluxcull.ml.evaluate import primary_metric
+    from fluxcull.ml.models_store import activate_version, list_versions
+
+    conn = lib.connect()
+    try:
+        if args.activate is not None:
+            from fluxcull.ml.dataset import feature_spec, open_store
+            from fluxcull.ml.score import load_scoring_model, score_job
+
+            load_scoring_model(lib, conn, args.activate).check_compatible(
+                open_store(lib, conn).backbone_id, feature_spec()[1])  # refuse before switching
+            activate_version(conn, args.activate)
+            drive(score_job(lib))
+        rows = list_versions(conn)
+    finally:
+        conn.close()
+    out = [{"id": r["id"], "created_at": r["created_at"], "kind": r["kind"], "backbone_id": r["backbone_id"],
+            "feature_schema": r["feature_schema"], "active": r["active"], "primary_metric": primary_metric(r["metrics"]),
+            "keepers": r["training"].get("data", {}).get("positives")} for r in rows]
+    if args.json:
+        emit_json(out)
+        return 0
+    if not out:
+        print("no keeper model yet: run `fluxcull train`")
+    for r in out:
+        pm = "-" if r["primary_metric"] is None else f"{r['primary_metric']:.3f}"
+        print(f"{'*' if r['active'] else ' '} v{r['id']:<4} {r['created_at']}  {r['kind']:<8} AUC {pm}  "
+              f"keepers {r['keepers']}  {r['backbone_id']}")
+    return 0
+
+
+# -- decisions -----------------------------------------------------------------------------------------
+def _read_refs(args) -> list[str]:
+    refs = list(args.photos)
+    if args.from_file:
+        fh = sys.stdin if args.from_file == "-" else open(args.from_file, encoding="utf-8")
+        try:
+            for line in fh:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    refs.append(line)
+        finally:
+            if fh is not sys.stdin:
+                fh.close()
+    return refs
+
+
+def _resolve_all(conn, refs: list[str]) -> list[int]:
+    from fluxcull.catalog.queries import resolve_photo
+
+    ids, bad = [], []
+    for ref in refs:
+        try:
+            ids.append(resolve_photo(conn, ref))
+        except KeyError:
+            bad.append(ref)
+    if bad:
+        shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise KeyError(f"not in the catalog (nothing was changed): {shown}")
+    return ids
+
+
+def cmd_decide(args, lib) -> int:
+    from fluxcull.catalog.decisions import decide
+
+    refs = _read_refs(args)
+    if not refs:
+        raise ValueError("no photos given: name ids or paths, or use --from FILE")
+    conn = lib.connect()
+    try:
+        ids = _resolve_all(conn, refs)
+        changed = decide(conn, ids, args.kind, SOURCE)
+    finally:
+        conn.close()
+    if args.json:
+        emit_json({"decision": args.kind, "photos": ids, "changed": changed})
+    else:
+        print(f"{args.kind}: {len(ids)} photo(s), {len(changed)} changed")
+    return 0
+
+
+def cmd_prefer(args, lib) -> int:
+    from fluxcull.catalog.decisions import prefer
+
+    conn = lib.connect()
+    try:
+        winner, loser = _resolve_all(conn, [args.winner, args.loser])
+        event = prefer(conn, winner, loser, SOURCE)
+    finally:
+        conn.close()
+    if args.json:
+        emit_json({"winner": winner, "loser": loser, "event_id": event})
+    else:
+        print(f"preferred {winner} over {loser}")
+    return 0
+
+
+def cmd_undo(args, lib) -> int:
+    from fluxcull.catalog.decisions import undo_last
+
+    conn = lib.connect()
+    try:
+        r = undo_last(conn, SOURCE, sources=None if args.all_sources else [SOURCE])
+    finally:
+        conn.close()
+    if args.json:
+        emit_json({"undone": r})
+    elif r is None:
+        print("nothing to undo")
+    else:
+        what = f"restored {r['restored']}" if r["restored"] is not None else "preference removed"
+        print(f"undid {r['kind']} on photo {r['photo_id']}: {what}")
+    return 0

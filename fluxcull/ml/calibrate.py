@@ -1,0 +1,214 @@
+"""Turning raw ranker scores into keeper probabilities that mean what the bands say.
+
+Raw scores of different models (fold models, the final model) live on different scales, so a raw
+score is first mapped to a rank: the fraction of the model's own training photos it scores lower
+(quantiles stored with the model). Measuring against the training photos, never against a mix of
+seen and unseen ones, keeps ranks comparable between a fold model (whose held-out photos calibrate)
+and the final model (whose new photos are scored); a calibrator fitted on held-out photos then maps that rank
+to P(keeper): isotonic regression (pool-adjacent-violators) when there are enough held-out keepers,
+Platt scaling (a logistic curve on logit rank) otherwise. Reliability tables and the expected
+calibration error (ECE) measure how well the probabilities match what happened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MIN_POSITIVES_ISOTONIC = 100
+# quantile grid, denser towards the top where keepers live
+QUANTILE_GRID = 1.0 - (1.0 - np.linspace(0.0, 1.0, 2001)) ** 3
+
+
+def score_quantiles(raw: np.ndarray) -> np.ndarray:
+    raw = np.asarray(raw, np.float64)
+    raw = raw[np.isfinite(raw)]
+    if len(raw) == 0:
+        return np.zeros(len(QUANTILE_GRID))
+    return np.quantile(raw, QUANTILE_GRID)
+
+
+def to_rank(raw: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
+    """Corpus rank in [0, 1] of raw scores, from the stored quantiles (ties share a rank)."""
+    q = np.asarray(quantiles, np.float64)
+    # make strictly increasing for interpolation: where quantiles tie, use the middle of the grid span
+    uq, first = np.unique(q, return_index=True)
+    last = np.r_[first[1:] - 1, len(q) - 1]
+    grid = (QUANTILE_GRID[first] + QUANTILE_GRID[last]) / 2
+    if len(uq) == 1:
+        return np.where(np.asarray(raw) > uq[0], 1.0, np.where(np.asarray(raw) < uq[0], 0.0, 0.5))
+    return np.interp(np.asarray(raw, np.float64), uq, grid, left=0.0, right=1.0)
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, np.float64)))
+
+
+def _logit(p):
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+class Calibrator:
+    """rank in [0, 1] -> probability, fitted on held-out (rank, label) pairs."""
+
+    def __init__(self, method: str, params: np.ndarray):
+        self.method = method
+        self.params = np.asarray(params, np.float64)
+
+    @classmethod
+    def fit(cls, rank: np.ndarray, label: np.ndarray, method: str | None = None) -> "Calibrator":
+        rank = np.asarray(rank, np.float64)
+        label = np.asarray(label, np.float64)
+        npos = int(label.sum())
+        if method is None:
+            method = "isotonic" if npos >= MIN_POSITIVES_ISOTONIC else "platt"
+        if method == "isotonic":
+            x, y = isotonic_fit(rank, label)
+            return cls("isotonic", np.stack([x, y]))
+        if method == "platt":
+            return cls("platt", platt_fit(_logit(rank), label))
+        raise ValueError(f"unknown calibration method {method!r}")
+
+    def __call__(self, rank: np.ndarray) -> np.ndarray:
+        rank = np.asarray(rank, np.float64)
+        if self.method == "isotonic":
+            return np.interp(rank, self.params[0], self.params[1])
+        a, b = self.params
+        return _sigmoid(a * _logit(rank) + b)
+
+    def to_array(self) -> np.ndarray:
+        if self.method == "isotonic":
+            return self.params
+        return self.params.reshape(1, 2)
+
+    @classmethod
+    def from_array(cls, arr: np.ndarray) -> "Calibrator":
+        arr = np.asarray(arr, np.float64)
+        return cls("platt", arr[0]) if arr.shape[0] == 1 else cls("isotonic", arr)
+
+
+def isotonic_fit(x: np.ndarray, y: np.ndarray, max_blocks: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Non-decreasing fit of y on x (pool adjacent violators); returns interpolation knots."""
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    # pre-bin equal-count so PAV runs on at most max_blocks points (keeps it fast on 400k photos)
+    if len(xs) > max_blocks:
+        edges = np.linspace(0, len(xs), max_blocks + 1).astype(np.int64)
+        sums_y = np.add.reduceat(ys, edges[:-1])
+        sums_x = np.add.reduceat(xs, edges[:-1])
+        wts = np.diff(edges).astype(np.float64)
+        xs, ys = sums_x / wts, sums_y / wts
+    else:
+        wts = np.ones(len(xs))
+    val, wgt, xsum = [], [], []
+    for xi, yi, wi in zip(xs, ys, wts):
+        val.append(yi)
+        wgt.append(wi)
+        xsum.append(xi * wi)
+        while len(val) > 1 and val[-2] > val[-1]:
+            w2 = wgt[-2] + wgt[-1]
+            v2 = (val[-2] * wgt[-2] + val[-1] * wgt[-1]) / w2
+            x2 = xsum[-2] + xsum[-1]
+            val[-2:], wgt[-2:], xsum[-2:] = [v2], [w2], [x2]
+    kx = np.array(xsum) / np.array(wgt)
+    ky = np.array(val)
+    # anchor the ends so extrapolation stays flat
+    kx = np.r_[0.0, kx, 1.0]
+    ky = np.r_[ky[0], ky, ky[-1]]
+    kx, idx = np.unique(kx, return_index=True)
+    return kx, ky[idx]
+
+
+def platt_fit(z: np.ndarray, y: np.ndarray, iters: int = 100, ridge: float = 1e-3) -> np.ndarray:
+    """Logistic regression p = sigmoid(a z + b) with Platt's target smoothing, by Newton's method
+    with a backtracking line search (never diverges) and a small ridge on the slope."""
+    z = np.asarray(z, np.float64)
+    y = np.asarray(y, np.float64)
+    npos, nneg = y.sum(), len(y) - y.sum()
+    t = np.where(y > 0.5, (npos + 1) / (npos + 2), 1 / (nneg + 2))
+
+    def loss(a, b):
+        u = a * z + b
+        # -[t log s(u) + (1-t) log(1-s(u))], stably
+        return float(np.sum(np.logaddexp(0, u) - t * u) + ridge * a * a)
+
+    a, b = 1.0, float(_logit(np.array([max(npos, 1) / max(len(y), 1)]))[0])
+    cur = loss(a, b)
+    for _ in range(iters):
+        p = _sigmoid(a * z + b)
+        g = np.array([np.sum((p - t) * z) + 2 * ridge * a, np.sum(p - t)])
+        wv = p * (1 - p) + 1e-12
+        h = np.array([[np.sum(wv * z * z) + 2 * ridge, np.sum(wv * z)], [np.sum(wv * z), np.sum(wv)]]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(h, g)
+        lam = 1.0
+        while lam > 1e-6:
+            na, nb = a - lam * step[0], b - lam * step[1]
+            new = loss(na, nb)
+            if new <= cur:
+                break
+            lam /= 2
+        else:
+            break
+        a, b = na, nb
+        if abs(cur - new) < 1e-10 * max(1.0, abs(cur)):
+            cur = new
+            break
+        cur = new
+    return np.array([a, b])
+
+
+def reliability_table(prob: np.ndarray, label: np.ndarray, n_bins: int = 10) -> list[dict]:
+    """Equal-width bins of predicted probability: count, mean predicted, observed keeper rate."""
+    prob = np.asarray(prob, np.float64)
+    label = np.asarray(label, np.float64)
+    edges = np.linspace(0, 1, n_bins + 1)
+    idx = np.clip(np.digitize(prob, edges[1:-1], right=False), 0, n_bins - 1)
+    out = []
+    for i in range(n_bins):
+        m = idx == i
+        n = int(m.sum())
+        out.append({
+            "bin": f"{edges[i]:.1f}-{edges[i + 1]:.1f}", "count": n,
+            "mean_predicted": float(prob[m].mean()) if n else None,
+            "observed_rate": float(label[m].mean()) if n else None,
+        })
+    return out
+
+
+def expected_calibration_error(prob: np.ndarray, label: np.ndarray, n_bins: int = 10) -> float:
+    prob = np.asarray(prob, np.float64)
+    label = np.asarray(label, np.float64)
+    if len(prob) == 0:
+        return float("nan")
+    table = reliability_table(prob, label, n_bins)
+    return float(sum(r["count"] * abs(r["mean_predicted"] - r["observed_rate"]) for r in table if r["count"]) / len(prob))
+
+
+def cross_calibrated(raw: np.ndarray, label: np.ndarray, group: np.ndarray, quantiles: np.ndarray | None = None,
+                     seed: int = 0, method: str | None = None) -> np.ndarray:
+    """Honest held-out probabilities: groups (sessions) split in two halves, each half calibrated by
+    a calibrator fitted on the other half."""
+    rank = to_rank(raw, quantiles) if quantiles is not None else _empirical_rank(raw)
+    rng = np.random.default_rng(seed)
+    ug = np.unique(group)
+    half = set(rng.permutation(ug)[: len(ug) // 2].tolist())
+    in_a = np.fromiter((g in half for g in group), bool, len(group))
+    out = np.full(len(raw), np.nan)
+    for fit_mask, apply_mask in ((in_a, ~in_a), (~in_a, in_a)):
+        if apply_mask.any():
+            if fit_mask.sum() == 0 or label[fit_mask].sum() == 0:
+                out[apply_mask] = label[fit_mask].mean() if fit_mask.any() else 0.0
+                continue
+            out[apply_mask] = Calibrator.fit(rank[fit_mask], label[fit_mask], method)(rank[apply_mask])
+    return out
+
+
+def _empirical_rank(raw: np.ndarray) -> np.ndarray:
+    raw = np.asarray(raw, np.float64)
+    order = np.argsort(raw, kind="stable")
+    r = np.empty(len(raw))
+    r[order] = np.arange(len(raw))
+    # ties share their mean rank
+    _, inv, counts = np.unique(raw, return_inverse=True, return_counts=True)
+    sums = np.bincount(inv, weights=r)
+    return (sums[inv] / counts[inv]) / max(len(raw) - 1, 1)

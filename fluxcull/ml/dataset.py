@@ -1,0 +1,175 @@
+"""The keeper model's view of the catalog: which photos are keepers, which are not, and their inputs.
+
+Labels (the training signal):
+- positive: an original linked from the keeper archive (a confirmed keeper) or a photo marked keep;
+- explicit negative (a near-miss, weighted higher in training): a photo marked reject;
+- implicit negative: any other original (the photographer saw it and did not keep it), and inbox
+  photos in sessions the photographer has started to cull (at least one decision there);
+- unlabelled: the rest of the inbox (not reviewed yet: scored, never trained on).
+An explicit decision is the photographer's latest word and wins over the archive link.
+
+Only photos with status 'ok' and an embedding for the active backbone take part. Keeper-archive
+files themselves (role 'keepers') are not trained on: they are edited exports whose look the inbox
+never has; their originals carry the signal.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import numpy as np
+
+from fluxcull.catalog.keepers import confirmed_keeper_ids
+
+POS, NEG, UNLABELLED = 1, 0, -1
+
+
+@dataclass
+class Corpus:
+    ids: np.ndarray        # int64 photo ids (sorted)
+    rows: np.ndarray       # int64 rows in the embedding store
+    role: np.ndarray       # '<U9' role
+    session: np.ndarray    # int64 session group (session id, else a per-day/per-photo group < 0)
+    time: np.ndarray       # float64 capture time (NaN unknown)
+    label: np.ndarray      # int8: POS / NEG / UNLABELLED
+    reject: np.ndarray     # bool: decided reject (explicit negative)
+    decided_keep: np.ndarray  # bool: decided keep (explicit positive)
+    confirmed: np.ndarray  # bool: linked from the keeper archive
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, photo_ids) -> np.ndarray:
+        """Positions of photo ids in the corpus (-1 for ids not in it)."""
+        photo_ids = np.asarray(photo_ids, dtype=np.int64)
+        pos = np.searchsorted(self.ids, photo_ids)
+        pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
+        ok = (len(self.ids) > 0) & (self.ids[pos] == photo_ids) if len(self.ids) else np.zeros(len(photo_ids), bool)
+        return np.where(ok, pos, -1)
+
+    def summary(self) -> dict:
+        lab = self.label
+        return {
+            "photos": int(len(self)),
+            "positives": int((lab == POS).sum()),
+            "confirmed_keepers": int(self.confirmed.sum()),
+            "decided_keep": int(self.decided_keep.sum()),
+            "decided_reject": int(self.reject.sum()),
+            "implicit_negatives": int(((lab == NEG) & ~self.reject).sum()),
+            "unlabelled": int((lab == UNLABELLED).sum()),
+            "sessions": int(len(np.unique(self.session))) if len(self) else 0,
+            "positive_rate": float((lab == POS).sum() / max((lab >= 0).sum(), 1)),
+        }
+
+
+def open_store(lib, conn: sqlite3.Connection):
+    """The embedding store of the library's active backbone."""
+    try:
+        from fluxcull.ml.embed import current_store
+    except ImportError:
+        current_store = None
+    if current_store is not None:
+        return current_store(lib, conn)
+    from fluxcull.ml.store import EmbeddingStore, active_backbone_id
+
+    bid = active_backbone_id(conn)
+    if bid is None:
+        raise LookupError("no embeddings in this library yet: run `fluxcull embed` first")
+    return EmbeddingStore.open_existing(conn, lib.embeddings_dir, bid)
+
+
+def load_corpus(conn: sqlite3.Connection, store) -> Corpus:
+    """Every trainable/scorable photo with an embedding, with its label and grouping."""
+    emb_ids, emb_rows = store.ids_and_rows()
+    rows = conn.execute(
+        "SELECT id, role, session_id, capture_time, decision FROM photos"
+        " WHERE status = 'ok' AND role IN ('originals', 'inbox') ORDER BY id"
+    ).fetchall()
+    n = len(rows)
+    ids = np.fromiter((r[0] for r in rows), np.int64, n)
+    role = np.array([r[1] for r in rows], dtype="<U9") if n else np.zeros(0, "<U9")
+    sess = np.array([r[2] if r[2] is not None else 0 for r in rows], dtype=np.int64) if n else np.zeros(0, np.int64)
+    has_sess = np.array([r[2] is not None for r in rows], dtype=bool) if n else np.zeros(0, bool)
+    tm = np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=np.float64) if n else np.zeros(0)
+    dec = np.array([r[4] for r in rows], dtype="<U6") if n else np.zeros(0, "<U6")
+
+    # keep only photos with an embedding
+    pos = np.searchsorted(emb_ids, ids)
+    pos = np.clip(pos, 0, max(len(emb_ids) - 1, 0))
+    has = (emb_ids[pos] == ids) if len(emb_ids) else np.zeros(n, bool)
+    keep = has
+    ids, role, sess, has_sess, tm, dec = ids[keep], role[keep], sess[keep], has_sess[keep], tm[keep], dec[keep]
+    erows = emb_rows[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
+
+    # photos without a session: group by day, else alone
+    day = np.where(np.isfinite(tm), np.floor(np.nan_to_num(tm) / 86400.0), np.nan)
+    group = sess.copy()
+    nos = ~has_sess
+    group[nos & np.isfinite(day)] = -(day[nos & np.isfinite(day)].astype(np.int64) + 1)
+    lone = nos & ~np.isfinite(day)
+    group[lone] = -(10**9) - ids[lone]
+
+    confirmed = np.isin(ids, np.fromiter(confirmed_keeper_ids(conn), np.int64))
+    decided_keep = dec == "keep"
+    reject = dec == "reject"
+    label = np.full(len(ids), UNLABELLED, np.int8)
+    label[role == "originals"] = NEG
+    # inbox sessions the photographer has started culling count as reviewed
+    reviewed = np.unique(group[(role == "inbox") & (dec != "none")])
+    label[(role == "inbox") & np.isin(group, reviewed)] = NEG
+    label[confirmed] = POS
+    label[decided_keep] = POS
+    label[reject] = NEG
+    confirmed = confirmed & ~reject
+    return Corpus(ids=ids, rows=erows, role=role, session=group, time=tm, label=label, reject=reject,
+                  decided_keep=decided_keep, confirmed=confirmed)
+
+
+def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np.float32):
+    """Yield (start, block) of L2-normalised embeddings for the given store rows, in chunks.
+
+    Contiguous runs of rows (the usual case: rows follow photo ids) are read as slices."""
+    mat = store.matrix()
+    for s in range(0, len(rows), chunk):
+        r = rows[s : s + chunk]
+        if len(r) and r[-1] - r[0] == len(r) - 1 and (np.diff(r) == 1).all():
+            block = np.asarray(mat[r[0] : r[-1] + 1], dtype=out_dtype)
+        else:
+            order = np.argsort(r, kind="stable")
+            block = np.empty((len(r), mat.shape[1]), dtype=out_dtype)
+            block[order] = mat[r[order]]
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
+        block /= np.maximum(norms, 1e-12)
+        yield s, block
+
+
+# -- technical and metadata features (computed by fluxcull.ml.features) ----------------------------
+def feature_spec() -> tuple[list[str], str]:
+    """(FEATURE_NAMES, FEATURE_SCHEMA) of the feature extractor this build ships."""
+    from fluxcull.ml import features
+
+    return list(features.FEATURE_NAMES), str(features.FEATURE_SCHEMA)
+
+
+def load_features(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
+    """float32 (n x len(FEATURE_NAMES)), NaN where a value is missing or not computed."""
+    from fluxcull.ml import features
+
+    ids = [int(i) for i in photo_ids]
+    if not ids:
+        return np.zeros((0, len(features.FEATURE_NAMES)), np.float32)
+    return np.asarray(features.load_features(conn, ids), dtype=np.float32)
+
+
+def find_feature(names: list[str], *candidates: str) -> int | None:
+    """Index of the first feature whose name matches a candidate (exact first, then substring)."""
+    low = [n.lower() for n in names]
+    for c in candidates:
+        if c in low:
+            return low.index(c)
+    for c in candidates:
+        for i, n in enumerate(low):
+            if c in n:
+                return i
+    return None

@@ -1,0 +1,387 @@
+"""Honest evaluation of the keeper model on this photographer's own data, with baselines.
+
+Two splits (spec section 9: taste drifts):
+- `random_by_session`: sessions dealt into K folds; every fold is scored by a model trained on the
+  others (out-of-fold scores for every labelled photo);
+- `by_time`: trained on the older sessions, tested on the newest 20% of sessions.
+Metrics on held-out photos: ROC AUC, average precision, pairwise accuracy on held-out same-session
+(keeper, non-keeper) pairs, recall of keepers in the top 10% / 20% of scores, and the expected
+calibration error of calibrated probabilities (each half of the held-out sessions calibrated on the
+other half). Baselines in the same run: random, sharpness only, exposure only, the centroid score,
+and the pairwise model(s).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import numpy as np
+
+from fluxcull.jobs import Progress
+from fluxcull.ml import calibrate
+from fluxcull.ml.dataset import NEG, POS, UNLABELLED, find_feature
+from fluxcull.ml.pairs import PairConfig, build_pairs
+from fluxcull.ml.ranker import fit_centroid, fit_pairwise, raw_scores
+
+METRICS = ("roc_auc", "average_precision", "pairwise_accuracy", "recall_top10", "recall_top20", "ece")
+SHARPNESS_NAMES = ("sharpness", "laplacian_var", "lap_var", "focus", "sharp", "acutance")
+EXPOSURE_NAMES = ("exposure", "brightness", "mean_luma", "luma_mean", "luminance", "luma", "mean_brightness")
+TIME_HOLDOUT = 0.2
+DEFAULT_FOLDS = 5
+
+
+# -- metrics ------------------------------------------------------------------------------------------
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties sharing their mean rank."""
+    x = np.asarray(x, np.float64)
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
+    ends = np.r_[starts[1:], len(xs)]
+    r = np.empty(len(x))
+    mean_rank = (starts + ends + 1) / 2.0  # mean of (start+1 .. end)
+    r[order] = np.repeat(mean_rank, ends - starts)
+    return r
+
+
+def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
+    label = np.asarray(label) == 1
+    npos, nneg = int(label.sum()), int((~label).sum())
+    if npos == 0 or nneg == 0:
+        return float("nan")
+    r = average_ranks(score)
+    return float((r[label].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+
+
+def average_precision(score: np.ndarray, label: np.ndarray) -> float:
+    label = np.asarray(label) == 1
+    npos = int(label.sum())
+    if npos == 0:
+        return float("nan")
+    order = np.argsort(-np.asarray(score, np.float64), kind="stable")
+    hits = label[order]
+    cum = np.cumsum(hits)
+    prec = cum / np.arange(1, len(hits) + 1)
+    return float(prec[hits].sum() / npos)
+
+
+def pairwise_accuracy(score: np.ndarray, label: np.ndarray, group: np.ndarray) -> tuple[float, int]:
+    """Fraction of same-group (keeper, non-keeper) pairs ordered right (ties count half); and the pair count."""
+    score = np.asarray(score, np.float64)
+    label = np.asarray(label) == 1
+    order = np.argsort(group, kind="stable")
+    g = np.asarray(group)[order]
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(g)]
+    won, total = 0.0, 0
+    for s, e in zip(starts, ends):
+        idx = order[s:e]
+        lab = label[idx]
+        npos = int(lab.sum())
+        nneg = len(idx) - npos
+        if npos == 0 or nneg == 0:
+            continue
+        r = average_ranks(score[idx])
+        won += r[lab].sum() - npos * (npos + 1) / 2
+        total += npos * nneg
+    return (float(won / total) if total else float("nan")), int(total)
+
+
+def recall_at(score: np.ndarray, label: np.ndarray, frac: float) -> float:
+    label = np.asarray(label) == 1
+    npos = int(label.sum())
+    if npos == 0:
+        return float("nan")
+    k = int(math.ceil(frac * len(label)))
+    top = np.argsort(-np.asarray(score, np.float64), kind="stable")[:k]
+    return float(label[top].sum() / npos)
+
+
+def metric_row(score: np.ndarray, label: np.ndarray, group: np.ndarray, prob: np.ndarray | None) -> dict:
+    pa, npairs = pairwise_accuracy(score, label, group)
+    return {
+        "roc_auc": roc_auc(score, label),
+        "average_precision": average_precision(score, label),
+        "pairwise_accuracy": pa,
+        "recall_top10": recall_at(score, label, 0.10),
+        "recall_top20": recall_at(score, label, 0.20),
+        "ece": calibrate.expected_calibration_error(prob, label) if prob is not None else float("nan"),
+        "n_test": int(len(label)),
+        "n_keepers": int((np.asarray(label) == 1).sum()),
+        "n_pairs": npairs,
+    }
+
+
+# -- fitting one model on a training mask -----------------------------------------------------------
+def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairConfig | None = None,
+              preferences: list[tuple[int, int]] = (), cancel=None, device: str | None = None) -> tuple[dict, dict]:
+    """Fit a scorer of `kind` on the photos where `train` is true; returns (arrays, info)."""
+    c = prep.corpus
+    k = prep.transform.n_components
+    if kind == "centroid":
+        pos = train & (c.label == POS)
+        if not pos.any():
+            raise ValueError("no keepers to build a centroid from")
+        return fit_centroid(prep.x[pos], k), {"keepers": int(pos.sum())}
+    pairs = build_pairs(label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
+                        time=c.time, emb=prep.x[:, :k], train=train, preferences=preferences,
+                        # unlabelled photos are never tested on, so choices between them always teach
+                        preference_ok=train | (c.label == UNLABELLED), cfg=cfg, seed=seed)
+    arrays, info = fit_pairwise(prep.x, pairs.a, pairs.b, pairs.w, kind=kind, seed=seed, cancel=cancel, device=device)
+    info["pair_kinds"] = pairs.counts()
+    return arrays, info
+
+
+def preference_positions(conn: sqlite3.Connection, corpus) -> list[tuple[int, int]]:
+    from fluxcull.catalog.decisions import active_preferences
+
+    prefs = active_preferences(conn)
+    if not prefs:
+        return []
+    arr = np.asarray(prefs, np.int64)
+    pa, pb = corpus.index_of(arr[:, 0]), corpus.index_of(arr[:, 1])
+    ok = (pa >= 0) & (pb >= 0)
+    return list(zip(pa[ok].tolist(), pb[ok].tolist()))
+
+
+# -- splits -------------------------------------------------------------------------------------------
+def session_folds(corpus, k: int, seed: int) -> tuple[np.ndarray, dict]:
+    """Fold number per photo (-1: unlabelled, never tested). Sessions with keepers are dealt out
+    first so every fold gets some; if keepers sit in too few sessions, photos are dealt instead."""
+    lab = corpus.label >= 0
+    rng = np.random.default_rng(seed)
+    fold = np.full(len(corpus), -1, np.int64)
+    pos_sessions = np.unique(corpus.session[lab & (corpus.label == POS)])
+    all_sessions = np.unique(corpus.session[lab])
+    if len(pos_sessions) >= 2:
+        k = int(min(k, len(pos_sessions)))
+        other = np.setdiff1d(all_sessions, pos_sessions)
+        assign = {}
+        for arr in (rng.permutation(pos_sessions), rng.permutation(other)):
+            offset = int(rng.integers(0, k))
+            for i, s in enumerate(arr):
+                assign[int(s)] = (i + offset) % k
+        sess = corpus.session[lab]
+        fold[lab] = np.fromiter((assign[int(s)] for s in sess), np.int64, len(sess))
+        return fold, {"folds": k, "grouped_by_session": True}
+    k = int(min(k, max(int((corpus.label == POS).sum()), 2)))
+    idx = np.flatnonzero(lab)
+    fold[idx] = rng.permutation(len(idx)) % k
+    return fold, {"folds": k, "grouped_by_session": False}
+
+
+def time_split(corpus) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(train mask, test mask): test = the newest 20% of sessions holding labelled photos."""
+    lab = corpus.label >= 0
+    sess = corpus.session[lab]
+    tm = np.where(np.isfinite(corpus.time[lab]), corpus.time[lab], -np.inf)
+    us, inv = np.unique(sess, return_inverse=True)
+    start = np.full(len(us), np.inf)
+    np.minimum.at(start, inv, tm)
+    n_test = max(1, int(round(TIME_HOLDOUT * len(us))))
+    newest = us[np.argsort(start, kind="stable")[-n_test:]]
+    test = lab & np.isin(corpus.session, newest)
+    train = lab & ~test
+    return train, test, {"test_sessions": int(n_test), "sessions": int(len(us))}
+
+
+# -- one evaluation run ---------------------------------------------------------------------------------
+def methods_for(kind: str) -> list[str]:
+    out = ["random", "sharpness", "exposure", "centroid", "linear"]
+    if kind == "mlp":
+        out.append("mlp")
+    return out
+
+
+def _baseline_scores(prep, method: str, train: np.ndarray, test_idx: np.ndarray, seed: int) -> np.ndarray | None:
+    c = prep.corpus
+    if method == "random":
+        # one random score per photo for the whole run (a fresh draw per fold would repeat one pattern)
+        return np.random.default_rng(seed + 7919).random(len(c))[test_idx]
+    names = prep.feature_names
+    j = find_feature(names, *(SHARPNESS_NAMES if method == "sharpness" else EXPOSURE_NAMES))
+    if j is None:
+        return None
+    f = prep.x[:, prep.transform.n_components + j]  # standardised, NaN imputed
+    pos = train & (c.label == POS)
+    neg = train & (c.label == NEG)
+    if method == "sharpness":
+        sign = 1.0
+        if pos.any() and neg.any() and f[pos].mean() < f[neg].mean():
+            sign = -1.0  # direction learned on the training part
+        return sign * f[test_idx]
+    target = float(np.median(f[pos])) if pos.any() else 0.0  # exposure: closeness to the keepers' typical exposure
+    return -np.abs(f[test_idx] - target)
+
+
+def evaluate(prep, conn: sqlite3.Connection, **kw) -> dict:
+    """Run both splits for every method (see evaluate_steps); returns the result."""
+    from fluxcull.jobs import run_job
+
+    return run_job(evaluate_steps(prep, conn, **kw))
+
+
+def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed: int = 0, folds: int = DEFAULT_FOLDS,
+                   cfg: PairConfig | None = None, cancel=None, device: str | None = None,
+                   extra_methods: tuple[str, ...] = ()):
+    """Run both splits for every method, yielding Progress; returns {splits, table, oof_rank, ...}.
+
+    `oof` holds, for the chosen kind, the out-of-fold corpus ranks of every labelled photo of the
+    random-by-session split: what the final model's calibrator is fitted on.
+    """
+    c = prep.corpus
+    prefs = preference_positions(conn, c)
+    methods = methods_for(kind)
+    for m in (kind, *extra_methods):
+        if m not in methods:
+            methods.append(m)
+    lab = c.label >= 0
+    n_pos = int((c.label == POS).sum())
+    if n_pos < 2 or int((c.label == NEG).sum()) < 2:
+        raise ValueError(
+            f"need at least 2 keepers and 2 non-keepers with embeddings to evaluate (have {n_pos} keepers): "
+            "link the keeper archive (`fluxcull match`) or mark keeps (`fluxcull decide --keep`)")
+    result: dict = {"splits": {}, "methods": methods, "model": kind}
+    fold, fold_info = session_folds(c, folds, seed)
+    k = fold_info["folds"]
+    steps = k + 1
+    step = 0
+    yield Progress("evaluate", 0, steps, f"{k}-fold by session")
+
+    # random by session: out-of-fold ranks per method
+    oof_rank = {m: np.full(len(c), np.nan) for m in methods}
+    for f in range(k):
+        if cancel is not None:
+            cancel.check()
+        train = lab & (fold != f) & (fold >= 0)
+        test_idx = np.flatnonzero(fold == f)
+        for m in methods:
+            s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
+            if s is not None:
+                oof_rank[m][test_idx] = s
+        step += 1
+        yield Progress("evaluate", step, steps, f"fold {f + 1} of {k}")
+    test_idx = np.flatnonzero(fold >= 0)
+    rows = {}
+    for m in methods:
+        s = oof_rank[m][test_idx]
+        if np.isnan(s).all():
+            continue
+        y = (c.label[test_idx] == POS).astype(np.int8)
+        prob = calibrate.cross_calibrated(s, y, c.session[test_idx], seed=seed)
+        rows[m] = metric_row(s, y, c.session[test_idx], prob)
+        if m == kind:
+            rows[m]["reliability"] = calibrate.reliability_table(prob, y)
+    result["splits"]["random_by_session"] = {"info": fold_info, "rows": rows}
+
+    # by time
+    train, test, tinfo = time_split(c)
+    test_idx = np.flatnonzero(test)
+    rows = {}
+    y = (c.label[test_idx] == POS).astype(np.int8)
+    if train.any() and (c.label[train] == POS).any() and y.any():
+        for m in methods:
+            s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
+            if s is None:
+                continue
+            prob = calibrate.cross_calibrated(s, y, c.session[test_idx], seed=seed)
+            rows[m] = metric_row(s, y, c.session[test_idx], prob)
+    else:
+        tinfo["skipped"] = "no keepers in the older or in the newest sessions"
+    result["splits"]["by_time"] = {"info": tinfo, "rows": rows}
+    step += 1
+    yield Progress("evaluate", step, steps, "time split")
+    result["table"] = metrics_table(result)
+    result["oof_rank"] = oof_rank[kind]
+    return result
+
+
+def _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device):
+    if m in ("random", "sharpness", "exposure"):
+        return _baseline_scores(prep, m, train, test_idx, seed)
+    arrays, _ = fit_model(prep, m, train, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel, device=device)
+    raw_all = raw_scores_chunked(m, arrays, prep.x, prep.transform.n_components)
+    q = calibrate.score_quantiles(raw_all[train])  # ranks relative to the model's own training photos
+    return calibrate.to_rank(raw_all[test_idx], q)
+
+
+def raw_scores_chunked(kind, arrays, x, n_components, chunk: int = 65536) -> np.ndarray:
+    """raw_scores over a large input matrix without large temporaries."""
+    out = np.empty(len(x), np.float64)
+    for s in range(0, len(x), chunk):
+        out[s:s + chunk] = raw_scores(kind, arrays, x[s:s + chunk], n_components)
+    return out
+
+
+def metrics_table(result: dict) -> list[dict]:
+    """Flat rows (split, method, metrics...) for printing and storing."""
+    out = []
+    for split, data in result["splits"].items():
+        for m, row in data["rows"].items():
+            r = {"split": split, "method": m + (" *" if m == result["model"] else "")}
+            r.update({k: row[k] for k in (*METRICS, "n_test", "n_keepers")})
+            out.append(r)
+    return out
+
+
+def format_table(table: list[dict]) -> str:
+    """A plain-text table of the metrics rows."""
+    cols = ("split", "method", *METRICS, "n_test", "n_keepers")
+    heads = ("split", "method", "AUC", "AP", "pair acc", "rec@10%", "rec@20%", "ECE", "n", "keepers")
+    cells = [heads]
+    for r in table:
+        cells.append(tuple(_fmt(r.get(c)) for c in cols))
+    widths = [max(len(row[i]) for row in cells) for i in range(len(heads))]
+    lines = ["  ".join(v.ljust(widths[i]) if i < 2 else v.rjust(widths[i]) for i, v in enumerate(row)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and not np.isfinite(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def primary_metric(metrics: dict, method: str | None = None) -> float | None:
+    """The number versions are compared on: out-of-fold ROC AUC (random by session) of the run's
+    model, or of another method evaluated in the same run."""
+    try:
+        model = method or metrics["model"]
+        v = metrics["splits"]["random_by_session"]["rows"][model]["roc_auc"]
+    except (KeyError, TypeError):
+        return None
+    return None if v is None or not np.isfinite(v) else float(v)
+
+
+def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None) -> dict:
+    """Evaluate on the library's current data (nothing saved); with the active model's kind and seed
+    unless given. Includes the metrics stored with the active version for comparison."""
+    from fluxcull.ml.inputs import prepare
+    from fluxcull.ml.models_store import active_version_id, jsonable, version_row
+    from fluxcull.ml.pairs import PairConfig
+
+    conn = lib.connect()
+    try:
+        active = active_version_id(conn)
+        stored = version_row(conn, active) if active is not None else None
+        if kind is None:
+            kind = stored["kind"] if stored else "linear"
+        if seed is None:
+            seed = int(stored["training"].get("seed", 0)) if stored else 0
+        prep = prepare(lib, conn, seed=seed, cancel=cancel)
+        res = evaluate(prep, conn, kind=kind, seed=seed, cfg=PairConfig.from_settings(conn), cancel=cancel)
+        res.pop("oof_rank", None)
+        res["data"] = prep.corpus.summary()
+        res["backbone_id"] = prep.backbone_id
+        res["feature_schema"] = prep.feature_schema
+        res["seed"] = seed
+        res["active_version"] = ({"id": stored["id"], "kind": stored["kind"], "created_at": stored["created_at"],
+                                  "table": stored["metrics"].get("table")} if stored else None)
+        res["text"] = format_table(res["table"])
+        return jsonable(res)
+    finally:
+        conn.close()

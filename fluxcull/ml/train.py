@@ -1,0 +1,144 @@
+"""Retraining: evaluate, fit the final model on every label, calibrate, save, activate, re-score.
+
+train_job(lib) runs the whole "Retrain now":
+1. read the corpus (labels from the keeper links and the decision log, embeddings, features);
+2. evaluate on both splits with all baselines (fluxcull.ml.evaluate); the out-of-fold ranks of the
+   random-by-session split are the held-out data the calibrator is fitted on;
+3. fit the chosen model on all labelled photos; store the corpus quantiles of its raw scores;
+4. save the version (arrays + JSON) with its metrics and training summary;
+5. activate it unless it is worse than the active model: the active model's method is evaluated in
+   the same run on the same data, and the new one must not lose more than `TOLERANCE` of out-of-fold
+   ROC AUC against it (a model retrained on fresher decisions is judged on those decisions too);
+   always when the active one no longer fits the library's embeddings/features;
+6. re-score every photo with the active model (new decisions always reach the scores).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from fluxcull.jobs import CancelToken, Job, Progress
+from fluxcull.ml import calibrate
+from fluxcull.ml.dataset import POS
+from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
+                                  primary_metric, raw_scores_chunked)
+from fluxcull.ml.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
+from fluxcull.ml.pairs import PairConfig
+from fluxcull.ml.ranker import KINDS
+
+TOLERANCE = 0.005
+KIND_SETTING = "model.kind"
+DEVICE_SETTING = "model.device"  # cpu (default) | cuda | auto
+
+
+def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None = None, seed: int = 0,
+              force: bool = False, score: bool = True, folds: int | None = None, device: str | None = None) -> Job:
+    """Train, evaluate, save, activate if not worse, re-score. Returns the summary dict:
+    {version, activated, reason, kind, metrics_table, table_text, previous_metrics, calibration,
+     data, timings, scoring}."""
+    from fluxcull.ml.inputs import prepare
+
+    conn = lib.connect()
+    try:
+        kind = model_kind or lib.get_setting(conn, KIND_SETTING, "linear")
+        if kind not in KINDS:
+            raise ValueError(f"unknown model kind {kind!r}: expected one of {', '.join(KINDS)}")
+        folds = int(folds or lib.get_setting(conn, "model.folds", str(DEFAULT_FOLDS)))
+        cfg = PairConfig.from_settings(conn)
+        device = device or lib.get_setting(conn, DEVICE_SETTING, "cpu")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        yield Progress("prepare", 0, None, "reading embeddings and features")
+        prep = prepare(lib, conn, seed=seed, cancel=cancel)
+        timings["prepare_s"] = time.perf_counter() - t0
+        c = prep.corpus
+        data = c.summary()
+
+        prev_id = active_version_id(conn)
+        prev = version_row(conn, prev_id) if prev_id is not None else None
+        t0 = time.perf_counter()
+        ev = yield from evaluate_steps(prep, conn, kind=kind, seed=seed, folds=folds, cfg=cfg, cancel=cancel,
+                                       device=device, extra_methods=(prev["kind"],) if prev else ())
+        timings["evaluate_s"] = time.perf_counter() - t0
+
+        # final model on every labelled photo
+        t0 = time.perf_counter()
+        yield Progress("fit", 0, 1, f"{kind} model on all {data['positives']} keepers")
+        labelled = c.label >= 0
+        prefs = preference_positions(conn, c)
+        params, fit_info = fit_model(prep, kind, labelled, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel,
+                                     device=device)
+        raw_all = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components)
+        quantiles = calibrate.score_quantiles(raw_all[labelled])  # ranks against its own training photos
+        oof = ev["oof_rank"]
+        ok = labelled & np.isfinite(oof)
+        calibrator = calibrate.Calibrator.fit(oof[ok], (c.label[ok] == POS).astype(np.float64))
+        timings["fit_s"] = time.perf_counter() - t0
+        yield Progress("fit", 1, 1)
+
+        model_row = ev["splits"]["random_by_session"]["rows"].get(kind, {})
+        calibration = {
+            "method": calibrator.method,
+            "fitted_on": "out-of-fold corpus ranks, random-by-session split",
+            "ece": model_row.get("ece"),
+            "reliability": model_row.get("reliability"),
+        }
+        metrics = {k: v for k, v in ev.items() if k != "oof_rank"}
+        training = {
+            "seed": seed, "kind": kind, "data": data, "pairs": cfg.to_dict(), "fit": fit_info,
+            "preferences": len(prefs), "n_components": prep.transform.n_components, "calibration": calibration,
+            "timings": timings,
+        }
+        arrays = dict(prep.transform.save_arrays())
+        arrays.update({"m_" + k: np.asarray(v) for k, v in params.items()})
+        arrays["quantiles"] = quantiles
+        arrays["calibrator"] = calibrator.to_array()
+        saved = SavedModel(kind=kind, backbone_id=prep.backbone_id, feature_schema=prep.feature_schema,
+                           arrays=arrays, meta={"feature_names": prep.feature_names, "seed": seed},
+                           metrics=metrics, training=training)
+
+        # compare with the active version: its method re-evaluated in this same run, on the same data
+        new_primary = primary_metric(metrics)
+        prev_primary = primary_metric(prev["metrics"]) if prev else None
+        prev_now = primary_metric(metrics, prev["kind"]) if prev else None
+        if prev is None:
+            activate, reason = True, "first model"
+        elif force:
+            activate, reason = True, "forced"
+        elif prev["backbone_id"] != prep.backbone_id or prev["feature_schema"] != prep.feature_schema:
+            activate, reason = True, "the active model does not fit the current embeddings/features"
+        elif prev_now is None or (new_primary is not None and new_primary >= prev_now - TOLERANCE):
+            activate, reason = True, (f"not worse than the active model v{prev_id} ({prev['kind']}) on the same data"
+                                      + (f" (out-of-fold AUC {new_primary:.3f} vs {prev_now:.3f})"
+                                         if new_primary is not None and prev_now is not None else ""))
+        else:
+            activate, reason = False, (f"worse than the active model v{prev_id} ({prev['kind']}) on the same data "
+                                       f"(out-of-fold AUC {new_primary:.3f} < {prev_now:.3f}); kept v{prev_id} active")
+        vid = save_version(lib, conn, saved, activate=activate)
+
+        summary = {
+            "version": vid, "activated": activate, "reason": reason, "kind": kind, "seed": seed,
+            "active_version": active_version_id(conn),
+            "metrics_table": metrics["table"], "table_text": format_table(metrics["table"]),
+            "previous_version": prev_id,
+            "previous_metrics": ({"table": prev["metrics"].get("table"), "primary": prev_primary,
+                                  "kind": prev["kind"], "primary_on_current_data": prev_now} if prev else None),
+            "primary_metric": {"name": "out-of-fold ROC AUC (random by session)", "value": new_primary},
+            "calibration": calibration, "data": data, "fit": fit_info, "timings": timings,
+        }
+        if score:
+            from fluxcull.ml.score import ModelMismatch, load_scoring_model, run_scoring
+
+            t0 = time.perf_counter()
+            try:
+                model = load_scoring_model(lib, conn)
+                summary["scoring"] = yield from run_scoring(
+                    lib, conn, model, cancel=cancel, prep=prep if model.saved.id == vid else None)
+            except ModelMismatch as exc:
+                summary["scoring"] = {"error": str(exc)}
+            timings["score_s"] = time.perf_counter() - t0
+        return jsonable(summary)
+    finally:
+        conn.close()

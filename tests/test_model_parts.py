@@ -1,0 +1,247 @@
+"""The keeper model's parts: metrics against brute force, calibration, training pairs, the compare
+view's next pair, the scoring rules, and model versions."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import modelgen
+from fluxcull.catalog import transaction
+from fluxcull.catalog.decisions import prefer
+from fluxcull.ml import calibrate
+from fluxcull.ml import evaluate as ev
+from fluxcull.ml.pairs import KINDS, PairConfig, build_pairs, next_informative_pair
+
+
+# -- metrics --------------------------------------------------------------------------------------------
+def _brute_auc(s, y):
+    pos, neg = s[y == 1], s[y == 0]
+    return np.mean([1.0 if p > n else 0.5 if p == n else 0.0 for p in pos for n in neg])
+
+
+def test_metrics_match_brute_force_definitions():
+    rng = np.random.default_rng(0)
+    s = np.round(rng.normal(size=80), 1)  # ties on purpose
+    y = (rng.random(80) < 0.3).astype(int)
+    g = rng.integers(0, 5, 80)
+    assert ev.roc_auc(s, y) == pytest.approx(_brute_auc(s, y))
+    # pairwise accuracy: only pairs within a group
+    pairs = [(i, j) for i, j in itertools.product(range(80), range(80)) if y[i] == 1 and y[j] == 0 and g[i] == g[j]]
+    want = np.mean([1.0 if s[i] > s[j] else 0.5 if s[i] == s[j] else 0.0 for i, j in pairs])
+    acc, n = ev.pairwise_accuracy(s, y, g)
+    assert n == len(pairs) and acc == pytest.approx(want)
+    # average precision of a perfect ranking is 1; of the worst ranking it is low
+    perfect = y + rng.random(80) * 0.1
+    assert ev.average_precision(perfect, y) == pytest.approx(1.0)
+    assert ev.average_precision(-perfect, y) < 0.4
+    # recall at the top 10%: 8 photos, keepers among them / all keepers
+    top = np.argsort(-s, kind="stable")[:8]
+    assert ev.recall_at(s, y, 0.10) == pytest.approx(y[top].sum() / y.sum())
+    assert np.isnan(ev.roc_auc(s, np.zeros(80)))
+
+
+def test_isotonic_and_platt_calibration_recover_true_probabilities():
+    rng = np.random.default_rng(1)
+    rank = rng.random(40000)
+    true_p = 0.02 + 0.9 * rank**4  # keepers concentrate at the top ranks
+    y = (rng.random(40000) < true_p).astype(float)
+    for method in ("isotonic", "platt"):
+        cal = calibrate.Calibrator.fit(rank, y, method)
+        grid = np.linspace(0.05, 0.95, 10)
+        got = cal(grid)
+        assert np.all(np.diff(got) >= -1e-12), method  # monotone
+        tol = 0.05 if method == "isotonic" else 0.12
+        assert np.abs(got - (0.02 + 0.9 * grid**4)).max() < tol, (method, got)
+        again = calibrate.Calibrator.from_array(cal.to_array())
+        np.testing.assert_allclose(again(grid), got)
+    fresh_rank = rng.random(20000)
+    fresh_y = (rng.random(20000) < 0.02 + 0.9 * fresh_rank**4).astype(float)
+    cal = calibrate.Calibrator.fit(rank, y)
+    assert calibrate.expected_calibration_error(cal(fresh_rank), fresh_y) < 0.02
+    # a constant, wrong prediction is badly calibrated
+    assert calibrate.expected_calibration_error(np.full(20000, 0.6), fresh_y) > 0.3
+    table = calibrate.reliability_table(cal(fresh_rank), fresh_y)
+    assert sum(r["count"] for r in table) == 20000
+
+
+def test_ranks_are_measured_against_stored_quantiles():
+    raw = np.arange(1000, dtype=float)
+    q = calibrate.score_quantiles(raw)
+    r = calibrate.to_rank(np.array([-5.0, 0.0, 500.0, 999.0, 2000.0]), q)
+    assert r[0] == 0.0 and r[-1] == 1.0
+    assert r[2] == pytest.approx(0.5, abs=0.01)
+    assert np.all(np.diff(r) >= 0)
+
+
+# -- pairs ----------------------------------------------------------------------------------------------
+def _toy(n=400, sessions=8, keep=0.08, seed=0):
+    rng = np.random.default_rng(seed)
+    session = np.sort(rng.integers(0, sessions, n))
+    label = (rng.random(n) < keep).astype(np.int8)
+    label[rng.random(n) < 0.1] = -1
+    reject = (label == 0) & (rng.random(n) < 0.05)
+    time = session * 86400.0 * 10 + np.arange(n)
+    emb = rng.normal(size=(n, 8)).astype(np.float32)
+    return dict(label=label, reject=reject, decided_keep=np.zeros(n, bool), session=session, time=time, emb=emb)
+
+
+def test_pairs_put_a_keeper_first_and_favour_hard_same_session_pairs():
+    d = _toy()
+    train = np.ones(len(d["label"]), bool)
+    train[:50] = False
+    p = build_pairs(**d, train=train, seed=0)
+    lab = d["label"]
+    assert train[p.a].all() and train[p.b].all()
+    nonpref = p.kind != KINDS.index("preference")
+    assert (lab[p.a[nonpref]] == 1).all() and (lab[p.b[nonpref]] == 0).all()
+    counts = p.counts()
+    assert counts["close"] > 0 and counts["session"] > 0 and counts["time"] > 0 and counts["random"] > 0
+    assert counts["reject"] > 0
+    same = d["session"][p.a] == d["session"][p.b]
+    assert same[p.kind == KINDS.index("close")].all() and same[p.kind == KINDS.index("session")].all()
+    # close pairs are the visually closest non-keepers of the session
+    e = d["emb"] / np.linalg.norm(d["emb"], axis=1, keepdims=True)
+    close = p.kind == KINDS.index("close")
+    sim_close = np.mean(np.sum(e[p.a[close]] * e[p.b[close]], axis=1))
+    sess = p.kind == KINDS.index("session")
+    sim_sess = np.mean(np.sum(e[p.a[sess]] * e[p.b[sess]], axis=1))
+    assert sim_close > sim_sess + 0.2
+    cfg = PairConfig()
+    w = dict(zip(KINDS, (cfg.close, cfg.session, cfg.time, cfg.random, cfg.reject, cfg.preference)))
+    for i, k in enumerate(KINDS):
+        assert np.allclose(p.w[p.kind == i], w[k])
+    # rejects (near-misses) are paired with keepers, as the loser
+    rej = p.kind == KINDS.index("reject")
+    assert d["reject"][p.b[rej]].all()
+
+
+def test_pairs_scale_from_cold_start_and_respect_settings(conn):
+    d = _toy(n=3000, sessions=20, keep=0.01)
+    train = np.ones(3000, bool)
+    n_pos = int((d["label"] == 1).sum())
+    p = build_pairs(**d, train=train, seed=0)
+    per_keeper = np.bincount(p.a, minlength=3000)[d["label"] == 1]
+    assert per_keeper.min() >= PairConfig().min_per_keeper and n_pos < 60
+    # settings change the weights; unknown keys are refused
+    with transaction(conn):
+        conn.execute("INSERT INTO settings(key, value) VALUES ('model.pairs', '{\"close\": 5, \"target_pairs\": 1000}')")
+    cfg = PairConfig.from_settings(conn)
+    assert cfg.close == 5.0 and cfg.target_pairs == 1000
+    with transaction(conn):
+        conn.execute("UPDATE settings SET value = '{\"closeness\": 1}' WHERE key = 'model.pairs'")
+    with pytest.raises(ValueError, match="closeness"):
+        PairConfig.from_settings(conn)
+    # explicit preferences become pairs
+    p = build_pairs(**d, train=train, preferences=[(5, 6), (7, 8)], seed=0)
+    pr = p.kind == KINDS.index("preference")
+    assert sorted(zip(p.a[pr].tolist(), p.b[pr].tolist())) == [(5, 6), (7, 8)]
+
+
+# -- the compare view ------------------------------------------------------------------------------------
+def _scored_photos(conn, scores_by_session):
+    ids = []
+    with transaction(conn):
+        for s, scores in enumerate(scores_by_session):
+            sid = conn.execute("INSERT INTO sessions(role, start_time, end_time, start_at, end_at)"
+                               " VALUES ('inbox', 0, 1, '', '')").lastrowid
+            for j, sc in enumerate(scores):
+                ids.append(conn.execute(
+                    "INSERT INTO photos(path, role, size, mtime_ns, session_id, keeper_score) VALUES (?, 'inbox', 1, 1, ?, ?)",
+                    (f"/i/{s}/{j}.jpg", sid, sc)).lastrowid)
+    return ids
+
+
+def test_next_informative_pair_is_same_session_close_and_uncertain(conn):
+    ids = _scored_photos(conn, [[0.1, 0.12, 0.9, 1.0], [0.48, 0.53, 0.2, 0.0], [0.51]])
+    a, b = next_informative_pair(conn)
+    assert {a, b} == {ids[4], ids[5]}  # 0.48 and 0.53: close, around 0.5, same session
+    prefer(conn, ids[5], ids[4], "compare")
+    a, b = next_informative_pair(conn)
+    assert {a, b} != {ids[4], ids[5]}
+    sess = conn.execute("SELECT session_id FROM photos WHERE id = ?", (a,)).fetchone()[0]
+    assert sess == conn.execute("SELECT session_id FROM photos WHERE id = ?", (b,)).fetchone()[0]
+    # restricted to one session; the lone photo's session has no pair
+    s1 = conn.execute("SELECT session_id FROM photos WHERE id = ?", (ids[0],)).fetchone()[0]
+    a, b = next_informative_pair(conn, session_id=s1)
+    assert {a, b} == {ids[0], ids[1]}  # 0.9 is far from 0.5; the confirmed 1.0 is never asked
+    s3 = conn.execute("SELECT session_id FROM photos WHERE id = ?", (ids[-1],)).fetchone()[0]
+    assert next_informative_pair(conn, session_id=s3) is None
+
+
+# -- scoring rules and model versions -----------------------------------------------------------------------
+def test_scoring_rules_decisions_failures_errors_and_unembedded(library, conn):
+    from fluxcull.catalog.decisions import decide
+    from fluxcull.jobs import run_job
+    from fluxcull.ml.features import N_TECH
+    from fluxcull.ml.train import train_job
+
+    g = modelgen.build(library, conn, n=300, sessions=6, seed=9)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    others = g["ids"][~g["keeper"]]
+    black, blurred, kept, rejected, broken = (int(x) for x in others[:5])
+    tech = np.full((2, N_TECH), np.nan, np.float32)
+    tech[:, 6] = 0.5
+    tech[0, 2], tech[0, 4] = 0.01, 0.99  # near-black
+    tech[1, 0], tech[1, 1], tech[1, 2] = 0.2, 0.03, 0.5  # wildly blurred
+    modelgen.write_features(conn, [black, blurred], tech)
+    decide(conn, [kept], "keep", "test")
+    decide(conn, [rejected], "reject", "test")
+    with transaction(conn):
+        conn.execute("UPDATE photos SET status = 'error', error = 'truncated' WHERE id = ?", (broken,))
+        new = conn.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES ('/inbox/new.jpg', 'inbox', 1, 1)").lastrowid
+    s = run_job(train_job(library, seed=0))
+    got = dict(conn.execute("SELECT id, keeper_score FROM photos").fetchall())
+    assert got[black] == 0.0 and got[blurred] == 0.0 and got[rejected] == 0.0 and got[broken] == 0.0
+    assert got[kept] == 1.0 and got[new] is None
+    rest = [got[int(i)] for i in others[5:]]
+    assert all(0.0 < v < 1.0 for v in rest)
+    reasons = s["scoring"]["by_reason"]
+    assert reasons["failure:black"] == 1 and reasons["failure:blurred"] == 1 and reasons["unreadable"] == 1
+    assert reasons["decided_keep"] == 1 and reasons["decided_reject"] == 1 and reasons["unscored"] == 1
+    # the folded fast path scores exactly like the plain one
+    from fluxcull.ml.dataset import load_features, read_embeddings
+    from fluxcull.ml.score import load_scoring_model
+
+    m = load_scoring_model(library, conn)
+    rows = g["store"].ids_and_rows()[1][:50]
+    emb = next(read_embeddings(g["store"], rows))[1]
+    f = load_features(conn, g["ids"][:50])
+    np.testing.assert_allclose(m.raw_from_embeddings(emb, f), m.raw(m.transform.transform(emb, f)), rtol=1e-4, atol=1e-4)
+
+
+def test_activation_is_atomic_and_versions_load_without_pickle(library, conn):
+    from fluxcull.ml.models_store import SavedModel, activate_version, list_versions, load_version, save_version
+
+    ids = []
+    for i in range(3):
+        m = SavedModel(kind="linear", backbone_id="b", feature_schema="f", arrays={"m_w": np.arange(3.0) + i},
+                       meta={"feature_names": []}, metrics={"x": float("nan")})
+        ids.append(save_version(library, conn, m, activate=(i == 0)))
+    assert [v["id"] for v in list_versions(conn) if v["active"]] == [ids[0]]
+    activate_version(conn, ids[2])
+    assert [v["id"] for v in list_versions(conn) if v["active"]] == [ids[2]]
+    with pytest.raises(KeyError):
+        activate_version(conn, 999)
+    assert [v["id"] for v in list_versions(conn) if v["active"]] == [ids[2]]
+    with pytest.raises(Exception):  # the catalog itself refuses two active versions
+        with transaction(conn):
+            conn.execute("UPDATE model_versions SET active = 1")
+    loaded = load_version(library, conn)
+    np.testing.assert_array_equal(loaded.arrays["m_w"], np.arange(3.0) + 2)
+    assert loaded.metrics == {"x": None}  # NaN stored as JSON null
+    # an object array in the file is refused, never unpickled
+    np.savez(loaded.path / "model.npz", m_w=np.array([{"evil": 1}], dtype=object))
+    with pytest.raises(ValueError, match="unreadable model files"):
+        load_version(library, conn)
+
+
+def test_platt_scaling_stays_finite_on_separable_or_tiny_data():
+    rank = np.r_[np.linspace(0, 0.8, 50), np.linspace(0.9, 1.0, 5)]
+    y = np.r_[np.zeros(50), np.ones(5)]  # perfectly separated: plain Newton runs off to infinity
+    cal = calibrate.Calibrator.fit(rank, y, "platt")
+    assert np.isfinite(cal.params).all() and np.abs(cal.params).max() < 100
+    p = cal(np.array([0.1, 0.5, 0.95]))
+    assert p[0] < p[1] < p[2] and p[2] > 0.5 > p[0]
