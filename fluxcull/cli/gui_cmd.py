@@ -1,0 +1,24 @@
+"""`fluxcull gui`: open the culling window."""
+
+from __future__ import annotations
+
+from fluxcull.catalog.queries import ROLES
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gui", help="open the culling window (thumbnail grid, loupe, compare, retrain)")
+    p.add_argument("--session", type=int, metavar="ID", help="open on this session (see `fluxcull sessions`)")
+    p.add_argument("--role", choices=ROLES, help="open on the photos of this role (e.g. inbox)")
+    p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window to PNG and quit")
+    p.add_argument("--view", choices=("grid", "loupe", "compare"), default="grid",
+                   help="with --screenshot: the view to capture (default grid)")
+    p.set_defaults(func=run)
+
+
+def run(args, lib) -> int:
+    try:
+        from fluxcull.ui.app import run_app
+    except ImportError as exc:  # PySide6 missing or no Qt platform libraries
+        raise LookupError(f"the desktop app cannot start: {exc}") from exc
+    return run_app(lib, initial_role=args.role, initial_session=args.session, screenshot=args.screenshot,
+                   view=args.view)

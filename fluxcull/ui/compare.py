@@ -1,0 +1,205 @@
+"""Side-by-side compare: Left/Right choose the better photo (a pairwise preference for the ranker).
+
+With the champion frozen (F) the winner stays on the left while challengers come one by one (the
+best-of-a-burst workflow); otherwise fluxcull proposes the next most informative pair: same
+session, scores close, model uncertain (fluxcull.ml.pairs). Zoom and pan are synchronised.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from fluxcull.catalog.decisions import prefer
+from fluxcull.catalog.queries import band_of, photos_by_ids
+from fluxcull.ui import theme
+from fluxcull.ui.images import ImageLoader, ImagePane
+
+
+def propose_pair(conn: sqlite3.Connection, session_id: int | None,
+                 exclude: set[frozenset] | None = None) -> tuple[int, int] | None:
+    """The keeper model's next most informative pair (same session, close scores, uncertain)."""
+    from fluxcull.ml.pairs import next_informative_pair
+
+    pair = next_informative_pair(conn, session_id=session_id)
+    if pair is None or frozenset(pair) in (exclude or set()):
+        return None
+    return int(pair[0]), int(pair[1])
+
+
+class _Side(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.RichText)
+        self.caption.setObjectName("panelTitle")
+        self.pane = ImagePane()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 0, 2, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.pane, 1)
+
+    def set_caption(self, rec: dict, key: str, champion: bool) -> None:
+        score = rec.get("keeper_score")
+        band = band_of(score)
+        colour = theme.BAND_COLOURS[band].name()
+        name = (rec.get("path") or "").rsplit("/", 1)[-1]
+        tag = ' &nbsp;<span style="color:#f2c230">★ CHAMPION</span>' if champion else ""
+        decision = {"keep": ' &nbsp;<span style="color:#43b96f">✔ keep</span>',
+                    "reject": ' &nbsp;<span style="color:#d9534f">✖ reject</span>'}.get(rec.get("decision"), "")
+        self.caption.setText(
+            f'<span style="color:#6b7078">[{key}]</span> &nbsp;{name} &nbsp;'
+            f'<span style="color:{colour}">● {theme.score_text(score)}</span>{decision}{tag}'
+        )
+
+
+class CompareView(QWidget):
+    preferred = Signal(int, int)     # winner, loser (recorded)
+    exhausted = Signal()             # nothing left to compare
+
+    def __init__(self, conn: sqlite3.Connection, loader: ImageLoader, thumb_image, writer=None, parent=None):
+        super().__init__(parent)
+        self.conn = conn
+        self.writer = writer  # CatalogWriter: commits off the GUI thread; None: commit here
+        self.loader = loader
+        self.thumb_image = thumb_image
+        self.left, self.right = _Side(), _Side()
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.left, 1)
+        lay.addWidget(self.right, 1)
+        self.left.pane.view_changed.connect(lambda z, x, y: self.right.pane.set_view(z, x, y))
+        self.right.pane.view_changed.connect(lambda z, x, y: self.left.pane.set_view(z, x, y))
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.frozen = False
+        self.session_id: int | None = None
+        self.candidates: list[int] = []
+        self.challengers: list[int] = []
+        self.skipped: set[frozenset] = set()
+        self.records: dict[int, dict] = {}
+        self.pair: tuple[int, int] | None = None
+        loader.loaded.connect(self._on_loaded)
+
+    # -- pairs ----------------------------------------------------------------------------------
+    def start(self, pair: tuple[int, int] | None, *, session_id: int | None, candidates: list[int],
+              challengers: list[int] | None = None) -> bool:
+        """Show `pair` (or propose one); challengers follow the champion when it is frozen."""
+        self.session_id = session_id
+        self.candidates = candidates
+        self.challengers = list(challengers or [])
+        if pair is None:
+            pair = propose_pair(self.conn, session_id, self.skipped)
+        if pair is None:
+            self.pair = None
+            self.exhausted.emit()
+            return False
+        self._show(pair)
+        return True
+
+    def _show(self, pair: tuple[int, int]) -> None:
+        self.pair = (int(pair[0]), int(pair[1]))
+        self.records = photos_by_ids(self.conn, list(self.pair))
+        zoom, cx, cy = self.left.pane.zoom, self.left.pane.cx, self.left.pane.cy
+        for side, pid in ((self.left, self.pair[0]), (self.right, self.pair[1])):
+            rec = self.records.get(pid, {"id": pid, "path": ""})
+            image = self.loader.best(pid)
+            size = QSize(rec.get("width") or 0, rec.get("height") or 0)
+            side.pane.set_image(image if image is not None else self.thumb_image(rec), size, message="decoding…")
+            side.pane.set_view(zoom, cx, cy)
+        self._captions()
+        self._request()
+
+    def _captions(self) -> None:
+        a, b = self.pair
+        self.left.set_caption(self.records.get(a, {}), "←", self.frozen)
+        self.right.set_caption(self.records.get(b, {}), "→", False)
+
+    def _request(self) -> None:
+        wanted = []
+        level = "full" if self.left.pane.zoom is not None else "screen"
+        for pid in self.pair:
+            rec = self.records.get(pid)
+            if rec and rec.get("path"):
+                wanted.append((pid, rec["path"], level))
+        if self.frozen and self.challengers:
+            nxt = photos_by_ids(self.conn, self.challengers[:1])
+            wanted += [(i, r["path"], "screen") for i, r in nxt.items()]
+        self.loader.request(wanted)
+
+    def choose(self, side: str) -> tuple[int, int] | None:
+        """The left or right photo is the better one: record it and move on."""
+        if self.pair is None:
+            return None
+        a, b = self.pair
+        winner, loser = (a, b) if side == "left" else (b, a)
+        self.preferred.emit(winner, loser)
+        if self.frozen and self.challengers:  # the next pair needs nothing from the catalog
+            self._commit(winner, loser, None)
+            self._advance(winner)
+        else:  # the model's next proposal must see this choice: propose once it is committed
+            self.pair = None
+            self._commit(winner, loser, lambda *_: self._advance(winner))
+        return winner, loser
+
+    def _commit(self, winner: int, loser: int, then) -> None:
+        if self.writer is not None:
+            self.writer.submit(lambda c: prefer(c, winner, loser, "compare"), then)
+        else:
+            prefer(self.conn, winner, loser, "compare")
+            if then is not None:
+                then(None, None)
+
+    def skip(self) -> bool:
+        """Champion mode: pass over this challenger without a choice."""
+        if self.pair is None or not self.frozen or not self.challengers:
+            return False
+        self.skipped.add(frozenset(self.pair))
+        self._advance(self.pair[0])
+        return True
+
+    def toggle_freeze(self) -> None:
+        self.frozen = not self.frozen
+        if self.pair is not None:
+            self._captions()
+
+    def _advance(self, champion: int | None) -> None:
+        if self.frozen and champion is not None:
+            while self.challengers and self.challengers[0] in (champion, *(self.pair or ())):
+                self.challengers.pop(0)
+            if self.challengers:
+                self._show((champion, self.challengers.pop(0)))
+                return
+        pair = propose_pair(self.conn, self.session_id, self.skipped)
+        if pair is None:
+            self.pair = None
+            self.exhausted.emit()
+            return
+        self._show(pair)
+
+    def toggle_zoom(self) -> None:
+        self.left.pane.toggle_zoom()  # the right pane follows through view_changed
+        if self.pair is not None:
+            self._request()
+
+    def _on_loaded(self, photo_id: int, level: str) -> None:
+        if self.pair is None or photo_id not in self.pair:
+            return
+        side = self.left if photo_id == self.pair[0] else self.right
+        image = self.loader.best(photo_id)
+        if image is not None:
+            rec = self.records.get(photo_id, {})
+            zoom, cx, cy = side.pane.zoom, side.pane.cx, side.pane.cy
+            side.pane.set_image(image, QSize(rec.get("width") or 0, rec.get("height") or 0))
+            side.pane.set_view(zoom, cx, cy)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Left:
+            self.choose("left")
+        elif event.key() == Qt.Key_Right:
+            self.choose("right")
+        else:
+            super().keyPressEvent(event)

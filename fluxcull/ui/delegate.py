@@ -1,0 +1,167 @@
+"""Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate
+
+from fluxcull.catalog.queries import band_of
+from fluxcull.ui import theme
+from fluxcull.ui.model import RecordRole
+
+FOOTER = 20
+PAD = 6
+MARGIN = 3
+
+
+def star_polygon(cx: float, cy: float, r: float) -> QPolygonF:
+    pts = []
+    for i in range(10):
+        rr = r if i % 2 == 0 else r * 0.45
+        a = -math.pi / 2 + i * math.pi / 5
+        pts.append(QPointF(cx + rr * math.cos(a), cy + rr * math.sin(a)))
+    return QPolygonF(pts)
+
+
+def draw_badge(p: QPainter, centre: QPointF, radius: float, kind: str) -> None:
+    """A round keep (check) or reject (cross) badge."""
+    colour = theme.KEEP_COLOUR if kind == "keep" else theme.REJECT_COLOUR
+    p.setPen(QPen(QColor(0, 0, 0, 140), 1.0))
+    p.setBrush(colour)
+    p.drawEllipse(centre, radius, radius)
+    pen = QPen(QColor("#ffffff"), max(1.6, radius * 0.22), Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+    p.setPen(pen)
+    r = radius * 0.45
+    x, y = centre.x(), centre.y()
+    if kind == "keep":
+        path = QPainterPath(QPointF(x - r, y))
+        path.lineTo(QPointF(x - r * 0.25, y + r * 0.75))
+        path.lineTo(QPointF(x + r, y - r * 0.7))
+        p.setBrush(Qt.NoBrush)
+        p.drawPath(path)
+    else:
+        p.drawLine(QPointF(x - r, y - r), QPointF(x + r, y + r))
+        p.drawLine(QPointF(x - r, y + r), QPointF(x + r, y - r))
+
+
+_METRICS: dict = {}
+
+
+def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, confirmed: bool, font: QFont,
+                    height: float = 17.0) -> None:
+    """A rounded score label whose right-bottom corner is at anchor_right."""
+    band = "confirmed" if confirmed else band_of(score)
+    text = ("1.00" if score is None else f"{score:.2f}") if confirmed else theme.score_text(score)
+    fm = _METRICS.get(font.key())
+    if fm is None:
+        fm = _METRICS[font.key()] = QFontMetrics(font)
+    w = fm.horizontalAdvance(text) + 12 + (12 if confirmed else 0)
+    rect = QRectF(anchor_right.x() - w, anchor_right.y() - height, w, height)
+    colour = theme.BAND_COLOURS[band]
+    p.setPen(Qt.NoPen)
+    p.setBrush(QColor(colour.red(), colour.green(), colour.blue(), 235))
+    p.drawRoundedRect(rect, height / 2, height / 2)
+    text_rect = rect.adjusted(6, 0, -6, 0)
+    dark = band in ("confirmed", "high", "uncertain")
+    if confirmed:
+        p.setBrush(QColor("#2a2100"))
+        p.drawPolygon(star_polygon(rect.left() + 11, rect.center().y(), 5.0))
+        text_rect = rect.adjusted(17, 0, -6, 0)
+    p.setPen(QColor("#15171a") if dark else QColor("#f4f4f4"))
+    p.setFont(font)
+    p.drawText(text_rect, Qt.AlignCenter, text)
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    """`view` supplies thumb_side, the loader and the cache key of a record."""
+
+    def __init__(self, view):
+        super().__init__(view)
+        self.view = view
+        self.small = QFont(view.font())
+        self.small.setPointSizeF(max(7.5, self.small.pointSizeF() * 0.85))
+        self.bold = QFont(self.small)
+        self.bold.setBold(True)
+        self.fm_small = QFontMetrics(self.small)
+
+    def sizeHint(self, option, index) -> QSize:
+        return self.view.gridSize()
+
+    def paint(self, p: QPainter, option, index) -> None:
+        rec = index.data(RecordRole)
+        if rec is None:
+            return
+        model = index.model()
+        p.save()
+        p.setRenderHint(QPainter.Antialiasing, True)
+        cell = QRect(option.rect).adjusted(MARGIN, MARGIN, -MARGIN, -MARGIN)
+        selected = bool(option.state & QStyle.State_Selected)
+        current = self.view.currentIndex() == index
+        p.setPen(Qt.NoPen)
+        p.setBrush(theme.CARD_SELECTED if selected else theme.CARD)
+        p.drawRoundedRect(QRectF(cell), 4, 4)
+
+        side = self.view.thumb_side
+        area = QRect(cell.left() + (cell.width() - side) // 2, cell.top() + PAD, side, side)
+        decision = rec.get("decision") or "none"
+        key = self.view.thumb_cache_key(rec)
+        pix = self.view.loader.pixmap(key) if key is not None else None
+        if pix is not None and not pix.isNull():
+            dpr = pix.devicePixelRatio()
+            w, h = pix.width() / dpr, pix.height() / dpr
+            scale = min(area.width() / w, area.height() / h, 1.0 if self.view.no_upscale else 99.0)
+            tw, th = int(round(w * scale)), int(round(h * scale))
+            x, y = area.left() + (area.width() - tw) // 2, area.top() + (area.height() - th) // 2
+            if decision == "reject":
+                p.setOpacity(0.28)
+            p.setRenderHint(QPainter.Antialiasing, False)
+            if tw == pix.width() and th == pix.height():
+                p.drawPixmap(x, y, pix)  # a plain blit: the loader decoded it at the cell's size
+            else:
+                p.setRenderHint(QPainter.SmoothPixmapTransform, True)
+                p.drawPixmap(QRect(x, y, tw, th), pix)
+            p.setRenderHint(QPainter.Antialiasing, True)
+            p.setOpacity(1.0)
+            image_rect = QRectF(x, y, tw, th)
+        else:
+            image_rect = QRectF(area)
+            p.setBrush(QColor("#202226"))
+            p.drawRect(image_rect)
+            if rec.get("status") == "loading":
+                pass
+            elif key is None or self.view.loader.is_failed(key):
+                p.setPen(theme.TEXT_DIM)
+                p.setFont(self.small)
+                label = (rec.get("format") or "no preview").upper()
+                p.drawText(image_rect, Qt.AlignCenter, label)
+
+        # decision badge (top left) and score pill (bottom right of the image)
+        if decision in ("keep", "reject"):
+            draw_badge(p, QPointF(image_rect.left() + 12, image_rect.top() + 12), 8.5, decision)
+        confirmed = model.is_confirmed(rec) if hasattr(model, "is_confirmed") else False
+        score = rec.get("keeper_score")
+        if score is not None or confirmed or self.view.show_unscored:
+            draw_score_pill(p, QPointF(image_rect.right() - 4, image_rect.bottom() - 4), score, confirmed, self.bold)
+
+        # footer: file name, role for non-originals
+        p.setFont(self.small)
+        p.setPen(theme.TEXT if selected else theme.TEXT_DIM)
+        footer = QRect(cell.left() + PAD, cell.bottom() - FOOTER - PAD // 2 + 2, cell.width() - 2 * PAD, FOOTER)
+        name = index.data(Qt.DisplayRole) or ""
+        role = rec.get("role")
+        tag = {"inbox": "INBOX", "keepers": "ARCHIVE"}.get(role or "", "")
+        if tag:
+            tag_w = self.fm_small.horizontalAdvance(tag) + 6
+            p.drawText(footer.adjusted(footer.width() - tag_w, 0, 0, 0), Qt.AlignRight | Qt.AlignVCenter, tag)
+            footer.setRight(footer.right() - tag_w)
+        p.drawText(footer, Qt.AlignLeft | Qt.AlignVCenter,
+                   self.fm_small.elidedText(name, Qt.ElideMiddle, footer.width()))
+
+        if selected or current:
+            p.setBrush(Qt.NoBrush)
+            p.setPen(QPen(theme.ACCENT if selected else QColor("#6b7078"), 2.0 if selected else 1.0))
+            p.drawRoundedRect(QRectF(cell).adjusted(1, 1, -1, -1), 4, 4)
+        p.restore()

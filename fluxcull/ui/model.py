@@ -1,0 +1,241 @@
+"""The grid's list model: the ordered photo ids of a catalog query, records fetched a page at a time.
+
+Holding only ids keeps 400,000 rows at a few MB; the columns a cell paints are read with one
+SELECT per page of 256 rows when the view first asks for them, and kept in a bounded page cache.
+
+The model derives from QStringListModel (holding one empty string per row) only so that
+rowCount()/index() stay in C++: QListView's layout asks for them once per row, and 400,000 calls
+into Python cost seconds. data() and flags() are Python; nothing else of the string list is used.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import OrderedDict
+
+from PySide6.QtCore import QModelIndex, QStringListModel, Qt, Signal
+
+from fluxcull.catalog.keepers import confirmed_keeper_ids
+from fluxcull.catalog.queries import PhotoQuery, band_of, photo_ids
+
+PAGE = 256
+HEAD = 4000  # rows read at once; the rest of a large query arrives from the reader thread
+MAX_PAGES = 96
+COLUMNS = (
+    "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
+    "height", "format", "session_id", "camera_model", "status", "original_filename",
+)
+
+IdRole = Qt.UserRole + 1
+RecordRole = Qt.UserRole + 2
+ScoreRole = Qt.UserRole + 3
+DecisionRole = Qt.UserRole + 4
+BandRole = Qt.UserRole + 5
+ConfirmedRole = Qt.UserRole + 6
+# the roles a record change touches; naming them (never SizeHintRole) spares QListView a relayout
+# of every row, which an unqualified dataChanged triggers
+CHANGED_ROLES = [Qt.DisplayRole, Qt.ToolTipRole, IdRole, RecordRole, ScoreRole, DecisionRole, BandRole,
+                 ConfirmedRole]
+
+
+class PhotoListModel(QStringListModel):
+    loaded = Signal()  # the whole id list of the query is in
+
+    def __init__(self, conn: sqlite3.Connection, parent=None):
+        super().__init__(parent)
+        self.conn = conn
+        self._gen = 0
+        self.complete = True
+        self.query = PhotoQuery()
+        self._ids: list[int] = []
+        self._pages: OrderedDict[int, list[dict]] = OrderedDict()
+        self._confirmed: set[int] = set()
+
+    # -- query -------------------------------------------------------------------------------
+    def set_query(self, query: PhotoQuery, reader=None) -> None:
+        """Show the photos of `query`. With a reader (CatalogThread), only the first HEAD ids are
+        read here; the rest are appended when the reader has them (a 400,000-photo list takes a
+        good part of a second), so the first screenful paints at once."""
+        self._gen += 1
+        gen = self._gen
+        where, params = query.where()
+        sql = f"SELECT id FROM photos{where} ORDER BY {query.order_by()}"
+        if reader is None:
+            ids = photo_ids(self.conn, query)
+        else:
+            ids = [r[0] for r in self.conn.execute(sql + " LIMIT ?", params + [HEAD + 1])]
+        self.complete = reader is None or len(ids) <= HEAD
+        if not self.complete:  # rows stand ready (the scroll bar is right); their ids follow
+            total = self.conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0]
+            ids = ids + [None] * max(0, total - len(ids))
+        self.query = query
+        self._ids = ids
+        self._pages.clear()
+        self._confirmed = confirmed_keeper_ids(self.conn)
+        self.setStringList([""] * len(ids))  # resets the model; rowCount() is now len(ids), in C++
+        if not self.complete:
+            reader.submit(lambda conn: [r[0] for r in conn.execute(sql, params)],
+                          lambda full, error: self._fill_rest(gen, full, error))
+
+    def _fill_rest(self, gen: int, full: list[int] | None, error: str | None) -> None:
+        if gen != self._gen or error or full is None:
+            return
+        head = next((i for i, v in enumerate(self._ids) if v is None), len(self._ids))
+        self.complete = True
+        if len(full) != len(self._ids) or full[:head] != self._ids[:head]:
+            self._ids = full  # the catalog changed meanwhile: show the new list whole
+            self._pages.clear()
+            self.setStringList([""] * len(full))
+        else:
+            self._ids = full
+            for page in [p for p in self._pages if (p + 1) * PAGE > head]:
+                del self._pages[page]
+            if len(full) > head:
+                self.dataChanged.emit(self.index(head), self.index(len(full) - 1), CHANGED_ROLES)
+        self.loaded.emit()
+
+    def clear(self) -> None:
+        self._gen += 1
+        self._ids = []
+        self._pages.clear()
+        self.setStringList([])
+
+    def reload(self, reader=None) -> None:
+        """Re-run the query (new photos, changed order) keeping nothing cached."""
+        self.set_query(self.query, reader)
+
+    def refresh_all(self) -> None:
+        """Re-read every record (scores changed) without changing the rows."""
+        self._pages.clear()
+        self._confirmed = confirmed_keeper_ids(self.conn)
+        if self._ids:
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1), CHANGED_ROLES)
+
+    def refresh_rows(self, rows: list[int]) -> None:
+        """Re-read the records of these rows (after a decision) in place and tell the views."""
+        rows = [r for r in rows if 0 <= r < len(self._ids) and self._ids[r] is not None]
+        cached = {r: self._pages[r // PAGE][r % PAGE] for r in rows if (r // PAGE) in self._pages}
+        if cached:
+            ids = [self._ids[r] for r in cached]
+            sql = "SELECT %s FROM photos WHERE id IN (%s)" % (", ".join(COLUMNS), ",".join("?" * len(ids)))
+            fresh = {r[0]: dict(zip(COLUMNS, r)) for r in self.conn.execute(sql, ids)}
+            for r, rec in cached.items():
+                new = fresh.get(rec["id"])
+                if new is None:
+                    self._pages.pop(r // PAGE, None)
+                else:
+                    rec.clear()  # the same dict the page holds: updated where it lies
+                    rec.update(new)
+        for r in rows:
+            ix = self.index(r)
+            self.dataChanged.emit(ix, ix, CHANGED_ROLES)
+
+    def set_decisions(self, rows: list[int], decision: str) -> list[str]:
+        """Show a decision before it is committed (the writer thread commits it); return the old ones."""
+        old = []
+        for r in rows:
+            rec = self.record(r)
+            old.append((rec or {}).get("decision") or "none")
+            if rec is not None:
+                rec["decision"] = decision
+            ix = self.index(r)
+            self.dataChanged.emit(ix, ix, CHANGED_ROLES)
+        return old
+
+    # -- access ------------------------------------------------------------------------------
+    @property
+    def ids(self) -> list[int]:
+        return self._ids
+
+    def photo_id(self, row: int) -> int | None:
+        """The photo at `row` (None for a row whose id is still being read)."""
+        return self._ids[row]
+
+    def row_of(self, photo_id: int, hint: int | None = None) -> int | None:
+        if hint is not None and 0 <= hint < len(self._ids) and self._ids[hint] == photo_id:
+            return hint
+        try:
+            return self._ids.index(photo_id)
+        except ValueError:
+            return None
+
+    def record(self, row: int) -> dict | None:
+        if not 0 <= row < len(self._ids):
+            return None
+        page = row // PAGE
+        recs = self._pages.get(page)
+        if recs is None:
+            recs = self._fetch_page(page)
+        else:
+            self._pages.move_to_end(page)
+        return recs[row - page * PAGE]
+
+    def is_confirmed(self, rec: dict) -> bool:
+        score = rec.get("keeper_score")
+        return rec["id"] in self._confirmed or (score is not None and score >= 1.0)
+
+    def _fetch_page(self, page: int) -> list[dict]:
+        ids = self._ids[page * PAGE : (page + 1) * PAGE]
+        known = [i for i in ids if i is not None]
+        found = {}
+        if known:
+            sql = "SELECT %s FROM photos WHERE id IN (%s)" % (", ".join(COLUMNS), ",".join("?" * len(known)))
+            found = {r[0]: dict(zip(COLUMNS, r)) for r in self.conn.execute(sql, known)}
+        recs = [found.get(pid) or {"id": pid, "path": "", "decision": "none", "keeper_score": None,
+                                   "thumb_key": None, "status": "missing" if pid else "loading", "role": ""}
+                for pid in ids]
+        if len(known) == len(ids):  # pages with rows still loading are read again later
+            self._pages[page] = recs
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        return recs
+
+    # -- Qt model API (rowCount and index are QStringListModel's) --------------------------------
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        if not index.isValid() or index.column() != 0:
+            return None
+        rec = self.record(index.row())
+        if rec is None:
+            return None
+        if role == Qt.DisplayRole:
+            return _name(rec)
+        if role == IdRole:
+            return rec["id"]
+        if role == RecordRole:
+            return rec
+        if role == ScoreRole:
+            return rec.get("keeper_score")
+        if role == DecisionRole:
+            return rec.get("decision")
+        if role == BandRole:
+            return "confirmed" if self.is_confirmed(rec) else band_of(rec.get("keeper_score"))
+        if role == ConfirmedRole:
+            return self.is_confirmed(rec)
+        if role == Qt.ToolTipRole:
+            score = rec.get("keeper_score")
+            parts = [rec.get("path") or "", f"score {score:.3f}" if score is not None else "not scored"]
+            if rec.get("taken_at"):
+                parts.append(str(rec["taken_at"]))
+            if rec.get("decision") and rec["decision"] != "none":
+                parts.append(rec["decision"])
+            return "\n".join(parts)
+        return None
+
+    def flags(self, index: QModelIndex):
+        if not index.isValid():
+            return Qt.NoItemFlags
+        return Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
+
+    def setData(self, index: QModelIndex, value, role: int = Qt.EditRole) -> bool:
+        return False  # read-only: decisions go through the catalog
+
+    def itemData(self, index: QModelIndex) -> dict:
+        return {}
+
+    def supportedDropActions(self):
+        return Qt.IgnoreAction
+
+
+def _name(rec: dict) -> str:
+    path = rec.get("path") or ""
+    return path.rsplit("/", 1)[-1] or f"#{rec['id']}"

@@ -1,0 +1,134 @@
+"""The source list beside the grid: the whole corpus, the inbox, the roles, and every session
+with its date, place, photo count and keeper density."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+
+from fluxcull.catalog.queries import list_sessions
+
+SourceRole = Qt.UserRole + 1
+ROLE_TITLES = {"originals": "Originals", "keepers": "Keeper archive", "inbox": "Inbox"}
+
+
+def session_label(s: dict) -> str:
+    """'2024-05-03  14:10' from the session's ISO start time."""
+    start = str(s.get("start_at") or "")
+    return f"{start[:10]}  {start[11:16]}" if len(start) >= 16 else start
+
+
+class SessionPanel(QTreeWidget):
+    """Emits `source_chosen(dict)` with {label, role, session_id}."""
+
+    source_chosen = Signal(dict)
+
+    def __init__(self, conn: sqlite3.Connection, parent=None):
+        super().__init__(parent)
+        self.conn = conn
+        self.setColumnCount(4)
+        self.setHeaderLabels(["Source", "Place", "Photos", "Keepers"])
+        self.setRootIsDecorated(True)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.setIndentation(12)
+        h = self.header()
+        h.setStretchLastSection(False)
+        h.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        h.setSectionResizeMode(1, QHeaderView.Stretch)
+        h.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        h.setSectionResizeMode(3, QHeaderView.ResizeToContents)
+        self.itemSelectionChanged.connect(self._on_selection)
+        self._items: dict[tuple, QTreeWidgetItem] = {}
+        self._suppress = False
+
+    @staticmethod
+    def fetch(conn: sqlite3.Connection) -> dict:
+        """Everything the panel shows, read on any thread: counts per role and the sessions."""
+        counts = {r[0]: (r[1], r[2] or 0) for r in conn.execute(
+            "SELECT role, COUNT(*), SUM(decision = 'keep' OR keeper_score >= 1.0) FROM photos"
+            " WHERE status = 'ok' GROUP BY role")}
+        return {"counts": counts, "sessions": list_sessions(conn)}
+
+    def reload(self, data: dict | None = None) -> None:
+        """Show `data` (from fetch) or re-read it here, keeping the chosen source selected."""
+        if data is None:
+            data = self.fetch(self.conn)
+        chosen = self.current_source()
+        self._suppress = True
+        self.setUpdatesEnabled(False)
+        self.clear()
+        self._items.clear()
+        counts = data["counts"]
+        total = sum(c[0] for c in counts.values())
+        kept = sum(c[1] for c in counts.values())
+        top = self._add(None, {"label": "All photos", "role": None, "session_id": None}, total, kept)
+        for role in ("inbox", "originals", "keepers"):
+            n, k = counts.get(role, (0, 0))
+            self._add(None, {"label": ROLE_TITLES[role], "role": role, "session_id": None}, n, k)
+        by_role: dict[str, list[dict]] = {}
+        for s in data["sessions"]:
+            by_role.setdefault(s["role"], []).append(s)
+        for role in ("inbox", "originals", "keepers"):
+            group = by_role.get(role)
+            if not group:
+                continue
+            header = QTreeWidgetItem([f"{ROLE_TITLES[role]} sessions ({len(group)})"])
+            header.setFlags(Qt.ItemIsEnabled)
+            header.setForeground(0, QBrush(QColor("#8b9099")))
+            self.addTopLevelItem(header)
+            header.setFirstColumnSpanned(True)
+            for s in reversed(group):  # newest first
+                label = session_label(s)
+                src = {"label": f"{ROLE_TITLES[role]} {label}", "role": role, "session_id": s["id"]}
+                item = self._add(header, src, s["photo_count"], s["keepers"], s.get("place") or "",
+                                 s.get("keeper_density"), label)
+                item.setToolTip(0, f"{s.get('start_at')} – {s.get('end_at')}")
+            header.setExpanded(role != "keepers")
+        key = self._key(chosen) if chosen else self._key(top.data(0, SourceRole))
+        self.setCurrentItem(self._items.get(key, top))
+        self.setUpdatesEnabled(True)
+        self._suppress = False
+
+    def _add(self, parent, src: dict, count: int, keepers: int, place: str = "", density: float | None = None,
+             label: str | None = None) -> QTreeWidgetItem:
+        if density is None:
+            density = (keepers / count) if count else 0.0
+        item = QTreeWidgetItem([label or src["label"], place, f"{count:,}", f"{density * 100:.0f}%" if count else ""])
+        item.setData(0, SourceRole, src)
+        item.setTextAlignment(2, Qt.AlignRight | Qt.AlignVCenter)
+        item.setTextAlignment(3, Qt.AlignRight | Qt.AlignVCenter)
+        item.setToolTip(3, f"{keepers} kept or confirmed of {count}")
+        if density >= 0.1:
+            item.setForeground(3, QBrush(QColor("#f2c230")))
+        if parent is None:
+            self.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+        self._items[self._key(src)] = item
+        return item
+
+    @staticmethod
+    def _key(src: dict) -> tuple:
+        return (src.get("role"), src.get("session_id"))
+
+    def current_source(self) -> dict | None:
+        item = self.currentItem()
+        return item.data(0, SourceRole) if item is not None else None
+
+    def select_source(self, role: str | None = None, session_id: int | None = None) -> bool:
+        item = self._items.get((role, session_id))
+        if item is None:
+            return False
+        self.setCurrentItem(item)
+        return True
+
+    def _on_selection(self) -> None:
+        if self._suppress:
+            return
+        src = self.current_source()
+        if src is not None:
+            self.source_chosen.emit(src)

@@ -1,0 +1,106 @@
+"""Dark theme, colours of the keeper-score bands, and the formatting of scores."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtWidgets import QApplication
+
+# spec section 6: 1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low
+BAND_COLOURS = {
+    "confirmed": QColor("#f2c230"),
+    "high": QColor("#43b96f"),
+    "uncertain": QColor("#e6963a"),
+    "low": QColor("#c4524e"),
+    "unscored": QColor("#5d626b"),
+}
+BAND_LABELS = {
+    "confirmed": "Confirmed keeper (1.0)",
+    "high": "Probable keeper (0.8+)",
+    "uncertain": "Uncertain (0.5-0.8)",
+    "low": "Probable non-keeper (<0.5)",
+    "unscored": "Not scored",
+}
+
+ACCENT = QColor("#4d9de0")
+KEEP_COLOUR = QColor("#43b96f")
+REJECT_COLOUR = QColor("#d9534f")
+CARD = QColor("#26282c")
+CARD_SELECTED = QColor("#33373e")
+BACKGROUND = QColor("#1b1c1f")
+TEXT = QColor("#d8dadf")
+TEXT_DIM = QColor("#8b9099")
+
+STYLESHEET = """
+QMainWindow, QDialog { background: #1b1c1f; }
+QWidget { color: #d8dadf; }
+QToolTip { color: #e8e8e8; background: #2c2f34; border: 1px solid #444; }
+QTreeWidget, QListView, QTableWidget, QTextBrowser, QPlainTextEdit {
+    background: #1b1c1f; border: none; outline: 0; }
+QTreeWidget::item { padding: 3px 2px; }
+QTreeWidget::item:selected, QTableWidget::item:selected { background: #2f4d6b; color: #ffffff; }
+QHeaderView::section { background: #222428; color: #8b9099; border: none;
+    border-bottom: 1px solid #33363b; padding: 4px 6px; }
+QToolBar { background: #222428; border: none; border-bottom: 1px solid #111; spacing: 6px; padding: 3px 6px; }
+QToolBar QLabel { color: #8b9099; padding-left: 6px; }
+QStatusBar { background: #222428; color: #aab0b8; border-top: 1px solid #111; }
+QStatusBar QLabel { padding: 0 6px; }
+QComboBox, QLineEdit, QSpinBox { background: #2a2d32; border: 1px solid #3a3e45; border-radius: 3px;
+    padding: 2px 6px; min-height: 20px; }
+QComboBox:hover, QLineEdit:hover { border-color: #4d9de0; }
+QComboBox QAbstractItemView { background: #2a2d32; selection-background-color: #2f4d6b; }
+QPushButton, QToolButton { background: #2f3338; border: 1px solid #3d4148; border-radius: 3px; padding: 3px 10px; }
+QPushButton:hover, QToolButton:hover { background: #383d44; border-color: #4d9de0; }
+QPushButton:pressed, QToolButton:pressed { background: #2f4d6b; }
+QPushButton:default { border-color: #4d9de0; }
+QToolButton:checked { background: #2f4d6b; border-color: #4d9de0; }
+QProgressBar { background: #2a2d32; border: 1px solid #3a3e45; border-radius: 3px; text-align: center;
+    max-height: 14px; color: #d8dadf; }
+QProgressBar::chunk { background: #4d9de0; border-radius: 2px; }
+QSlider::groove:horizontal { height: 4px; background: #3a3e45; border-radius: 2px; }
+QSlider::handle:horizontal { background: #aab0b8; width: 12px; margin: -5px 0; border-radius: 6px; }
+QSplitter::handle { background: #111214; }
+QMenuBar { background: #222428; }
+QMenuBar::item:selected, QMenu::item:selected { background: #2f4d6b; }
+QMenu { background: #26282c; border: 1px solid #3a3e45; }
+QScrollBar:vertical { background: #1b1c1f; width: 12px; }
+QScrollBar::handle:vertical { background: #3a3e45; min-height: 30px; border-radius: 4px; margin: 2px; }
+QScrollBar::add-line, QScrollBar::sub-line { height: 0; width: 0; }
+QScrollBar:horizontal { background: #1b1c1f; height: 12px; }
+QScrollBar::handle:horizontal { background: #3a3e45; min-width: 30px; border-radius: 4px; margin: 2px; }
+QLabel#panelTitle { color: #8b9099; font-weight: bold; padding: 6px 8px 2px 8px; }
+QLabel#exifKey { color: #8b9099; }
+QFrame#sidePanel { background: #202226; }
+"""
+
+
+def apply_dark_theme(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    pal = QPalette()
+    roles = {
+        QPalette.Window: "#1b1c1f", QPalette.WindowText: "#d8dadf", QPalette.Base: "#1b1c1f",
+        QPalette.AlternateBase: "#222428", QPalette.ToolTipBase: "#2c2f34", QPalette.ToolTipText: "#e8e8e8",
+        QPalette.Text: "#d8dadf", QPalette.Button: "#2f3338", QPalette.ButtonText: "#d8dadf",
+        QPalette.BrightText: "#ffffff", QPalette.Highlight: "#2f4d6b", QPalette.HighlightedText: "#ffffff",
+        QPalette.Link: "#4d9de0", QPalette.PlaceholderText: "#6b7078",
+    }
+    for role, colour in roles.items():
+        pal.setColor(role, QColor(colour))
+    for role in (QPalette.Text, QPalette.ButtonText, QPalette.WindowText):
+        pal.setColor(QPalette.Disabled, role, QColor("#5d626b"))
+    app.setPalette(pal)
+    font = app.font()
+    if font.pointSizeF() > 0 and font.pointSizeF() < 9:
+        font.setPointSizeF(9)
+    app.setFont(font)
+    app.setStyleSheet(STYLESHEET)
+
+
+def score_text(score: float | None) -> str:
+    return "—" if score is None else f"{score:.2f}"
+
+
+def monospace_font(size: float = 9.0) -> QFont:
+    f = QFont("DejaVu Sans Mono")
+    f.setStyleHint(QFont.Monospace)
+    f.setPointSizeF(size)
+    return f

@@ -1,0 +1,118 @@
+"""Keeper review (accept a proposed link, say a keeper has no original), library settings, key map."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from fluxcull.catalog import transaction  # noqa: E402
+from fluxcull.catalog.keepers import confirmed_keeper_ids  # noqa: E402
+from fluxcull.ui.dialogs import KeymapDialog, MetricsDialog, metric_rows  # noqa: E402
+from fluxcull.ui.images import ImageLoader  # noqa: E402
+from uigen import fill_catalog  # noqa: E402
+
+
+def _keeper(conn, path, status, candidates, proposed=None):
+    with transaction(conn):
+        kid = conn.execute("INSERT INTO photos(path, role, size, mtime_ns, sha256) VALUES (?, 'keepers', 1, 1, ?)",
+                           (path, path)).lastrowid
+        if proposed is not None:
+            conn.execute("INSERT INTO keeper_links(keeper_id, original_id, method, similarity, needs_review)"
+                         " VALUES (?, ?, 'similarity', 0.985, 1)", (kid, proposed))
+        conn.execute("INSERT INTO keeper_match_state(keeper_id, status, reason, candidates) VALUES (?, ?, ?, ?)",
+                     (kid, status, f"{status} for test",
+                      json.dumps([{"original_id": c, "similarity": 0.97} for c in candidates])))
+    return kid
+
+
+def test_keeper_review_links_and_unlinks_through_matching(qtbot, library, conn, tmp_path):
+    from fluxcull.ui.review import ReviewDialog
+
+    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=4, scores=False)
+    k1 = _keeper(conn, "/k/a.jpg", "review", [ids[0], ids[1]], proposed=ids[0])
+    k2 = _keeper(conn, "/k/b.jpg", "unmatched", [ids[2]])
+    loader = ImageLoader()
+    dlg = ReviewDialog(library, conn, loader, lambda rec: None)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.list.count() == 2 and dlg.current_entry()["keeper_id"] == k1
+    assert [dlg.candidates.itemData(i) for i in range(dlg.candidates.count())] == [ids[0], ids[1]]
+    dlg.candidates.setCurrentIndex(1)  # the person picks the other candidate
+    dlg.accept_button.click()
+    link = conn.execute("SELECT original_id, manual, needs_review FROM keeper_links WHERE keeper_id = ?", (k1,)).fetchone()
+    assert tuple(link) == (ids[1], 1, 0)
+    assert ids[1] in confirmed_keeper_ids(conn)
+    assert dlg.current_entry()["keeper_id"] == k2  # moved on to the next undecided keeper
+    dlg.none_button.click()
+    row = conn.execute("SELECT original_id, manual FROM keeper_links WHERE keeper_id = ?", (k2,)).fetchone()
+    assert tuple(row) == (None, 1)
+    events = conn.execute("SELECT kind, source FROM decision_events WHERE kind IN ('link', 'unlink') ORDER BY id").fetchall()
+    assert [tuple(e) for e in events] == [("link", "gui"), ("unlink", "gui")]
+    assert "0 of 2" in dlg.header.text()
+    dlg.close()
+    loader.shutdown()
+
+
+def test_settings_dialog_stores_folders_backbone_and_threads(qtbot, library, conn, tmp_path):
+    from fluxcull.ui.settings import SettingsDialog
+
+    originals = tmp_path / "ORIGINALS"
+    originals.mkdir()
+    dlg = SettingsDialog(library, conn)
+    qtbot.addWidget(dlg)
+    dlg.fields["originals"].edit.setText(str(originals))
+    dlg.fields["keepers"].edit.setText(str(tmp_path / "missing"))
+    assert dlg.validate() and "missing" in dlg.validate()
+    dlg.fields["keepers"].edit.setText("")
+    dlg.fields["inbox"].edit.setText(str(tmp_path / "INBOX"))
+    dlg.threads.setValue(3)
+    assert dlg.validate() is None
+    dlg._save()
+    assert library.get_setting(conn, "originals_dir") == str(originals.resolve())
+    assert library.get_setting(conn, "inbox_dir") == str((tmp_path / "INBOX").resolve())
+    assert library.get_setting(conn, "keepers_dir") == ""
+    assert library.get_setting(conn, "worker_threads") == "3"
+
+
+def test_metrics_dialog_sets_the_new_model_beside_the_previous_one(qtbot):
+    new = {"table": [{"split": "by_time", "method": "linear", "roc_auc": 0.8, "ece": 0.05}], "primary": 0.8}
+    old = {"table": [{"split": "by_time", "method": "linear", "roc_auc": 0.7, "ece": 0.07}], "primary": 0.7}
+    rows = metric_rows(new, old)
+    assert ("table.by_time/linear.roc_auc", 0.7, 0.8) in rows and ("primary", 0.7, 0.8) in rows
+    dlg = MetricsDialog("t", new, old)
+    qtbot.addWidget(dlg)
+    texts = {dlg.table.item(r, 0).text(): dlg.table.item(r, 3).text() for r in range(dlg.table.rowCount())}
+    assert texts["table.by_time/linear.roc_auc"] == "+0.1000"
+    km = KeymapDialog()
+    qtbot.addWidget(km)
+    keys = {km.table.item(r, 1).text() for r in range(km.table.rowCount())}
+    assert {"P", "X", "U", "Space / E", "C", "G / Esc", "Ctrl+Z"} <= keys
+
+
+def test_first_run_guide_saves_folders_and_runs_the_chain_with_one_progress_view(qtbot, library, conn, tmp_path):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from fluxcull.ui.settings import FirstRunDialog
+    from fluxcull.ui.worker import JobRunner
+    from photogen import write_jpeg
+
+    originals = tmp_path / "ORIGINALS"
+    write_jpeg(originals / "R0000001.JPG", seed=1)
+    runner = JobRunner()
+    dlg = FirstRunDialog(library, conn, runner)
+    qtbot.addWidget(dlg)
+    dlg._save()
+    assert "ORIGINALS" in dlg.stage.text() and runner.current is None  # nothing chosen yet
+    dlg.fields["originals"].edit.setText(str(originals))
+    dlg.fields["inbox"].edit.setText(str(tmp_path / "INBOX"))
+    dlg._save()
+    assert library.get_setting(conn, "originals_dir") == str(originals.resolve())
+    assert (tmp_path / "INBOX").is_dir()
+    assert runner.current is not None and runner.current.title == "Building the library"
+    assert not dlg.buttons.button(QDialogButtonBox.Save).isEnabled()
+    dlg.reject()  # closing the guide cancels the build
+    qtbot.waitUntil(lambda: runner.current is None, timeout=60000)
+    assert runner.history[-1][:2] == ("Building the library", "cancelled")
