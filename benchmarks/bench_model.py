@@ -110,16 +110,70 @@ def measure(n: int, kind: str) -> dict:
         t = time.perf_counter()
         sc = run_job(score_job(lib))
         score_s = time.perf_counter() - t
+        fresh = _score_with_writer_probe(lib)
         model = next(r for r in s["metrics_table"] if r["split"] == "random_by_session" and r["method"].endswith("*"))
         cent = next(r for r in s["metrics_table"] if r["split"] == "random_by_session" and r["method"] == "centroid")
         return {
             "photos": n, "keepers": info["keepers"], "model": kind, "retrain_s": round(train_s, 2),
             "prepare_s": round(s["timings"]["prepare_s"], 2), "evaluate_s": round(s["timings"]["evaluate_s"], 2),
             "fit_s": round(s["timings"]["fit_s"], 2), "rescore_in_train_s": round(s["timings"].get("score_s", 0), 2),
-            "score_s": round(score_s, 2), "load_features_s": round(load_features_s, 2), "scored": sc["photos"], "pairs": s["fit"].get("pairs"),
+            "score_s": round(score_s, 2), **fresh, "load_features_s": round(load_features_s, 2), "scored": sc["photos"], "pairs": s["fit"].get("pairs"),
             "peak_rss_mb": round(peak_rss_mb(), 1), "build_rss_mb": round(rss_build, 1), "build_s": round(build_s, 1),
             "auc": round(model["roc_auc"], 3), "centroid_auc": round(cent["roc_auc"], 3),
         }
+
+
+def _score_with_writer_probe(lib) -> dict:
+    """Score a catalog whose scores were all cleared (so every row is written), while another
+    connection commits a small write every 50 ms the way the GUI commits a keep / reject; returns
+    the scoring time, its writing part, the longest gap between two write progress updates and how
+    long the probe's commits waited."""
+    import threading
+
+    from fluxcull.catalog import transaction
+    from fluxcull.jobs import run_job
+    from fluxcull.ml.score import score_job
+
+    conn = lib.connect()
+    with transaction(conn):
+        conn.execute("UPDATE photos SET keeper_score = NULL")
+    conn.close()
+    stop = threading.Event()
+    waits: list[float] = []
+
+    def probe():
+        pc = lib.connect()
+        i = 0
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            with transaction(pc):
+                pc.execute("INSERT OR REPLACE INTO settings(key, value) VALUES ('bench.probe', ?)", (str(i),))
+            waits.append(time.perf_counter() - t0)
+            i += 1
+            stop.wait(0.05)
+        pc.close()
+
+    marks: list[float] = []
+
+    def on_progress(p):
+        if p.message == "writing scores":
+            marks.append(time.perf_counter())
+
+    th = threading.Thread(target=probe)
+    th.start()
+    t = time.perf_counter()
+    summary = run_job(score_job(lib), on_progress)
+    end = time.perf_counter()
+    stop.set()
+    th.join()
+    marks.append(end)
+    w = sorted(waits) or [0.0]
+    return {
+        "score_fresh_s": round(end - t, 2), "write_s": round(end - marks[0], 2),
+        "write_step_max_ms": round(1000 * max(b - a for a, b in zip(marks, marks[1:])), 1) if len(marks) > 1 else None,
+        "changed": summary["changed"], "probe_commits": len(waits),
+        "probe_wait_max_ms": round(1000 * w[-1], 1), "probe_wait_p50_ms": round(1000 * w[len(w) // 2], 1),
+    }
 
 
 def run(out_dir: Path, quick: bool) -> None:
@@ -139,7 +193,11 @@ def run(out_dir: Path, quick: bool) -> None:
              "3.75% keepers linked from a keeper archive. retrain_s = train_job (prepare + 5-fold and time-split "
              "evaluation of random/sharpness/exposure/centroid/pairwise + final fit + calibration + re-scoring); "
              "score_s = score_job alone; load_features_s = fluxcull.ml.features.load_features of every photo "
-             "(stored technical part + metadata from the catalog), part of scoring. *_x = ratio to the smallest size measured in the same run. "
+             "(stored technical part + metadata from the catalog), part of scoring. "
+             "score_fresh_s = score_job again after clearing every score (all rows written), while another connection "
+             "commits a one-row write every 50 ms as the GUI does for a keep/reject: write_s = its writing part, "
+             "write_step_max_ms = longest gap between two write progress updates, probe_wait_*_ms = how long those "
+             "commits waited for the write lock. *_x = ratio to the smallest size measured in the same run. "
              "Peak memory (peak_rss_mb) counts the memory-mapped embedding pages read; each size runs in its own process. "
              "Targets at 400,000: retrain < 120 s, score < 15 s, peak < 4096 MB.")
     write_results(out_dir, "model", rows, meta={"dim": DIM, "keep_rate": KEEP_RATE, "quick": quick}, notes=notes)

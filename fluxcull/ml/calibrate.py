@@ -40,7 +40,12 @@ def to_rank(raw: np.ndarray, quantiles: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, np.float64)))
+    """1 / (1 + exp(-z)) without overflow for any z: exp only ever sees -|z| (underflow to 0 is the
+    right limit), and the negative side keeps its full relative precision (e.g. 4.2e-18 at -40)."""
+    z = np.asarray(z, np.float64)
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _logit(p):
@@ -74,7 +79,8 @@ class Calibrator:
         if self.method == "isotonic":
             return np.interp(rank, self.params[0], self.params[1])
         a, b = self.params
-        return _sigmoid(a * _logit(rank) + b)
+        with np.errstate(over="ignore"):  # an extreme slope saturates to 0 / 1, no warning
+            return _sigmoid(a * _logit(rank) + b)
 
     def to_array(self) -> np.ndarray:
         if self.method == "isotonic":

@@ -1,0 +1,198 @@
+"""Scores are written in short batches: other writers get in between them, a decision made while
+scoring runs wins over the score computed before it, cancelling keeps the catalog whole; and the
+calibration curves stay finite and warning-free on extreme inputs."""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+
+import numpy as np
+import pytest
+
+import modelgen
+from fluxcull.catalog import transaction
+from fluxcull.catalog.db import connect
+from fluxcull.catalog.decisions import decide
+from fluxcull.jobs import CancelToken, Cancelled, run_job
+from fluxcull.library import Library
+from fluxcull.ml import calibrate, score
+from fluxcull.ml.score import score_job, write_scores
+from fluxcull.ml.train import train_job
+
+BATCH = 40
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    lib = Library.open(tmp_path_factory.mktemp("lib"))
+    conn = lib.connect()
+    g = modelgen.build(lib, conn, n=300, sessions=6, seed=5)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    run_job(train_job(lib, seed=0))
+    yield {"lib": lib, "conn": conn, "g": g}
+    conn.close()
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    monkeypatch.setattr(score, "WRITE_BATCH", BATCH)
+    monkeypatch.setattr(score, "WRITE_PAUSE_MIN", 0.0)
+
+
+def _scores(conn) -> dict:
+    return dict(conn.execute("SELECT id, keeper_score FROM photos").fetchall())
+
+
+def _until_mid_write(job):
+    """Drive a scoring job by hand until it has committed some batches but not all of them."""
+    for p in job:
+        if p.message == "writing scores" and p.total and 0 < p.done < p.total:
+            return p
+    raise AssertionError("scoring never paused between two write batches")
+
+
+def _model_scored_late_photos(trained, k):
+    """Undecided originals with a model score (strictly inside (0, 1)) among the last ids, so in a
+    batch that is written after the first pause."""
+    conn, g = trained["conn"], trained["g"]
+    got = _scores(conn)
+    dec = dict(conn.execute("SELECT id, decision FROM photos").fetchall())
+    cands = [int(i) for i in g["ids"][~g["keeper"]][::-1]
+             if dec[int(i)] == "none" and got[int(i)] is not None and 0.0 < got[int(i)] < 1.0]
+    assert len(cands) >= k
+    return cands[:k]
+
+
+def test_decisions_made_between_batches_win_over_the_scores_computed_before(trained, small_batches):
+    lib, conn = trained["lib"], trained["conn"]
+    kept, rejected, cleared = _model_scored_late_photos(trained, 3)
+    decide(conn, [cleared], "keep", "test")
+    run_job(score_job(lib))
+    assert _scores(conn)[cleared] == 1.0
+    model_before = {pid: _scores(conn)[pid] for pid in (kept, rejected)}
+
+    job = score_job(lib)
+    p = _until_mid_write(job)
+    order = sorted(_scores(conn))
+    assert min(order.index(i) for i in (kept, rejected, cleared)) >= p.done  # their batch comes after the pause
+    other = lib.connect()
+    try:  # the GUI's writer, on its own connection, between two batches
+        decide(other, [kept], "keep", "gui")
+        decide(other, [rejected], "reject", "gui")
+        decide(other, [cleared], "clear", "gui")
+    finally:
+        other.close()
+    summary = run_job(job)
+
+    got = _scores(conn)
+    assert got[kept] == 1.0 and got[rejected] == 0.0  # not the model scores computed before the clicks
+    assert model_before[kept] not in (0.0, 1.0)
+    assert 0.0 < got[cleared] < 1.0  # the decision is gone: the model score, no longer the old 1.0
+    assert summary["changed"] >= 3
+    # the next full scoring agrees with what the batches wrote
+    assert run_job(score_job(lib))["changed"] == 0
+    decide(conn, [kept, rejected], "clear", "test")
+    run_job(score_job(lib))
+
+
+def test_another_connection_writes_while_scoring_is_between_batches(trained, small_batches):
+    lib, conn = trained["lib"], trained["conn"]
+    (pid,) = _model_scored_late_photos(trained, 1)
+    with transaction(conn):
+        conn.execute("UPDATE photos SET keeper_score = NULL")
+    total = len(_scores(conn))
+
+    job = score_job(lib)
+    _until_mid_write(job)
+    # no busy wait at all: this fails at once with "database is locked" if scoring held the lock
+    other = connect(lib.catalog_path, timeout=0)
+    try:
+        decide(other, [pid], "reject", "gui")
+        lib.set_setting(other, "probe", "written between batches")
+        # the batches before the pause are committed and visible to other connections
+        written = other.execute("SELECT COUNT(keeper_score) FROM photos").fetchone()[0]
+        assert 0 < written < total
+    finally:
+        other.close()
+    run_job(job)
+    got = _scores(conn)
+    assert got[pid] == 0.0 and sum(v is not None for v in got.values()) == total
+    assert lib.get_setting(conn, "probe") == "written between batches"
+    decide(conn, [pid], "clear", "test")
+    run_job(score_job(lib))
+
+
+def test_cancel_between_batches_keeps_what_was_committed_and_a_rerun_completes(trained, small_batches):
+    lib, conn = trained["lib"], trained["conn"]
+    with transaction(conn):
+        conn.execute("UPDATE photos SET keeper_score = NULL")
+    total = len(_scores(conn))
+    token = CancelToken()
+    job = score_job(lib, cancel=token)
+    _until_mid_write(job)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run_job(job)
+    partial = sum(v is not None for v in _scores(conn).values())
+    assert 0 < partial < total
+    assert not conn.in_transaction
+    summary = run_job(score_job(lib))
+    assert summary["changed"] > 0 and summary["photos"] == total
+    assert run_job(score_job(lib))["changed"] == 0
+
+
+def test_write_scores_applies_the_decision_at_write_time_and_leaves_what_it_must(conn):
+    with transaction(conn):
+        ids = [conn.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES (?, 'originals', 1, 1)",
+                            (f"/o/{i}.jpg",)).lastrowid for i in range(7)]
+        conn.execute("UPDATE photos SET keeper_score = 0.42 WHERE id IN (?, ?)", (ids[5], ids[6]))
+    decide(conn, [ids[0]], "keep", "test")
+    decide(conn, [ids[1], ids[5]], "reject", "test")
+    scores = np.array([0.3, 0.7, 0.25, np.nan, 0.9, np.nan, np.nan])
+    leave = np.array([False, False, False, False, False, True, True])
+    job = write_scores(conn, np.array(ids), scores, leave, batch=3)
+    progress = []
+    while True:
+        try:
+            progress.append(next(job))
+        except StopIteration as stop:
+            changed = stop.value
+            break
+    assert [(p.done, p.total) for p in progress] == [(3, 7), (6, 7), (7, 7)]
+    got = [_scores(conn)[i] for i in ids]
+    # keep / reject -> 1 / 0; NaN -> NULL; a left photo keeps its score unless decided
+    assert got == [1.0, 0.0, 0.25, None, 0.9, 0.0, 0.42]
+    assert changed == 5
+    assert not conn.in_transaction
+    assert conn.execute("SELECT COUNT(*) FROM temp.fluxcull_new_scores").fetchone()[0] == 0
+    assert run_job(write_scores(conn, np.array(ids), scores, leave)) == 0  # nothing left to change
+
+
+# -- calibration on extreme inputs --------------------------------------------------------------------------
+def test_sigmoid_is_warning_free_with_the_right_limits_and_unchanged_in_the_normal_range():
+    z = np.array([-np.inf, -1e308, -1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4, 1e308, np.inf])
+    with warnings.catch_warnings(), np.errstate(all="raise"):
+        warnings.simplefilter("error")
+        s = calibrate._sigmoid(z)
+    np.testing.assert_array_equal(s[[0, 1, 2, 3]], 0.0)
+    assert s[5] == 0.5 and np.all(s[7:] == 1.0)
+    assert s[4] == pytest.approx(np.exp(-40.0), rel=1e-12) and 1.0 - s[6] < 1e-16
+    normal = np.linspace(-30, 30, 6001)
+    np.testing.assert_allclose(calibrate._sigmoid(normal), 1.0 / (1.0 + np.exp(-normal)), rtol=1e-15, atol=1e-16)
+    assert np.isnan(calibrate._sigmoid(np.array([np.nan])))[0]
+
+
+def test_platt_calibration_is_warning_free_on_extreme_ranks_slopes_and_separated_data():
+    rank = np.array([-5.0, 0.0, 1e-300, 0.5, 1 - 1e-16, 1.0, 7.0, np.inf, -np.inf])
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        steep = calibrate.Calibrator("platt", np.array([1e308, 0.0]))(rank)
+        fit = calibrate.Calibrator.fit(np.r_[np.zeros(40), np.ones(4)], np.r_[np.zeros(40), np.ones(4)], "platt")
+        p = fit(rank)
+    np.testing.assert_array_equal(steep[[0, 1, 2, 8]], 0.0)
+    np.testing.assert_array_equal(steep[[4, 5, 6, 7]], 1.0)
+    assert steep[3] == 0.5
+    assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
+    assert p[1] < 0.5 < p[5] and np.all(np.diff(p[[1, 3, 5]]) > 0)
+    assert np.isfinite(fit.params).all()
