@@ -162,6 +162,16 @@ def status_counts(conn: sqlite3.Connection) -> dict:
     }
 
 
+def place_label(session: dict) -> str:
+    """A session's place: its name where one is known, else its GPS centroid, else empty."""
+    if session.get("place"):
+        return str(session["place"])
+    lat, lon = session.get("gps_lat"), session.get("gps_lon")
+    if lat is None or lon is None:
+        return ""
+    return f"{abs(lat):.3f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.3f}° {'E' if lon >= 0 else 'W'}"
+
+
 def list_sessions(conn: sqlite3.Connection, role: str | None = None) -> list[dict]:
     """Sessions with photo count, keeper density (share of photos kept or linked as keepers)."""
     params: list[Any] = []

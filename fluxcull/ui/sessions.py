@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
 
-from fluxcull.catalog.queries import list_sessions
+from fluxcull.catalog.queries import list_sessions, place_label
 
 SourceRole = Qt.UserRole + 1
 ROLE_TITLES = {"originals": "Originals", "keepers": "Keeper archive", "inbox": "Inbox"}
@@ -90,7 +90,7 @@ class SessionPanel(QTreeWidget):
             for s in reversed(group):  # newest first
                 label = session_label(s)
                 src = {"label": f"{ROLE_TITLES[role]} {label}", "role": role, "session_id": s["id"]}
-                item = self._add(header, src, s["photo_count"], s["keepers"], s.get("place") or "",
+                item = self._add(header, src, s["photo_count"], s["keepers"], place_label(s),
                                  s.get("keeper_density"), label)
                 item.setToolTip(0, f"{s.get('start_at')} – {s.get('end_at')}")
                 for col, n in enumerate(self._text_lengths):
