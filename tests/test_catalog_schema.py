@@ -62,6 +62,6 @@ def test_place_label_prefers_name_then_gps():
     from fluxcull.catalog.queries import place_label
 
     assert place_label({"place": "Lyon", "gps_lat": 1.0, "gps_lon": 2.0}) == "Lyon"
-    assert place_label({"place": None, "gps_lat": -33.8688, "gps_lon": 151.2093}) == "33.869° S, 151.209° E"
-    assert place_label({"place": None, "gps_lat": 48.8566, "gps_lon": -2.35}) == "48.857° N, 2.350° W"
+    assert place_label({"place": None, "gps_lat": -33.8688, "gps_lon": 151.2093}) == "33.87°S 151.21°E"
+    assert place_label({"place": None, "gps_lat": 48.8566, "gps_lon": -2.35}) == "48.86°N 2.35°W"
     assert place_label({"gps_lat": None, "gps_lon": None}) == ""

@@ -169,7 +169,7 @@ def place_label(session: dict) -> str:
     lat, lon = session.get("gps_lat"), session.get("gps_lon")
     if lat is None or lon is None:
         return ""
-    return f"{abs(lat):.3f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.3f}° {'E' if lon >= 0 else 'W'}"
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'} {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
 
 
 def list_sessions(conn: sqlite3.Connection, role: str | None = None) -> list[dict]:

@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.sessions)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([370, 1110])
+        splitter.setSizes([420, 1060])
         self.setCentralWidget(splitter)
 
         self._build_toolbar()

@@ -93,6 +93,7 @@ class SessionPanel(QTreeWidget):
                 item = self._add(header, src, s["photo_count"], s["keepers"], place_label(s),
                                  s.get("keeper_density"), label)
                 item.setToolTip(0, f"{s.get('start_at')} – {s.get('end_at')}")
+                item.setToolTip(1, place_label(s))
                 for col, n in enumerate(self._text_lengths):
                     if n > lengths[col]:
                         longest[col], lengths[col] = item, n
