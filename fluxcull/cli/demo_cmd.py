@@ -61,4 +61,4 @@ def _print_summary(s: dict) -> None:
         from fluxcull.ml.evaluate import format_table
 
         print(format_table(t["metrics_table"]))
-    print(f"  score           : {s['score']}")
+    print(f"  score           : {t.get('scoring')}")

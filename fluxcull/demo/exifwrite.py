@@ -39,20 +39,12 @@ def make_exif(*, taken: dt.datetime | None = None, subsec: str | None = None, of
         stamp = taken.strftime("%Y:%m:%d %H:%M:%S")
         exif[_DATETIME] = stamp
         ifd[_DTO] = stamp
-        if subsec:
-            ifd[_SUBSEC_DTO] = subsec
-        if offset:
-            ifd[_OFFSET_DTO] = offset
-    if fnumber:
-        ifd[_FNUMBER] = fnumber
-    if exposure:
-        ifd[_EXPOSURE] = exposure
-    if iso:
-        ifd[_ISO] = iso
-    if focal:
-        ifd[_FOCAL] = focal
-    if focal35:
-        ifd[_FOCAL35] = focal35
+        for tag, value in ((_SUBSEC_DTO, subsec), (_OFFSET_DTO, offset)):
+            if value:
+                ifd[tag] = value
+    for tag, value in ((_FNUMBER, fnumber), (_EXPOSURE, exposure), (_ISO, iso), (_FOCAL, focal), (_FOCAL35, focal35)):
+        if value:
+            ifd[tag] = value
     if gps is not None:
         g = exif.get_ifd(_GPS_IFD)
         g[1] = "N" if gps[0] >= 0 else "S"

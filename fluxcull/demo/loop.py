@@ -17,7 +17,6 @@ def demo_job(lib: Library, *, cancel: CancelToken | None = None, rebuild: bool =
     from fluxcull.ingest import ingest_job
     from fluxcull.matching import match_job
     from fluxcull.ml.embed import embed_job
-    from fluxcull.ml.score import score_job
     from fluxcull.ml.train import train_job
 
     root = lib.root / "demo-photos"
@@ -37,8 +36,7 @@ def demo_job(lib: Library, *, cancel: CancelToken | None = None, rebuild: bool =
         summary["embed"] = yield from embed_job(lib, cancel=cancel)
         summary["match"] = yield from match_job(lib, cancel=cancel)
         summary["decisions"] = _demo_decisions(conn, folders.root)
-        summary["train"] = yield from train_job(lib, cancel=cancel)
-        summary["score"] = yield from score_job(lib, cancel=cancel)
+        summary["train"] = yield from train_job(lib, cancel=cancel)  # re-scores every photo too
         return summary
     finally:
         conn.close()
