@@ -65,3 +65,13 @@ def test_place_label_prefers_name_then_gps():
     assert place_label({"place": None, "gps_lat": -33.8688, "gps_lon": 151.2093}) == "33.87°S 151.21°E"
     assert place_label({"place": None, "gps_lat": 48.8566, "gps_lon": -2.35}) == "48.86°N 2.35°W"
     assert place_label({"gps_lat": None, "gps_lon": None}) == ""
+
+
+def test_list_photos_offset_without_limit(conn):
+    from fluxcull.catalog.queries import PhotoQuery, list_photos
+
+    with transaction(conn):
+        for i in range(4):
+            conn.execute("INSERT INTO photos(path, role, size, mtime_ns, capture_time) VALUES (?, 'originals', 1, 1, ?)",
+                         (f"/p{i}.jpg", float(i)))
+    assert [r["path"] for r in list_photos(conn, PhotoQuery(), offset=2)] == ["/p2.jpg", "/p3.jpg"]

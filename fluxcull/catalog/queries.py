@@ -24,7 +24,7 @@ SORTS = {
 # score band name -> SQL condition on keeper_score (spec section 6)
 BANDS = {
     "confirmed": "keeper_score >= 1.0",
-    "high": "keeper_score >= 0.8",
+    "high": "keeper_score >= 0.8 AND keeper_score < 1.0",
     "uncertain": "keeper_score >= 0.5 AND keeper_score < 0.8",
     "low": "keeper_score < 0.5",
     "unscored": "keeper_score IS NULL",
@@ -102,9 +102,9 @@ def photo_ids(conn: sqlite3.Connection, q: PhotoQuery) -> list[int]:
 def list_photos(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None, offset: int = 0) -> list[dict]:
     where, params = q.where()
     sql = f"SELECT * FROM photos{where} ORDER BY {q.order_by()}"
-    if limit is not None:
-        sql += " LIMIT ? OFFSET ?"
-        params += [int(limit), int(offset)]
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"  # LIMIT -1: no limit, only the offset
+        params += [int(limit) if limit is not None else -1, int(offset)]
     return [dict(r) for r in conn.execute(sql, params)]
 
 

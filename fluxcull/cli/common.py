@@ -59,6 +59,14 @@ class ProgressBar:
             self.stream.flush()
 
 
+def require_positive(args, *names: str) -> None:
+    """Raise ValueError naming the option when one of the given integer options is set below 1."""
+    for name in names:
+        v = getattr(args, name)
+        if v is not None and v < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+
+
 def drive(job: Job, *, quiet: bool = False) -> Any:
     """Run a job with a progress bar on stderr (when it is a terminal and not quiet)."""
     bar = ProgressBar(enabled=None if not quiet else False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import sys
 
-from fluxcull.cli.common import drive, emit_json
+from fluxcull.cli.common import drive, emit_json, require_positive
 from fluxcull.library import Library
 
 
@@ -48,10 +48,7 @@ def register(sub) -> None:
 def run_embed(args, lib: Library) -> int:
     from fluxcull.ml.embed import embed_job
 
-    for name in ("batch_size", "threads", "workers"):
-        v = getattr(args, name)
-        if v is not None and v < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+    require_positive(args, "batch_size", "threads", "workers")
     job = embed_job(lib, backbone=args.backbone, role=args.role, runtime=args.runtime,
                     device=None if args.device == "auto" else args.device, batch_size=args.batch_size,
                     threads=args.threads, workers=args.workers)
@@ -108,7 +105,6 @@ def run_features(args, lib: Library) -> int:
     conn = lib.connect()
     try:
         pid = resolve_photo(conn, args.photo)
-        pid = pid if isinstance(pid, int) else pid["id"]
         vec = load_features(conn, [pid])[0]
     finally:
         conn.close()

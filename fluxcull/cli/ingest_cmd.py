@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from fluxcull.catalog.queries import ROLES
-from fluxcull.cli.common import drive, emit_json
+from fluxcull.cli.common import drive, emit_json, require_positive
 from fluxcull.library import Library
 
 
@@ -30,8 +30,7 @@ def register(sub) -> None:
 def run(args, lib: Library) -> int:
     from fluxcull.ingest import ingest_job
 
-    if args.workers is not None and args.workers < 1:
-        raise ValueError("--workers must be at least 1")
+    require_positive(args, "workers")
     job = ingest_job(lib, args.paths, args.role, workers=args.workers, session_gap_hours=args.session_gap)
     summary = drive(job, quiet=args.json)
     if args.json:

@@ -4,6 +4,7 @@ prefer, undo) that append to the decision log with source 'cli'."""
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 
 from fluxcull.cli.common import drive, emit_json
 
@@ -128,11 +129,8 @@ def cmd_explain(args, lib) -> int:
     from fluxcull.catalog.queries import resolve_photo
     from fluxcull.ml.explain import explain
 
-    conn = lib.connect()
-    try:
+    with closing(lib.connect()) as conn:
         pid = resolve_photo(conn, args.photo)
-    finally:
-        conn.close()
     r = explain(lib, pid)
     if args.json:
         emit_json(r)
@@ -158,8 +156,7 @@ def cmd_models(args, lib) -> int:
     from fluxcull.ml.evaluate import primary_metric
     from fluxcull.ml.models_store import activate_version, list_versions
 
-    conn = lib.connect()
-    try:
+    with closing(lib.connect()) as conn:
         if args.activate is not None:
             from fluxcull.ml.dataset import feature_spec, open_store
             from fluxcull.ml.score import load_scoring_model, score_job
@@ -169,8 +166,6 @@ def cmd_models(args, lib) -> int:
             activate_version(conn, args.activate)
             drive(score_job(lib))
         rows = list_versions(conn)
-    finally:
-        conn.close()
     out = [{"id": r["id"], "created_at": r["created_at"], "kind": r["kind"], "backbone_id": r["backbone_id"],
             "feature_schema": r["feature_schema"], "active": r["active"], "primary_metric": primary_metric(r["metrics"]),
             "keepers": r["training"].get("data", {}).get("positives")} for r in rows]
@@ -223,12 +218,9 @@ def cmd_decide(args, lib) -> int:
     refs = _read_refs(args)
     if not refs:
         raise ValueError("no photos given: name ids or paths, or use --from FILE")
-    conn = lib.connect()
-    try:
+    with closing(lib.connect()) as conn:
         ids = _resolve_all(conn, refs)
         changed = decide(conn, ids, args.kind, SOURCE)
-    finally:
-        conn.close()
     if args.json:
         emit_json({"decision": args.kind, "photos": ids, "changed": changed})
     else:
@@ -239,12 +231,9 @@ def cmd_decide(args, lib) -> int:
 def cmd_prefer(args, lib) -> int:
     from fluxcull.catalog.decisions import prefer
 
-    conn = lib.connect()
-    try:
+    with closing(lib.connect()) as conn:
         winner, loser = _resolve_all(conn, [args.winner, args.loser])
         event = prefer(conn, winner, loser, SOURCE)
-    finally:
-        conn.close()
     if args.json:
         emit_json({"winner": winner, "loser": loser, "event_id": event})
     else:
@@ -255,11 +244,8 @@ def cmd_prefer(args, lib) -> int:
 def cmd_undo(args, lib) -> int:
     from fluxcull.catalog.decisions import undo_last
 
-    conn = lib.connect()
-    try:
+    with closing(lib.connect()) as conn:
         r = undo_last(conn, SOURCE, sources=None if args.all_sources else [SOURCE])
-    finally:
-        conn.close()
     if args.json:
         emit_json({"undone": r})
     elif r is None:

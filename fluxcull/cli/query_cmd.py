@@ -61,8 +61,7 @@ def run_photos(args, lib: Library) -> int:
                    status=None if args.status == "all" else args.status)
     conn = lib.connect()
     try:
-        rows = list_photos(conn, q, limit=args.limit, offset=args.offset) if args.limit is not None or args.offset \
-            else list_photos(conn, q)
+        rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
     finally:
         conn.close()
     if args.json:

@@ -11,7 +11,7 @@ from fluxcull.catalog.queries import ROLES
 from fluxcull.ingest import records, sessions
 from fluxcull.ingest.pipeline import Stage, chunked, default_workers
 from fluxcull.ingest.scan import ScanStats, scan
-from fluxcull.ingest.worker import Task, process_many
+from fluxcull.ingest.worker import Task, fail, new_record, process_many
 from fluxcull.jobs import CancelToken, Job, Progress
 
 BATCH_ROWS = 200          # records per catalog transaction
@@ -22,11 +22,7 @@ CRASH_REASON = "decoder crashed on this file (a damaged or hostile file); it wil
 
 
 def _crash_record(task: Task) -> dict:
-    from fluxcull.media import formats
-
-    return {"path": task.path, "size": task.size, "mtime_ns": task.mtime_ns, "sha256": None,
-            "format": formats.format_name(task.path), "status": "error", "error": CRASH_REASON,
-            "warning": None, "nbytes": 0}
+    return fail(new_record(task), CRASH_REASON)
 
 
 def _needs_retry(error: str | None) -> bool:
@@ -151,10 +147,7 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
 def _known_rows(conn, roots: list[str]) -> dict[str, dict]:
     out = {}
     for root in roots:
-        prefix = root.rstrip(os.sep) + os.sep
-        for r in conn.execute(
-            "SELECT id, path, role, size, mtime_ns, status, error FROM photos WHERE path = ? OR substr(path, 1, ?) = ?",
-            (root, len(prefix), prefix),
-        ):
+        cond, params = records.under_root(root)
+        for r in conn.execute(f"SELECT id, path, role, size, mtime_ns, status, error FROM photos WHERE {cond}", params):
             out[r["path"]] = dict(r)
     return out

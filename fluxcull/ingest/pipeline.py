@@ -76,21 +76,19 @@ class Stage:
         exhausted = False
         try:
             while True:
-                while len(pending) < self.in_flight and (retry or not exhausted):
-                    if retry:
-                        # suspects run alone, so a crash names its file for certain
-                        if pending:
-                            break
-                        chunk, is_retry = retry.pop(), True
-                        pending[pool.submit(self.fn_many, chunk)] = (chunk, is_retry)
-                        break
-                    else:
+                if retry:
+                    # suspects run alone, so a crash names its file for certain
+                    if not pending:
+                        chunk = retry.pop()
+                        pending[pool.submit(self.fn_many, chunk)] = (chunk, True)
+                else:
+                    while not exhausted and len(pending) < self.in_flight:
                         try:
-                            chunk, is_retry = next(it), False
+                            chunk = next(it)
                         except StopIteration:
                             exhausted = True
-                            continue
-                    pending[pool.submit(self.fn_many, chunk)] = (chunk, is_retry)
+                            break
+                        pending[pool.submit(self.fn_many, chunk)] = (chunk, False)
                 if not pending:
                     return
                 done, _ = cf.wait(list(pending), timeout=0.2, return_when=cf.FIRST_COMPLETED)
@@ -110,7 +108,7 @@ class Stage:
                         continue
                     yield from results
                 if broken:  # every other in-flight chunk died with the pool: retry them singly
-                    for fut, (chunk, is_retry) in list(pending.items()):
+                    for chunk, _ in pending.values():
                         retry += [[t] for t in chunk]
                     pending.clear()
                     pool.shutdown(wait=True, cancel_futures=True)

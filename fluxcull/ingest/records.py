@@ -32,6 +32,12 @@ def is_access_error(error: str | None) -> bool:
     return bool(error) and error.startswith(ACCESS_ERROR_PREFIXES)
 
 
+def under_root(root: str) -> tuple[str, tuple]:
+    """SQL condition, and its parameters, for photos at the path `root` or anywhere below it."""
+    prefix = root.rstrip(os.sep) + os.sep
+    return "(path = ? OR substr(path, 1, ?) = ?)", (root, len(prefix), prefix)
+
+
 def _values(rec: dict[str, Any], columns=INGEST_COLUMNS) -> list[Any]:
     return [rec.get(c) for c in columns]
 
@@ -97,11 +103,8 @@ def mark_missing(conn: sqlite3.Connection, roots: list[str], seen: set[str]) -> 
     """Rows under the scanned folders whose files are gone: status 'missing' (data kept)."""
     gone = []
     for root in roots:
-        prefix = root.rstrip(os.sep) + os.sep
-        rows = conn.execute(
-            "SELECT id, path FROM photos WHERE status != 'missing' AND (path = ? OR substr(path, 1, ?) = ?)",
-            (root, len(prefix), prefix),
-        ).fetchall()
+        cond, params = under_root(root)
+        rows = conn.execute(f"SELECT id, path FROM photos WHERE status != 'missing' AND {cond}", params).fetchall()
         gone += [r["id"] for r in rows if r["path"] not in seen and not os.path.lexists(r["path"])]
     if gone:
         with transaction(conn):

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fluxcull.media import formats
@@ -51,21 +49,26 @@ def mtime_capture_time(mtime_ns: int) -> float:
     return local.replace(tzinfo=dt.timezone.utc).timestamp()
 
 
-def process(task: Task) -> dict[str, Any]:
-    rec: dict[str, Any] = {
+def new_record(task: Task) -> dict[str, Any]:
+    """The record of `task` before its file is read: status 'ok', no hash, no metadata."""
+    return {
         "path": task.path, "size": task.size, "mtime_ns": task.mtime_ns,
         "format": formats.format_name(task.path), "status": "ok", "error": None, "warning": None,
         "sha256": None, "nbytes": 0,
     }
+
+
+def process(task: Task) -> dict[str, Any]:
+    rec = new_record(task)
     if task.error:
-        return _fail(rec, task.error)
+        return fail(rec, task.error)
     try:
         data, sha = read_hashing(task.path)
     except OSError as exc:
-        return _fail(rec, os_error_reason(exc))
+        return fail(rec, os_error_reason(exc))
     rec["sha256"], rec["nbytes"], rec["size"] = sha, len(data), len(data)
     if not data:
-        return _fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy")
+        return fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy")
     meta = read_metadata(data, task.path)
     rec["warning"] = meta.pop("warning")
     rec.update(meta)
@@ -84,11 +87,11 @@ def process(task: Task) -> dict[str, Any]:
             save_thumbnail(task.thumbs_dir, key, d.image)
             w, h, orientation, source = d.width, d.height, d.orientation, d.source
     except DecodeError as exc:
-        return _fail(rec, exc.reason)
+        return fail(rec, exc.reason)
     except MemoryError:
-        return _fail(rec, "not enough memory to decode this image")
+        return fail(rec, "not enough memory to decode this image")
     except Exception as exc:  # a decoder bug must cost one file, not the ingest
-        return _fail(rec, f"unexpected decoder failure ({type(exc).__name__}: {exc})")
+        return fail(rec, f"unexpected decoder failure ({type(exc).__name__}: {exc})")
     rec.update(width=w, height=h, thumb_key=key, thumb_source=source)
     if orientation is not None:
         rec["orientation"] = orientation
@@ -97,7 +100,7 @@ def process(task: Task) -> dict[str, Any]:
     return rec
 
 
-def _fail(rec: dict, reason: str) -> dict:
+def fail(rec: dict, reason: str) -> dict:
     rec["status"], rec["error"] = "error", reason
     return rec
 

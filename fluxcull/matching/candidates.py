@@ -82,7 +82,7 @@ class OriginalsIndex:
         return idx
 
     def _add_rows(self, rows) -> None:
-        """add() for many catalog rows at once, without a PhotoMeta per row (400,000 of them)."""
+        """Index many catalog rows at once, without a PhotoMeta per row (400,000 of them)."""
         by_second, by_stem, by_sha, meta = self.by_second, self.by_stem, self.by_sha, self.meta
         for pid, path, sha, taken_at, capture, source, model, ofn in rows:
             taken = parse_taken(taken_at)
@@ -101,20 +101,6 @@ class OriginalsIndex:
             if sha:
                 by_sha[sha].append(pid)
         self.count += len(rows)
-
-    def add(self, p: PhotoMeta) -> None:
-        self.count += 1
-        self.meta[p.id] = (p.subsec, p.model, p.capture_time, p.sha256)
-        if p.second:
-            self.by_second[p.second].append(p.id)
-        keys = {stem_key(p.path)}
-        if p.original_filename:
-            keys.add(stem_key(p.original_filename))
-        for k in keys:
-            if k:
-                self.by_stem[k].append(p.id)
-        if p.sha256:
-            self.by_sha[p.sha256].append(p.id)
 
     def lookup(self, k: PhotoMeta) -> MetaCandidates:
         c = MetaCandidates()
@@ -149,20 +135,9 @@ class OriginalsIndex:
         return c
 
 
-def load_keepers(conn: sqlite3.Connection, ids: list[int] | None = None) -> list[PhotoMeta]:
-    """Keeper-archive photos (status ok), all or the given ids, in id order."""
-    if ids is None:
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM photos WHERE role = 'keepers' AND status = 'ok' ORDER BY id"
-        ).fetchall()
-        return [PhotoMeta.from_row(r) for r in rows]
-    out = []
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        out += [
-            PhotoMeta.from_row(r)
-            for r in conn.execute(
-                f"SELECT {_COLUMNS} FROM photos WHERE id IN ({','.join('?' * len(chunk))}) ORDER BY id", chunk
-            )
-        ]
-    return out
+def load_keepers(conn: sqlite3.Connection) -> list[PhotoMeta]:
+    """Keeper-archive photos (status ok), in id order."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM photos WHERE role = 'keepers' AND status = 'ok' ORDER BY id"
+    ).fetchall()
+    return [PhotoMeta.from_row(r) for r in rows]

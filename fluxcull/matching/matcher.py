@@ -88,7 +88,7 @@ def _to_redo(conn: sqlite3.Connection, keepers: list[PhotoMeta], sig: str, redo_
 
 
 def _decide_all(todo: list[PhotoMeta], index: OriginalsIndex, vec: Vectors | None, note: str | None,
-                cancel: CancelToken | None, sig: str = "", cache_dir=None) -> Job:
+                keeper_emb: set[int], cancel: CancelToken | None, sig: str = "", cache_dir=None) -> Job:
     metas = {}
     pairs_k, pairs_o = [], []
     for n, k in enumerate(todo):
@@ -101,14 +101,12 @@ def _decide_all(todo: list[PhotoMeta], index: OriginalsIndex, vec: Vectors | Non
             pairs_o.append(oid)
     yield Progress("match", len(todo) // 3, len(todo), "compared metadata")
     sims: dict[int, dict[int, float]] = {k.id: {} for k in todo}
-    has_emb: dict[int, bool] = {k.id: False for k in todo}
+    has_emb = {k.id: vec is not None and k.id in keeper_emb for k in todo}
     if vec is not None:
         vals = pair_similarities(vec, pairs_k, pairs_o)
         for kid, oid, s in zip(pairs_k, pairs_o, vals.tolist()):
             if s == s:  # not NaN
                 sims[kid][oid] = s
-        rows = vec.rows_of([k.id for k in todo])
-        has_emb = {k.id: bool(r >= 0) for k, r in zip(todo, rows.tolist())}
     outcomes: dict[int, Outcome] = {}
     evidence: dict[int, Evidence] = {}
     need_search = []
@@ -119,7 +117,7 @@ def _decide_all(todo: list[PhotoMeta], index: OriginalsIndex, vec: Vectors | Non
         evidence[k.id] = ev
         outcomes[k.id] = out
         # a search can only add near-duplicates: not needed where the metadata already found one
-        known = [v for v in sims[k.id].values()]
+        known = list(sims[k.id].values())
         if out.status != "linked" and vec is not None and has_emb[k.id] and not (known and max(known) > SIM_MATCH):
             need_search.append(k.id)
     searched = 0
@@ -199,7 +197,7 @@ def match_job(lib, *, redo_all: bool = False, cancel: CancelToken | None = None)
             yield Progress("match", 0, len(todo), f"loading originals for {len(todo)} keepers")
             index = OriginalsIndex.load(conn, cancel)
             vec = Vectors.from_store(store) if store is not None else None
-            outcomes, searched = yield from _decide_all(todo, index, vec, note, cancel, sig,
+            outcomes, searched = yield from _decide_all(todo, index, vec, note, has_emb, cancel, sig,
                                                         lib.cache_dir / "matching")
             if cancel is not None:
                 cancel.check()

@@ -16,6 +16,7 @@ import sqlite3
 from typing import Iterable
 
 from fluxcull.catalog.db import transaction
+from fluxcull.catalog.keepers import confirmed_keeper_ids
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -48,8 +49,8 @@ def sync_keeper_scores(conn: sqlite3.Connection, original_ids: Iterable[int | No
         )
 
 
-def _set_manual(conn, keeper_id: int, original_id: int | None, evidence: dict, status_reason: str) -> None:
-    keeper = _photo(conn, keeper_id)
+def _set_manual(conn, keeper: sqlite3.Row, original_id: int | None, evidence: dict, status_reason: str) -> None:
+    keeper_id = keeper["id"]
     conn.execute(
         "INSERT INTO keeper_links(keeper_id, original_id, method, evidence, similarity, needs_review, manual)"
         " VALUES (?, ?, 'manual', ?, NULL, 0, 1)"
@@ -79,7 +80,7 @@ def link(conn: sqlite3.Connection, keeper_id: int, original_id: int, *, source: 
         if prev is not None:
             previous = {"original_id": prev["original_id"], "method": prev["method"],
                         "manual": bool(prev["manual"]), "needs_review": bool(prev["needs_review"])}
-        _set_manual(conn, keeper_id, original_id, {"previous": previous}, "linked by hand")
+        _set_manual(conn, k, original_id, {"previous": previous}, "linked by hand")
         conn.execute(
             "INSERT INTO decision_events(photo_id, kind, other_photo_id, previous, source, detail)"
             " VALUES (?, 'link', ?, ?, ?, ?)",
@@ -101,7 +102,7 @@ def unlink(conn: sqlite3.Connection, keeper_id: int, *, source: str = "cli") -> 
         prev_orig = prev["original_id"] if prev is not None else None
         previous = None if prev is None else {"original_id": prev_orig, "method": prev["method"],
                                               "manual": bool(prev["manual"])}
-        _set_manual(conn, keeper_id, None, {"unlinked": previous}, "no original (decided by hand)")
+        _set_manual(conn, k, None, {"unlinked": previous}, "no original (decided by hand)")
         conn.execute(
             "INSERT INTO decision_events(photo_id, kind, other_photo_id, previous, source, detail)"
             " VALUES (?, 'unlink', ?, ?, ?, ?)",
@@ -121,7 +122,7 @@ def _paths(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
     return out
 
 
-def _candidates(conn, raw: str | None, paths: dict[int, str]) -> list[dict]:
+def _candidates(raw: str | None, paths: dict[int, str]) -> list[dict]:
     cands = json.loads(raw) if raw else []
     for c in cands:
         c["original"] = paths.get(c["original_id"])
@@ -157,7 +158,7 @@ def review_queue(conn: sqlite3.Connection) -> list[dict]:
                         "evidence": json.loads(r["evidence"] or "{}")}
         out.append({"keeper_id": r["keeper_id"], "keeper": r["path"], "status": r["status"],
                     "reason": r["reason"], "proposed": proposed,
-                    "candidates": _candidates(conn, r["candidates"], paths)})
+                    "candidates": _candidates(r["candidates"], paths)})
     return out
 
 
@@ -180,9 +181,7 @@ def match_summary(conn: sqlite3.Connection, *, details: bool = True) -> dict:
         "review": counts.get("review", 0),
         "unmatched": counts.get("unmatched", 0),
         "manual_no_original": no_original,
-        "confirmed_originals": conn.execute(
-            "SELECT COUNT(DISTINCT original_id) FROM keeper_links WHERE original_id IS NOT NULL AND needs_review = 0"
-        ).fetchone()[0],
+        "confirmed_originals": len(confirmed_keeper_ids(conn)),
     }
     if details:
         rows = conn.execute(

@@ -32,19 +32,14 @@ TWO_STAGE_MIN = 4096
 
 def open_store(lib, conn: sqlite3.Connection):
     """The EmbeddingStore of the active backbone, or None (with the reason) where there is none."""
-    from fluxcull.ml.store import EmbeddingStore, active_backbone_id
+    from fluxcull.ml.store import active_backbone_id
 
     if active_backbone_id(conn) is None:
         return None, "no embeddings stored (run `fluxcull embed`)"
+    from fluxcull.ml.embed import current_store  # the embedding module's own choice of backbone
+
     try:
-        from fluxcull.ml.embed import current_store  # the embedding module's own choice of backbone
-    except ImportError:
-        current_store = None
-    try:
-        if current_store is not None:
-            store = current_store(lib, conn)
-        else:
-            store = EmbeddingStore.open_existing(conn, lib.embeddings_dir, active_backbone_id(conn))
+        store = current_store(lib, conn)
     except (LookupError, ValueError) as exc:
         return None, f"no embeddings: {exc}"
     if store.count() == 0:
@@ -290,7 +285,7 @@ def _coarse_candidates(qp: np.ndarray, proj: np.ndarray, *, tau: float, cap: int
 
 
 def _projection(vec: Vectors, crows: np.ndarray, cids: np.ndarray, dim: int, cache_dir, cache_key: str | None,
-                cancel=None, progress=None) -> tuple[np.ndarray, np.ndarray]:
+                cancel=None) -> tuple[np.ndarray, np.ndarray]:
     """(basis, unit projected originals), from the cache when the same embeddings were projected
     before (the cache is keyed on the embeddings' fingerprint and the exact rows searched)."""
     path = key = None
@@ -310,8 +305,6 @@ def _projection(vec: Vectors, crows: np.ndarray, cids: np.ndarray, dim: int, cac
         if cancel is not None:
             cancel.check()
         proj[start : start + len(block)] = block @ basis
-        if progress:
-            progress(start + len(block), len(crows))
     _normalise(proj, inplace=True)
     if path is not None:
         try:
@@ -328,7 +321,7 @@ def _projection(vec: Vectors, crows: np.ndarray, cids: np.ndarray, dim: int, cac
 
 def nearest(vec: Vectors, query_ids: list[int], cand_ids: np.ndarray, k: int = 5, *,
             coarse_dim: int = 64, coarse_k: int = 16, coarse_tau: float = 0.7, cache_dir=None,
-            cache_key: str | None = None, cancel=None, progress=None) -> dict[int, list[tuple[int, float]]]:
+            cache_key: str | None = None, cancel=None) -> dict[int, list[tuple[int, float]]]:
     """The k most similar candidates (photo id, cosine similarity) for each query photo with an embedding.
 
     `cand_ids`: the photos to search (the originals); those without an embedding are left out.
@@ -355,7 +348,7 @@ def nearest(vec: Vectors, query_ids: list[int], cand_ids: np.ndarray, k: int = 5
     if n < TWO_STAGE_MIN or (nq * n * vec.dim <= EXACT_WORK_LIMIT and not cached):
         cols, sims = _stream_topk(queries, _chunks(vec, crows), n, k, cancel)
     else:
-        basis, proj = _projection(vec, crows, cids, dim, cache_dir, cache_key, cancel, progress)
+        basis, proj = _projection(vec, crows, cids, dim, cache_dir, cache_key, cancel)
         qp = _normalise(queries @ basis)
         qr, qc = _coarse_candidates(qp, proj, tau=coarse_tau, cap=coarse_k, cancel=cancel)
         del proj

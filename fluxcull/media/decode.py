@@ -16,11 +16,11 @@ from __future__ import annotations
 import io
 import math
 import os
+import struct
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from fluxcull.media import formats
 
@@ -167,7 +167,7 @@ def _decode_pillow(data: bytes, path, want: _Want) -> Decoded:
         img.load()
     except Image.DecompressionBombError as exc:
         raise DecodeError(path, _bomb_reason(exc)) from exc
-    except (OSError, SyntaxError, ValueError, IndexError, struct_error()) as exc:
+    except (OSError, SyntaxError, ValueError, IndexError, struct.error) as exc:
         raise DecodeError(path, _load_failure_reason(exc, img.format)) from exc
     orientation = _orientation_of(img)
     img = _to_rgb(img)
@@ -175,12 +175,6 @@ def _decode_pillow(data: bytes, path, want: _Want) -> Decoded:
     if orientation in (5, 6, 7, 8):
         full_w, full_h = full_h, full_w
     return Decoded(img, source, full_w, full_h, orientation)
-
-
-def struct_error():
-    import struct
-
-    return struct.error
 
 
 def _orientation_of(img: Image.Image) -> int | None:

@@ -55,12 +55,13 @@ def read_metadata(data: bytes, path: str | os.PathLike) -> dict[str, Any]:
         _fill_from_tags(meta, tags)
     except Exception as exc:  # a tag with an absurd type must not lose the rest
         meta["warning"] = meta["warning"] or f"some EXIF fields unreadable ({type(exc).__name__}: {exc})"
-    if not _useful(meta) and (exifread_failed or _has_exif_block(data)):
+    has_block = _has_exif_block(data)
+    if not _useful(meta) and (exifread_failed or has_block):
         # exifread found nothing usable in a block that is there: ask Pillow's parser before
         # declaring the block damaged.
         if _fill_from_pillow(meta, data):
             meta["warning"] = None
-        elif _has_exif_block(data):
+        elif has_block:
             meta["warning"] = ("damaged EXIF block (unreadable): capture time, camera and GPS unknown; "
                                "the file's modification time stands in for the capture time")
     meta["original_filename"] = embedded_original_name(data, tags) or os.path.basename(os.fspath(path))

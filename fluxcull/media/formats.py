@@ -1,4 +1,4 @@
-"""Which files fluxcull reads as photos, by extension, and which are sidecars to skip."""
+"""Which files fluxcull reads as photos, by extension (everything else, sidecars included, is skipped)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,6 @@ RAW_EXTENSIONS = frozenset({
 })
 
 IMAGE_EXTENSIONS = JPEG_EXTENSIONS | PNG_EXTENSIONS | TIFF_EXTENSIONS | HEIF_EXTENSIONS
-
-# Files that travel with photos but are not photos.
-SIDECAR_EXTENSIONS = frozenset({
-    ".xmp", ".thm", ".aae", ".pp3", ".dop", ".on1", ".xml", ".json", ".txt", ".md", ".tsv", ".csv",
-    ".db", ".ini", ".lrv", ".cos", ".acr", ".xmp~",
-})
 
 
 def extension(path: str | os.PathLike) -> str:

@@ -45,7 +45,7 @@ class Corpus:
         photo_ids = np.asarray(photo_ids, dtype=np.int64)
         pos = np.searchsorted(self.ids, photo_ids)
         pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
-        ok = (len(self.ids) > 0) & (self.ids[pos] == photo_ids) if len(self.ids) else np.zeros(len(photo_ids), bool)
+        ok = (self.ids[pos] == photo_ids) if len(self.ids) else np.zeros(len(photo_ids), bool)
         return np.where(ok, pos, -1)
 
     def summary(self) -> dict:
@@ -65,18 +65,9 @@ class Corpus:
 
 def open_store(lib, conn: sqlite3.Connection):
     """The embedding store of the library's active backbone."""
-    try:
-        from fluxcull.ml.embed import current_store
-    except ImportError:
-        current_store = None
-    if current_store is not None:
-        return current_store(lib, conn)
-    from fluxcull.ml.store import EmbeddingStore, active_backbone_id
+    from fluxcull.ml.embed import current_store
 
-    bid = active_backbone_id(conn)
-    if bid is None:
-        raise LookupError("no embeddings in this library yet: run `fluxcull embed` first")
-    return EmbeddingStore.open_existing(conn, lib.embeddings_dir, bid)
+    return current_store(lib, conn)
 
 
 def load_corpus(conn: sqlite3.Connection, store) -> Corpus:
@@ -97,8 +88,7 @@ def load_corpus(conn: sqlite3.Connection, store) -> Corpus:
     # keep only photos with an embedding
     pos = np.searchsorted(emb_ids, ids)
     pos = np.clip(pos, 0, max(len(emb_ids) - 1, 0))
-    has = (emb_ids[pos] == ids) if len(emb_ids) else np.zeros(n, bool)
-    keep = has
+    keep = (emb_ids[pos] == ids) if len(emb_ids) else np.zeros(n, bool)
     ids, role, sess, has_sess, tm, dec = ids[keep], role[keep], sess[keep], has_sess[keep], tm[keep], dec[keep]
     erows = emb_rows[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
 

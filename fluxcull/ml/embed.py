@@ -22,6 +22,7 @@ import numpy as np
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import features as F
 from fluxcull.ml.backbones import Backbone, SETTING_KEY, get_backbone
+from fluxcull.ml.inference import available_cores, default_batch_size, make_runner
 from fluxcull.ml.preprocess import to_square
 from fluxcull.ml.store import EmbeddingStore, active_backbone_id
 
@@ -68,7 +69,7 @@ def _open_source(lib, path: str, thumb_key: str | None):
     """The decoded photo (PIL RGB, oriented) and where it came from: thumbnail first, else the file."""
     from PIL import Image
 
-    from fluxcull.media.decode import DecodeError, load_image
+    from fluxcull.media.decode import load_image
 
     if thumb_key:
         from fluxcull.media.thumbs import thumb_path
@@ -81,11 +82,7 @@ def _open_source(lib, path: str, thumb_key: str | None):
                     return (im if im.mode == "RGB" else im.convert("RGB")), "thumbnail"
         except (OSError, ValueError, SyntaxError):
             pass  # missing or damaged thumbnail: decode the file
-    try:
-        img, source = load_image(path, min_side=F.FEATURE_SIZE * 3 // 4)
-    except DecodeError as exc:
-        raise exc
-    return img, source
+    return load_image(path, min_side=F.FEATURE_SIZE * 3 // 4)
 
 
 def prepare(lib, backbone: Backbone, photo_id: int, path: str, thumb_key: str | None,
@@ -151,8 +148,8 @@ def embed_job(lib, *, backbone: str | None = None, cancel: CancelToken | None = 
         if info is not None:
             summary.update(runtime=info.runtime, device=info.device, precision=info.precision)
         dev = info.device if info else "cpu"
-        bs = batch_size or (128 if dev == "cuda" else 32)
-        nworkers = workers or (max(2, (os.cpu_count() or 2) - 1) if dev != "cpu" else max(1, _cores() - 1))
+        bs = batch_size or default_batch_size(dev)
+        nworkers = workers or (max(2, (os.cpu_count() or 2) - 1) if dev != "cpu" else max(1, available_cores() - 1))
         pool = ThreadPoolExecutor(nworkers, thread_name_prefix="fluxcull-embed")
         pending: deque = deque()
         it = iter(work)
@@ -202,16 +199,7 @@ def embed_job(lib, *, backbone: str | None = None, cancel: CancelToken | None = 
         conn.close()
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def _make_runner(bb, runtime, device, lib, threads):
-    from fluxcull.ml.inference import make_runner
-
     return make_runner(bb, runtime=runtime, device=device, lib=lib, threads=threads)
 
 

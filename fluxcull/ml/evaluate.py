@@ -362,7 +362,6 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
     unless given. Includes the metrics stored with the active version for comparison."""
     from fluxcull.ml.inputs import prepare
     from fluxcull.ml.models_store import active_version_id, jsonable, version_row
-    from fluxcull.ml.pairs import PairConfig
 
     conn = lib.connect()
     try:

@@ -54,7 +54,7 @@ def explain(lib, photo_id: int) -> dict:
         x = model.transform.transform(emb, feats)
         raw = model.raw(x)
         rank = calibrate.to_rank(raw, model.quantiles)
-        out["model_score"] = float(model.probability(x)[0])
+        out["model_score"] = float(model.calibrated(raw)[0])
         out["model_band"] = band_of(out["model_score"])
         out["corpus_rank"] = float(rank[0])
         out["nearest_keepers"] = _nearest_keepers(conn, store, emb[0], photo["id"], confirmed)

@@ -21,10 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxcull.ml.backbones import Backbone
-from fluxcull.ml.preprocess import normalize
+from fluxcull.ml.preprocess import l2_normalize, normalize
 
 RUNTIMES = ("auto", "torch", "torch-fp32", "onnx")
 THREADS_ENV = "FLUXCULL_THREADS"
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def cpu_threads() -> int:
@@ -32,11 +40,7 @@ def cpu_threads() -> int:
     env = os.environ.get(THREADS_ENV)
     if env and env.strip().isdigit() and int(env) > 0:
         return int(env)
-    try:
-        n = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        n = os.cpu_count() or 1
-    return max(1, n - 1)
+    return max(1, available_cores() - 1)
 
 
 def select_device(prefer: str | None = None) -> str:
@@ -130,7 +134,7 @@ class OnnxRunner:
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = normalize(batch, self.backbone.normalization)
         y = self.session.run(None, {self.input_name: x})[0]
-        return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
+        return l2_normalize(y)
 
 
 def build_torch_model(backbone: Backbone, *, allow_download: bool | None = None, fuse: bool = True):

@@ -105,26 +105,23 @@ def active_version_id(conn: sqlite3.Connection) -> int | None:
     return int(row[0]) if row else None
 
 
+def _decode_row(r) -> dict:
+    d = dict(r)
+    d["metrics"] = json.loads(d["metrics"] or "{}")
+    d["training"] = json.loads(d["training"] or "{}")
+    d["active"] = bool(d["active"])
+    return d
+
+
 def list_versions(conn: sqlite3.Connection) -> list[dict]:
-    out = []
-    for r in conn.execute("SELECT * FROM model_versions ORDER BY id"):
-        d = dict(r)
-        d["metrics"] = json.loads(d["metrics"] or "{}")
-        d["training"] = json.loads(d["training"] or "{}")
-        d["active"] = bool(d["active"])
-        out.append(d)
-    return out
+    return [_decode_row(r) for r in conn.execute("SELECT * FROM model_versions ORDER BY id")]
 
 
 def version_row(conn: sqlite3.Connection, version_id: int) -> dict:
     r = conn.execute("SELECT * FROM model_versions WHERE id = ?", (version_id,)).fetchone()
     if r is None:
         raise KeyError(f"no model version {version_id}")
-    d = dict(r)
-    d["metrics"] = json.loads(d["metrics"] or "{}")
-    d["training"] = json.loads(d["training"] or "{}")
-    d["active"] = bool(d["active"])
-    return d
+    return _decode_row(r)
 
 
 def load_version(lib, conn: sqlite3.Connection, version_id: int | None = None) -> SavedModel:

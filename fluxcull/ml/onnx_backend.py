@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fluxcull.ml.backbones import Backbone
-from fluxcull.ml.preprocess import normalize
+from fluxcull.ml.preprocess import l2_normalize, normalize
 
 OPSET = 17
 TOLERANCE = 1e-4
@@ -37,10 +37,6 @@ def check_batch(size: int, n: int = 4) -> np.ndarray:
                          for _ in range(3)], -1)
         out[i] = np.clip(127.5 + 100 * base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8)
     return out
-
-
-def _l2(y: np.ndarray) -> np.ndarray:
-    return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)
 
 
 def export_onnx(backbone: Backbone, path: Path) -> dict:
@@ -64,9 +60,9 @@ def export_onnx(backbone: Backbone, path: Path) -> dict:
         import onnxruntime as ort
 
         sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
-        got = _l2(sess.run(None, {"pixels": x.numpy()})[0])
+        got = l2_normalize(sess.run(None, {"pixels": x.numpy()})[0])
         with torch.inference_mode():
-            want = _l2(model(x).float().numpy())
+            want = l2_normalize(model(x).float().numpy())
         diff = float(np.abs(got - want).max())
         if not diff <= TOLERANCE:
             raise RuntimeError(f"ONNX export of {backbone.id} differs from torch by {diff:.2e} (> {TOLERANCE:g})")

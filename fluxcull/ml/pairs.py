@@ -127,14 +127,9 @@ def build_pairs(
 
         # -- same session: close + other --------------------------------------------------------
         neg_by_sess = _group_index(session[neg])
-        pos_order = np.argsort(session[pos], kind="stable")
-        ps = session[pos][pos_order]
-        starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-        ends = np.r_[starts[1:], len(ps)]
-        for s0, s1 in zip(starts, ends):
-            pidx_local = pos_order[s0:s1]
+        for sess_key, pidx_local in _group_index(session[pos]).items():
             p = pos[pidx_local]
-            negs = neg_by_sess.get(int(ps[s0]))
+            negs = neg_by_sess.get(sess_key)
             if negs is None:
                 shortfall[pidx_local] += k_close + k_sess
                 continue

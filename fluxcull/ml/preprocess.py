@@ -64,3 +64,8 @@ def normalize(batch_uint8: np.ndarray, normalization: str) -> np.ndarray:
     else:
         raise ValueError(f"unknown normalization {normalization!r}")
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def l2_normalize(y: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (all-zero rows stay zero)."""
+    return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-12)

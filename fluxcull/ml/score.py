@@ -285,23 +285,14 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
 def band_counts(conn: sqlite3.Connection) -> dict:
     from fluxcull.catalog.queries import BANDS
 
-    out = {}
-    for name, cond in BANDS.items():
-        if name == "high":
-            cond = "keeper_score >= 0.8 AND keeper_score < 1.0"
-        out[name] = conn.execute(f"SELECT COUNT(*) FROM photos WHERE {cond}").fetchone()[0]
-    return out
+    sums = ", ".join(f"COALESCE(SUM({cond}), 0)" for cond in BANDS.values())
+    return dict(zip(BANDS, conn.execute(f"SELECT {sums} FROM photos").fetchone()))
 
 
 def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None, prep=None) -> Job:
     """Score and store; yields Progress; returns the summary."""
-    box: dict = {}
-
-    def prog(done, total):
-        box["p"] = (done, total)
-
     yield Progress("score", 0, None, "reading embeddings")
-    res = compute_scores(lib, conn, model, cancel=cancel, progress=prog, prep=prep)
+    res = compute_scores(lib, conn, model, cancel=cancel, prep=prep)
     if cancel is not None:
         cancel.check()
     yield Progress("score", 0, len(res["ids"]), "writing scores")

@@ -77,7 +77,6 @@ class CompareView(QWidget):
         self.setFocusPolicy(Qt.StrongFocus)
         self.frozen = False
         self.session_id: int | None = None
-        self.candidates: list[int] = []
         self.challengers: list[int] = []
         self.skipped: set[frozenset] = set()
         self.records: dict[int, dict] = {}
@@ -85,11 +84,10 @@ class CompareView(QWidget):
         loader.loaded.connect(self._on_loaded)
 
     # -- pairs ----------------------------------------------------------------------------------
-    def start(self, pair: tuple[int, int] | None, *, session_id: int | None, candidates: list[int],
+    def start(self, pair: tuple[int, int] | None, *, session_id: int | None,
               challengers: list[int] | None = None) -> bool:
         """Show `pair` (or propose one); challengers follow the champion when it is frozen."""
         self.session_id = session_id
-        self.candidates = candidates
         self.challengers = list(challengers or [])
         if pair is None:
             pair = propose_pair(self.conn, session_id, self.skipped)

@@ -130,9 +130,7 @@ class ThumbDelegate(QStyledItemDelegate):
             image_rect = QRectF(area)
             p.setBrush(QColor("#202226"))
             p.drawRect(image_rect)
-            if rec.get("status") == "loading":
-                pass
-            elif key is None or self.view.loader.is_failed(key):
+            if rec.get("status") != "loading" and (key is None or self.view.loader.is_failed(key)):
                 p.setPen(theme.TEXT_DIM)
                 p.setFont(self.small)
                 label = (rec.get("format") or "no preview").upper()

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QImageReader, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SCREEN_SIDE = 1800  # decode size for viewing at fit; 'full' decodes every pixel for 100%
@@ -16,25 +16,13 @@ SCREEN_SIDE = 1800  # decode size for viewing at fit; 'full' decodes every pixel
 
 def decode_image(path: str, level: str) -> tuple[QImage, str]:
     """Decode a photo to a QImage off the GUI thread (RAW embedded preview, DCT-scaled JPEG, ...)."""
-    min_side = SCREEN_SIDE if level == "screen" else None
-    try:
-        from fluxcull.media.decode import load_image
-    except ImportError:
-        load_image = None
-    if load_image is not None:
-        img, source = load_image(path, min_side=min_side)
-        if img.mode != "RGB":
-            img = img.convert("RGB")
-        w, h = img.size
-        data = img.tobytes()
-        qimg = QImage(data, w, h, 3 * w, QImage.Format_RGB888).copy()
-        return qimg, source
-    reader = QImageReader(path)
-    reader.setAutoTransform(True)
-    qimg = reader.read()
-    if qimg.isNull():
-        raise ValueError(f"{path}: cannot decode ({reader.errorString()})")
-    return qimg, "qt"
+    from fluxcull.media.decode import load_image  # PIL, rawpy: loaded when a photo is first opened
+
+    img, source = load_image(path, min_side=SCREEN_SIDE if level == "screen" else None)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    w, h = img.size
+    return QImage(img.tobytes(), w, h, 3 * w, QImage.Format_RGB888).copy(), source
 
 
 class _Signals(QObject):
@@ -176,9 +164,6 @@ class ImagePane(QWidget):
 
     def has_image(self) -> bool:
         return self._pixmap is not None
-
-    def image_size(self) -> QSize:
-        return QSize(self._full_size)
 
     def set_view(self, zoom: float | None, cx: float = 0.5, cy: float = 0.5, emit: bool = False) -> None:
         self.zoom = zoom

@@ -14,19 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-_FALLBACK_EXTENSIONS = {
-    ".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".dng", ".cr2", ".cr3", ".crw", ".nef",
-    ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf", ".rw2", ".pef", ".srw", ".x3f", ".3fr", ".iiq", ".erf", ".kdc",
-    ".mrw", ".raw", ".rwl",
-}
-
-
-def _supported(path: str) -> bool:
-    try:
-        from fluxcull.media.formats import is_supported
-    except ImportError:
-        return Path(path).suffix.lower() in _FALLBACK_EXTENSIONS
-    return bool(is_supported(path))
+from fluxcull.media.formats import is_supported
 
 
 def scan_folder(folder: Path) -> tuple[dict[str, tuple[int, int]], list[str]]:
@@ -47,7 +35,7 @@ def scan_folder(folder: Path) -> tuple[dict[str, tuple[int, int]], list[str]]:
             try:
                 if e.is_dir(follow_symlinks=False):
                     stack.append(e.path)
-                elif e.is_file() and _supported(e.path):
+                elif e.is_file() and is_supported(e.path):
                     st = e.stat()
                     files[e.path] = (st.st_size, st.st_mtime_ns)
             except OSError:

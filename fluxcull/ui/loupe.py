@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from fluxcull.catalog.queries import band_of, photos_by_ids
@@ -201,7 +200,3 @@ class LoupeView(QWidget):
             self.step.emit(1)
         else:
             super().keyPressEvent(event)
-
-
-def qimage_or_none(image: QImage | None) -> QImage | None:
-    return image if image is not None and not image.isNull() else None

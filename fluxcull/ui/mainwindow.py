@@ -558,14 +558,13 @@ class MainWindow(QMainWindow):
         session = self.source.get("session_id")
         if session is None and self.current_row() is not None:
             session = self.model.record(self.current_row()).get("session_id")
-        candidates = [i for i in self.model.ids[:5000] if i is not None]
         if len(ids) >= 3:
             self.compare.frozen = True
-            ok = self.compare.start((ids[0], ids[1]), session_id=session, candidates=candidates, challengers=ids[2:])
+            ok = self.compare.start((ids[0], ids[1]), session_id=session, challengers=ids[2:])
         elif len(ids) == 2:
-            ok = self.compare.start((ids[0], ids[1]), session_id=session, candidates=candidates)
+            ok = self.compare.start((ids[0], ids[1]), session_id=session)
         else:
-            ok = self.compare.start(None, session_id=session, candidates=candidates)
+            ok = self.compare.start(None, session_id=session)
         if ok:
             self.stack.setCurrentIndex(COMPARE)
             self.compare.setFocus()

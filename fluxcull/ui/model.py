@@ -116,9 +116,7 @@ class PhotoListModel(QStringListModel):
         rows = [r for r in rows if 0 <= r < len(self._ids) and self._ids[r] is not None]
         cached = {r: self._pages[r // PAGE][r % PAGE] for r in rows if (r // PAGE) in self._pages}
         if cached:
-            ids = [self._ids[r] for r in cached]
-            sql = "SELECT %s FROM photos WHERE id IN (%s)" % (", ".join(COLUMNS), ",".join("?" * len(ids)))
-            fresh = {r[0]: dict(zip(COLUMNS, r)) for r in self.conn.execute(sql, ids)}
+            fresh = self._read([self._ids[r] for r in cached])
             for r, rec in cached.items():
                 new = fresh.get(rec["id"])
                 if new is None:
@@ -177,10 +175,7 @@ class PhotoListModel(QStringListModel):
     def _fetch_page(self, page: int) -> list[dict]:
         ids = self._ids[page * PAGE : (page + 1) * PAGE]
         known = [i for i in ids if i is not None]
-        found = {}
-        if known:
-            sql = "SELECT %s FROM photos WHERE id IN (%s)" % (", ".join(COLUMNS), ",".join("?" * len(known)))
-            found = {r[0]: dict(zip(COLUMNS, r)) for r in self.conn.execute(sql, known)}
+        found = self._read(known) if known else {}
         recs = [found.get(pid) or {"id": pid, "path": "", "decision": "none", "keeper_score": None,
                                    "thumb_key": None, "status": "missing" if pid else "loading", "role": ""}
                 for pid in ids]
@@ -189,6 +184,11 @@ class PhotoListModel(QStringListModel):
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
         return recs
+
+    def _read(self, ids: list[int]) -> dict[int, dict]:
+        """The painted columns of these photos (at most a page: one SELECT)."""
+        sql = "SELECT %s FROM photos WHERE id IN (%s)" % (", ".join(COLUMNS), ",".join("?" * len(ids)))
+        return {r[0]: dict(zip(COLUMNS, r)) for r in self.conn.execute(sql, ids)}
 
     # -- Qt model API (rowCount and index are QStringListModel's) --------------------------------
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):

@@ -142,8 +142,8 @@ class ReviewDialog(QDialog):
             rec = self._records.get(oid, {})
             self.original_label.setText(f"ORIGINAL  {_name(rec.get('path'))}   {rec.get('taken_at') or ''}")
             self._set_pane(self.original_pane, rec)
-        wanted = [(pid, r["path"], "screen") for pid, r in self._records.items()
-                  if pid in (self._entry_ids()) and r.get("path")]
+        ids = self._entry_ids()
+        wanted = [(pid, r["path"], "screen") for pid, r in self._records.items() if pid in ids and r.get("path")]
         self.loader.request(wanted)
 
     def _entry_ids(self) -> set:

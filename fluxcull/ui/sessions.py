@@ -90,10 +90,10 @@ class SessionPanel(QTreeWidget):
             for s in reversed(group):  # newest first
                 label = session_label(s)
                 src = {"label": f"{ROLE_TITLES[role]} {label}", "role": role, "session_id": s["id"]}
-                item = self._add(header, src, s["photo_count"], s["keepers"], place_label(s),
-                                 s.get("keeper_density"), label)
+                place = place_label(s)
+                item = self._add(header, src, s["photo_count"], s["keepers"], place, s.get("keeper_density"), label)
                 item.setToolTip(0, f"{s.get('start_at')} – {s.get('end_at')}")
-                item.setToolTip(1, place_label(s))
+                item.setToolTip(1, place)
                 for col, n in enumerate(self._text_lengths):
                     if n > lengths[col]:
                         longest[col], lengths[col] = item, n

@@ -20,19 +20,10 @@ FOLDER_KEYS = (("originals", "originals_dir", "ORIGINALS (the full corpus)"),
 
 
 def backbone_choices() -> list[str]:
-    try:
-        from fluxcull.ml import backbones
-    except ImportError:
-        return []
-    for name in ("available_backbones", "backbone_names", "list_backbones"):
-        fn = getattr(backbones, name, None)
-        if callable(fn):
-            try:
-                return [str(x) for x in fn()]
-            except Exception:
-                return []
-    table = getattr(backbones, "BACKBONES", None)
-    return [str(k) for k in table] if isinstance(table, dict) else []
+    """The names fluxcull.ml.backbones.get_backbone accepts (stored under the 'backbone' setting)."""
+    from fluxcull.ml.backbones import list_backbones
+
+    return [bb.name for bb in list_backbones()]
 
 
 def folders(lib, conn) -> dict[str, str]:
@@ -51,11 +42,10 @@ def worker_threads(lib) -> int | None:
 
 
 def build_library_job(lib, chosen: dict[str, str], cancel: CancelToken):
-    """Ingest every chosen folder, embed, match keepers, train and score: one generator."""
+    """Ingest every chosen folder, embed, match keepers, train (which re-scores): one generator."""
     from fluxcull.ingest import ingest_job
     from fluxcull.matching import match_job
     from fluxcull.ml.embed import embed_job
-    from fluxcull.ml.score import score_job
     from fluxcull.ml.train import train_job
 
     workers = worker_threads(lib)
@@ -67,7 +57,6 @@ def build_library_job(lib, chosen: dict[str, str], cancel: CancelToken):
         lambda: embed_job(lib, cancel=cancel),
         lambda: match_job(lib, cancel=cancel),
         lambda: train_job(lib, cancel=cancel),
-        lambda: score_job(lib, cancel=cancel),
     ]
     return chain_jobs(*steps)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 # spec section 6: 1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low
@@ -97,10 +97,3 @@ def apply_dark_theme(app: QApplication) -> None:
 
 def score_text(score: float | None) -> str:
     return "—" if score is None else f"{score:.2f}"
-
-
-def monospace_font(size: float = 9.0) -> QFont:
-    f = QFont("DejaVu Sans Mono")
-    f.setStyleHint(QFont.Monospace)
-    f.setPointSizeF(size)
-    return f

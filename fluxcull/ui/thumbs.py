@@ -16,24 +16,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 
+from fluxcull.media.thumbs import thumb_path
+
 # originals Qt can read itself, used when a photo has no thumbnail on disk yet
 _QT_READABLE = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
 
 
-_thumb_path_fn = None
-
-
 def thumb_file(lib, thumb_key: str | None) -> Path | None:
     """Where the disk thumbnail of `thumb_key` lives (fluxcull.media.thumbs.thumb_path)."""
-    global _thumb_path_fn
-    if not thumb_key:
-        return None
-    if _thumb_path_fn is None:
-        try:
-            from fluxcull.media.thumbs import thumb_path as _thumb_path_fn
-        except ImportError:  # media package not installed: the layout it documents
-            _thumb_path_fn = lambda lib, key: lib.thumbs_dir / key[:2] / f"{key}.jpg"  # noqa: E731
-    return Path(_thumb_path_fn(lib, thumb_key))
+    return thumb_path(lib, thumb_key) if thumb_key else None
 
 
 def source_for(lib, record: dict) -> str | None:
@@ -184,9 +175,6 @@ class ThumbLoader(QObject):
 
     def idle(self) -> bool:
         return self.pool.activeThreadCount() == 0 and not self._running
-
-    def forget_failures(self) -> None:
-        self._failed.clear()
 
     def shutdown(self, wait_ms: int = 3000) -> None:
         with self._lock:

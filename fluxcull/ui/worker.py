@@ -109,10 +109,6 @@ class JobRunner(QObject):
         if self.current is not None:
             self.current.cancel()
 
-    def cancel_all(self) -> None:
-        self._queue.clear()
-        self.cancel()
-
     def _next(self) -> None:
         if not self._queue:
             self.current = None

@@ -3,8 +3,6 @@
 The window has two: a writer for its decisions, undo and preferences, and a reader for queries
 that may take a while on a large catalog (the full id list, counts, the session list).
 
-The GUI's catalog writes (decisions, undo, preferences) on their own thread and connection.
-
 A keep/reject is shown at once (the model is updated optimistically) and committed within
 milliseconds by this thread; when a background job holds SQLite's write lock (a re-score writes
 every photo in one transaction) the commit waits for it here instead of freezing the window.
