@@ -78,8 +78,8 @@ def cmd_train(args, lib) -> int:
     print(f"trained {s['kind']} model v{s['version']} on {d['photos']} photos: {d['positives']} keepers "
           f"({d['confirmed_keepers']} confirmed, {d['decided_keep']} marked keep), {d['decided_reject']} rejects, "
           f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
-    if s.get("choice"):
-        print(f"method: {s['kind']}, {s['choice']}")
+    for sentence in s.get("in_words", []):
+        print(sentence)
     print()
     print(s["table_text"])
     print()
@@ -124,9 +124,10 @@ def cmd_eval(args, lib) -> int:
     if args.json:
         emit_json(r)
         return 0
+    for sentence in r.get("in_words", []):
+        print(sentence)
+    print()
     print(r["text"])
-    if r.get("choice"):
-        print(f"\nbest method now: {r['model']}, {r['choice']}")
     return 0
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from fluxcull.ml.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
 
-CENTROID_COMPONENTS = 64
+CENTROID_COMPONENTS = 256
 _RELATIVE = [f"{f}_{kind}_{grp}" for f in TECHNICAL_NAMES for grp in ("session", "burst") for kind in ("vs", "rank")]
 CONTEXT_NAMES = _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2", "session_sim",
                              "burst_sim", "burst_typical"]

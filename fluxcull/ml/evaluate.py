@@ -462,6 +462,9 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
         res["active_version"] = ({"id": stored["id"], "kind": stored["kind"], "created_at": stored["created_at"],
                                   "table": stored["metrics"].get("table")} if stored else None)
         res["text"] = format_table(res["table"])
+        from fluxcull.ml.quality_words import quality_sentences
+
+        res["in_words"] = quality_sentences(res["model"], res["table"], res["data"]["positives"], res.get("choice"))
         return jsonable(res)
     finally:
         conn.close()

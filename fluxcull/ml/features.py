@@ -23,20 +23,22 @@ catalog, so later ingests (which can grow or split sessions) are always reflecte
 | 10 | monochrome | 1 when the photo has no real colour (99th percentile of max-min channel < 12/255), else 0 | 0 / 1 |
 | 11 | noise_sigma | Immerkaer noise estimate on the flattest half of the luminance, in 8-bit levels at feature scale | 0 .. ~20 |
 | 12 | aspect_log2 | log2(width / height) as displayed (orientation applied) | 0.58 = 3:2 landscape |
-| 13 | hour_sin | sin(2 pi hour / 24), local capture time; NaN without an EXIF time | -1 .. 1 |
-| 14 | hour_cos | cos(2 pi hour / 24) | -1 .. 1 |
-| 15 | season_sin | sin(2 pi day-of-year / 365.25), shifted half a year south of the equator | -1 .. 1 |
-| 16 | season_cos | cos(2 pi day-of-year / 365.25), idem (1 = midwinter) | -1 .. 1 |
-| 17 | focal_35mm | focal length, 35 mm equivalent | mm |
-| 18 | aperture | f-number | e.g. 2.8 |
-| 19 | shutter_log2 | log2(exposure time in s) | -13 (1/8000) .. 5 |
-| 20 | iso_log2 | log2(ISO) | 6.6 (100) .. |
-| 21 | subject_distance_log10 | log10(focus / subject distance in m), clipped to [-2, 3] | |
-| 22-24 | gps_x, gps_y, gps_z | GPS position on the unit sphere (continuous, no wrap-around at +-180) | -1 .. 1 |
-| 25 | gps_cell | location cluster: the 4-character geohash cell (~39 x 20 km) as a 20-bit integer; photos in the same cell share it | 0 .. 1048575 |
-| 26 | session_position | rank of the photo in its session by capture time, 0 (first) .. 1 (last); 0.5 alone | 0 .. 1 |
-| 27 | session_length_log2 | log2(number of photos in the session) | 0 .. |
-| 28 | megapixels_log2 | log2(width x height / 1e6) of the original | |
+| 13 | tilt_degrees | how far the dominant straight lines lean from level: the strongest peak within 10 degrees of horizontal/vertical of the edge-orientation histogram (strong edges, folded to +-45 degrees) | 0 (level) .. 10 |
+| 14 | line_strength | how much of the strong-edge energy lies along that peak, over a flat histogram (low: no straight lines, tilt_degrees means little) | 1 .. ~20 |
+| 15 | hour_sin | sin(2 pi hour / 24), local capture time; NaN without an EXIF time | -1 .. 1 |
+| 16 | hour_cos | cos(2 pi hour / 24) | -1 .. 1 |
+| 17 | season_sin | sin(2 pi day-of-year / 365.25), shifted half a year south of the equator | -1 .. 1 |
+| 18 | season_cos | cos(2 pi day-of-year / 365.25), idem (1 = midwinter) | -1 .. 1 |
+| 19 | focal_35mm | focal length, 35 mm equivalent | mm |
+| 20 | aperture | f-number | e.g. 2.8 |
+| 21 | shutter_log2 | log2(exposure time in s) | -13 (1/8000) .. 5 |
+| 22 | iso_log2 | log2(ISO) | 6.6 (100) .. |
+| 23 | subject_distance_log10 | log10(focus / subject distance in m), clipped to [-2, 3] | |
+| 24-26 | gps_x, gps_y, gps_z | GPS position on the unit sphere (continuous, no wrap-around at +-180) | -1 .. 1 |
+| 27 | gps_cell | location cluster: the 4-character geohash cell (~39 x 20 km) as a 20-bit integer; photos in the same cell share it | 0 .. 1048575 |
+| 28 | session_position | rank of the photo in its session by capture time, 0 (first) .. 1 (last); 0.5 alone | 0 .. 1 |
+| 29 | session_length_log2 | log2(number of photos in the session) | 0 .. |
+| 30 | megapixels_log2 | log2(width x height / 1e6) of the original | |
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ import numpy as np
 TECHNICAL_NAMES = [
     "sharpness_laplacian", "sharpness_edge", "brightness", "highlights_clipped", "shadows_clipped",
     "contrast_rms", "dynamic_range", "haze", "colorfulness", "saturation", "monochrome", "noise_sigma",
-    "aspect_log2",
+    "aspect_log2", "tilt_degrees", "line_strength",
 ]
 METADATA_NAMES = [
     "hour_sin", "hour_cos", "season_sin", "season_cos", "focal_35mm", "aperture", "shutter_log2", "iso_log2",
@@ -100,7 +102,7 @@ def technical_features(img) -> np.ndarray:
     img = feature_image(img)
     w, h = img.size
     out = np.full(N_TECH, np.nan, np.float32)
-    out[12] = math.log2(w / h)
+    out[TECHNICAL_NAMES.index("aspect_log2")] = math.log2(w / h)
     if min(w, h) < 16:
         return out
     rgb8 = np.asarray(img)
@@ -144,7 +146,33 @@ def technical_features(img) -> np.ndarray:
     alap = np.abs(lap)
     flat = alap <= np.percentile(alap[::3, ::3], 50)
     out[11] = float(math.sqrt(math.pi / 2.0) / 6.0 * np.abs(m[flat]).mean()) if flat.any() else np.nan
+    out[13], out[14] = level_lines(y)
     return out
+
+
+_LEVEL_KERNEL = np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2)  # 1 degree sigma at 0.5 degree bins
+_LEVEL_CENTERS = np.linspace(-44.75, 44.75, 180)
+
+
+def level_lines(y: np.ndarray) -> tuple[float, float]:
+    """(tilt_degrees, line_strength) of a luminance image: a crooked horizon or leaning verticals move
+    the peak of the strong edges' orientations away from 0 (horizontal/vertical, folded together)."""
+    yb = _bin(y, 2)
+    if min(yb.shape) < 8:
+        return math.nan, math.nan
+    gx = yb[1:-1, 2:] - yb[1:-1, :-2]
+    gy = yb[2:, 1:-1] - yb[:-2, 1:-1]
+    mag = np.hypot(gx, gy)
+    strong = mag > max(float(np.percentile(mag, 90)), 8.0)
+    if np.count_nonzero(strong) < 50:
+        return math.nan, math.nan
+    ang = np.degrees(np.arctan2(gy[strong], gx[strong]))
+    fold = (ang + 45.0) % 90.0 - 45.0
+    hist, _ = np.histogram(fold, bins=180, range=(-45.0, 45.0), weights=mag[strong])
+    smooth = np.convolve(np.r_[hist[-6:], hist, hist[:6]], _LEVEL_KERNEL, mode="same")[6:-6]
+    near = np.abs(_LEVEL_CENTERS) <= 10.0
+    j = int(np.argmax(np.where(near, smooth, -1.0)))
+    return abs(float(_LEVEL_CENTERS[j])), float(smooth[j] / max(float(smooth.mean()), 1e-9))
 
 
 # -- metadata --------------------------------------------------------------------------------

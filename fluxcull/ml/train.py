@@ -29,6 +29,7 @@ from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, form
                                   primary_metric, raw_scores_chunked)
 from fluxcull.ml.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
 from fluxcull.ml.pairs import PairConfig
+from fluxcull.ml.quality_words import quality_sentences
 from fluxcull.ml.ranker import KINDS, params_to_saved
 
 TOLERANCE = 0.005
@@ -136,6 +137,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
                                "value": new_primary},
             "calibration": calibration, "data": data, "fit": fit_info, "timings": timings,
         }
+        summary["in_words"] = quality_sentences(kind, metrics["table"], data["positives"], choice)
         if score:
             from fluxcull.ml.score import ModelMismatch, load_scoring_model, run_scoring
 

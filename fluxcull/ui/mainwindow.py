@@ -605,7 +605,7 @@ class MainWindow(QMainWindow):
         self._after_scores()
         primary = (train.get("primary_metric") or {}).get("value")
         new = {"table": train.get("metrics_table"), "primary": primary}
-        note = f"Model v{train.get('version', '?')}: " + (
+        note = " ".join(train.get("in_words") or []) + f"\nModel v{train.get('version', '?')}: " + (
             "active; the grid shows its scores." if train.get("activated", True) else "not activated.")
         if train.get("reason"):
             note += f" ({train['reason']})"
