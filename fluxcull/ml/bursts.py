@@ -57,10 +57,12 @@ def time_order(session: np.ndarray, time: np.ndarray, ids: np.ndarray) -> np.nda
 
 
 def find_bursts(ids: np.ndarray, session: np.ndarray, time: np.ndarray, embeddings_at, *,
-                rule: BurstRule | None = None, chunk: int = 32768) -> np.ndarray:
+                rule: BurstRule | None = None, adjacent: np.ndarray | None = None, chunk: int = 32768) -> np.ndarray:
     """Burst id (photo id of the burst's first frame) for every position.
 
     embeddings_at(positions) -> L2-normalised embeddings (len(positions) x d) of those positions.
+    adjacent (optional): cosine similarity of each position's embedding to the previous position's;
+    used wherever capture-time order follows position order (the usual case), saving the reads.
     """
     rule = rule or BurstRule()
     ids = np.asarray(ids, np.int64)
@@ -70,28 +72,25 @@ def find_bursts(ids: np.ndarray, session: np.ndarray, time: np.ndarray, embeddin
         return out
     order = time_order(session, time, ids)
     s_sorted, t_sorted = np.asarray(session)[order], np.asarray(time, np.float64)[order]
-    joins = np.zeros(n, bool)  # sorted position i joins the burst of i - 1
     with np.errstate(invalid="ignore"):
         near = (s_sorted[1:] == s_sorted[:-1]) & (t_sorted[1:] - t_sorted[:-1] <= rule.gap_seconds)
     near &= np.isfinite(t_sorted[1:]) & np.isfinite(t_sorted[:-1])
-    cand = np.flatnonzero(near) + 1
-    prev_last = None
-    for s in range(0, n, chunk):
-        e = min(s + chunk, n)
-        need = cand[(cand >= s) & (cand < e)]
-        if len(need) == 0:
-            prev_last = None
-            continue
-        block = np.asarray(embeddings_at(order[s:e]), np.float32)
-        local = need - s
-        sims = np.empty(len(local), np.float32)
-        inner = local > 0
-        sims[inner] = np.einsum("ij,ij->i", block[local[inner]], block[local[inner] - 1])
-        if (~inner).any():
-            prev = prev_last if prev_last is not None else np.asarray(embeddings_at(order[s - 1:s]), np.float32)[0]
-            sims[~inner] = block[0] @ prev
-        joins[need] = sims >= rule.min_similarity
-        prev_last = block[-1]
+    cand = np.flatnonzero(near) + 1          # sorted positions that may join the one before
+    prev, cur = order[cand - 1], order[cand]  # their corpus positions
+    sims = np.full(len(cand), np.nan, np.float32)
+    if adjacent is not None:
+        fwd = cur == prev + 1
+        sims[fwd] = adjacent[cur[fwd]]
+        bwd = prev == cur + 1
+        sims[bwd] = adjacent[prev[bwd]]
+    rest = np.flatnonzero(np.isnan(sims))
+    for s in range(0, len(rest), chunk):
+        r = rest[s:s + chunk]
+        ea = np.asarray(embeddings_at(prev[r]), np.float32)
+        eb = np.asarray(embeddings_at(cur[r]), np.float32)
+        sims[r] = np.einsum("ij,ij->i", ea, eb)
+    joins = np.zeros(n, bool)  # sorted position i joins the burst of i - 1
+    joins[cand] = sims >= rule.min_similarity
     starts = np.flatnonzero(~joins)
     run = np.cumsum(~joins) - 1
     out[order] = ids[order][starts][run]

@@ -15,6 +15,7 @@ never has; their originals carry the signal.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
 
@@ -53,6 +54,11 @@ class Corpus:
         mask = np.asarray(mask, bool)
         return Corpus(**{f: getattr(self, f)[mask] for f in self.__dataclass_fields__})
 
+    def select_sessions_of(self, photo_ids) -> "Corpus":
+        """The photos in the session groups of the given photos."""
+        at = self.index_of(np.asarray(list(photo_ids), np.int64))
+        return self.take(np.isin(self.session, self.session[at[at >= 0]]))
+
     def summary(self) -> dict:
         lab = self.label
         return {
@@ -75,13 +81,25 @@ def open_store(lib, conn: sqlite3.Connection):
     return current_store(lib, conn)
 
 
-def load_corpus(conn: sqlite3.Connection, store) -> Corpus:
-    """Every trainable/scorable photo with an embedding, with its label and grouping."""
+def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
+    """Every trainable/scorable photo with an embedding, with its label and grouping; with
+    `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none)."""
     emb_ids, emb_rows = store.ids_and_rows()
-    rows = conn.execute(
-        "SELECT id, role, session_id, capture_time, decision FROM photos"
-        " WHERE status = 'ok' AND role IN ('originals', 'inbox') ORDER BY id"
-    ).fetchall()
+    sql = ("SELECT id, role, session_id, capture_time, decision FROM photos"
+           " WHERE status = 'ok' AND role IN ('originals', 'inbox')")
+    params: list = []
+    if sessions_of is not None:
+        wanted = sorted({int(i) for i in sessions_of})
+        sessions = set()
+        for s in range(0, len(wanted), 900):
+            part = wanted[s:s + 900]
+            sessions |= {r[0] for r in conn.execute(
+                f"SELECT DISTINCT session_id FROM photos WHERE id IN ({','.join('?' * len(part))})", part)}
+        if None in sessions:
+            return load_corpus(conn, store).select_sessions_of(wanted)
+        sql += " AND session_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(sorted(sessions)))
+    rows = conn.execute(sql + " ORDER BY id", params).fetchall()
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
     role = np.array([r[1] for r in rows], dtype="<U9") if n else np.zeros(0, "<U9")

@@ -55,10 +55,7 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     timings = {}
     store = open_store(lib, conn)
     names, schema = input_spec()
-    corpus = load_corpus(conn, store)
-    if sessions_of is not None:
-        at = corpus.index_of(np.asarray(list(sessions_of), np.int64))
-        corpus = corpus.take(np.isin(corpus.session, corpus.session[at[at >= 0]]))
+    corpus = load_corpus(conn, store, sessions_of=sessions_of)
     n = len(corpus)
     feats = load_features(conn, corpus.ids) if n else np.zeros((0, len(names)), np.float32)
     if transform is None:
@@ -76,17 +73,23 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     t1 = time.perf_counter()
     timings["load_s"] = t1 - t0
     z = np.empty((n, k), np.float32)
+    adjacent = np.full(n, np.nan, np.float32)  # cosine to the previous position: most burst neighbours
+    last = None
     for start, block in read_embeddings(store, corpus.rows):
         if cancel is not None:
             cancel.check()
         end = start + len(block)
         z[start:end] = transform.project(block)
+        adjacent[start + 1:end] = np.einsum("ij,ij->i", block[1:], block[:-1])
+        if last is not None and len(block):
+            adjacent[start] = float(block[0] @ last)
+        last = block[-1].copy() if len(block) else last
         if progress is not None:
             progress(end, n)
     t2 = time.perf_counter()
     timings["project_s"] = t2 - t1
     burst = find_bursts(corpus.ids, corpus.session, corpus.time, embeddings_reader(store, corpus.rows),
-                        rule=BurstRule.from_settings(conn))
+                        rule=BurstRule.from_settings(conn), adjacent=adjacent)
     t3 = time.perf_counter()
     timings["bursts_s"] = t3 - t2
     ctx = compute_context(corpus.session, burst, corpus.time, feats, z)

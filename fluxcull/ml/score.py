@@ -162,10 +162,12 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
         prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
-    rows = conn.execute("SELECT id, role, status, decision FROM photos ORDER BY id").fetchall()
-    if sessions_of is not None:
-        wanted = set(int(i) for i in sessions_of) | set(corpus.ids.tolist())
-        rows = [r for r in rows if r[0] in wanted]
+    if sessions_of is None:
+        rows = conn.execute("SELECT id, role, status, decision FROM photos ORDER BY id").fetchall()
+    else:
+        wanted = sorted({int(i) for i in sessions_of} | set(corpus.ids.tolist()))
+        rows = conn.execute("SELECT id, role, status, decision FROM photos WHERE id IN (SELECT value FROM json_each(?))"
+                            " ORDER BY id", (json.dumps(wanted),)).fetchall()
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
     role = np.array([r[1] for r in rows], "<U9") if n else np.zeros(0, "<U9")
