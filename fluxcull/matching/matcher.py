@@ -19,7 +19,8 @@ from fluxcull.catalog.db import transaction
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.matching.candidates import OriginalsIndex, PhotoMeta, load_keepers
 from fluxcull.matching.decide import SIM_MATCH, Evidence, Outcome, decide
-from fluxcull.matching.review import match_summary, sync_keeper_scores
+from fluxcull.catalog.keeper_links import match_summary
+from fluxcull.catalog.score_writes import sync_confirmed_scores
 from fluxcull.matching.similarity import Vectors, nearest, open_store, pair_similarities
 
 NEAREST_K = 5
@@ -177,7 +178,7 @@ def _write(conn: sqlite3.Connection, todo: list[PhotoMeta], outcomes: dict[int, 
             " matched_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
             states,
         )
-        sync_keeper_scores(conn, affected)
+        sync_confirmed_scores(conn, affected)
     return written
 
 

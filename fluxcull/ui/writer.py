@@ -1,4 +1,4 @@
-"""Catalog work off the GUI thread, in order, on a thread with its own connection.
+"""Catalog work off the GUI thread, in order, on a thread with its own catalog connection.
 
 The window has two: a writer for its decisions, undo and preferences, and a reader for queries
 that may take a while on a large catalog (the full id list, counts, the session list).
@@ -18,6 +18,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from fluxcull.catalog import Catalog
+
 
 class _Emitter(QObject):
     done = Signal(object, object, object)  # callback, result, error
@@ -35,8 +37,8 @@ class CatalogThread(QObject):
         self._thread = threading.Thread(target=self._run, name=f"fluxcull-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[[Any], Any], on_done: Callable[[Any, str | None], None] | None = None) -> None:
-        """Run fn(conn) on the writer thread; on_done(result, error) is called on the GUI thread."""
+    def submit(self, fn: Callable[[Catalog], Any], on_done: Callable[[Any, str | None], None] | None = None) -> None:
+        """Run fn(catalog) on this thread; on_done(result, error) is called on the GUI thread."""
         if not self._thread.is_alive():
             raise RuntimeError("the catalog writer is closed")
         self._pending += 1
@@ -46,7 +48,7 @@ class CatalogThread(QObject):
         return self._pending == 0
 
     def _run(self) -> None:
-        conn = self.lib.connect()
+        catalog = Catalog.open(self.lib.catalog_path)
         try:
             while True:
                 item = self._queue.get()
@@ -55,7 +57,7 @@ class CatalogThread(QObject):
                 fn, on_done = item
                 result, error = None, None
                 try:
-                    result = fn(conn)
+                    result = fn(catalog)
                 except Exception as exc:  # reported to the window; the next write goes on
                     traceback.print_exc()
                     error = f"{type(exc).__name__}: {exc}"
@@ -63,7 +65,7 @@ class CatalogThread(QObject):
                     self._queue.task_done()
                 self._emitter.done.emit(on_done, result, error)
         finally:
-            conn.close()
+            catalog.close()
 
     def _on_done(self, on_done, result, error) -> None:
         self._pending -= 1
