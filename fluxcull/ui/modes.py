@@ -8,19 +8,14 @@ it is committed. The window holds the current mode (`window.mode`) and never com
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from fluxcull.ui.mainwindow import MainWindow
-
 
 class ViewMode:
     name = ""
     targets_selection = False
     decide_refusal: str | None = None
 
-    def __init__(self, win: "MainWindow", widget):
-        self.win = win
+    def __init__(self, win, widget):
+        self.win = win  # the main window (fluxcull.ui.mainwindow.MainWindow)
         self.widget = widget
 
     def enter(self) -> None:
