@@ -142,6 +142,11 @@ def status_counts(conn: sqlite3.Connection) -> dict:
     }
 
 
+def embeddings_by_backbone(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many photos each backbone has embedded (backbone id -> count)."""
+    return dict(conn.execute("SELECT backbone_id, COUNT(*) FROM embedding_rows GROUP BY backbone_id").fetchall())
+
+
 def place_label(session: dict) -> str:
     """A session's place: its name where one is known, else its GPS centroid, else empty."""
     if session.get("place"):

@@ -5,7 +5,9 @@ that may take a while on a large catalog (the full id list, counts, the session 
 
 A keep/reject is shown at once (the model is updated optimistically) and committed within
 milliseconds by this thread; when a background job holds SQLite's write lock (a re-score writes
-every photo in one transaction) the commit waits for it here instead of freezing the window.
+its scores in batches of 20,000 photos, each its own transaction of up to half a second on a
+large catalog; fluxcull.catalog.score_writes) the commit waits for it here instead of freezing
+the window. Each submitted function gets this thread's `Catalog` (fluxcull.catalog.api).
 Writes run in submission order; `flush()` waits for all of them (the window calls it on close).
 """
 
