@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import Iterable
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterable
 
 from fluxcull.catalog.db import transaction
 from fluxcull.catalog.scores import BANDS, CONFIRMED_SCORE, decision_score_sql
 from fluxcull.jobs import CancelToken, Job, Progress
+
+if TYPE_CHECKING:  # numpy is imported when scores are written, not when the GUI starts
+    import numpy as np
 
 # Photos per write transaction. Each batch rewrites index pages scattered all over the score indexes,
 # so the cost of a commit hardly shrinks with the batch: at 400,000 photos 20,000 rows hold the write
@@ -69,6 +70,8 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
     already committed (each photo's score is whole; the rest keep their previous scores).
     `batch`: photos per transaction (default WRITE_BATCH).
     """
+    import numpy as np
+
     batch = int(batch or WRITE_BATCH)
     ids = np.asarray(ids, np.int64)
     order = np.argsort(ids, kind="stable")
