@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self.sessions.source_chosen.connect(self.set_source)
         self.loupe.step.connect(self.modes["loupe"].step)
         self.compare.preferred.connect(self.culling.chose)
-        self.compare.exhausted.connect(self._on_compare_exhausted)
+        self.compare.exhausted.connect(self.modes["compare"].exhausted)
         self.filters.changed.connect(self.apply_query)
         self.filters.advance_button.toggled.connect(self.set_auto_advance)
         self.filters.size_slider.valueChanged.connect(self.grid.set_thumb_side)
@@ -125,7 +125,10 @@ class MainWindow(QMainWindow):
         self.mode.refresh()
 
     def status_changed(self, now: bool = False) -> None:
-        self.update_status() if now else self.status.timer.start()
+        if now:
+            self.update_status()
+        else:
+            self.status.timer.start()
 
     def update_status(self) -> None:
         selected = len(self.grid.selectionModel().selectedRows()) if self.grid.selectionModel() else 0
@@ -228,11 +231,6 @@ class MainWindow(QMainWindow):
 
     def start_compare(self) -> bool:
         return self.modes["compare"].start()
-
-    def _on_compare_exhausted(self) -> None:
-        self.flash("No more pairs to compare here", 4000)
-        if self.mode is self.modes["compare"]:
-            self.show_grid()
 
     # -- dialogs ------------------------------------------------------------------------------------------
     def show_dialog(self, dialog) -> None:

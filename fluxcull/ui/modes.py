@@ -115,6 +115,12 @@ class CompareMode(ViewMode):
     def zoom(self) -> None:
         self.widget.toggle_zoom()
 
+    def exhausted(self) -> None:
+        """Nothing left to compare: say so and go back to the grid."""
+        self.win.flash("No more pairs to compare here", 4000)
+        if self.win.mode is self:
+            self.win.modes["grid"].enter()
+
     def toggle_freeze(self) -> None:
         self.widget.toggle_freeze()
         self.win.flash("Champion frozen: challengers come one by one" if self.widget.frozen
