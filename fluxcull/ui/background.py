@@ -40,12 +40,12 @@ class BackgroundJobs(QObject):
             return
         lib = self.lib
         self.runner.submit(RESCORE_TITLE, lambda cancel: workflows.rescore_job(lib, cancel=cancel),
-                           on_done=lambda s: self.win.scores_changed())
+                           on_done=lambda s: self.win.browser.scores_changed())
 
     def _after_retrain(self, train) -> None:
         train = train or {}
         self.last_train = train
-        self.win.scores_changed()
+        self.win.browser.scores_changed()
         primary = (train.get("primary_metric") or {}).get("value")
         new = {"table": train.get("metrics_table"), "primary": primary}
         note = f"Model v{train.get('version', '?')}: " + (
@@ -64,7 +64,7 @@ class BackgroundJobs(QObject):
                            on_done=lambda r: self.win.show_dialog(ReportDialog("Current model", r, self.win)))
 
     def explain_current(self) -> None:
-        pid = self.win.current_photo_id()
+        pid = self.win.browser.current_photo_id()
         if pid is None:
             return
         lib = self.lib
@@ -128,7 +128,7 @@ class BackgroundJobs(QObject):
                            on_done=self._after_inbox, on_fail=lambda reason: self._after_inbox(None))
 
     def _after_inbox(self, summary) -> None:
-        self.win.photos_changed()
+        self.win.browser.photos_changed()
         if summary and summary.get("not_scored"):
             self.win.flash(f"Inbox ingested; not scored: {summary['not_scored']}", 10000)
         if self._inbox_again and self.inbox_watcher is not None:

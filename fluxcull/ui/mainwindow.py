@@ -2,8 +2,9 @@
 status bar, the menus, and connects them.
 
 The rules live elsewhere: culling in fluxcull.culling (CullingSession, Qt-free), the view modes in
-fluxcull.ui.modes, the actions and keys in fluxcull.ui.keymap, background jobs and the inbox in
-fluxcull.ui.background (running fluxcull.workflows), data through fluxcull.catalog.Catalog.
+fluxcull.ui.modes, what the grid shows and where it stands in fluxcull.ui.browse, the actions and
+keys in fluxcull.ui.keymap, background jobs and the inbox in fluxcull.ui.background (running
+fluxcull.workflows), data through fluxcull.catalog.Catalog.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget
 from fluxcull.catalog import Catalog
 from fluxcull.culling import CullingSession
 from fluxcull.ui.actions import build_actions
+from fluxcull.ui.browse import Browser, initial_source
 from fluxcull.ui.background import BackgroundJobs
 from fluxcull.ui.compare import CompareView
 from fluxcull.ui.dialogs import KeymapDialog
@@ -22,7 +24,7 @@ from fluxcull.ui.images import ImageLoader
 from fluxcull.ui.loupe import LoupeView
 from fluxcull.ui.model import PhotoListModel
 from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode
-from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
+from fluxcull.ui.sessions import SessionPanel
 from fluxcull.ui.statusbar import StatusLine
 from fluxcull.ui.thumbs import PixmapCache, ThumbLoader, placeholder_image
 from fluxcull.ui.toolbar import FilterBar
@@ -37,14 +39,17 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.lib = lib
         self.catalog = Catalog.open(lib.catalog_path)
-        self.source = self._initial_source(initial_role, initial_session)
+        try:
+            source = initial_source(self.catalog, initial_role, initial_session)
+        except LookupError:
+            self.catalog.close()
+            raise
         self.setWindowTitle(f"fluxcull — {lib.root}")
         self.resize(1480, 920)
         self.dialog = None
-        self._closed = False
+        self.closed = False
 
         self.model = PhotoListModel(self.catalog, self)
-        self._after_load = None
         self.thumb_loader = ThumbLoader(PixmapCache(cache_bytes), threads=thumb_threads, parent=self)
         self.image_loader = ImageLoader(parent=self)
         self.runner = JobRunner(self)
@@ -74,25 +79,15 @@ class MainWindow(QMainWindow):
         self.culling = CullingSession(self.model, self, self.writer.submit, read=self.reader.submit)
         self.actions_by_name = build_actions(self)
         self.jobs = BackgroundJobs(self, inbox_debounce_ms=inbox_debounce_ms)
+        self.browser = Browser(self, source)
         self._connect()
 
-        self.apply_query()
-        QTimer.singleShot(0, self._load_sessions)
+        self.browser.apply_query()
+        QTimer.singleShot(0, self.browser.load_sessions)
         if watch_inbox:
             self.jobs.setup_inbox()
 
-    def _initial_source(self, role: str | None, session_id: int | None) -> dict:
-        role = role if role in ROLE_TITLES else None
-        if session_id is None:
-            return {"label": ROLE_TITLES[role] if role else "All photos", "role": role, "session_id": None}
-        s = self.catalog.session(int(session_id))
-        if s is None:
-            self.catalog.close()
-            raise LookupError(f"no session with id {session_id} (see `fluxcull sessions`)")
-        return {"label": f"{ROLE_TITLES[s['role']]} {session_label(s)}", "role": s["role"], "session_id": session_id}
-
     def _connect(self) -> None:
-        self.model.loaded.connect(self._on_model_loaded)
         self.grid.activated_photo.connect(self.show_loupe)
         self.grid.selectionModel().selectionChanged.connect(lambda *a: self.status_changed())
         self.grid.selectionModel().currentChanged.connect(lambda *a: self.status_changed())
@@ -100,7 +95,7 @@ class MainWindow(QMainWindow):
         self.loupe.step.connect(self.modes["loupe"].step)
         self.compare.preferred.connect(self.culling.chose)
         self.compare.exhausted.connect(self.modes["compare"].exhausted)
-        self.filters.changed.connect(self.apply_query)
+        self.filters.changed.connect(self.browser.apply_query)
         self.filters.advance_button.toggled.connect(self.set_auto_advance)
         self.filters.size_slider.valueChanged.connect(self.grid.set_thumb_side)
         self.status.timer.timeout.connect(self.update_status)
@@ -154,64 +149,15 @@ class MainWindow(QMainWindow):
                 w.setChecked(self.culling.auto_advance)
                 w.blockSignals(False)
 
-    # -- sources, query, position ---------------------------------------------------------------------
+    # -- what the grid shows (fluxcull.ui.browse) ------------------------------------------------------
     def set_source(self, src: dict) -> None:
-        self.source = dict(src)
-        self.filters.follow_source(self.source)
-        self.apply_query()
-        if self.mode is not self.modes["grid"]:
-            self.show_grid()
-
-    def apply_query(self, keep_current: bool = False, offset: int | None = None) -> None:
-        """Run the current query; keep the current photo (and scroll offset) where asked."""
-        current_id = self.current_photo_id() if keep_current else None
-        self.model.set_query(self.filters.query(self.source), self.reader)
-        self.filters.source_label.setText(self.source.get("label") or "")
-
-        def place():
-            row = self.model.row_of(current_id) if current_id is not None else None
-            if self.model.rowCount():
-                self.set_current_row(row if row is not None else 0, scroll=offset is None)
-            if offset is not None:
-                self.grid.verticalScrollBar().setValue(offset)
-
-        place()
-        self._after_load = None if self.model.complete else (place if current_id is not None else None)
-        self.culling.recount()
-
-    def _on_model_loaded(self) -> None:
-        restore, self._after_load = self._after_load, None
-        if restore is not None:
-            restore()
-        self.status_changed()
-
-    def current_photo_id(self) -> int | None:
-        row = self.current_row()
-        return self.model.photo_id(row) if row is not None else None
+        self.browser.set_source(src)
 
     def set_current_row(self, row: int, scroll: bool = True) -> None:
         self.grid.set_current_row(row, scroll)
 
-    def _load_sessions(self) -> None:
-        """Re-read the source list on the reader thread; show it when it arrives."""
-        if not self._closed:
-            self.reader.submit(SessionPanel.fetch, self._show_sessions)
-
-    def _show_sessions(self, data, error) -> None:
-        if not (self._closed or error):
-            self.sessions.reload(data)
-            self.sessions.select_source(self.source.get("role"), self.source.get("session_id"))
-
-    def photos_changed(self) -> None:
-        """Photos arrived or went: run the query again where the grid stands, re-read the sources."""
-        self.apply_query(keep_current=True, offset=self.grid.verticalScrollBar().value())
-        self._load_sessions()
-
-    def scores_changed(self) -> None:
-        self.model.refresh_all()
-        self._load_sessions()
-        self.culling.recount()
-        self.mode.refresh()
+    def current_photo_id(self) -> int | None:
+        return self.browser.current_photo_id()
 
     # -- views ------------------------------------------------------------------------------------------
     def _thumb_image(self, rec: dict):
@@ -234,7 +180,7 @@ class MainWindow(QMainWindow):
 
     # -- dialogs ------------------------------------------------------------------------------------------
     def show_dialog(self, dialog) -> None:
-        if self._closed:
+        if self.closed:
             return
         if self.dialog is not None:
             self.dialog.close()
@@ -255,14 +201,14 @@ class MainWindow(QMainWindow):
         from fluxcull.ui.settings import FirstRunDialog
 
         dlg = FirstRunDialog(self.lib, self.catalog, self.runner, self)
-        dlg.finished.connect(lambda *_: (self.jobs.setup_inbox(), self.photos_changed()))
+        dlg.finished.connect(lambda *_: (self.jobs.setup_inbox(), self.browser.photos_changed()))
         self.show_dialog(dlg)
 
     def open_review(self) -> None:
         from fluxcull.ui.review import ReviewDialog
 
         dlg = ReviewDialog(self.catalog, self.image_loader, self._thumb_image, self)
-        dlg.finished.connect(lambda *_: self.scores_changed())
+        dlg.finished.connect(lambda *_: self.browser.scores_changed())
         self.show_dialog(dlg)
 
     @property
@@ -272,9 +218,9 @@ class MainWindow(QMainWindow):
     # -- lifetime -------------------------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop every timer, watcher and worker; close the catalog (idempotent)."""
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
+        self.closed = True
         self.culling.close()
         if self.dialog is not None:
             self.dialog.close()

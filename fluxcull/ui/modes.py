@@ -97,7 +97,7 @@ class CompareMode(ViewMode):
         """Compare the two selected photos; three or more: a champion with challengers; else a proposal."""
         win = self.win
         ids = [i for i in (win.model.photo_id(r) for r in win.selected_rows()) if i is not None]
-        session = win.source.get("session_id")
+        session = win.browser.source.get("session_id")
         if session is None and win.current_row() is not None:
             session = win.model.record(win.current_row()).get("session_id")
         compare = self.widget
