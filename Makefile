@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.fluxcull-installed
 
-.PHONY: install demo test test-fast bench gui clean
+.PHONY: install demo test lint test-fast bench gui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/fluxcull demo
 
-test: $(STAMP)
+# the import-linter contracts of pyproject.toml (layering), then the test suite
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 bench: $(STAMP)

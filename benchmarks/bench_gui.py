@@ -162,10 +162,10 @@ def child(lib_dir: str, t_spawn: float, out: str, scroll_steps: int) -> None:
     from fluxcull.catalog.queries import PhotoQuery, list_sessions, photo_ids
 
     t = time.perf_counter()
-    photo_ids(win.conn, PhotoQuery())
+    photo_ids(win.catalog.connection, PhotoQuery())
     res["query_ids_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    list_sessions(win.conn)
+    list_sessions(win.catalog.connection)
     res["list_sessions_ms"] = (time.perf_counter() - t) * 1000
     # jump to the end: thumbnails on disk (OS cache warm), not in the memory cache
     for _ in range(3):

@@ -1,8 +1,10 @@
 """Long jobs are plain generators of `Progress`; a `CancelToken` stops them between items.
 
-The CLI drives a job with a terminal progress bar (fluxcull.cli.progress); the GUI drives the
-same generator from one QThread worker adapter (fluxcull.ui.worker). A job returns its summary as
-the generator's return value (StopIteration.value); `run_job` collects it.
+The CLI drives a job with a terminal progress bar (`drive` in fluxcull.cli.common); the GUI drives
+the same generator from one QThread worker adapter (fluxcull.ui.worker). A job returns its summary
+as the generator's return value (StopIteration.value); `run_job` collects it. The pipeline's
+workflows (build library, inbox arrived, retrain, re-score) are composed of jobs in
+fluxcull.workflows.
 """
 
 from __future__ import annotations

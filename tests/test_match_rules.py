@@ -1,4 +1,4 @@
-"""Keeper matching on catalog rows written directly, with synthetic embeddings: every rule of spec §7."""
+"""Keeper matching on catalog rows written directly, with synthetic embeddings: every rule of the README's "Linking the keeper archive"."""
 
 from __future__ import annotations
 

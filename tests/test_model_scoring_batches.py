@@ -12,11 +12,12 @@ import pytest
 
 import modelgen
 from fluxcull.catalog import transaction
+from fluxcull.catalog import score_writes
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.decisions import decide
 from fluxcull.jobs import CancelToken, Cancelled, run_job
 from fluxcull.library import Library
-from fluxcull.ml import calibrate, score
+from fluxcull.ml import calibrate
 from fluxcull.ml.score import score_job, write_scores
 from fluxcull.ml.train import train_job
 
@@ -36,8 +37,8 @@ def trained(tmp_path_factory):
 
 @pytest.fixture
 def small_batches(monkeypatch):
-    monkeypatch.setattr(score, "WRITE_BATCH", BATCH)
-    monkeypatch.setattr(score, "WRITE_PAUSE_MIN", 0.0)
+    monkeypatch.setattr(score_writes, "WRITE_BATCH", BATCH)
+    monkeypatch.setattr(score_writes, "WRITE_PAUSE_MIN", 0.0)
 
 
 def _scores(conn) -> dict:

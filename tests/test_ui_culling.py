@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt  # noqa: E402
 
 from fluxcull.catalog.decisions import active_preferences  # noqa: E402
 from fluxcull.ui import keymap  # noqa: E402
-from fluxcull.ui.mainwindow import COMPARE, GRID, LOUPE, MainWindow  # noqa: E402
+from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
 from uigen import fill_catalog  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def window(qtbot, library, conn, tmp_path):
     yield win
     win.close()
     assert win.runner.current is None
-    assert not win._status_timer.isActive() and not win.grid._request_timer.isActive()
+    assert not win.status.timer.isActive() and not win.grid._request_timer.isActive()
     assert win.thumb_loader.pool.activeThreadCount() == 0 and win.image_loader.pool.activeThreadCount() == 0
     assert not win.writer.alive() and not win.reader.alive()
 
@@ -71,7 +71,7 @@ def test_keys_keep_reject_clear_write_at_once_and_undo_reverts(qtbot, window, co
 def test_auto_advance_toggle_and_selection_decided_together(qtbot, window, conn):
     ids = window.ids
     press(qtbot, window, window.grid, Qt.Key_A)
-    assert not window.auto_advance and not window.advance_button.isChecked()
+    assert not window.auto_advance and not window.filters.advance_button.isChecked()
     press(qtbot, window, window.grid, Qt.Key_X)
     assert window.current_row() == 0
     sm = window.grid.selectionModel()
@@ -86,7 +86,7 @@ def test_auto_advance_toggle_and_selection_decided_together(qtbot, window, conn)
 def test_loupe_moves_decides_and_returns_to_grid(qtbot, window, conn):
     ids = window.ids
     press(qtbot, window, window.grid, Qt.Key_Space)
-    assert window.stack.currentIndex() == LOUPE
+    assert window.mode.name == "loupe"
     qtbot.waitUntil(lambda: window.image_loader.best(ids[0]) is not None, timeout=10000)
     assert window.loupe.pane.has_image()
     press(qtbot, window, window.loupe, Qt.Key_Right)
@@ -99,7 +99,7 @@ def test_loupe_moves_decides_and_returns_to_grid(qtbot, window, conn):
     assert window.loupe.pane.zoom == 1.0
     assert window.loupe.info.values["camera"].text() == "RICOH GR III"
     press(qtbot, window, window.loupe, Qt.Key_G)
-    assert window.stack.currentIndex() == GRID and window.current_row() == 2
+    assert window.mode.name == "grid" and window.current_row() == 2
 
 
 def test_compare_records_preferences_with_a_frozen_champion(qtbot, window, conn):
@@ -109,7 +109,7 @@ def test_compare_records_preferences_with_a_frozen_champion(qtbot, window, conn)
     for r in (0, 1, 2, 3):
         sm.select(window.model.index(r), QItemSelectionModel.Select)
     press(qtbot, window, window.grid, Qt.Key_C)
-    assert window.stack.currentIndex() == COMPARE and window.compare.frozen
+    assert window.mode.name == "compare" and window.compare.frozen
     assert window.compare.pair == (ids[0], ids[1])
     press(qtbot, window, window.compare, Qt.Key_Right)  # the right one is better: it becomes the champion
     assert active_preferences(conn) == [(ids[1], ids[0])]
@@ -126,13 +126,13 @@ def test_compare_records_preferences_with_a_frozen_champion(qtbot, window, conn)
     window.compare.left.pane.set_view(1.0, 0.2, 0.7, emit=True)
     assert (window.compare.right.pane.cx, window.compare.right.pane.cy) == (0.2, 0.7)
     press(qtbot, window, window.compare, Qt.Key_Escape)
-    assert window.stack.currentIndex() == GRID
+    assert window.mode.name == "grid"
 
 
 def test_compare_proposes_an_informative_pair_of_the_session(qtbot, window, conn):
     window.grid.selectionModel().clearSelection()
     press(qtbot, window, window.grid, Qt.Key_C)
-    assert window.stack.currentIndex() == COMPARE and not window.compare.frozen
+    assert window.mode.name == "compare" and not window.compare.frozen
     a, b = window.compare.pair
     sa, sb = (conn.execute("SELECT session_id, keeper_score FROM photos WHERE id = ?", (i,)).fetchone() for i in (a, b))
     assert sa[0] == sb[0]
@@ -144,9 +144,11 @@ def test_compare_proposes_an_informative_pair_of_the_session(qtbot, window, conn
 def test_every_key_in_the_map_is_bound_and_the_resource_file_matches(window):
     from pathlib import Path
 
-    for name, (keys, _text) in keymap.ACTIONS.items():
-        act = window.actions_by_name[name]
-        assert [s.toString() for s in act.shortcuts()] == [k for k in keys]
+    for action in keymap.ACTIONS:
+        act = window.actions_by_name[action.id]
+        if not action.standard:
+            assert [s.toString() for s in act.shortcuts()] == [k for k in action.keys]
+        assert act.text() == action.text
     doc = Path(__file__).resolve().parents[1] / "resources" / "keymap.md"
     assert doc.read_text() == keymap.keymap_markdown()
 

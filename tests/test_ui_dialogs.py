@@ -8,7 +8,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from fluxcull.catalog import transaction  # noqa: E402
+from fluxcull.catalog import Catalog, transaction  # noqa: E402
+from fluxcull.catalog.settings import SETTINGS  # noqa: E402
 from fluxcull.catalog.keepers import confirmed_keeper_ids  # noqa: E402
 from fluxcull.ui.dialogs import KeymapDialog, MetricsDialog, metric_rows  # noqa: E402
 from fluxcull.ui.images import ImageLoader  # noqa: E402
@@ -35,7 +36,7 @@ def test_keeper_review_links_and_unlinks_through_matching(qtbot, library, conn, 
     k1 = _keeper(conn, "/k/a.jpg", "review", [ids[0], ids[1]], proposed=ids[0])
     k2 = _keeper(conn, "/k/b.jpg", "unmatched", [ids[2]])
     loader = ImageLoader()
-    dlg = ReviewDialog(library, conn, loader, lambda rec: None)
+    dlg = ReviewDialog(Catalog(conn), loader, lambda rec: None)
     qtbot.addWidget(dlg)
     dlg.show()
     assert dlg.list.count() == 2 and dlg.current_entry()["keeper_id"] == k1
@@ -61,20 +62,26 @@ def test_settings_dialog_stores_folders_backbone_and_threads(qtbot, library, con
 
     originals = tmp_path / "ORIGINALS"
     originals.mkdir()
-    dlg = SettingsDialog(library, conn)
+    catalog = Catalog(conn)
+    dlg = SettingsDialog(catalog)
     qtbot.addWidget(dlg)
-    dlg.fields["originals"].edit.setText(str(originals))
-    dlg.fields["keepers"].edit.setText(str(tmp_path / "missing"))
+    # one field per declared setting shown in the dialog
+    assert list(dlg.fields) == [s.key for s in SETTINGS if s.in_dialog]
+    assert dlg.fields["model.kind"].value() == "auto"
+    dlg.fields["originals_dir"].edit.setText(str(originals))
+    dlg.fields["keepers_dir"].edit.setText(str(tmp_path / "missing"))
     assert dlg.validate() and "missing" in dlg.validate()
-    dlg.fields["keepers"].edit.setText("")
-    dlg.fields["inbox"].edit.setText(str(tmp_path / "INBOX"))
-    dlg.threads.setValue(3)
+    dlg.fields["keepers_dir"].edit.setText("")
+    dlg.fields["inbox_dir"].edit.setText(str(tmp_path / "INBOX"))
+    dlg.fields["worker_threads"].setValue(3)
     assert dlg.validate() is None
     dlg._save()
     assert library.get_setting(conn, "originals_dir") == str(originals.resolve())
     assert library.get_setting(conn, "inbox_dir") == str((tmp_path / "INBOX").resolve())
     assert library.get_setting(conn, "keepers_dir") == ""
     assert library.get_setting(conn, "worker_threads") == "3"
+    assert catalog.setting("worker_threads") == 3
+    assert library.get_setting(conn, "model.kind") is None  # unchanged settings are not written
 
 
 def test_metrics_dialog_sets_the_new_model_beside_the_previous_one(qtbot):
@@ -102,12 +109,12 @@ def test_first_run_guide_saves_folders_and_runs_the_chain_with_one_progress_view
     originals = tmp_path / "ORIGINALS"
     write_jpeg(originals / "R0000001.JPG", seed=1)
     runner = JobRunner()
-    dlg = FirstRunDialog(library, conn, runner)
+    dlg = FirstRunDialog(library, Catalog(conn), runner)
     qtbot.addWidget(dlg)
     dlg._save()
     assert "ORIGINALS" in dlg.stage.text() and runner.current is None  # nothing chosen yet
-    dlg.fields["originals"].edit.setText(str(originals))
-    dlg.fields["inbox"].edit.setText(str(tmp_path / "INBOX"))
+    dlg.fields["originals_dir"].edit.setText(str(originals))
+    dlg.fields["inbox_dir"].edit.setText(str(tmp_path / "INBOX"))
     dlg._save()
     assert library.get_setting(conn, "originals_dir") == str(originals.resolve())
     assert (tmp_path / "INBOX").is_dir()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QPixmap  # noqa: E402
 
 from fluxcull.catalog.queries import PhotoQuery  # noqa: E402
+from fluxcull.catalog import Catalog  # noqa: E402
 from fluxcull.ui.model import BandRole, ConfirmedRole, IdRole, PhotoListModel, RecordRole  # noqa: E402
 from fluxcull.ui.thumbs import PixmapCache, ThumbLoader, source_for  # noqa: E402
 from uigen import fill_catalog  # noqa: E402
@@ -22,7 +23,7 @@ def filled(library, conn, tmp_path):
 
 
 def test_list_model_passes_the_model_tester(qtmodeltester, conn, filled):
-    model = PhotoListModel(conn)
+    model = PhotoListModel(Catalog(conn))
     model.set_query(PhotoQuery(sort="score"))
     qtmodeltester.check(model, force_py=True)
     qtmodeltester.check(model)
@@ -30,7 +31,7 @@ def test_list_model_passes_the_model_tester(qtmodeltester, conn, filled):
 
 
 def test_model_orders_filters_and_reads_records_in_pages(conn, filled):
-    model = PhotoListModel(conn)
+    model = PhotoListModel(Catalog(conn))
     model.set_query(PhotoQuery(sort="score"))
     scores = [model.index(r).data(RecordRole)["keeper_score"] for r in range(model.rowCount())]
     assert scores == sorted(scores, reverse=True)
@@ -47,7 +48,7 @@ def test_confirmed_keeper_is_marked_by_link_or_score(conn, filled):
     conn.execute("UPDATE photos SET keeper_score = 1.0 WHERE id = ?", (a,))
     cur = conn.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES ('/k/1.jpg', 'keepers', 1, 1)")
     conn.execute("INSERT INTO keeper_links(keeper_id, original_id, method) VALUES (?, ?, 'sha256')", (cur.lastrowid, b))
-    model = PhotoListModel(conn)
+    model = PhotoListModel(Catalog(conn))
     model.set_query(PhotoQuery(role="originals", sort="time"))
     marks = [model.index(r).data(ConfirmedRole) for r in range(model.rowCount())]
     assert marks[:3] == [True, True, False]
@@ -55,7 +56,7 @@ def test_confirmed_keeper_is_marked_by_link_or_score(conn, filled):
 
 
 def test_refresh_rows_rereads_a_changed_record(qtbot, conn, filled):
-    model = PhotoListModel(conn)
+    model = PhotoListModel(Catalog(conn))
     model.set_query(PhotoQuery(sort="time"))
     assert model.record(2)["decision"] == "none"
     conn.execute("UPDATE photos SET decision = 'keep' WHERE id = ?", (filled[2],))
@@ -80,7 +81,7 @@ def test_pixmap_cache_is_bounded_in_bytes(qapp):
 
 
 def test_loader_reads_wanted_thumbnails_and_drops_stale_requests(qtbot, library, conn, filled):
-    model = PhotoListModel(conn)
+    model = PhotoListModel(Catalog(conn))
     model.set_query(PhotoQuery(sort="time"))
     srcs = [source_for(library, model.record(r)) for r in range(model.rowCount())]
     loader = ThumbLoader(PixmapCache(), threads=1)
@@ -103,7 +104,7 @@ def test_grid_shows_and_requests_only_visible_rows(qtbot, library, conn, tmp_pat
     from fluxcull.ui.grid import GridView
 
     fill_catalog(library, conn, tmp_path / "more", sessions=4, per_session=15)
-    model = PhotoListModel(conn)
+    model = PhotoListModel(Catalog(conn))
     model.set_query(PhotoQuery(sort="time"))
     loader = ThumbLoader(PixmapCache())
     view = GridView(library, loader)
@@ -157,7 +158,7 @@ def test_a_large_query_shows_its_rows_at_once_and_fills_ids_from_the_reader(qtbo
     monkeypatch.setattr(model_mod, "HEAD", 5)
     reader = CatalogThread(library, name="test-reader")
     try:
-        model = PhotoListModel(conn)
+        model = PhotoListModel(Catalog(conn))
         with qtbot.waitSignal(model.loaded, timeout=10000):
             model.set_query(PhotoQuery(sort="time"), reader)
             assert model.rowCount() == len(filled) and not model.complete

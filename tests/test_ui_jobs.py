@@ -11,10 +11,12 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from fluxcull.catalog import Catalog  # noqa: E402
 from fluxcull.jobs import Progress  # noqa: E402
 from fluxcull.ui.dialogs import MetricsDialog  # noqa: E402
 from fluxcull.ui.inbox import InboxWatcher  # noqa: E402
-from fluxcull.ui.mainwindow import INBOX_TITLE, RETRAIN_TITLE, MainWindow  # noqa: E402
+from fluxcull.ui.background import INBOX_TITLE, RETRAIN_TITLE  # noqa: E402
+from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
 from fluxcull.ui.worker import JobRunner  # noqa: E402
 
 
@@ -90,7 +92,7 @@ def test_retrain_from_the_menu_runs_in_a_worker_and_updates_scores(qtbot, librar
     assert any(new is not None for _k, _old, new in win.dialog.rows)
 
     # a decision is training data: after the next retrain the rejected photo scores 0 in the grid
-    win.sort_combo.setCurrentIndex(1)  # score, highest first
+    win.filters.sort_combo.setCurrentIndex(1)  # score, highest first
     row = next(r for r in range(win.model.rowCount()) if (win.model.record(r)["keeper_score"] or 0) < 1.0)
     target = win.model.photo_id(row)
     win.set_current_row(row)
@@ -118,7 +120,7 @@ def test_inbox_watcher_reports_new_stable_files_only(qtbot, library, conn, tmp_p
     st = known.stat()
     conn.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES (?, 'inbox', ?, ?)",
                  (str(known), st.st_size, st.st_mtime_ns))
-    w = InboxWatcher(conn, inbox, debounce_ms=50, rescan_ms=60000)
+    w = InboxWatcher(Catalog(conn), inbox, debounce_ms=50, rescan_ms=60000)
     try:
         w.start()
         (inbox / "sub").mkdir()

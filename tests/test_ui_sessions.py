@@ -19,7 +19,7 @@ def _sessions(n: int, big_at: int, role: str = "originals", first_id: int = 1) -
 
 
 def test_columns_fit_the_widest_row_anywhere_in_the_list(qtbot):
-    panel = SessionPanel(conn=None)
+    panel = SessionPanel()
     qtbot.addWidget(panel)
     panel.resize(420, 500)
     panel.show()

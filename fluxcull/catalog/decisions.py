@@ -10,15 +10,12 @@ import sqlite3
 from typing import Iterable
 
 from fluxcull.catalog.db import transaction
-
-DECISIONS = {"keep": "keep", "reject": "reject", "clear": "none"}
+from fluxcull.catalog.scores import decision_value
 
 
 def decide(conn: sqlite3.Connection, photo_ids: Iterable[int], kind: str, source: str) -> list[int]:
     """Set the decision of photos (kind: keep, reject or clear); return the ids that changed."""
-    if kind not in DECISIONS:
-        raise ValueError(f"unknown decision {kind!r}: expected keep, reject or clear")
-    new = DECISIONS[kind]
+    new = decision_value(kind)
     changed = []
     with transaction(conn):
         for pid in photo_ids:

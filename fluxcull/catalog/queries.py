@@ -9,6 +9,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+# score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
+from fluxcull.catalog.scores import BANDS, DECISION_FILTERS, band_of, kept_or_confirmed_sql  # noqa: F401
+
 ROLES = ("originals", "keepers", "inbox")
 
 # sort name -> ORDER BY clause (each backed by an index)
@@ -21,17 +24,6 @@ SORTS = {
     "id": "id",
 }
 
-# score band name -> SQL condition on keeper_score (spec section 6)
-BANDS = {
-    "confirmed": "keeper_score >= 1.0",
-    "high": "keeper_score >= 0.8 AND keeper_score < 1.0",
-    "uncertain": "keeper_score >= 0.5 AND keeper_score < 0.8",
-    "low": "keeper_score < 0.5",
-    "unscored": "keeper_score IS NULL",
-}
-
-DECISION_FILTERS = ("keep", "reject", "none")
-
 PHOTO_FIELDS = (
     "id", "path", "role", "size", "mtime_ns", "sha256", "format", "width", "height", "orientation",
     "taken_at", "taken_offset", "capture_time", "time_source", "camera_make", "camera_model", "lens",
@@ -39,18 +31,6 @@ PHOTO_FIELDS = (
     "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
     "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at",
 )
-
-
-def band_of(score: float | None) -> str:
-    if score is None:
-        return "unscored"
-    if score >= 1.0:
-        return "confirmed"
-    if score >= 0.8:
-        return "high"
-    if score >= 0.5:
-        return "uncertain"
-    return "low"
 
 
 @dataclass
@@ -162,6 +142,11 @@ def status_counts(conn: sqlite3.Connection) -> dict:
     }
 
 
+def embeddings_by_backbone(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many photos each backbone has embedded (backbone id -> count)."""
+    return dict(conn.execute("SELECT backbone_id, COUNT(*) FROM embedding_rows GROUP BY backbone_id").fetchall())
+
+
 def place_label(session: dict) -> str:
     """A session's place: its name where one is known, else its GPS centroid, else empty."""
     if session.get("place"):
@@ -183,7 +168,7 @@ def list_sessions(conn: sqlite3.Connection, role: str | None = None) -> list[dic
         params.append(role)
     rows = conn.execute(
         "SELECT s.*, "
-        " (SELECT COUNT(*) FROM photos p WHERE p.session_id = s.id AND (p.decision = 'keep' OR p.keeper_score >= 1.0))"
+        f" (SELECT COUNT(*) FROM photos p WHERE p.session_id = s.id AND {kept_or_confirmed_sql('p.')})"
         "   AS keepers,"
         " (SELECT AVG(p.keeper_score) FROM photos p WHERE p.session_id = s.id) AS mean_score"
         f" FROM sessions s{where} ORDER BY s.role, s.start_time",

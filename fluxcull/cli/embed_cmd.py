@@ -69,6 +69,8 @@ def run_embed(args, lib: Library) -> int:
 
 
 def run_backbones(args, lib: Library) -> int:
+    from fluxcull.catalog import settings
+    from fluxcull.catalog.queries import embeddings_by_backbone
     from fluxcull.ml.backbones import SETTING_KEY, get_backbone, list_backbones
 
     conn = lib.connect()
@@ -76,9 +78,9 @@ def run_backbones(args, lib: Library) -> int:
         if args.use:
             bb = get_backbone(args.use)
             bb.build()  # fails with a clear message when its weights cannot be had
-            lib.set_setting(conn, SETTING_KEY, bb.name)
-        counts = dict(conn.execute("SELECT backbone_id, COUNT(*) FROM embedding_rows GROUP BY backbone_id"))
-        active = lib.get_setting(conn, SETTING_KEY)
+            settings.put(conn, SETTING_KEY, bb.name)
+        counts = embeddings_by_backbone(conn)
+        active = settings.get(conn, SETTING_KEY)
         rows = []
         for bb in list_backbones():
             d = bb.describe()

@@ -1,4 +1,4 @@
-"""Keeper matching (spec section 7): link each photo of the keeper archive to its original.
+"""Keeper matching (README, "Linking the keeper archive"): link each photo of the keeper archive to its original.
 
 Methods in order: capture time (DateTimeOriginal, sub-seconds, camera model), the camera's own file
 name (`R0001234`), identical bytes (SHA-256), then embedding similarity; doubts go to a review
@@ -8,10 +8,10 @@ overridden. numpy only: nothing here imports torch or Qt.
 
 - `match_job(lib, *, redo_all=False, cancel=None)`: the job (fluxcull.matching.matcher)
 - `review_queue(conn)`, `link(conn, keeper, original)`, `unlink(conn, keeper)`,
-  `match_summary(conn)` (fluxcull.matching.review)
+  `match_summary(conn)` (fluxcull.catalog.keeper_links: the catalog owns the link rows)
 """
 
 from fluxcull.matching.matcher import match_job
-from fluxcull.matching.review import link, match_summary, review_queue, unlink
+from fluxcull.catalog.keeper_links import link, match_summary, review_queue, unlink
 
 __all__ = ["match_job", "review_queue", "link", "unlink", "match_summary"]

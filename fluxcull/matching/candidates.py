@@ -10,15 +10,13 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from fluxcull.catalog.match_store import keeper_meta_rows, original_meta_batches
 from fluxcull.matching.names import camera_stems, norm_model, parse_taken, stem_key, subsec_compatible
 
 # A camera file name confirmed by date: the two capture times lie within this many hours (time
 # zone fixes and clock corrections move a keeper's time by hours; cameras reuse a number only
 # after 10,000 frames, which takes days at the least).
 DATE_WINDOW_HOURS = 36.0
-
-_COLUMNS = "id, path, sha256, taken_at, capture_time, time_source, camera_model, original_filename"
-
 
 @dataclass
 class PhotoMeta:
@@ -69,13 +67,7 @@ class OriginalsIndex:
     @classmethod
     def load(cls, conn: sqlite3.Connection, cancel=None) -> "OriginalsIndex":
         idx = cls()
-        cur = conn.execute(
-            f"SELECT {_COLUMNS} FROM photos WHERE role = 'originals' AND status != 'missing' ORDER BY id"
-        )
-        while True:
-            rows = cur.fetchmany(20000)
-            if not rows:
-                break
+        for rows in original_meta_batches(conn):
             if cancel is not None:
                 cancel.check()
             idx._add_rows(rows)
@@ -137,7 +129,4 @@ class OriginalsIndex:
 
 def load_keepers(conn: sqlite3.Connection) -> list[PhotoMeta]:
     """Keeper-archive photos (status ok), in id order."""
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM photos WHERE role = 'keepers' AND status = 'ok' ORDER BY id"
-    ).fetchall()
-    return [PhotoMeta.from_row(r) for r in rows]
+    return [PhotoMeta.from_row(r) for r in keeper_meta_rows(conn)]

@@ -1,6 +1,6 @@
 """The matching rules: from one keeper's evidence to a link, a review item, or "unmatched".
 
-Order (spec section 7): capture time, camera file name, SHA-256, image similarity. Each method
+Order (README, "Linking the keeper archive"): capture time, camera file name, SHA-256, image similarity. Each method
 either decides, passes to the next, or leaves a doubt that sends the keeper to review:
 
 1. Capture time (DateTimeOriginal to the second, sub-seconds and camera model where both sides
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 from fluxcull.matching.candidates import DATE_WINDOW_HOURS, MetaCandidates
 
-SIM_MATCH = 0.98      # similarity above which a nearest neighbour is a match (spec)
-SIM_SURE = 0.99       # below this a similarity match needs a person's review (spec)
+SIM_MATCH = 0.98      # similarity above which a nearest neighbour is a match (README)
+SIM_SURE = 0.99       # below this a similarity match needs a person's review (README)
 SIM_MARGIN = 0.01     # best must beat the runner-up by this much, else the frames are too alike
 SIM_CONFIRM = 0.90    # content agreeing with a camera file name or a shared capture time
 SIM_CONTRADICT = 0.60  # content so different that a metadata match is doubted

@@ -15,32 +15,15 @@ import time
 
 import numpy as np
 
-from fluxcull.catalog.db import transaction
+from fluxcull.catalog.match_store import (MatchResult, corpus_signature, keepers_with_embeddings, match_state,
+                                          write_match_results)
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.matching.candidates import OriginalsIndex, PhotoMeta, load_keepers
 from fluxcull.matching.decide import SIM_MATCH, Evidence, Outcome, decide
-from fluxcull.matching.review import match_summary, sync_keeper_scores
+from fluxcull.catalog.keeper_links import match_summary
 from fluxcull.matching.similarity import Vectors, nearest, open_store, pair_similarities
 
 NEAREST_K = 5
-
-
-def corpus_signature(conn: sqlite3.Connection, store) -> str:
-    """A fingerprint of the originals and of their embeddings ("originals|embeddings"): changes when
-    either does, and not when keepers are added."""
-    o = conn.execute(
-        "SELECT COUNT(*), COALESCE(MAX(id), 0), TOTAL(size), TOTAL(mtime_ns % 1000003)"
-        " FROM photos WHERE role = 'originals' AND status != 'missing'"
-    ).fetchone()
-    parts = [str(int(o[0])), str(int(o[1])), str(int(o[2])), str(int(o[3]))]
-    emb = "none"
-    if store is not None:
-        e = conn.execute(
-            "SELECT COUNT(*), MAX(e.created_at) FROM embedding_rows e JOIN photos p ON p.id = e.photo_id"
-            " WHERE e.backbone_id = ? AND p.role = 'originals'", (store.backbone_id,)
-        ).fetchone()
-        emb = f"{store.backbone_id}:{e[0]}:{e[1]}"
-    return ":".join(parts) + "|" + emb
 
 
 def _embeddings_part(sig: str | None) -> str | None:
@@ -52,24 +35,12 @@ def _corpus_part(sig: str | None) -> str:
     return "|".join((sig or "").split("|")[:2])
 
 
-def _keepers_with_embeddings(conn: sqlite3.Connection, store) -> set[int]:
-    if store is None:
-        return set()
-    return {r[0] for r in conn.execute(
-        "SELECT e.photo_id FROM embedding_rows e JOIN photos p ON p.id = e.photo_id"
-        " WHERE e.backbone_id = ? AND p.role = 'keepers'", (store.backbone_id,))}
-
-
 def _to_redo(conn: sqlite3.Connection, keepers: list[PhotoMeta], sig: str, redo_all: bool,
              has_emb: set[int]) -> tuple[list[PhotoMeta], int]:
     """Keepers to match again. A state's corpus_sig is the corpus signature then, plus whether the
     keeper itself had an embedding ("...|1" or "...|0")."""
-    state = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
-        "SELECT keeper_id, status, keeper_sha256, corpus_sig FROM keeper_match_state")}
-    links = {r[0]: r[1] for r in conn.execute("SELECT keeper_id, manual FROM keeper_links")}
-    # automatic links made without comparing content: checked again once embeddings come
-    unchecked = {r[0] for r in conn.execute(
-        "SELECT keeper_id FROM keeper_links WHERE manual = 0 AND similarity IS NULL")}
+    # automatic links made without comparing content (`unchecked`): checked again once embeddings come
+    state, links, unchecked = match_state(conn)
     todo, manual = [], 0
     for k in keepers:
         if links.get(k.id) == 1:
@@ -138,47 +109,14 @@ def _decide_all(todo: list[PhotoMeta], index: OriginalsIndex, vec: Vectors | Non
 
 def _write(conn: sqlite3.Connection, todo: list[PhotoMeta], outcomes: dict[int, Outcome], sig: str,
            has_emb: set[int]) -> int:
-    written = 0
-    with transaction(conn):
-        manual_now = {r[0] for r in conn.execute("SELECT keeper_id FROM keeper_links WHERE manual = 1")}
-        old = dict(conn.execute("SELECT keeper_id, original_id FROM keeper_links WHERE manual = 0").fetchall())
-        affected: set[int] = set()
-        link_rows, drop, states = [], [], []
-        for k in todo:
-            if k.id in manual_now:  # a person decided while this run was working
-                continue
-            out = outcomes[k.id]
-            if k.id in old:
-                affected.add(old[k.id])
-            if out.original_id is not None:
-                affected.add(out.original_id)
-                link_rows.append((k.id, out.original_id, out.method, json.dumps(out.evidence, sort_keys=True),
-                                  out.similarity, int(out.needs_review)))
-            else:
-                drop.append((k.id,))
-            states.append((k.id, out.status, k.sha256, f"{sig}|{int(k.id in has_emb)}", out.reason or None,
-                           json.dumps(out.candidates)))
-            written += 1
-        conn.executemany(
-            "INSERT INTO keeper_links(keeper_id, original_id, method, evidence, similarity, needs_review, manual)"
-            " VALUES (?, ?, ?, ?, ?, ?, 0)"
-            " ON CONFLICT(keeper_id) DO UPDATE SET original_id = excluded.original_id, method = excluded.method,"
-            " evidence = excluded.evidence, similarity = excluded.similarity, needs_review = excluded.needs_review,"
-            " created_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE keeper_links.manual = 0",
-            link_rows,
-        )
-        conn.executemany("DELETE FROM keeper_links WHERE keeper_id = ? AND manual = 0", drop)
-        conn.executemany(
-            "INSERT INTO keeper_match_state(keeper_id, status, keeper_sha256, corpus_sig, reason, candidates)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(keeper_id) DO UPDATE SET status = excluded.status,"
-            " keeper_sha256 = excluded.keeper_sha256, corpus_sig = excluded.corpus_sig,"
-            " reason = excluded.reason, candidates = excluded.candidates,"
-            " matched_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
-            states,
-        )
-        sync_keeper_scores(conn, affected)
-    return written
+    results = []
+    for k in todo:
+        out = outcomes[k.id]
+        results.append(MatchResult(
+            k.id, k.sha256, out.original_id, out.method, json.dumps(out.evidence, sort_keys=True), out.similarity,
+            bool(out.needs_review), out.status, f"{sig}|{int(k.id in has_emb)}", out.reason or None,
+            json.dumps(out.candidates)))
+    return write_match_results(conn, results)
 
 
 def match_job(lib, *, redo_all: bool = False, cancel: CancelToken | None = None) -> Job:
@@ -188,9 +126,10 @@ def match_job(lib, *, redo_all: bool = False, cancel: CancelToken | None = None)
     try:
         yield Progress("match", 0, None, "loading keepers")
         store, note = open_store(lib, conn)
-        sig = corpus_signature(conn, store)
+        backbone_id = store.backbone_id if store is not None else None
+        sig = corpus_signature(conn, backbone_id)
         keepers = load_keepers(conn)
-        has_emb = _keepers_with_embeddings(conn, store)
+        has_emb = keepers_with_embeddings(conn, backbone_id)
         todo, manual = _to_redo(conn, keepers, sig, redo_all, has_emb)
         searched = 0
         if todo:

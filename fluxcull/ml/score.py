@@ -1,4 +1,4 @@
-"""Keeper scores in photos.keeper_score (spec section 6), from the active model.
+"""Keeper scores in photos.keeper_score (README, "The keeper model"), from the active model.
 
 Per photo, first rule that applies:
 1. marked reject -> 0.0; marked keep -> 1.0 (the photographer's own decision);
@@ -13,23 +13,22 @@ Missing files (status 'missing') keep whatever score they had.
 Scoring runs in numpy on the saved arrays (no torch); it refuses a model trained on another
 backbone or feature schema than the library's current ones.
 
-Scores are written in batches of a few thousand photos, each its own short transaction, so a
-keep/reject committed by the GUI meanwhile waits milliseconds, not the whole write. Rule 1 is
-applied inside the UPDATE itself (on photos.decision as it is at that moment), so a decision made
-while scoring runs is never overwritten by the score computed before it.
+Scores are stored by `fluxcull.catalog.score_writes.write_scores` (batched short transactions;
+rule 1 applied inside the UPDATE on photos.decision as it is at that moment, so a decision made
+while scoring runs is never overwritten by the score computed before it).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from fluxcull.catalog import transaction
 from fluxcull.catalog.keepers import confirmed_keeper_ids
+# the one writer of photos.keeper_score lives in the catalog; imported here for the scoring job
+from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F401
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import calibrate
 from fluxcull.ml.dataset import find_feature
@@ -38,14 +37,6 @@ from fluxcull.ml.ranker import InputTransform, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 FAILURE_SETTING = "model.failures"
-# Photos per write transaction. Each batch rewrites index pages scattered all over the score indexes,
-# so the cost of a commit hardly shrinks with the batch: at 400,000 photos 20,000 rows hold the write
-# lock ~0.3-0.5 s for the same total time as one transaction, 5,000 rows ~0.15-0.4 s for twice the total.
-WRITE_BATCH = 20_000
-WRITE_PAUSE_MIN = 0.002   # seconds the write lock stays free between batches, at least ...
-WRITE_PAUSE_SHARE = 0.25  # ... or this share of the time the last batch held it
-
-
 @dataclass
 class FailureRules:
     blank_range: float = 0.03        # dynamic_range below: a blank frame (lens cap, flat white/black)
@@ -191,84 +182,6 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     scores[dec == "reject"], reasons[dec == "reject"] = 0.0, "decided_reject"
     leave = (status == "missing") & (reasons == "unscored")
     return {"ids": ids, "scores": scores, "leave": leave, "reasons": reasons, "base": base, "base_leave": base_leave}
-
-
-def _fill_temp(conn: sqlite3.Connection, rows: list) -> None:
-    """Load the new values into the temporary table in one transaction that touches only the temp
-    database (a plain BEGIN, not IMMEDIATE: other connections keep writing the catalog meanwhile)."""
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")
-    try:
-        conn.execute("DELETE FROM temp.fluxcull_new_scores")
-        conn.executemany("INSERT INTO temp.fluxcull_new_scores(id, s, leave) VALUES (?, ?, ?)", rows)
-    except BaseException:
-        if own:
-            conn.execute("ROLLBACK")
-        raise
-    if own:
-        conn.execute("COMMIT")
-
-
-# Rule 1 at write time, on the row being updated: the decision as it is when this batch commits.
-_NEW_SCORE = ("(CASE photos.decision WHEN 'keep' THEN 1.0 WHEN 'reject' THEN 0.0"
-              " ELSE (CASE WHEN n.leave THEN photos.keeper_score ELSE n.s END) END)")
-_UPDATE_BATCH = (
-    f"UPDATE photos SET keeper_score = {_NEW_SCORE} FROM temp.fluxcull_new_scores n"
-    " WHERE photos.id = n.id AND n.id BETWEEN ? AND ?"  # the id range keeps it a rowid search, not a scan
-    f" AND ((photos.keeper_score IS NULL) != ({_NEW_SCORE} IS NULL)"
-    f" OR abs(photos.keeper_score - {_NEW_SCORE}) > 2e-6)")  # float noise between scoring paths is no change
-
-
-def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, leave: np.ndarray, *,
-                 cancel: CancelToken | None = None, batch: int | None = None) -> Job:
-    """Store scores (NaN -> NULL; `leave`: keep the stored one) touching only rows whose value changes;
-    a job: yields Progress after each batch, returns the number of rows changed.
-
-    Photos marked keep / reject at the moment their batch is written get 1.0 / 0.0 whatever
-    `scores` says (pass the scores by rules 2-5, `compute_scores`'s 'base'). The values go to a
-    temporary table first (no lock on the catalog), then into photos with one UPDATE ... FROM per
-    batch of ids, each in its own transaction; between batches the write lock stays free for a short
-    pause so a writer waiting in SQLite's busy handler gets in. A cancelled write leaves the batches
-    already committed (each photo's score is whole; the rest keep their previous scores).
-    `batch`: photos per transaction (default WRITE_BATCH).
-    """
-    batch = int(batch or WRITE_BATCH)
-    ids = np.asarray(ids, np.int64)
-    order = np.argsort(ids, kind="stable")
-    ids = ids[order]
-    vals = np.round(np.asarray(scores, np.float64)[order], 6)
-    left = np.asarray(leave, bool)[order]
-    rows = [(pid, None if v != v else v, int(lv)) for pid, v, lv in zip(ids.tolist(), vals.tolist(), left.tolist())]
-    total = len(rows)
-    conn.execute("PRAGMA cache_size = -131072")  # 128 MB page cache for this connection's bulk update
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fluxcull_new_scores(id INTEGER PRIMARY KEY, s REAL, leave INTEGER)")
-    changed = 0
-    try:
-        _fill_temp(conn, rows)
-        start = 0
-        while start < total:
-            if cancel is not None:
-                cancel.check()
-            end = min(start + batch, total)
-            t0 = time.perf_counter()
-            with transaction(conn):
-                changed += conn.execute(_UPDATE_BATCH, (rows[start][0], rows[end - 1][0])).rowcount
-            held = time.perf_counter() - t0
-            start = end
-            yield Progress("score", end, total, "writing scores")
-            if end < total:
-                time.sleep(max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held))
-    finally:
-        conn.execute("DELETE FROM temp.fluxcull_new_scores")
-    return int(changed)
-
-
-def band_counts(conn: sqlite3.Connection) -> dict:
-    from fluxcull.catalog.queries import BANDS
-
-    sums = ", ".join(f"COALESCE(SUM({cond}), 0)" for cond in BANDS.values())
-    return dict(zip(BANDS, conn.execute(f"SELECT {sums} FROM photos").fetchone()))
 
 
 def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None, prep=None,

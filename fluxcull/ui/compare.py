@@ -7,26 +7,24 @@ session, scores close, model uncertain (fluxcull.ml.pairs). Zoom and pan are syn
 
 from __future__ import annotations
 
-import sqlite3
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from fluxcull.catalog.decisions import prefer
-from fluxcull.catalog.queries import band_of, photos_by_ids
+from fluxcull.catalog import Catalog
+from fluxcull.catalog.scores import band_of
 from fluxcull.ui import theme
 from fluxcull.ui.images import ImageLoader, ImagePane
 
 
-def propose_pair(conn: sqlite3.Connection, session_id: int | None,
+def propose_pair(catalog: Catalog, session_id: int | None,
                  exclude: set[frozenset] | None = None) -> tuple[int, int] | None:
     """The keeper model's next most informative pair (same session, close scores, uncertain)."""
-    from fluxcull.ml.pairs import next_informative_pair
+    from fluxcull.workflows import informative_pair
 
-    pair = next_informative_pair(conn, session_id=session_id)
+    pair = informative_pair(catalog, session_id)
     if pair is None or frozenset(pair) in (exclude or set()):
         return None
-    return int(pair[0]), int(pair[1])
+    return pair
 
 
 class _Side(QWidget):
@@ -60,9 +58,9 @@ class CompareView(QWidget):
     preferred = Signal(int, int)     # winner, loser (recorded)
     exhausted = Signal()             # nothing left to compare
 
-    def __init__(self, conn: sqlite3.Connection, loader: ImageLoader, thumb_image, writer=None, parent=None):
+    def __init__(self, catalog: Catalog, loader: ImageLoader, thumb_image, writer=None, parent=None):
         super().__init__(parent)
-        self.conn = conn
+        self.catalog = catalog
         self.writer = writer  # CatalogWriter: commits off the GUI thread; None: commit here
         self.loader = loader
         self.thumb_image = thumb_image
@@ -90,7 +88,7 @@ class CompareView(QWidget):
         self.session_id = session_id
         self.challengers = list(challengers or [])
         if pair is None:
-            pair = propose_pair(self.conn, session_id, self.skipped)
+            pair = propose_pair(self.catalog, session_id, self.skipped)
         if pair is None:
             self.pair = None
             self.exhausted.emit()
@@ -100,7 +98,7 @@ class CompareView(QWidget):
 
     def _show(self, pair: tuple[int, int]) -> None:
         self.pair = (int(pair[0]), int(pair[1]))
-        self.records = photos_by_ids(self.conn, list(self.pair))
+        self.records = self.catalog.photos(list(self.pair))
         zoom, cx, cy = self.left.pane.zoom, self.left.pane.cx, self.left.pane.cy
         for side, pid in ((self.left, self.pair[0]), (self.right, self.pair[1])):
             rec = self.records.get(pid, {"id": pid, "path": ""})
@@ -124,7 +122,7 @@ class CompareView(QWidget):
             if rec and rec.get("path"):
                 wanted.append((pid, rec["path"], level))
         if self.frozen and self.challengers:
-            nxt = photos_by_ids(self.conn, self.challengers[:1])
+            nxt = self.catalog.photos(self.challengers[:1])
             wanted += [(i, r["path"], "screen") for i, r in nxt.items()]
         self.loader.request(wanted)
 
@@ -145,9 +143,9 @@ class CompareView(QWidget):
 
     def _commit(self, winner: int, loser: int, then) -> None:
         if self.writer is not None:
-            self.writer.submit(lambda c: prefer(c, winner, loser, "compare"), then)
+            self.writer.submit(lambda c: c.prefer(winner, loser, "compare"), then)
         else:
-            prefer(self.conn, winner, loser, "compare")
+            self.catalog.prefer(winner, loser, "compare")
             if then is not None:
                 then(None, None)
 
@@ -171,7 +169,7 @@ class CompareView(QWidget):
             if self.challengers:
                 self._show((champion, self.challengers.pop(0)))
                 return
-        pair = propose_pair(self.conn, self.session_id, self.skipped)
+        pair = propose_pair(self.catalog, self.session_id, self.skipped)
         if pair is None:
             self.pair = None
             self.exhausted.emit()

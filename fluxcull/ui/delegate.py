@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from fluxcull.catalog.queries import band_of
+from fluxcull.catalog.scores import display_band
 from fluxcull.ui import theme
 from fluxcull.ui.model import RecordRole
 
@@ -53,7 +53,7 @@ _METRICS: dict = {}
 def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, confirmed: bool, font: QFont,
                     height: float = 17.0) -> None:
     """A rounded score label whose right-bottom corner is at anchor_right."""
-    band = "confirmed" if confirmed else band_of(score)
+    band = display_band(score, confirmed)
     text = ("1.00" if score is None else f"{score:.2f}") if confirmed else theme.score_text(score)
     fm = _METRICS.get(font.key())
     if fm is None:

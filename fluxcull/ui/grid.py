@@ -7,7 +7,7 @@ repaints once per batch of thumbnails that arrive.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from fluxcull.ui.delegate import FOOTER, MARGIN, PAD, ThumbDelegate
@@ -52,6 +52,28 @@ class GridView(QListView):
         loader.ready.connect(self._on_thumb)
         loader.failed.connect(self._on_thumb)
         self.doubleClicked.connect(lambda ix: self.activated_photo.emit(ix.row()))
+
+    # -- position -------------------------------------------------------------------------------
+    def current_row(self) -> int | None:
+        ix = self.currentIndex()
+        return ix.row() if ix.isValid() else None
+
+    def selected_rows(self) -> list[int]:
+        return sorted(ix.row() for ix in self.selectionModel().selectedRows())
+
+    def set_current_row(self, row: int, scroll: bool = True) -> None:
+        """Make `row` (clamped) the current and only selected row; scroll to it."""
+        n = self.model().rowCount()
+        if n == 0:
+            return
+        ix = self.model().index(max(0, min(n - 1, row)), 0)
+        self.selectionModel().setCurrentIndex(ix, QItemSelectionModel.ClearAndSelect)
+        if scroll:
+            self.scrollTo(ix)
+
+    def stop_timers(self) -> None:
+        self._request_timer.stop()
+        self._repaint_timer.stop()
 
     # -- geometry -------------------------------------------------------------------------------
     def _apply_grid(self) -> None:

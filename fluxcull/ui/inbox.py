@@ -9,7 +9,6 @@ not ingested half-written.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
@@ -48,10 +47,10 @@ class InboxWatcher(QObject):
 
     arrived = Signal(list)
 
-    def __init__(self, conn: sqlite3.Connection, folder: str | Path, *, debounce_ms: int = 1500,
+    def __init__(self, catalog, folder: str | Path, *, debounce_ms: int = 1500,
                  rescan_ms: int = 60000, parent=None):
         super().__init__(parent)
-        self.conn = conn
+        self.catalog = catalog  # fluxcull.catalog.Catalog
         self.folder = Path(folder)
         self._fs = QFileSystemWatcher(self)
         self._fs.directoryChanged.connect(self._poke)
@@ -90,12 +89,7 @@ class InboxWatcher(QObject):
         self._debounce.start()  # restarts: many events in a burst make one scan
 
     def _known(self) -> dict[str, tuple[int, int]]:
-        prefix = str(self.folder)
-        rows = self.conn.execute(
-            "SELECT path, size, mtime_ns FROM photos WHERE path >= ? AND path < ?",
-            (prefix + os.sep, prefix + chr(ord(os.sep) + 1)),
-        )
-        return {r[0]: (r[1], r[2]) for r in rows}
+        return self.catalog.known_files_under(self.folder)
 
     def scan(self) -> list[str]:
         """Look at the folder now; emit and return the files that arrived and stood still."""

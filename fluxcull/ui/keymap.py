@@ -1,35 +1,101 @@
-"""The keyboard map: one table that both binds the actions and is shown in Help > Keyboard shortcuts.
+"""The window's actions, declared once: id, title, keys, what it does, its menu and key-map section.
 
-`resources/keymap.md` in the source tree is `keymap_markdown()` written out (a test keeps them equal).
+The main window builds its menus and shortcuts from `ACTIONS` (fluxcull.ui.actions), and Help >
+Keyboard shortcuts shows `rows()`, generated from the same declarations. `resources/keymap.md` in
+the source tree is `keymap_markdown()` written out (a test keeps them equal). No Qt here: a
+callback is a function of the window.
 """
 
 from __future__ import annotations
 
-# action name -> (key sequences, what it does); the main window binds these names.
-ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "keep": (("P",), "Keep (pick) the current or selected photos"),
-    "reject": (("X",), "Reject the current or selected photos"),
-    "clear": (("U",), "Clear the decision"),
-    "undo": (("Ctrl+Z",), "Undo the last decision or comparison choice (repeatable)"),
-    "auto_advance": (("A",), "Auto-advance to the next photo after a decision (toggle)"),
-    "loupe": (("Space", "E"), "Loupe: the photo large, with the EXIF panel"),
-    "compare": (("C",), "Compare: the two selected photos, else the most informative pair"),
-    "grid": (("G", "Esc"), "Back to the grid"),
-    "zoom": (("Z",), "Loupe/compare: toggle fit and 100% (synchronised in compare)"),
-    "info": (("I",), "Loupe: show or hide the EXIF panel"),
-    "freeze": (("F",), "Compare: freeze the champion; challengers come one by one"),
-    "skip_pair": (("N",), "Compare, champion frozen: pass over this challenger"),
-    "bigger": (("=", "+"), "Larger thumbnails"),
-    "smaller": (("-",), "Smaller thumbnails"),
-    "sort_time": (("Ctrl+1",), "Sort by capture time"),
-    "sort_score": (("Ctrl+2",), "Sort by keeper score (highest first)"),
-    "focus_sessions": (("Ctrl+L",), "Go to the session list"),
-    "retrain": (("Ctrl+R",), "Model: retrain now, then re-score"),
-    "rescore": (("Ctrl+Shift+R",), "Model: re-score every photo with the active model"),
-    "review": (("Ctrl+K",), "Keeper review: matches that need a decision"),
-    "settings": (("Ctrl+,",), "Library settings"),
-    "keymap": (("F1",), "This key map"),
-}
+from dataclasses import dataclass
+from typing import Any, Callable
+
+MENUS = ("&Library", "&Photo", "&View", "&Model", "&Help")
+SECTIONS = ("Culling", "Views", "Grid", "Model and library")
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    help: str                           # what it does: the key map's text and the tooltip
+    keys: tuple[str, ...]               # key sequences ("Ctrl+Z"), first the one shown in the menu
+    run: Callable[[Any], Any]           # run(window), or run(window, checked) for a checkable one
+    menu: str
+    section: str | None = None          # key-map section (None: a menu entry only)
+    title: str | None = None            # menu text (default: the help text, up to a colon when long)
+    checkable: bool = False
+    checked: bool = False               # initial state of a checkable action
+    separator: bool = False             # a separator above it in its menu
+    standard: str | None = None         # a platform-standard key (QKeySequence.StandardKey name)
+
+    @property
+    def text(self) -> str:
+        if self.title:
+            return self.title
+        return self.help.split(":")[0] if len(self.help) > 40 else self.help
+
+
+def _bump(w, step: int) -> None:
+    w.filters.size_slider.setValue(w.filters.size_slider.value() + step)
+
+
+ACTIONS: tuple[Action, ...] = (
+    # Library
+    Action("settings", "Library settings", ("Ctrl+,",), lambda w: w.open_settings(), "&Library", "Model and library"),
+    Action("first_run", "Choose the folders and build the library", (), lambda w: w.open_first_run(), "&Library",
+           title="First-run guide…"),
+    Action("quit", "Quit fluxcull", (), lambda w: w.close(), "&Library", title="Quit", separator=True,
+           standard="Quit"),
+    # Photo
+    Action("keep", "Keep (pick) the current or selected photos", ("P",), lambda w: w.culling.decide("keep"),
+           "&Photo", "Culling"),
+    Action("reject", "Reject the current or selected photos", ("X",), lambda w: w.culling.decide("reject"),
+           "&Photo", "Culling"),
+    Action("clear", "Clear the decision", ("U",), lambda w: w.culling.decide("clear"), "&Photo", "Culling"),
+    Action("undo", "Undo the last decision or comparison choice (repeatable)", ("Ctrl+Z",),
+           lambda w: w.culling.undo(), "&Photo", "Culling", separator=True),
+    Action("auto_advance", "Auto-advance to the next photo after a decision (toggle)", ("A",),
+           lambda w, on: w.set_auto_advance(on), "&Photo", "Culling", checkable=True, checked=True),
+    # View
+    Action("grid", "Back to the grid", ("G", "Esc"), lambda w: w.show_grid(), "&View", "Views"),
+    Action("loupe", "Loupe: the photo large, with the EXIF panel", ("Space", "E"), lambda w: w.toggle_loupe(),
+           "&View", "Views"),
+    Action("compare", "Compare: the two selected photos, else the most informative pair", ("C",),
+           lambda w: w.start_compare(), "&View", "Views"),
+    Action("zoom", "Loupe/compare: toggle fit and 100% (synchronised in compare)", ("Z",), lambda w: w.mode.zoom(),
+           "&View", "Views", separator=True),
+    Action("info", "Loupe: show or hide the EXIF panel", ("I",), lambda w: w.loupe.toggle_info(), "&View", "Views"),
+    Action("freeze", "Compare: freeze the champion; challengers come one by one", ("F",),
+           lambda w: w.mode is w.modes["compare"] and w.mode.toggle_freeze(), "&View", "Views"),
+    Action("skip_pair", "Compare, champion frozen: pass over this challenger", ("N",), lambda w: w.compare.skip(),
+           "&View", "Views"),
+    Action("bigger", "Larger thumbnails", ("=", "+"), lambda w: _bump(w, 32), "&View", "Grid", separator=True),
+    Action("smaller", "Smaller thumbnails", ("-",), lambda w: _bump(w, -32), "&View", "Grid"),
+    Action("sort_time", "Sort by capture time", ("Ctrl+1",), lambda w: w.filters.sort_combo.setCurrentIndex(0),
+           "&View", "Grid"),
+    Action("sort_score", "Sort by keeper score (highest first)", ("Ctrl+2",),
+           lambda w: w.filters.sort_combo.setCurrentIndex(1), "&View", "Grid"),
+    Action("focus_sessions", "Go to the session list", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid"),
+    # Model
+    Action("retrain", "Model: retrain now, then re-score", ("Ctrl+R",), lambda w: w.jobs.retrain(), "&Model",
+           "Model and library"),
+    Action("rescore", "Model: re-score every photo with the active model", ("Ctrl+Shift+R",),
+           lambda w: w.jobs.rescore(), "&Model", "Model and library"),
+    Action("metrics", "The active model's evaluation on today's data", (), lambda w: w.jobs.show_metrics(), "&Model",
+           title="Current model metrics…"),
+    Action("explain", "The rule or model behind the current photo's score", (), lambda w: w.jobs.explain_current(),
+           "&Model", title="Explain this score…"),
+    Action("review", "Keeper review: matches that need a decision", ("Ctrl+K",), lambda w: w.open_review(),
+           "&Model", "Model and library", separator=True),
+    Action("watch_inbox", "Watch the inbox folder for new photos", (), lambda w, on: w.jobs.watch_inbox(on),
+           "&Model", title="Watch the inbox folder", checkable=True, separator=True),
+    Action("scan_inbox", "Look for new photos in the inbox folder now", (), lambda w: w.jobs.scan_inbox(), "&Model",
+           title="Scan the inbox now"),
+    # Help
+    Action("keymap", "This key map", ("F1",), lambda w: w.show_keymap(), "&Help", "Model and library"),
+)
+BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
 
 # keys handled by the views themselves (not window-wide shortcuts)
 VIEW_KEYS: list[tuple[str, str]] = [
@@ -40,21 +106,14 @@ VIEW_KEYS: list[tuple[str, str]] = [
     ("Mouse wheel", "Loupe/compare: zoom around the pointer; drag to pan"),
 ]
 
-SECTIONS: list[tuple[str, list[str]]] = [
-    ("Culling", ["keep", "reject", "clear", "undo", "auto_advance"]),
-    ("Views", ["loupe", "compare", "grid", "zoom", "info", "freeze", "skip_pair"]),
-    ("Grid", ["bigger", "smaller", "sort_time", "sort_score", "focus_sessions"]),
-    ("Model and library", ["retrain", "rescore", "review", "settings", "keymap"]),
-]
-
 
 def rows() -> list[tuple[str, str, str]]:
-    """(section, keys, description) for every entry, in display order."""
+    """(section, keys, description) for every keyed action, by section, in declaration order."""
     out = []
-    for section, names in SECTIONS:
-        for name in names:
-            keys, text = ACTIONS[name]
-            out.append((section, " / ".join(keys), text))
+    for section in SECTIONS:
+        for a in ACTIONS:
+            if a.section == section and a.keys:
+                out.append((section, " / ".join(a.keys), a.help))
     for keys, text in VIEW_KEYS:
         out.append(("Moving and choosing", keys, text))
     return out

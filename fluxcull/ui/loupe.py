@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from fluxcull.catalog.queries import band_of, photos_by_ids
+from fluxcull.catalog.scores import BAND_LABELS, band_of
 from fluxcull.ui import theme
 from fluxcull.ui.images import ImageLoader, ImagePane
 
@@ -50,7 +50,7 @@ def describe(rec: dict) -> dict[str, str]:
         "format": (rec.get("format") or "").upper(),
         "gps": f"{rec['gps_lat']:.5f}, {rec['gps_lon']:.5f}" if rec.get("gps_lat") is not None and rec.get("gps_lon") is not None else "",
         "role": rec.get("role") or "",
-        "score": "not scored" if score is None else f"{score:.3f} ({theme.BAND_LABELS[band_of(score)]})",
+        "score": "not scored" if score is None else f"{score:.3f} ({BAND_LABELS[band_of(score)]})",
         "decision": rec.get("decision") or "none",
         "source": "",
     }
@@ -94,10 +94,10 @@ class InfoPanel(QFrame):
 class LoupeView(QWidget):
     step = Signal(int)  # -1 previous, +1 next
 
-    def __init__(self, conn, loader: ImageLoader, thumb_image, parent=None):
+    def __init__(self, catalog, loader: ImageLoader, thumb_image, parent=None):
         """thumb_image(rec) -> QImage | None gives a quick placeholder while the photo decodes."""
         super().__init__(parent)
-        self.conn = conn
+        self.catalog = catalog  # fluxcull.catalog.Catalog
         self.loader = loader
         self.thumb_image = thumb_image
         self.pane = ImagePane()
@@ -122,7 +122,7 @@ class LoupeView(QWidget):
 
     def show_photo(self, rec: dict, neighbours: list[dict]) -> None:
         """Show `rec` (a grid record) and preload its neighbours (records, nearest first)."""
-        full = photos_by_ids(self.conn, [rec["id"]]).get(rec["id"], rec)
+        full = self.catalog.photo(rec["id"]) or rec
         self.record = full
         self.neighbours = neighbours
         size = QSize(full.get("width") or 0, full.get("height") or 0)
@@ -140,7 +140,7 @@ class LoupeView(QWidget):
 
     def refresh_record(self) -> None:
         if self.record is not None:
-            self.record = photos_by_ids(self.conn, [self.record["id"]]).get(self.record["id"], self.record)
+            self.record = self.catalog.photo(self.record["id"]) or self.record
             self.info.show_record(self.record, self.loader.source(self.record["id"]))
             self._update_caption()
             self.pane.dimmed = self.record.get("decision") == "reject"

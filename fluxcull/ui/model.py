@@ -1,7 +1,8 @@
 """The grid's list model: the ordered photo ids of a catalog query, records fetched a page at a time.
 
-Holding only ids keeps 400,000 rows at a few MB; the columns a cell paints are read with one
-SELECT per page of 256 rows when the view first asks for them, and kept in a bounded page cache.
+Holding only ids keeps 400,000 rows at a few MB; the columns a cell paints are read through the
+catalog API (`Catalog.grid_records`, one SELECT) per page of 256 rows when the view first asks for
+them, and kept in a bounded page cache.
 
 The model derives from QStringListModel (holding one empty string per row) only so that
 rowCount()/index() stay in C++: QListView's layout asks for them once per row, and 400,000 calls
@@ -10,21 +11,18 @@ into Python cost seconds. data() and flags() are Python; nothing else of the str
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QStringListModel, Qt, Signal
 
-from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.catalog.queries import PhotoQuery, band_of, photo_ids
+from fluxcull.catalog import Catalog
+from fluxcull.catalog.queries import PhotoQuery
+from fluxcull.catalog.records import GridRecord, placeholder
+from fluxcull.catalog.scores import display_band, is_confirmed_score
 
 PAGE = 256
 HEAD = 4000  # rows read at once; the rest of a large query arrives from the reader thread
 MAX_PAGES = 96
-COLUMNS = (
-    "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
-    "height", "format", "session_id", "camera_model", "status", "original_filename",
-)
 
 IdRole = Qt.UserRole + 1
 RecordRole = Qt.UserRole + 2
@@ -41,9 +39,9 @@ CHANGED_ROLES = [Qt.DisplayRole, Qt.ToolTipRole, IdRole, RecordRole, ScoreRole, 
 class PhotoListModel(QStringListModel):
     loaded = Signal()  # the whole id list of the query is in
 
-    def __init__(self, conn: sqlite3.Connection, parent=None):
+    def __init__(self, catalog: Catalog, parent=None):
         super().__init__(parent)
-        self.conn = conn
+        self.catalog = catalog
         self._gen = 0
         self.complete = True
         self.query = PhotoQuery()
@@ -58,23 +56,18 @@ class PhotoListModel(QStringListModel):
         good part of a second), so the first screenful paints at once."""
         self._gen += 1
         gen = self._gen
-        where, params = query.where()
-        sql = f"SELECT id FROM photos{where} ORDER BY {query.order_by()}"
-        if reader is None:
-            ids = photo_ids(self.conn, query)
-        else:
-            ids = [r[0] for r in self.conn.execute(sql + " LIMIT ?", params + [HEAD + 1])]
+        ids = self.catalog.photo_ids(query, limit=None if reader is None else HEAD + 1)
         self.complete = reader is None or len(ids) <= HEAD
         if not self.complete:  # rows stand ready (the scroll bar is right); their ids follow
-            total = self.conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0]
+            total = self.catalog.count_photos(query)
             ids = ids + [None] * max(0, total - len(ids))
         self.query = query
         self._ids = ids
         self._pages.clear()
-        self._confirmed = confirmed_keeper_ids(self.conn)
+        self._confirmed = self.catalog.confirmed_keeper_ids()
         self.setStringList([""] * len(ids))  # resets the model; rowCount() is now len(ids), in C++
         if not self.complete:
-            reader.submit(lambda conn: [r[0] for r in conn.execute(sql, params)],
+            reader.submit(lambda catalog: catalog.photo_ids(query),
                           lambda full, error: self._fill_rest(gen, full, error))
 
     def _fill_rest(self, gen: int, full: list[int] | None, error: str | None) -> None:
@@ -107,7 +100,7 @@ class PhotoListModel(QStringListModel):
     def refresh_all(self) -> None:
         """Re-read every record (scores changed) without changing the rows."""
         self._pages.clear()
-        self._confirmed = confirmed_keeper_ids(self.conn)
+        self._confirmed = self.catalog.confirmed_keeper_ids()
         if self._ids:
             self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1), CHANGED_ROLES)
 
@@ -129,7 +122,8 @@ class PhotoListModel(QStringListModel):
             self.dataChanged.emit(ix, ix, CHANGED_ROLES)
 
     def set_decisions(self, rows: list[int], decision: str) -> list[str]:
-        """Show a decision before it is committed (the writer thread commits it); return the old ones."""
+        """Show a stored decision value ('keep', 'reject', 'none') before it is committed (the writer
+        thread commits it); return the old ones."""
         old = []
         for r in rows:
             rec = self.record(r)
@@ -157,7 +151,7 @@ class PhotoListModel(QStringListModel):
         except ValueError:
             return None
 
-    def record(self, row: int) -> dict | None:
+    def record(self, row: int) -> GridRecord | None:
         if not 0 <= row < len(self._ids):
             return None
         page = row // PAGE
@@ -168,27 +162,23 @@ class PhotoListModel(QStringListModel):
             self._pages.move_to_end(page)
         return recs[row - page * PAGE]
 
-    def is_confirmed(self, rec: dict) -> bool:
-        score = rec.get("keeper_score")
-        return rec["id"] in self._confirmed or (score is not None and score >= 1.0)
+    def is_confirmed(self, rec: GridRecord) -> bool:
+        return rec["id"] in self._confirmed or is_confirmed_score(rec.get("keeper_score"))
 
-    def _fetch_page(self, page: int) -> list[dict]:
+    def _fetch_page(self, page: int) -> list[GridRecord]:
         ids = self._ids[page * PAGE : (page + 1) * PAGE]
         known = [i for i in ids if i is not None]
         found = self._read(known) if known else {}
-        recs = [found.get(pid) or {"id": pid, "path": "", "decision": "none", "keeper_score": None,
-                                   "thumb_key": None, "status": "missing" if pid else "loading", "role": ""}
-                for pid in ids]
+        recs = [found.get(pid) or placeholder(pid) for pid in ids]
         if len(known) == len(ids):  # pages with rows still loading are read again later
             self._pages[page] = recs
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
         return recs
 
-    def _read(self, ids: list[int]) -> dict[int, dict]:
+    def _read(self, ids: list[int]) -> dict[int, GridRecord]:
         """The painted columns of these photos (at most a page: one SELECT)."""
-        sql = "SELECT %s FROM photos WHERE id IN (%s)" % (", ".join(COLUMNS), ",".join("?" * len(ids)))
-        return {r[0]: dict(zip(COLUMNS, r)) for r in self.conn.execute(sql, ids)}
+        return self.catalog.grid_records(ids)
 
     # -- Qt model API (rowCount and index are QStringListModel's) --------------------------------
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
@@ -208,7 +198,7 @@ class PhotoListModel(QStringListModel):
         if role == DecisionRole:
             return rec.get("decision")
         if role == BandRole:
-            return "confirmed" if self.is_confirmed(rec) else band_of(rec.get("keeper_score"))
+            return display_band(rec.get("keeper_score"), rec["id"] in self._confirmed)
         if role == ConfirmedRole:
             return self.is_confirmed(rec)
         if role == Qt.ToolTipRole:

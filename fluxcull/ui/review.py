@@ -1,6 +1,6 @@
 """Keeper review: links matching was not sure of, and keepers with no original, each beside its
-candidates; accept a link, or say the keeper has no original. Decisions go through
-fluxcull.matching.link / unlink (logged, never overridden by later automatic runs)."""
+candidates; accept a link, or say the keeper has no original. Decisions go through the catalog's
+link / unlink (fluxcull.catalog.keeper_links: logged, never overridden by later automatic runs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSplitter, QVBoxLayout, QWidget)
 
-from fluxcull.catalog.queries import photos_by_ids
 from fluxcull.ui.images import ImageLoader, ImagePane
 
 
@@ -32,14 +31,12 @@ def candidate_options(entry: dict) -> list[dict]:
 
 
 class ReviewDialog(QDialog):
-    def __init__(self, lib, conn, loader: ImageLoader, thumb_image, parent=None):
+    def __init__(self, catalog, loader: ImageLoader, thumb_image, parent=None):
         super().__init__(parent)
-        from fluxcull.matching import review_queue
-
-        self.lib, self.conn, self.loader, self.thumb_image = lib, conn, loader, thumb_image
+        self.catalog, self.loader, self.thumb_image = catalog, loader, thumb_image
         self.setWindowTitle("Keeper review")
         self.resize(1300, 760)
-        self.queue = review_queue(conn)
+        self.queue = catalog.review_queue()
         self.decided: list[tuple[int, str, int | None]] = []
 
         self.list = QListWidget()
@@ -118,7 +115,7 @@ class ReviewDialog(QDialog):
             return
         opts = candidate_options(entry)
         ids = [entry["keeper_id"]] + [o["original_id"] for o in opts]
-        self._records.update(photos_by_ids(self.conn, ids))
+        self._records.update(self.catalog.photos(ids))
         self.candidates.blockSignals(True)
         self.candidates.clear()
         for o in opts:
@@ -168,21 +165,17 @@ class ReviewDialog(QDialog):
             self._set_pane(self.original_pane, self._records.get(photo_id, {}))
 
     def accept_link(self) -> None:
-        from fluxcull.matching import link
-
         e, oid = self.current_entry(), self.candidates.currentData()
         if e is None or oid is None:
             return
-        link(self.conn, e["keeper_id"], oid, source="gui")
+        self.catalog.link(e["keeper_id"], oid, source="gui")
         self._mark("linked", oid)
 
     def no_original(self) -> None:
-        from fluxcull.matching import unlink
-
         e = self.current_entry()
         if e is None:
             return
-        unlink(self.conn, e["keeper_id"], source="gui")
+        self.catalog.unlink(e["keeper_id"], source="gui")
         self._mark("no original", None)
 
     def _mark(self, what: str, oid) -> None:

@@ -7,13 +7,12 @@ ResizeToContents mode would measure a thousand rows of every column again at eac
 
 from __future__ import annotations
 
-import sqlite3
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
 
-from fluxcull.catalog.queries import list_sessions, place_label
+from fluxcull.catalog.queries import place_label
+from fluxcull.catalog.records import SourceList
 
 SourceRole = Qt.UserRole + 1
 ROLE_TITLES = {"originals": "Originals", "keepers": "Keeper archive", "inbox": "Inbox"}
@@ -31,9 +30,9 @@ class SessionPanel(QTreeWidget):
 
     source_chosen = Signal(dict)
 
-    def __init__(self, conn: sqlite3.Connection, parent=None):
+    def __init__(self, catalog=None, parent=None):
         super().__init__(parent)
-        self.conn = conn
+        self.catalog = catalog  # fluxcull.catalog.Catalog (None: only reload(data) is used)
         self.setColumnCount(4)
         self.setHeaderLabels(["Source", "Place", "Photos", "Keepers"])
         self.setRootIsDecorated(True)
@@ -50,17 +49,14 @@ class SessionPanel(QTreeWidget):
         self._text_lengths = [0] * 4
 
     @staticmethod
-    def fetch(conn: sqlite3.Connection) -> dict:
+    def fetch(catalog) -> SourceList:
         """Everything the panel shows, read on any thread: counts per role and the sessions."""
-        counts = {r[0]: (r[1], r[2] or 0) for r in conn.execute(
-            "SELECT role, COUNT(*), SUM(decision = 'keep' OR keeper_score >= 1.0) FROM photos"
-            " WHERE status = 'ok' GROUP BY role")}
-        return {"counts": counts, "sessions": list_sessions(conn)}
+        return catalog.source_list()
 
-    def reload(self, data: dict | None = None) -> None:
+    def reload(self, data: SourceList | None = None) -> None:
         """Show `data` (from fetch) or re-read it here, keeping the chosen source selected."""
         if data is None:
-            data = self.fetch(self.conn)
+            data = self.fetch(self.catalog)
         chosen = self.current_source()
         self._suppress = True
         self.setUpdatesEnabled(False)

@@ -1,8 +1,8 @@
-"""Library settings (folders, backbone, worker threads) and the first-run guide.
+"""Library settings and the first-run guide, generated from the declarations of
+fluxcull.catalog.settings (one field per setting shown in the dialog, by its kind).
 
-Folders live in the catalog's settings table under 'originals_dir', 'keepers_dir', 'inbox_dir';
-fluxcull only ever reads them. The first-run guide saves them and runs ingest, embed, match,
-train and score as one job with one progress view.
+fluxcull only ever reads the ORIGINALS, KEEPERS and INBOX folders. The first-run guide saves them
+and runs the "build library" workflow (fluxcull.workflows) as one job with one progress view.
 """
 
 from __future__ import annotations
@@ -12,53 +12,10 @@ from pathlib import Path
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from fluxcull.jobs import CancelToken, chain_jobs
+from fluxcull import workflows
+from fluxcull.catalog.settings import CHOICE, FOLDER, FOLDER_ROLES, INT, SETTINGS, Setting
 
-FOLDER_KEYS = (("originals", "originals_dir", "ORIGINALS (the full corpus)"),
-               ("keepers", "keepers_dir", "KEEPERS (your keeper archive)"),
-               ("inbox", "inbox_dir", "INBOX (new photos, watched)"))
-
-
-def backbone_choices() -> list[str]:
-    """The names fluxcull.ml.backbones.get_backbone accepts (stored under the 'backbone' setting)."""
-    from fluxcull.ml.backbones import list_backbones
-
-    return [bb.name for bb in list_backbones()]
-
-
-def folders(lib, conn) -> dict[str, str]:
-    return {role: lib.get_setting(conn, key) or "" for role, key, _ in FOLDER_KEYS}
-
-
-def worker_threads(lib) -> int | None:
-    conn = lib.connect()
-    try:
-        value = int(lib.get_setting(conn, "worker_threads") or 0)
-    except ValueError:
-        value = 0
-    finally:
-        conn.close()
-    return value or None
-
-
-def build_library_job(lib, chosen: dict[str, str], cancel: CancelToken):
-    """Ingest every chosen folder, embed, match keepers, train (which re-scores): one generator."""
-    from fluxcull.ingest import ingest_job
-    from fluxcull.matching import match_job
-    from fluxcull.ml.embed import embed_job
-    from fluxcull.ml.train import train_job
-
-    workers = worker_threads(lib)
-    steps = [
-        (lambda r=role: ingest_job(lib, [chosen[r]], r, cancel=cancel, workers=workers))
-        for role, _, _ in FOLDER_KEYS if chosen.get(role)
-    ]
-    steps += [
-        lambda: embed_job(lib, cancel=cancel),
-        lambda: match_job(lib, cancel=cancel),
-        lambda: train_job(lib, cancel=cancel),
-    ]
-    return chain_jobs(*steps)
+SUGGESTIONS = {"backbones": workflows.backbone_names}  # named lists a TEXT setting offers
 
 
 class _FolderField(QWidget):
@@ -82,31 +39,46 @@ class _FolderField(QWidget):
         return self.edit.text().strip()
 
 
+def make_field(s: Setting, value):
+    """An editor for one setting, holding `value`; each has value()."""
+    if s.kind == FOLDER:
+        return _FolderField(value or "")
+    if s.kind == INT:
+        w = QSpinBox()
+        w.setRange(s.minimum if s.minimum is not None else -10**9, s.maximum if s.maximum is not None else 10**9)
+        if s.default == 0 and s.minimum == 0:
+            w.setSpecialValueText("automatic")
+        w.setValue(int(value))
+        return w
+    w = QComboBox()
+    if s.kind == CHOICE:
+        w.addItems(list(s.choices))
+        w.value = w.currentText
+    else:  # TEXT: free text, with suggestions where the declaration names a list
+        w.setEditable(True)
+        names = SUGGESTIONS[s.suggestions]() if s.suggestions else []
+        w.addItems([""] + [n for n in names if n])
+        w.value = lambda: w.currentText().strip()
+    w.setCurrentText(str(value))
+    return w
+
+
 class SettingsDialog(QDialog):
-    def __init__(self, lib, conn, parent=None, title: str = "Library settings"):
+    def __init__(self, catalog, parent=None, title: str = "Library settings"):
         super().__init__(parent)
-        self.lib, self.conn = lib, conn
+        self.catalog = catalog
         self.setWindowTitle(title)
         self.form = QFormLayout()
-        current = folders(lib, conn)
-        self.fields: dict[str, _FolderField] = {}
-        for role, _key, label in FOLDER_KEYS:
-            f = _FolderField(current[role])
-            self.fields[role] = f
-            self.form.addRow(label, f)
-        self.backbone = QComboBox()
-        self.backbone.setEditable(True)
-        choices = backbone_choices()
-        cur = lib.get_setting(conn, "backbone") or ""
-        self.backbone.addItems([""] + [c for c in choices if c])
-        self.backbone.setCurrentText(cur)
-        self.backbone.setToolTip("Embedding backbone (empty: the default). A change re-embeds every photo.")
-        self.form.addRow("Backbone", self.backbone)
-        self.threads = QSpinBox()
-        self.threads.setRange(0, 64)
-        self.threads.setSpecialValueText("automatic")
-        self.threads.setValue(int(lib.get_setting(conn, "worker_threads") or 0))
-        self.form.addRow("Worker threads", self.threads)
+        self.declared = {s.key: s for s in SETTINGS if s.in_dialog}
+        self.fields: dict[str, QWidget] = {}
+        for key, s in self.declared.items():
+            try:
+                value = catalog.setting(key)
+            except ValueError:  # unreadable stored text: offer the default
+                value = s.default
+            f = self.fields[key] = make_field(s, value)
+            f.setToolTip(s.description)
+            self.form.addRow(s.label, f)
         note = QLabel("fluxcull only reads these folders; it never writes into them.")
         note.setObjectName("exifKey")
         self.layout_ = QVBoxLayout(self)
@@ -117,21 +89,30 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.layout_.addWidget(self.buttons)
 
+    def values(self) -> dict:
+        return {key: f.value() for key, f in self.fields.items()}
+
     def chosen(self) -> dict[str, str]:
-        return {role: f.value() for role, f in self.fields.items()}
+        """The folders by role."""
+        return {role: self.fields[key].value() for role, key in FOLDER_ROLES.items()}
 
     def validate(self) -> str | None:
-        for role, value in self.chosen().items():
-            if value and not Path(value).expanduser().is_dir() and role != "inbox":
-                return f"{value}: not a folder"
+        for key, value in self.values().items():
+            problem = self.declared[key].validate(value)
+            if problem:
+                return problem
         return None
 
     def save(self) -> None:
-        for role, key, _ in FOLDER_KEYS:
-            value = self.fields[role].value()
-            self.lib.set_setting(self.conn, key, str(Path(value).expanduser().resolve()) if value else "")
-        self.lib.set_setting(self.conn, "backbone", self.backbone.currentText().strip())
-        self.lib.set_setting(self.conn, "worker_threads", str(self.threads.value()))
+        """Store the settings whose value changed (and every folder: the dialog is their editor)."""
+        for key, value in self.values().items():
+            s = self.declared[key]
+            try:
+                current = self.catalog.setting(key)
+            except ValueError:
+                current = None
+            if s.kind == FOLDER or value != current:
+                self.catalog.set_setting(key, value)
 
     def _save(self) -> None:
         problem = self.validate()
@@ -146,9 +127,9 @@ class SettingsDialog(QDialog):
 class FirstRunDialog(SettingsDialog):
     """Choose the folders, then build the library in one go with one progress view."""
 
-    def __init__(self, lib, conn, runner, parent=None):
-        super().__init__(lib, conn, parent, title="Welcome to fluxcull")
-        self.runner = runner
+    def __init__(self, lib, catalog, runner, parent=None):
+        super().__init__(catalog, parent, title="Welcome to fluxcull")
+        self.lib, self.runner = lib, runner
         intro = QLabel(
             "Choose where your photos are. fluxcull reads the ORIGINALS (every frame you shot) and your "
             "KEEPERS archive (the ones you kept), links each keeper to its original, learns your taste from "
@@ -181,10 +162,12 @@ class FirstRunDialog(SettingsDialog):
         if chosen.get("inbox"):
             Path(chosen["inbox"]).mkdir(parents=True, exist_ok=True)
         lib = self.lib
+        workers = workflows.worker_threads(lib)
         self.buttons.button(QDialogButtonBox.Save).setEnabled(False)
         self.bar.setVisible(True)
         self.log.setVisible(True)
-        self.runner.submit(self._title, lambda cancel: build_library_job(lib, chosen, cancel))
+        self.runner.submit(self._title,
+                           lambda cancel: workflows.build_library_job(lib, chosen, cancel=cancel, workers=workers))
 
     def _on_progress(self, p) -> None:
         if self.runner.current is None or self.runner.current.title != self._title:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-# spec section 6: 1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low
+from fluxcull.catalog.scores import BAND_DEFS
+
+# a colour per band of fluxcull.catalog.scores (1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low)
 BAND_COLOURS = {
     "confirmed": QColor("#f2c230"),
     "high": QColor("#43b96f"),
@@ -13,13 +15,7 @@ BAND_COLOURS = {
     "low": QColor("#c4524e"),
     "unscored": QColor("#5d626b"),
 }
-BAND_LABELS = {
-    "confirmed": "Confirmed keeper (1.0)",
-    "high": "Probable keeper (0.8+)",
-    "uncertain": "Uncertain (0.5-0.8)",
-    "low": "Probable non-keeper (<0.5)",
-    "unscored": "Not scored",
-}
+assert set(BAND_COLOURS) == {b.name for b in BAND_DEFS}, "a colour for every band"
 
 ACCENT = QColor("#4d9de0")
 KEEP_COLOUR = QColor("#43b96f")

@@ -102,6 +102,19 @@ class _ReadTask(QRunnable):
         loader._emitter.loaded.emit(self.key, image)
 
 
+def placeholder_image(lib, loader: "ThumbLoader", side: int, record: dict) -> QImage | None:
+    """A photo's thumbnail as a quick stand-in while the loupe or compare decodes it: from the
+    grid's cache where it is there, else read from disk."""
+    src = source_for(lib, record)
+    if src is None:
+        return None
+    pix = loader.pixmap((src, side))
+    if pix is not None:
+        return pix.toImage()
+    img = read_scaled(src, 512)
+    return None if img.isNull() else img
+
+
 def read_scaled(path: str, side: int) -> QImage:
     """Read an image file scaled so its longer side is at most `side` (fast JPEG DCT scaling)."""
     reader = QImageReader(path)

@@ -1,11 +1,13 @@
-"""Catalog work off the GUI thread, in order, on a thread with its own connection.
+"""Catalog work off the GUI thread, in order, on a thread with its own catalog connection.
 
 The window has two: a writer for its decisions, undo and preferences, and a reader for queries
 that may take a while on a large catalog (the full id list, counts, the session list).
 
 A keep/reject is shown at once (the model is updated optimistically) and committed within
 milliseconds by this thread; when a background job holds SQLite's write lock (a re-score writes
-every photo in one transaction) the commit waits for it here instead of freezing the window.
+its scores in batches of 20,000 photos, each its own transaction of up to half a second on a
+large catalog; fluxcull.catalog.score_writes) the commit waits for it here instead of freezing
+the window. Each submitted function gets this thread's `Catalog` (fluxcull.catalog.api).
 Writes run in submission order; `flush()` waits for all of them (the window calls it on close).
 """
 
@@ -17,6 +19,8 @@ import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
+
+from fluxcull.catalog import Catalog
 
 
 class _Emitter(QObject):
@@ -35,8 +39,8 @@ class CatalogThread(QObject):
         self._thread = threading.Thread(target=self._run, name=f"fluxcull-{name}", daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[[Any], Any], on_done: Callable[[Any, str | None], None] | None = None) -> None:
-        """Run fn(conn) on the writer thread; on_done(result, error) is called on the GUI thread."""
+    def submit(self, fn: Callable[[Catalog], Any], on_done: Callable[[Any, str | None], None] | None = None) -> None:
+        """Run fn(catalog) on this thread; on_done(result, error) is called on the GUI thread."""
         if not self._thread.is_alive():
             raise RuntimeError("the catalog writer is closed")
         self._pending += 1
@@ -46,7 +50,7 @@ class CatalogThread(QObject):
         return self._pending == 0
 
     def _run(self) -> None:
-        conn = self.lib.connect()
+        catalog = Catalog.open(self.lib.catalog_path)
         try:
             while True:
                 item = self._queue.get()
@@ -55,7 +59,7 @@ class CatalogThread(QObject):
                 fn, on_done = item
                 result, error = None, None
                 try:
-                    result = fn(conn)
+                    result = fn(catalog)
                 except Exception as exc:  # reported to the window; the next write goes on
                     traceback.print_exc()
                     error = f"{type(exc).__name__}: {exc}"
@@ -63,7 +67,7 @@ class CatalogThread(QObject):
                     self._queue.task_done()
                 self._emitter.done.emit(on_done, result, error)
         finally:
-            conn.close()
+            catalog.close()
 
     def _on_done(self, on_done, result, error) -> None:
         self._pending -= 1

@@ -1,0 +1,170 @@
+"""The catalog API every layer above the catalog calls: named queries and commands on one connection.
+
+`Catalog(conn)` wraps an open catalog connection (`Catalog.open(path)` opens one); the GUI holds
+Catalog objects, never a connection, and runs no SQL of its own. Each method is one named query or
+command returning typed records (fluxcull.catalog.records). Commands commit their own transaction,
+so a decision is on disk the moment the call returns.
+
+`connection` is there for the headless modules that still take a raw connection (the keeper
+model's dataset and pair code); nothing in `fluxcull/ui` may use it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable
+
+from fluxcull.catalog import decisions as _decisions
+from fluxcull.catalog import keeper_links as _links
+from fluxcull.catalog import queries as _q
+from fluxcull.catalog import settings as _settings
+from fluxcull.catalog.db import connect
+from fluxcull.catalog.keepers import confirmed_keeper_ids
+from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, PhotoRecord, SessionRecord,
+                                      SourceList, Undone)
+from fluxcull.catalog.scores import kept_or_confirmed_sql
+
+_GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(GRID_COLUMNS)
+
+
+class Catalog:
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Catalog":
+        return cls(connect(path))
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for headless modules not yet on this API (never for the GUI)."""
+        return self._conn
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- photos ---------------------------------------------------------------------------------
+    def photo_ids(self, query: _q.PhotoQuery, limit: int | None = None) -> list[int]:
+        """The ordered ids a query selects (the first `limit` of them where given)."""
+        if limit is None:
+            return _q.photo_ids(self._conn, query)
+        where, params = query.where()
+        sql = f"SELECT id FROM photos{where} ORDER BY {query.order_by()} LIMIT ?"
+        return [r[0] for r in self._conn.execute(sql, params + [int(limit)])]
+
+    def count_photos(self, query: _q.PhotoQuery) -> int:
+        where, params = query.where()
+        return int(self._conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0])
+
+    def grid_records(self, ids: list[int]) -> dict[int, GridRecord]:
+        """The painted columns of these photos (one SELECT: pass at most a page of ids)."""
+        if not ids:
+            return {}
+        rows = self._conn.execute(_GRID_SELECT % ",".join("?" * len(ids)), ids)
+        return {r[0]: dict(zip(GRID_COLUMNS, r)) for r in rows}  # type: ignore[misc]
+
+    def photos(self, ids: list[int]) -> dict[int, PhotoRecord]:
+        """Full records by id (photos not in the catalog are left out)."""
+        return _q.photos_by_ids(self._conn, list(ids))  # type: ignore[return-value]
+
+    def photo(self, photo_id: int) -> PhotoRecord | None:
+        return self.photos([photo_id]).get(photo_id)
+
+    def ids_by_paths(self, paths: Iterable[str]) -> list[int]:
+        """The ids of the photos at these exact paths, in the paths' order (unknown paths left out)."""
+        out = []
+        for p in paths:
+            row = self._conn.execute("SELECT id FROM photos WHERE path = ?", (str(p),)).fetchone()
+            if row is not None:
+                out.append(int(row[0]))
+        return out
+
+    def has_photos(self) -> bool:
+        return self._conn.execute("SELECT 1 FROM photos LIMIT 1").fetchone() is not None
+
+    def decision_counts(self, query: _q.PhotoQuery) -> DecisionCounts:
+        """Decisions of the photos a query selects, and how many of them are scored."""
+        where, params = query.where()
+        counts: DecisionCounts = {"keep": 0, "reject": 0, "none": 0, "scored": 0}
+        sql = f"SELECT decision, COUNT(*), COUNT(keeper_score) FROM photos{where} GROUP BY decision"
+        for d, n, scored in self._conn.execute(sql, params):
+            counts[d] = n  # type: ignore[literal-required]
+            counts["scored"] += scored
+        return counts
+
+    def confirmed_keeper_ids(self) -> set[int]:
+        return confirmed_keeper_ids(self._conn)
+
+    def known_files_under(self, folder: str | os.PathLike) -> dict[str, tuple[int, int]]:
+        """Photos whose path lies under `folder`, as path -> (size, mtime_ns)."""
+        prefix = str(folder)
+        rows = self._conn.execute(
+            "SELECT path, size, mtime_ns FROM photos WHERE path >= ? AND path < ?",
+            (prefix + os.sep, prefix + chr(ord(os.sep) + 1)),
+        )
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    # -- sessions and sources ------------------------------------------------------------------------
+    def session(self, session_id: int) -> SessionRecord | None:
+        row = self._conn.execute("SELECT * FROM sessions WHERE id = ?", (int(session_id),)).fetchone()
+        return dict(row) if row is not None else None  # type: ignore[return-value]
+
+    def sessions(self, role: str | None = None) -> list[SessionRecord]:
+        return _q.list_sessions(self._conn, role)  # type: ignore[return-value]
+
+    def source_list(self) -> SourceList:
+        """Per role (photos, kept or confirmed) over ok photos, and every session."""
+        counts = {r[0]: (r[1], r[2] or 0) for r in self._conn.execute(
+            f"SELECT role, COUNT(*), SUM{kept_or_confirmed_sql()} FROM photos WHERE status = 'ok' GROUP BY role")}
+        return {"counts": counts, "sessions": self.sessions()}
+
+    # -- decisions ----------------------------------------------------------------------------------
+    def decide(self, photo_ids: Iterable[int], kind: str, source: str) -> list[int]:
+        """Keep / reject / clear photos; returns the ids whose decision changed."""
+        return _decisions.decide(self._conn, photo_ids, kind, source)
+
+    def undo(self, count: int, source: str, *, sources: Iterable[str] | None = None) -> list[Undone]:
+        """Undo up to `count` of the latest decisions or choices (of `sources`), newest first."""
+        out: list[Undone] = []
+        srcs = list(sources) if sources is not None else None
+        for _ in range(max(1, int(count))):
+            r = _decisions.undo_last(self._conn, source, sources=srcs)
+            if r is None:
+                break
+            out.append(r)  # type: ignore[arg-type]
+        return out
+
+    def decisions_made_by(self, source: str) -> int:
+        """How many decision-log events came from `source` (e.g. 'demo', 'gui')."""
+        return int(self._conn.execute("SELECT COUNT(*) FROM decision_events WHERE source = ?", (source,)).fetchone()[0])
+
+    def prefer(self, winner: int, loser: int, source: str) -> int:
+        return _decisions.prefer(self._conn, winner, loser, source)
+
+    # -- keeper review ------------------------------------------------------------------------------
+    def review_queue(self) -> list[dict]:
+        return _links.review_queue(self._conn)
+
+    def link(self, keeper_id: int, original_id: int, source: str) -> dict:
+        return _links.link(self._conn, keeper_id, original_id, source=source)
+
+    def unlink(self, keeper_id: int, source: str) -> dict:
+        return _links.unlink(self._conn, keeper_id, source=source)
+
+    # -- settings -------------------------------------------------------------------------------------
+    def setting(self, key: str) -> Any:
+        """A declared setting's typed value (fluxcull.catalog.settings)."""
+        return _settings.get(self._conn, key)
+
+    def set_setting(self, key: str, value: Any) -> None:
+        _settings.put(self._conn, key, value)
+
+    def folders(self) -> dict[str, str]:
+        """The library's ORIGINALS, KEEPERS and INBOX folders by role ('' where not set)."""
+        return {role: self.setting(key) or "" for role, key in _settings.FOLDER_ROLES.items()}
+
+    def inbox_folder(self) -> Path | None:
+        folder = self.setting("inbox_dir")
+        return Path(folder) if folder else None

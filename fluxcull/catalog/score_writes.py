@@ -1,0 +1,132 @@
+"""The one writer of photos.keeper_score: model scores in batches, and the 1.0 a confirmed keeper
+link gives its original.
+
+Model scores are written in batches of a few thousand photos, each its own short transaction, so a
+keep/reject committed by the GUI meanwhile waits milliseconds, not the whole write. Score rule 1 (a
+decision imposes its score) is applied inside the UPDATE itself, on photos.decision as it is at
+that moment, so a decision made while scoring runs is never overwritten by the score computed
+before it. The rules themselves are declared in `fluxcull.catalog.scores`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Iterable
+
+from fluxcull.catalog.db import transaction
+from fluxcull.catalog.scores import BANDS, CONFIRMED_SCORE, decision_score_sql
+from fluxcull.jobs import CancelToken, Job, Progress
+
+if TYPE_CHECKING:  # numpy is imported when scores are written, not when the GUI starts
+    import numpy as np
+
+# Photos per write transaction. Each batch rewrites index pages scattered all over the score indexes,
+# so the cost of a commit hardly shrinks with the batch: at 400,000 photos 20,000 rows hold the write
+# lock ~0.3-0.5 s for the same total time as one transaction, 5,000 rows ~0.15-0.4 s for twice the total.
+WRITE_BATCH = 20_000
+WRITE_PAUSE_MIN = 0.002   # seconds the write lock stays free between batches, at least ...
+WRITE_PAUSE_SHARE = 0.25  # ... or this share of the time the last batch held it
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+
+
+def _fill_temp(conn: sqlite3.Connection, rows: list) -> None:
+    """Load the new values into the temporary table in one transaction that touches only the temp
+    database (a plain BEGIN, not IMMEDIATE: other connections keep writing the catalog meanwhile)."""
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        conn.execute("DELETE FROM temp.fluxcull_new_scores")
+        conn.executemany("INSERT INTO temp.fluxcull_new_scores(id, s, leave) VALUES (?, ?, ?)", rows)
+    except BaseException:
+        if own:
+            conn.execute("ROLLBACK")
+        raise
+    if own:
+        conn.execute("COMMIT")
+
+
+# Rule 1 at write time, on the row being updated: the decision as it is when this batch commits.
+_NEW_SCORE = decision_score_sql("photos.decision", "(CASE WHEN n.leave THEN photos.keeper_score ELSE n.s END)")
+_UPDATE_BATCH = (
+    f"UPDATE photos SET keeper_score = {_NEW_SCORE} FROM temp.fluxcull_new_scores n"
+    " WHERE photos.id = n.id AND n.id BETWEEN ? AND ?"  # the id range keeps it a rowid search, not a scan
+    f" AND ((photos.keeper_score IS NULL) != ({_NEW_SCORE} IS NULL)"
+    f" OR abs(photos.keeper_score - {_NEW_SCORE}) > 2e-6)")  # float noise between scoring paths is no change
+
+
+def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, leave: np.ndarray, *,
+                 cancel: CancelToken | None = None, batch: int | None = None) -> Job:
+    """Store scores (NaN -> NULL; `leave`: keep the stored one) touching only rows whose value changes;
+    a job: yields Progress after each batch, returns the number of rows changed.
+
+    Photos marked keep / reject at the moment their batch is written get 1.0 / 0.0 whatever
+    `scores` says (pass the scores by rules 2-5, `compute_scores`'s 'base'). The values go to a
+    temporary table first (no lock on the catalog), then into photos with one UPDATE ... FROM per
+    batch of ids, each in its own transaction; between batches the write lock stays free for a short
+    pause so a writer waiting in SQLite's busy handler gets in. A cancelled write leaves the batches
+    already committed (each photo's score is whole; the rest keep their previous scores).
+    `batch`: photos per transaction (default WRITE_BATCH).
+    """
+    import numpy as np
+
+    batch = int(batch or WRITE_BATCH)
+    ids = np.asarray(ids, np.int64)
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
+    vals = np.round(np.asarray(scores, np.float64)[order], 6)
+    left = np.asarray(leave, bool)[order]
+    rows = [(pid, None if v != v else v, int(lv)) for pid, v, lv in zip(ids.tolist(), vals.tolist(), left.tolist())]
+    total = len(rows)
+    conn.execute("PRAGMA cache_size = -131072")  # 128 MB page cache for this connection's bulk update
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fluxcull_new_scores(id INTEGER PRIMARY KEY, s REAL, leave INTEGER)")
+    changed = 0
+    try:
+        _fill_temp(conn, rows)
+        start = 0
+        while start < total:
+            if cancel is not None:
+                cancel.check()
+            end = min(start + batch, total)
+            t0 = time.perf_counter()
+            with transaction(conn):
+                changed += conn.execute(_UPDATE_BATCH, (rows[start][0], rows[end - 1][0])).rowcount
+            held = time.perf_counter() - t0
+            start = end
+            yield Progress("score", end, total, "writing scores")
+            if end < total:
+                time.sleep(max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held))
+    finally:
+        conn.execute("DELETE FROM temp.fluxcull_new_scores")
+    return int(changed)
+
+
+def band_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Photos per keeper-score band (every status)."""
+    sums = ", ".join(f"COALESCE(SUM({cond}), 0)" for cond in BANDS.values())
+    return dict(zip(BANDS, conn.execute(f"SELECT {sums} FROM photos").fetchone()))
+
+
+def sync_confirmed_scores(conn: sqlite3.Connection, original_ids: Iterable[int | None]) -> None:
+    """Set keeper_score 1.0 on originals with a confirmed link; clear it where the last one went
+    (a 1.0 only the link gave: unscored until the keeper model scores it again). Joins the caller's
+    transaction."""
+    ids = sorted({int(i) for i in original_ids if i is not None})
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        confirmed = (f"SELECT original_id FROM keeper_links WHERE needs_review = 0"
+                     f" AND original_id IN ({marks})")
+        conn.execute(
+            f"UPDATE photos SET keeper_score = {CONFIRMED_SCORE}, updated_at = {_NOW}"
+            f" WHERE id IN ({confirmed}) AND keeper_score IS NOT {CONFIRMED_SCORE}",
+            chunk,
+        )
+        conn.execute(
+            f"UPDATE photos SET keeper_score = NULL, updated_at = {_NOW}"
+            f" WHERE id IN ({marks}) AND keeper_score >= {CONFIRMED_SCORE} AND decision != 'keep'"
+            f" AND id NOT IN ({confirmed})",
+            chunk + chunk,
+        )

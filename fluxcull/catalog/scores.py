@@ -1,0 +1,115 @@
+"""Keeper-score rules and bands, each written once.
+
+A keeper score reads in bands (README, "How it fits together"): 1.0 confirmed keeper, 0.8+ probable
+keeper, 0.5-0.8 uncertain, below 0.5 probable non-keeper, NULL not scored. Each band is declared
+once below; its SQL condition (`BANDS`, used by catalog queries and counts), its Python predicate
+(`band_of`) and its label (the GUI's filter and legend) are all generated from that declaration.
+
+The other rules every layer shares live here too: what a keep / reject / clear stores
+(`DECISION_VALUES`), the score a decision imposes (`DECISION_SCORES`), "kept or confirmed"
+(`KEPT_OR_CONFIRMED_SQL`), and "confirmed, else band" for display (`display_band`).
+Nothing here imports Qt, torch or numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCORE_COLUMN = "keeper_score"
+CONFIRMED_SCORE = 1.0   # confirmed keeper, keeper-archive file, marked keep
+FAILURE_SCORE = 0.0     # marked reject, unreadable, definitive technical failure
+
+
+@dataclass(frozen=True)
+class Band:
+    """A keeper-score band: scores in [low, high) (None: unbounded); `unscored` holds NULL only."""
+
+    name: str
+    label: str
+    low: float | None = None
+    high: float | None = None
+    unscored: bool = False
+
+    def contains(self, score: float | None) -> bool:
+        if score is None:
+            return self.unscored
+        if self.unscored:
+            return False
+        return (self.low is None or score >= self.low) and (self.high is None or score < self.high)
+
+    def sql(self, column: str = SCORE_COLUMN) -> str:
+        """The same condition as `contains`, for a WHERE clause (NULL never matches a bounded band)."""
+        if self.unscored:
+            return f"{column} IS NULL"
+        parts = []
+        if self.low is not None:
+            parts.append(f"{column} >= {self.low}")
+        if self.high is not None:
+            parts.append(f"{column} < {self.high}")
+        return " AND ".join(parts) if parts else f"{column} IS NOT NULL"
+
+
+# Highest first; band_of returns the first that contains a score.
+BAND_DEFS: tuple[Band, ...] = (
+    Band("confirmed", "Confirmed keeper (1.0)", low=CONFIRMED_SCORE),
+    Band("high", "Probable keeper (0.8+)", low=0.8, high=CONFIRMED_SCORE),
+    Band("uncertain", "Uncertain (0.5-0.8)", low=0.5, high=0.8),
+    Band("low", "Probable non-keeper (<0.5)", high=0.5),
+    Band("unscored", "Not scored", unscored=True),
+)
+
+BANDS: dict[str, str] = {b.name: b.sql() for b in BAND_DEFS}            # band name -> SQL condition
+BAND_LABELS: dict[str, str] = {b.name: b.label for b in BAND_DEFS}      # band name -> label
+_BY_NAME = {b.name: b for b in BAND_DEFS}
+
+
+def band(name: str) -> Band:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(f"unknown score band {name!r}: expected one of {', '.join(_BY_NAME)}") from None
+
+
+def band_of(score: float | None) -> str:
+    """The band a score falls in (the Python predicate of the `BANDS` SQL conditions)."""
+    for b in BAND_DEFS:
+        if b.contains(score):
+            return b.name
+    raise AssertionError(f"no band holds {score!r}")  # the bands cover every value
+
+
+def is_confirmed_score(score: float | None) -> bool:
+    return score is not None and score >= CONFIRMED_SCORE
+
+
+def display_band(score: float | None, confirmed: bool) -> str:
+    """What a thumbnail shows: a confirmed keeper (linked from the archive, or scored 1.0) reads as
+    'confirmed' whatever its stored score; every other photo reads as its score's band."""
+    return "confirmed" if confirmed or is_confirmed_score(score) else band_of(score)
+
+
+# -- decisions ------------------------------------------------------------------------------------
+# what a keep / reject / clear command stores in photos.decision
+DECISION_VALUES: dict[str, str] = {"keep": "keep", "reject": "reject", "clear": "none"}
+DECISION_FILTERS = ("keep", "reject", "none")  # the stored values, as the grid filters them
+# the score a stored decision imposes, whatever the model says (score rule 1)
+DECISION_SCORES: dict[str, float] = {"keep": CONFIRMED_SCORE, "reject": FAILURE_SCORE}
+
+
+def decision_value(kind: str) -> str:
+    """The stored decision of a keep / reject / clear command."""
+    try:
+        return DECISION_VALUES[kind]
+    except KeyError:
+        raise ValueError(f"unknown decision {kind!r}: expected keep, reject or clear") from None
+
+
+def decision_score_sql(decision_column: str, otherwise: str) -> str:
+    """SQL: the score a decision imposes (rule 1), else `otherwise`."""
+    whens = " ".join(f"WHEN '{d}' THEN {s}" for d, s in DECISION_SCORES.items())
+    return f"(CASE {decision_column} {whens} ELSE {otherwise} END)"
+
+
+def kept_or_confirmed_sql(prefix: str = "") -> str:
+    """SQL: a photo marked keep or scored as a confirmed keeper (a session's keepers)."""
+    return f"({prefix}decision = 'keep' OR {prefix}{SCORE_COLUMN} >= {CONFIRMED_SCORE})"

@@ -1,0 +1,146 @@
+"""Library settings, declared once: key, type, default, description, validation.
+
+Settings are stored as text in the catalog's `settings` table. `get(conn, key)` returns the typed
+value (the default where none is stored); `put(conn, key, value)` validates and stores one. The
+settings dialog is generated from `SETTINGS` (fluxcull.ui.settings), and `fluxcull/ui` reads them
+through `Catalog.setting`. Nothing here imports Qt or the keeper model.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from fluxcull.catalog.db import transaction
+
+# kinds of value: how one is parsed from its stored text and edited in the dialog
+FOLDER, TEXT, INT, CHOICE, JSON = "folder", "text", "int", "choice", "json"
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str                       # FOLDER, TEXT, INT, CHOICE or JSON
+    default: Any
+    label: str                      # the dialog's field label
+    description: str                # tooltip and documentation
+    choices: tuple[str, ...] = ()   # CHOICE: the allowed values
+    minimum: int | None = None      # INT bounds
+    maximum: int | None = None
+    suggestions: str | None = None  # TEXT: a named list the dialog offers (e.g. "backbones")
+    in_dialog: bool = True          # shown in Library settings (JSON tuning settings are not)
+    check: Callable[[Any], str | None] | None = None  # extra validation: a problem, or None
+
+    def parse(self, text: str | None) -> Any:
+        """The typed value of stored text (None or '' -> the default)."""
+        if text is None or text == "":
+            return self.default
+        if self.kind == INT:
+            try:
+                return int(text)
+            except ValueError:
+                raise ValueError(f"setting {self.key}: {text!r} is not a whole number") from None
+        if self.kind == JSON:
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"setting {self.key} is not valid JSON: {exc}") from exc
+        return text
+
+    def validate(self, value: Any) -> str | None:
+        """A problem with `value`, or None."""
+        if self.kind == INT:
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"{self.label}: expected a whole number"
+            if self.minimum is not None and value < self.minimum:
+                return f"{self.label}: at least {self.minimum}"
+            if self.maximum is not None and value > self.maximum:
+                return f"{self.label}: at most {self.maximum}"
+        elif self.kind == CHOICE and value not in self.choices:
+            return f"{self.label}: {value!r} is not one of {', '.join(self.choices)}"
+        elif self.kind == JSON and not isinstance(value, dict):
+            return f"{self.label}: expected a JSON object"
+        elif self.kind in (FOLDER, TEXT) and not isinstance(value, str):
+            return f"{self.label}: expected text"
+        return self.check(value) if self.check is not None else None
+
+    def format(self, value: Any) -> str:
+        """The stored text of a valid value."""
+        if self.kind == JSON:
+            return json.dumps(value, sort_keys=True)
+        if self.kind == FOLDER and value:
+            return str(Path(value).expanduser().resolve())
+        return str(value)
+
+
+def _existing_folder(value: str) -> str | None:
+    if value and not Path(value).expanduser().is_dir():
+        return f"{value}: not a folder"
+    return None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("originals_dir", FOLDER, "", "ORIGINALS (the full corpus)",
+            "Every frame you shot; fluxcull only reads it.", check=_existing_folder),
+    Setting("keepers_dir", FOLDER, "", "KEEPERS (your keeper archive)",
+            "The exports you kept over the years; linked to their originals.", check=_existing_folder),
+    Setting("inbox_dir", FOLDER, "", "INBOX (new photos, watched)",
+            "New shoots; watched, ingested, embedded and scored as they arrive (created if missing)."),
+    Setting("backbone", TEXT, "", "Backbone",
+            "Embedding backbone (empty: the default). A change re-embeds every photo.", suggestions="backbones"),
+    Setting("worker_threads", INT, 0, "Worker threads",
+            "Worker processes for ingest (0: automatic, every core).", minimum=0, maximum=64),
+    Setting("model.kind", CHOICE, "auto", "Keeper model",
+            "The keeper model's method: linear or mlp pairwise ranker, centroid baseline, gradient-boosted "
+            "trees (gbt), or auto (chosen by evaluation).",
+            choices=("auto", "linear", "mlp", "centroid", "gbt")),
+    Setting("model.device", CHOICE, "cpu", "Training device",
+            "Where the keeper model trains: cpu, cuda, or auto (CUDA when present).",
+            choices=("cpu", "cuda", "auto")),
+    Setting("model.folds", INT, 5, "Evaluation folds",
+            "Folds of the random-by-session evaluation.", minimum=2, maximum=20, in_dialog=False),
+    Setting("model.pairs", JSON, {}, "Pair weights",
+            "JSON object overriding the pair weights of training (fluxcull.ml.pairs.PairConfig).",
+            in_dialog=False),
+    Setting("model.failures", JSON, {}, "Failure thresholds",
+            "JSON object overriding the technical-failure thresholds (fluxcull.ml.score.FailureRules).",
+            in_dialog=False),
+    Setting("bursts", JSON, {}, "Burst thresholds",
+            "JSON object overriding what makes a burst (fluxcull.ml.bursts.BurstRule): gap_seconds between "
+            "frames, min_similarity of their embeddings.", in_dialog=False),
+)
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+FOLDER_ROLES = {"originals": "originals_dir", "keepers": "keepers_dir", "inbox": "inbox_dir"}
+
+
+def declared(key: str) -> Setting:
+    try:
+        return BY_KEY[key]
+    except KeyError:
+        raise KeyError(f"unknown setting {key!r}: expected one of {', '.join(BY_KEY)}") from None
+
+
+def read_text(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def get(conn: sqlite3.Connection, key: str) -> Any:
+    """The typed value of a declared setting (its default where none is stored)."""
+    return declared(key).parse(read_text(conn, key))
+
+
+def put(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    """Validate and store a declared setting (ValueError naming the problem)."""
+    s = declared(key)
+    problem = s.validate(value)
+    if problem:
+        raise ValueError(problem)
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, s.format(value)),
+        )

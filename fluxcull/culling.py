@@ -1,0 +1,174 @@
+"""The rules of culling, without Qt: which photos a key acts on, keep / reject / clear shown at once
+and committed in the background, undo in groups, auto-advance, and counts kept up to date.
+
+A `CullingSession` works on three things it is given:
+- `rows`: the grid's list of photos (fluxcull.ui.model.PhotoListModel, or any object with the
+  `Rows` methods);
+- `view`: what the window does for it (`CullingView`: the current mode, current and selected rows,
+  moving to a row, messages, re-counting);
+- `submit(fn, on_done)`: runs fn(catalog) off the GUI thread in submission order and calls
+  on_done(result, error) back on it (fluxcull.ui.writer.CatalogThread; tests pass a synchronous
+  one); `read`, the same for queries (the window's reader thread; default: `submit`).
+
+Everything here is plain Python, so the rules are tested without a window (tests/test_culling.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol
+
+from fluxcull.catalog.scores import decision_value
+
+SOURCE = "gui"                      # decision-log source of the window's decisions
+UNDO_SOURCES = ("gui", "compare")   # what the window's undo may revert (its decisions and choices)
+
+Submit = Callable[[Callable[[Any], Any], Callable[[Any, str | None], None]], None]
+
+
+class Rows(Protocol):
+    query: Any  # the catalog query the rows show (fluxcull.catalog.queries.PhotoQuery)
+
+    def rowCount(self) -> int: ...
+    def photo_id(self, row: int) -> int | None: ...
+    def set_decisions(self, rows: list[int], decision: str) -> list[str]: ...
+    def refresh_rows(self, rows: list[int]) -> None: ...
+    def refresh_all(self) -> None: ...
+    def row_of(self, photo_id: int, hint: int | None = None) -> int | None: ...
+
+
+class Mode(Protocol):
+    name: str
+    targets_selection: bool       # a decision applies to the selected rows (the grid)
+    decide_refusal: str | None    # why decisions are refused here (compare), else None
+
+
+class CullingView(Protocol):
+    @property
+    def mode(self) -> Mode: ...
+    def current_row(self) -> int | None: ...
+    def selected_rows(self) -> list[int]: ...
+    def go_to(self, row: int) -> None: ...           # make `row` current (in the loupe: show it)
+    def show_decision(self, decision: str) -> None: ...  # a decision shown before it is committed
+    def flash(self, text: str, ms: int) -> None: ...
+    def refresh_record(self) -> None: ...            # re-read the photo shown large, if any
+    def status_changed(self, now: bool = False) -> None: ...  # counts or position changed: show it
+
+
+class CullingSession:
+    def __init__(self, rows: Rows, view: CullingView, submit: Submit, *, read: Submit | None = None,
+                 source: str = SOURCE, undo_sources: tuple[str, ...] = UNDO_SOURCES):
+        self.rows, self.view, self.submit, self.read = rows, view, submit, read or submit
+        self.source, self.undo_sources = source, undo_sources
+        self.auto_advance = True
+        self.undo_groups: list[int] = []   # photos per decision (or 1 per choice), newest last
+        self.counts: dict[str, int] = {}   # keep / reject / none / scored of the current query
+        self.closed = False
+        self._count_gen = 0
+
+    # -- what a key acts on ----------------------------------------------------------------------
+    def target_rows(self) -> list[int]:
+        """The selected rows in the grid (if any), else the current row."""
+        if self.view.mode.targets_selection:
+            rows = sorted(self.view.selected_rows())
+            if rows:
+                return rows
+        row = self.view.current_row()
+        return [] if row is None else [row]
+
+    # -- deciding --------------------------------------------------------------------------------
+    def decide(self, kind: str) -> list[int]:
+        """Keep / reject / clear the target photos: shown at once, committed by `submit`, one undo
+        group; auto-advance after a single photo. Returns the photo ids decided."""
+        new = decision_value(kind)
+        refusal = self.view.mode.decide_refusal
+        if refusal:
+            self.view.flash(refusal, 3000)
+            return []
+        rows = [r for r in self.target_rows() if self.rows.photo_id(r) is not None]  # far rows may be loading
+        if not rows:
+            return []
+        ids = [self.rows.photo_id(r) for r in rows]
+        for old in self.rows.set_decisions(rows, new):
+            self.counts[old] = self.counts.get(old, 0) - 1
+            self.counts[new] = self.counts.get(new, 0) + 1
+        self.undo_groups.append(len(ids))
+        source = self.source
+        self.submit(lambda catalog: catalog.decide(ids, kind, source),
+                    lambda result, error: self._after_write(rows, error))
+        self.view.show_decision(new)
+        if self.auto_advance and len(rows) == 1:
+            self.advance(1)
+        self.view.status_changed()
+        return ids
+
+    def _after_write(self, rows: list[int], error: str | None) -> None:
+        if self.closed:
+            return
+        if error:
+            self.view.flash(f"Not saved: {error}", 10000)
+            self.rows.refresh_all()
+            self.recount()
+        else:
+            self.rows.refresh_rows(rows)
+
+    def advance(self, step: int) -> None:
+        row = self.view.current_row()
+        if row is None:
+            return
+        target = row + step
+        if 0 <= target < self.rows.rowCount():
+            self.view.go_to(target)
+
+    def chose(self, winner: int, loser: int) -> None:
+        """A side-by-side choice was recorded (by the compare view): one undo step."""
+        self.undo_groups.append(1)
+        self.view.flash(f"Preferred #{winner} over #{loser} (Ctrl+Z undoes)", 3000)
+
+    # -- undo ------------------------------------------------------------------------------------
+    def undo(self) -> None:
+        """Undo the last decision group or comparison (committed in order after earlier writes)."""
+        n = self.undo_groups.pop() if self.undo_groups else 1
+        source, sources = self.source, self.undo_sources
+        self.submit(lambda catalog: catalog.undo(n, source, sources=sources), self._after_undo)
+
+    def _after_undo(self, undone, error: str | None) -> None:
+        if self.closed:
+            return
+        if error or not undone:
+            self.view.flash(f"Undo failed: {error}" if error else "Nothing to undo", 4000)
+            return
+        self.rows.refresh_all()
+        self.recount()
+        self.view.refresh_record()
+        last = undone[-1]
+        what = "comparison" if last["kind"] == "prefer" else last["kind"]
+        self.view.flash(f"Undid {what}" + (f" of {len(undone)} photos" if len(undone) > 1 else ""), 3000)
+        if last["kind"] != "prefer" and len(undone) == 1:
+            row = self.rows.row_of(last["photo_id"], self.view.current_row())
+            if row is not None:
+                self.view.go_to(row)
+
+    # -- settings and counts ---------------------------------------------------------------------
+    def set_auto_advance(self, on: bool) -> bool:
+        """Turn auto-advance on or off; returns whether it changed."""
+        changed = bool(on) != self.auto_advance
+        self.auto_advance = bool(on)
+        if changed:
+            self.view.flash(f"Auto-advance {'on' if on else 'off'}", 2000)
+        return changed
+
+    def recount(self) -> None:
+        """Read the counts of the rows' query again (they replace the optimistic ones when they come;
+        a later recount supersedes an earlier one still on its way)."""
+        self._count_gen += 1
+        gen, query = self._count_gen, self.rows.query
+        self.read(lambda catalog: catalog.decision_counts(query),
+                  lambda counts, error: self._counts_read(gen, counts, error))
+
+    def _counts_read(self, gen: int, counts, error: str | None) -> None:
+        if not (self.closed or error or gen != self._count_gen):
+            self.counts = dict(counts)
+            self.view.status_changed(now=True)
+
+    def close(self) -> None:
+        self.closed = True

@@ -1,0 +1,86 @@
+"""What the grid shows and where it stands: the chosen source (everything, a role or a session),
+the query it makes with the toolbar's sort and filters, the current photo kept across re-queries,
+and the source list kept up to date."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+
+from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
+
+
+def initial_source(catalog, role: str | None, session_id: int | None) -> dict:
+    """The source to open on: a session (LookupError if there is none with that id), a role, or all."""
+    role = role if role in ROLE_TITLES else None
+    if session_id is None:
+        return {"label": ROLE_TITLES[role] if role else "All photos", "role": role, "session_id": None}
+    s = catalog.session(int(session_id))
+    if s is None:
+        raise LookupError(f"no session with id {session_id} (see `fluxcull sessions`)")
+    return {"label": f"{ROLE_TITLES[s['role']]} {session_label(s)}", "role": s["role"], "session_id": session_id}
+
+
+class Browser(QObject):
+    def __init__(self, win, source: dict):
+        super().__init__(win)
+        self.win = win  # the main window: its model, grid, toolbar, reader thread, culling session
+        self.source = dict(source)
+        self._after_load = None
+        win.model.loaded.connect(self._on_model_loaded)
+
+    def set_source(self, src: dict) -> None:
+        self.source = dict(src)
+        self.win.filters.follow_source(self.source)
+        self.apply_query()
+        if self.win.mode is not self.win.modes["grid"]:
+            self.win.show_grid()
+
+    def apply_query(self, keep_current: bool = False, offset: int | None = None) -> None:
+        """Run the current query; keep the current photo (and scroll offset) where asked."""
+        win, model = self.win, self.win.model
+        current_id = self.current_photo_id() if keep_current else None
+        model.set_query(win.filters.query(self.source), win.reader)
+        win.filters.source_label.setText(self.source.get("label") or "")
+
+        def place():
+            row = model.row_of(current_id) if current_id is not None else None
+            if model.rowCount():
+                win.grid.set_current_row(row if row is not None else 0, scroll=offset is None)
+            if offset is not None:
+                win.grid.verticalScrollBar().setValue(offset)
+
+        place()
+        self._after_load = None if model.complete else (place if current_id is not None else None)
+        win.culling.recount()
+
+    def _on_model_loaded(self) -> None:
+        restore, self._after_load = self._after_load, None
+        if restore is not None:
+            restore()
+        self.win.status_changed()
+
+    def current_photo_id(self) -> int | None:
+        row = self.win.grid.current_row()
+        return self.win.model.photo_id(row) if row is not None else None
+
+    def load_sessions(self) -> None:
+        """Re-read the source list on the reader thread; show it when it arrives."""
+        if not self.win.closed:
+            self.win.reader.submit(SessionPanel.fetch, self._show_sessions)
+
+    def _show_sessions(self, data, error) -> None:
+        if not (self.win.closed or error):
+            self.win.sessions.reload(data)
+            self.win.sessions.select_source(self.source.get("role"), self.source.get("session_id"))
+
+    def photos_changed(self) -> None:
+        """Photos arrived or went: run the query again where the grid stands, re-read the sources."""
+        self.apply_query(keep_current=True, offset=self.win.grid.verticalScrollBar().value())
+        self.load_sessions()
+
+    def scores_changed(self) -> None:
+        """Scores or links changed: re-read the records, the sources, the counts, the photo shown."""
+        self.win.model.refresh_all()
+        self.load_sessions()
+        self.win.culling.recount()
+        self.win.mode.refresh()

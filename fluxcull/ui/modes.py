@@ -1,0 +1,127 @@
+"""The window's view modes, grid, loupe and compare, as objects.
+
+Each mode knows its widget and answers what differs between them: what a decision acts on (the
+selection in the grid, the photo shown elsewhere), whether decisions are refused (compare: the
+arrows choose the better photo), how to move to a row, what Z does, how a decision is shown before
+it is committed. The window holds the current mode (`window.mode`) and never compares indexes.
+"""
+
+from __future__ import annotations
+
+
+class ViewMode:
+    name = ""
+    targets_selection = False
+    decide_refusal: str | None = None
+
+    def __init__(self, win, widget):
+        self.win = win  # the main window (fluxcull.ui.mainwindow.MainWindow)
+        self.widget = widget
+
+    def enter(self) -> None:
+        """Make this mode's widget the one shown (the window's stack), and focus it."""
+        self.win.stack.setCurrentWidget(self.widget)
+        self.win.mode = self
+        self.widget.setFocus()
+
+    def go_to(self, row: int) -> None:
+        self.win.set_current_row(row)
+
+    def zoom(self) -> None:
+        """Z: nothing in the grid."""
+
+    def show_decision(self, decision: str) -> None:
+        """A decision made on the current photo, not committed yet: the grid shows it itself."""
+
+    def refresh(self) -> None:
+        """Re-read what this mode shows from the catalog (after undo, a re-score)."""
+
+    def __repr__(self) -> str:
+        return f"<{self.name} mode>"
+
+
+class GridMode(ViewMode):
+    name = "grid"
+    targets_selection = True
+
+    def enter(self) -> None:
+        super().enter()
+        row = self.win.current_row()
+        if row is not None:
+            self.win.grid.scrollTo(self.win.model.index(row))
+
+
+class LoupeMode(ViewMode):
+    name = "loupe"
+
+    def show_row(self, row: int) -> None:
+        """Show the photo at `row` large (making it current) and preload its neighbours."""
+        win, model = self.win, self.win.model
+        if not 0 <= row < model.rowCount():
+            return
+        if win.current_row() != row:
+            win.set_current_row(row)
+        rec = model.record(row)
+        if rec is None or rec["id"] is None:
+            return
+        neighbours = [model.record(r) for r in (row + 1, row - 1, row + 2) if 0 <= r < model.rowCount()]
+        if win.mode is not self:
+            self.win.stack.setCurrentWidget(self.widget)
+            self.win.mode = self
+        self.widget.show_photo(rec, [n for n in neighbours if n and n["id"] is not None])
+        self.widget.setFocus()
+
+    def go_to(self, row: int) -> None:
+        self.show_row(row)
+
+    def step(self, step: int) -> None:
+        row = self.win.current_row()
+        if row is not None:
+            self.show_row(max(0, min(self.win.model.rowCount() - 1, row + step)))
+
+    def zoom(self) -> None:
+        self.widget.toggle_zoom()
+
+    def show_decision(self, decision: str) -> None:
+        self.widget.set_decision(decision)
+
+    def refresh(self) -> None:
+        self.widget.refresh_record()
+
+
+class CompareMode(ViewMode):
+    name = "compare"
+    decide_refusal = "In compare, ← and → choose the better photo"
+
+    def start(self) -> bool:
+        """Compare the two selected photos; three or more: a champion with challengers; else a proposal."""
+        win = self.win
+        ids = [i for i in (win.model.photo_id(r) for r in win.selected_rows()) if i is not None]
+        session = win.browser.source.get("session_id")
+        if session is None and win.current_row() is not None:
+            session = win.model.record(win.current_row()).get("session_id")
+        compare = self.widget
+        if len(ids) >= 3:
+            compare.frozen = True
+            ok = compare.start((ids[0], ids[1]), session_id=session, challengers=ids[2:])
+        elif len(ids) == 2:
+            ok = compare.start((ids[0], ids[1]), session_id=session)
+        else:
+            ok = compare.start(None, session_id=session)
+        if ok:
+            self.enter()
+        return ok
+
+    def zoom(self) -> None:
+        self.widget.toggle_zoom()
+
+    def exhausted(self) -> None:
+        """Nothing left to compare: say so and go back to the grid."""
+        self.win.flash("No more pairs to compare here", 4000)
+        if self.win.mode is self:
+            self.win.modes["grid"].enter()
+
+    def toggle_freeze(self) -> None:
+        self.widget.toggle_freeze()
+        self.win.flash("Champion frozen: challengers come one by one" if self.widget.frozen
+                       else "Champion released", 3000)

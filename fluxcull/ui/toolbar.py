@@ -1,0 +1,77 @@
+"""The toolbar above the grid: the source shown, sort and filters, auto-advance, thumbnail size."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
+
+from fluxcull.catalog.queries import PhotoQuery
+from fluxcull.catalog.scores import BAND_DEFS
+from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
+
+SORTS = [("Capture time", "time"), ("Keeper score ↓", "score"), ("Keeper score ↑", "score_asc")]
+DECISIONS = [("Any", None), ("Kept", "keep"), ("Rejected", "reject"), ("Undecided", "none")]
+ROLES = [("All", None), ("Originals", "originals"), ("Keeper archive", "keepers"), ("Inbox", "inbox")]
+
+
+class FilterBar(QObject):
+    """Builds its widgets into `toolbar`; `changed` when the sort or a filter changes."""
+
+    changed = Signal()
+
+    def __init__(self, toolbar, parent=None):
+        super().__init__(parent)
+        tb = toolbar
+        tb.setMovable(False)
+        self.source_label = QLabel()
+        self.source_label.setStyleSheet("color: #d8dadf; font-weight: bold; padding-right: 12px;")
+        tb.addWidget(self.source_label)
+
+        def combo(title, items, tip):
+            tb.addWidget(QLabel(title))
+            c = QComboBox()
+            for text, data in items:
+                c.addItem(text, data)
+            c.setToolTip(tip)
+            c.currentIndexChanged.connect(lambda *_: self.changed.emit())
+            tb.addWidget(c)
+            return c
+
+        self.sort_combo = combo("Sort", SORTS, "Order of the grid")
+        self.decision_combo = combo("Decision", DECISIONS, "Show photos with this decision")
+        self.band_combo = combo("Score", [("Any", None)] + [(b.label, b.name) for b in BAND_DEFS],
+                                "Show photos in this keeper-score band")
+        self.role_combo = combo("Role", ROLES, "Show photos of this role")
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        tb.addWidget(spacer)
+        self.advance_button = QToolButton()
+        self.advance_button.setText("Auto-advance")
+        self.advance_button.setCheckable(True)
+        self.advance_button.setChecked(True)
+        self.advance_button.setToolTip("Move to the next photo after P / X / U (A)")
+        tb.addWidget(self.advance_button)
+        tb.addWidget(QLabel("Size"))
+        self.size_slider = QSlider(Qt.Horizontal)
+        self.size_slider.setRange(MIN_SIDE, MAX_SIDE)
+        self.size_slider.setValue(DEFAULT_SIDE)
+        self.size_slider.setFixedWidth(140)
+        tb.addWidget(self.size_slider)
+
+    def query(self, source: dict) -> PhotoQuery:
+        """The grid's query: the source (a role or a session) with the sort and filters."""
+        return PhotoQuery(
+            role=source.get("role") or self.role_combo.currentData(),
+            session_id=source.get("session_id"),
+            decision=self.decision_combo.currentData(),
+            band=self.band_combo.currentData(),
+            sort=self.sort_combo.currentData() or "time",
+        )
+
+    def follow_source(self, source: dict) -> None:
+        """A source of one role: the role filter shows 'All' rather than contradict it."""
+        if source.get("role") and self.role_combo.currentData() not in (None, source["role"]):
+            self.role_combo.blockSignals(True)
+            self.role_combo.setCurrentIndex(0)
+            self.role_combo.blockSignals(False)
+        self.source_label.setText(source.get("label") or "")

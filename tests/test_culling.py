@@ -1,0 +1,215 @@
+"""The rules of culling without a window: targets, optimistic decisions, undo groups, auto-advance,
+counts, a refused decision in compare, a failed write. A real catalog; no Qt anywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from fluxcull.catalog import Catalog, transaction
+from fluxcull.catalog.queries import PhotoQuery
+from fluxcull.culling import CullingSession
+
+
+class Rows:
+    """The grid's model, as the session sees it: ids in rows, records with decisions."""
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.query = PhotoQuery()
+        self.ids = catalog.photo_ids(self.query)
+        self.decisions = {i: "none" for i in self.ids}
+        self.refreshed: list = []
+
+    def rowCount(self):
+        return len(self.ids)
+
+    def photo_id(self, row):
+        return self.ids[row]
+
+    def set_decisions(self, rows, decision):
+        old = [self.decisions[self.ids[r]] for r in rows]
+        for r in rows:
+            self.decisions[self.ids[r]] = decision
+        return old
+
+    def refresh_rows(self, rows):
+        self.refreshed.append(list(rows))
+        recs = self.catalog.photos([self.ids[r] for r in rows])
+        for pid, rec in recs.items():
+            self.decisions[pid] = rec["decision"]
+
+    def refresh_all(self):
+        self.refreshed.append("all")
+        for pid, rec in self.catalog.photos(self.ids).items():
+            self.decisions[pid] = rec["decision"]
+
+    def row_of(self, photo_id, hint=None):
+        return self.ids.index(photo_id) if photo_id in self.ids else None
+
+
+class Mode:
+    def __init__(self, name, targets_selection=False, decide_refusal=None):
+        self.name, self.targets_selection, self.decide_refusal = name, targets_selection, decide_refusal
+
+
+GRID = Mode("grid", targets_selection=True)
+LOUPE = Mode("loupe")
+COMPARE = Mode("compare", decide_refusal="In compare, ← and → choose the better photo")
+
+
+class View:
+    def __init__(self):
+        self.mode = GRID
+        self.row: int | None = 0
+        self.selection: list[int] = []
+        self.messages: list[str] = []
+        self.shown: list[str] = []
+        self.status_updates = 0
+        self.refreshed_record = 0
+
+    def current_row(self):
+        return self.row
+
+    def selected_rows(self):
+        return list(self.selection)
+
+    def go_to(self, row):
+        self.row = row
+        self.selection = []
+
+    def show_decision(self, decision):
+        self.shown.append(decision)
+
+    def flash(self, text, ms):
+        self.messages.append(text)
+
+    def refresh_record(self):
+        self.refreshed_record += 1
+
+    def status_changed(self, now=False):
+        self.status_updates += 1
+
+
+def sync_submit(catalog):
+    """Runs the write at once, as the writer thread would, and reports back."""
+
+    def submit(fn, on_done):
+        try:
+            result, error = fn(catalog), None
+        except Exception as exc:
+            result, error = None, f"{type(exc).__name__}: {exc}"
+        if on_done is not None:
+            on_done(result, error)
+
+    return submit
+
+
+@pytest.fixture
+def setup(conn):
+    with transaction(conn):
+        for i in range(6):
+            conn.execute("INSERT INTO photos(path, role, size, mtime_ns, capture_time, keeper_score)"
+                         " VALUES (?, 'originals', 1, 1, ?, ?)", (f"/p/{i}.jpg", 1000 + i, 0.1 * i))
+    catalog = Catalog(conn)
+    rows, view = Rows(catalog), View()
+    session = CullingSession(rows, view, sync_submit(catalog))
+    session.recount()
+    return catalog, rows, view, session
+
+
+def stored(catalog, rows):
+    recs = catalog.photos(rows.ids)
+    return [recs[i]["decision"] for i in rows.ids]
+
+
+def test_decide_shows_at_once_commits_and_auto_advances(setup):
+    catalog, rows, view, s = setup
+    assert s.counts == {"keep": 0, "reject": 0, "none": 6, "scored": 6}
+    assert s.decide("keep") == [rows.ids[0]]
+    assert view.row == 1 and view.shown == ["keep"]
+    assert stored(catalog, rows)[:2] == ["keep", "none"]
+    assert s.counts["keep"] == 1 and s.counts["none"] == 5  # optimistic, before any recount
+    s.decide("reject")
+    s.decide("clear")
+    assert stored(catalog, rows)[:4] == ["keep", "reject", "none", "none"]
+    assert view.row == 3
+    assert s.undo_groups == [1, 1, 1]
+
+
+def test_selection_is_one_group_and_one_undo_reverts_it(setup):
+    catalog, rows, view, s = setup
+    view.selection = [4, 2, 3]
+    s.decide("reject")
+    assert stored(catalog, rows) == ["none", "none", "reject", "reject", "reject", "none"]
+    assert view.row == 0  # several photos: no auto-advance
+    assert s.undo_groups == [3]
+    s.undo()
+    assert stored(catalog, rows) == ["none"] * 6
+    assert rows.refreshed[-1] == "all" and s.counts["reject"] == 0
+    assert view.messages[-1] == "Undid reject of 3 photos"
+
+
+def test_undo_of_one_decision_returns_to_its_photo(setup):
+    catalog, rows, view, s = setup
+    view.row = 2
+    s.decide("keep")
+    assert view.row == 3
+    s.undo()
+    assert view.row == 2 and stored(catalog, rows)[2] == "none"
+    s.undo()
+    assert view.messages[-1] == "Nothing to undo"
+
+
+def test_loupe_targets_the_shown_photo_and_compare_refuses(setup):
+    catalog, rows, view, s = setup
+    view.mode, view.selection, view.row = LOUPE, [0, 1], 4
+    s.decide("keep")
+    assert stored(catalog, rows)[4] == "keep" and stored(catalog, rows)[0] == "none"
+    view.mode = COMPARE
+    assert s.decide("keep") == []
+    assert view.messages[-1].startswith("In compare")
+
+
+def test_auto_advance_off_stays_and_stops_at_the_end(setup):
+    catalog, rows, view, s = setup
+    assert s.set_auto_advance(False) and view.messages[-1] == "Auto-advance off"
+    s.decide("keep")
+    assert view.row == 0
+    s.set_auto_advance(True)
+    view.row = 5
+    s.decide("keep")
+    assert view.row == 5  # the last photo: nowhere to go
+
+
+def test_a_choice_is_one_undo_step(setup):
+    catalog, rows, view, s = setup
+    catalog.prefer(rows.ids[0], rows.ids[1], "compare")
+    s.chose(rows.ids[0], rows.ids[1])
+    assert s.undo_groups == [1]
+    s.undo()
+    assert view.messages[-1] == "Undid comparison"
+    assert catalog.undo(1, "gui", sources=("compare",)) == []
+
+
+def test_a_failed_write_is_reported_and_the_rows_reread(setup, monkeypatch):
+    catalog, rows, view, s = setup
+
+    def broken(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(catalog, "decide", broken)
+    s.decide("keep")
+    assert view.messages[-1] == "Not saved: OSError: disk full"
+    assert rows.refreshed[-1] == "all" and rows.decisions[rows.ids[0]] == "none"
+    assert s.counts["keep"] == 0  # counted again from the catalog
+
+
+def test_culling_imports_no_qt():
+    code = ("import sys, fluxcull.culling, fluxcull.workflows, fluxcull.catalog.api\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'torch')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

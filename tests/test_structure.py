@@ -1,0 +1,70 @@
+"""The shape of the code: no import cycle, no oversized module, the import-linter contracts of
+pyproject.toml hold, and they do catch a wrong import (shown on a copy of the package)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fluxcull
+
+ROOT = Path(fluxcull.__file__).parent
+REPO = ROOT.parent
+MAX_LINES = 400
+# The keeper-model files are being rewritten and split; until then they may exceed the limit.
+# ml/features.py is split into pixel features, metadata features and storage with the ml/ split.
+PENDING_SPLIT = {
+    "ml/dataset.py", "ml/ranker.py", "ml/pairs.py", "ml/train.py", "ml/evaluate.py", "ml/explain.py",
+    "ml/calibrate.py", "ml/models_store.py", "ml/inputs.py", "ml/score.py", "ml/features.py",
+}
+# ml/inference.py <-> ml/onnx_backend.py goes with the ml/ split (one current_store, no cycle).
+PENDING_CYCLES = {("fluxcull.ml.inference", "fluxcull.ml.onnx_backend")}
+
+
+def test_no_module_over_the_size_limit():
+    big = {str(p.relative_to(ROOT)): n for p in ROOT.rglob("*.py")
+           if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert {k: v for k, v in big.items() if k not in PENDING_SPLIT} == {}
+    assert len((ROOT / "ui" / "mainwindow.py").read_text().splitlines()) <= 300
+
+
+def test_no_import_cycle():
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("fluxcull", cache_dir=None)  # every import statement, function-local ones too
+    cycles = set()
+    for a in graph.modules:
+        for b in graph.find_modules_directly_imported_by(a):
+            if b.startswith("fluxcull.") and graph.find_shortest_chain(importer=b, imported=a):
+                cycles.add(tuple(sorted((a, b))))
+    assert cycles - PENDING_CYCLES == set()
+
+
+def test_no_sql_in_the_gui():
+    for p in (ROOT / "ui").rglob("*.py"):
+        text = p.read_text(encoding="utf-8")
+        for needle in (".execute(", "executemany(", "import sqlite3", ".connection", "lib.connect("):
+            assert needle not in text, f"{p.name}: {needle}"
+
+
+def _lint(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess:
+    code = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    return subprocess.run([sys.executable, "-c", code, "--no-cache"], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env={"PYTHONPATH": str(pythonpath), "PATH": "/usr/bin:/bin"})
+
+
+def test_import_contracts_hold_and_fail_on_a_wrong_import(tmp_path):
+    pytest.importorskip("importlinter")
+    ok = _lint(REPO, REPO)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    # the same contracts on a copy whose grid widget reads the catalog with sqlite3 itself
+    shutil.copytree(ROOT, tmp_path / "fluxcull", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    grid = tmp_path / "fluxcull" / "ui" / "grid.py"
+    grid.write_text(grid.read_text() + "\n\ndef _peek(path):\n    import sqlite3\n\n    return sqlite3.connect(path)\n")
+    bad = _lint(tmp_path, tmp_path)
+    assert bad.returncode != 0
+    assert "BROKEN" in bad.stdout and "fluxcull.ui.grid -> sqlite3" in bad.stdout, bad.stdout

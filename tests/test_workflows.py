@@ -1,0 +1,70 @@
+"""The workflows compose the pipeline's jobs in one place: order, arguments, summaries, and what
+the inbox workflow does when there is no model yet. The steps are stand-ins; no Qt."""
+
+from __future__ import annotations
+
+import pytest
+
+from fluxcull import workflows
+from fluxcull.jobs import Progress, run_job
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    import fluxcull.ingest
+    import fluxcull.matching
+    import fluxcull.ml.embed
+    import fluxcull.ml.score
+    import fluxcull.ml.train
+
+    log: list = []
+
+    def step(name):
+        def job(*args, **kwargs):
+            log.append((name, args[1:], {k: v for k, v in kwargs.items() if k != "cancel"}))
+            yield Progress(name, 1, 1)
+            return {"step": name}
+        return job
+
+    monkeypatch.setattr(fluxcull.ingest, "ingest_job", step("ingest"))
+    monkeypatch.setattr(fluxcull.matching, "match_job", step("match"))
+    monkeypatch.setattr(fluxcull.ml.embed, "embed_job", step("embed"))
+    monkeypatch.setattr(fluxcull.ml.train, "train_job", step("train"))
+    monkeypatch.setattr(fluxcull.ml.score, "score_job", step("score"))
+    return log
+
+
+def test_build_library_ingests_each_chosen_folder_then_embeds_matches_and_trains(calls, library):
+    order = []
+    summary = run_job(workflows.build_library_job(
+        library, {"inbox": "/in", "originals": "/orig"}, workers=3,
+        before_train=lambda: order.append([c[0] for c in calls]) or {"decisions": {"rejected": 2}}))
+    assert [c[0] for c in calls] == ["ingest", "ingest", "embed", "match", "train"]
+    assert calls[0][1:] == ((["/orig"], "originals"), {"workers": 3})  # role order, not dict order
+    assert calls[1][1][1] == "inbox"
+    assert order == [["ingest", "ingest", "embed", "match"]]  # the hook runs just before training
+    assert list(summary) == ["ingest_originals", "ingest_inbox", "embed", "match", "decisions", "train"]
+
+
+def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monkeypatch):
+    summary = run_job(workflows.inbox_arrived_job(library, "/inbox", workers=2))
+    assert [c[0] for c in calls] == ["ingest", "embed", "score"]
+    assert calls[1][2] == {"role": "inbox"} and "not_scored" not in summary
+
+    import fluxcull.ml.score
+
+    def no_model(lib, *, cancel=None):
+        raise LookupError("no keeper model trained yet")
+        yield  # a generator
+
+    monkeypatch.setattr(fluxcull.ml.score, "score_job", no_model)
+    summary = run_job(workflows.inbox_arrived_job(library, "/inbox"))
+    assert summary["not_scored"] == "LookupError: no keeper model trained yet"
+
+
+def test_worker_threads_setting(library, conn):
+    from fluxcull.catalog import Catalog
+
+    assert workflows.worker_threads(library) is None  # 0: automatic
+    Catalog(conn).set_setting("worker_threads", 2)
+    assert workflows.worker_threads(library) == 2
