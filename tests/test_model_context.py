@@ -11,6 +11,7 @@ from PIL import Image, ImageFilter, ImageOps
 import modelgen
 from photogen import write_jpeg
 from fluxcull.jobs import run_job
+from fluxcull.ml.features import N_TECH
 
 
 # -- group statistics and bursts (no catalog) --------------------------------------------------------
@@ -152,7 +153,7 @@ def _band_taste(lib, conn, seed=0, n=700, sessions=14):
     for s in range(sessions):
         idx = np.flatnonzero(g["sess"] == s)
         keeper[idx[np.argsort(-utility[idx])[:max(1, len(idx) // 12)]]] = True
-    tech = np.full((n, 13), np.nan, np.float32)
+    tech = np.full((n, N_TECH), np.nan, np.float32)
     tech[:, 0], tech[:, 1], tech[:, 2], tech[:, 4], tech[:, 6] = sharp, 0.05 + 0.05 * sharp, bright, 0.0, 0.6
     modelgen.write_features(conn, g["ids"], tech)
     modelgen.link_keepers(conn, g["ids"][keeper])

@@ -220,15 +220,19 @@ def methods_for(kind: str) -> list[str]:
 def selection_metric(metrics: dict, method: str) -> float | None:
     """The number methods and versions are chosen on: held-out ROC AUC on the by-time split (the
     newest sessions, as the inbox will be). While the newest sessions hold fewer than FEW_KEEPERS
-    keepers that number is mostly noise, so it is pooled with the random-by-session split's
-    out-of-fold AUC, each weighted by its held-out keepers; without a by-time row, the latter alone."""
+    keepers that number is mostly noise, so it is pooled with the random-by-session split's AUC,
+    each weighted by its held-out keepers; without a by-time row, the latter alone. The
+    random-by-session AUC used here is the mean of the AUCs within each fold (weighted by the fold's
+    keepers), not the AUC of all folds' scores pooled: scores of different fold models are not on
+    one scale, and pooling them penalises models that fit their training photos closely (trees)
+    although each fold orders its own photos well."""
     vals = []
     for split in ("by_time", "random_by_session"):
         try:
             row = metrics["splits"][split]["rows"][method]
         except (KeyError, TypeError):
             continue
-        v = row.get("roc_auc")
+        v = row.get("fold_auc", row.get("roc_auc")) if split == "random_by_session" else row.get("roc_auc")
         if v is not None and np.isfinite(v):
             vals.append((float(v), int(row.get("n_keepers") or 0)))
     if not vals:
@@ -331,6 +335,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
 
     # random by session: out-of-fold ranks per method
     oof_rank = {m: np.full(len(c), np.nan) for m in methods}
+    fold_aucs = {m: [] for m in methods}  # (AUC within the fold, its keepers)
     for f in range(k):
         if cancel is not None:
             cancel.check()
@@ -340,6 +345,9 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
             s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
             if s is not None:
                 oof_rank[m][test_idx] = s
+                y_f = c.label[test_idx] == POS
+                if y_f.any() and not y_f.all():
+                    fold_aucs[m].append((roc_auc(s, y_f.astype(np.int8)), int(y_f.sum())))
         step += 1
         yield Progress("evaluate", step, steps, f"fold {f + 1} of {k}")
     test_idx = np.flatnonzero(fold >= 0)
@@ -351,6 +359,9 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         y = (c.label[test_idx] == POS).astype(np.int8)
         prob = calibrate.cross_calibrated(s, y, c.session[test_idx], seed=seed)
         rows[m] = metric_row(s, y, c.session[test_idx], prob)
+        if fold_aucs[m]:
+            a = np.array(fold_aucs[m], np.float64)
+            rows[m]["fold_auc"] = float((a[:, 0] * a[:, 1]).sum() / a[:, 1].sum())
         if m not in BASELINES:
             rows[m]["reliability"] = calibrate.reliability_table(prob, y)
     result["splits"]["random_by_session"] = {"info": fold_info, "rows": rows}
