@@ -127,7 +127,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
         cfg = cfg or PairConfig()
         cols = gbt.columns(k, prep.x.shape[1])
         ok = train | (c.label == UNLABELLED)  # as for the pairwise scorers: choices between unlabelled photos teach
-        return gbt.fit(prep.x, cols, label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
+        return gbt.fit(prep.x, cols, n_components=k, label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
                        train=train, preferences=[p for p in preferences if ok[p[0]] and ok[p[1]]],
                        reject_weight=cfg.reject, decided_weight=cfg.decided,
                        seed=seed, cancel=cancel)

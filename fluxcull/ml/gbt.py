@@ -1,8 +1,11 @@
 """The gradient-boosted keeper scorer (LightGBM): trees over absolute + context inputs.
 
 Inputs: the per-photo inputs of the model (absolute features, context inputs relative to the
-session and burst, missing indicators; fluxcull.ml.context) and the first `GBT_COMPONENTS`
-components of the embedding projection, as columns of the shared input matrix.
+session and burst, missing indicators; fluxcull.ml.context), the first `GBT_COMPONENTS`
+components of the embedding projection (columns of the shared input matrix), and three "likeness"
+inputs: the cosine of the photo's appearance (all components) to the centroid of the training
+keepers and of the training non-keepers, and their difference (what a subject taste looks like;
+trees split poorly on many embedding components). The two centroids are saved with the model.
 
 Objective, in two stages on one booster:
 1. binary log-loss over labelled photos: keepers against everything else, near-misses (rejects)
@@ -32,6 +35,39 @@ ROUNDS = 200
 RANK_ROUNDS = 60
 THREADS = max(1, min(2, os.cpu_count() or 1))
 SMALL = 50_000  # rows below which one thread is faster (thread start-up and contention dominate)
+
+
+def _unit(z: np.ndarray) -> np.ndarray:
+    z = np.asarray(z, np.float32)
+    return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
+
+
+def likeness_centroids(z: np.ndarray, label: np.ndarray, session: np.ndarray, train: np.ndarray):
+    """Sums of the unit appearance vectors of the training keepers and non-keepers, in total and per
+    session: (pos_sum, neg_sum, per-row own-session pos sum, per-row own-session neg sum)."""
+    u = _unit(z)
+    pos = train & (label == 1)
+    neg = train & (label == 0)
+    d = u.shape[1]
+    keys, inv = np.unique(session, return_inverse=True)
+    sp = np.zeros((len(keys), d), np.float32)
+    sn = np.zeros((len(keys), d), np.float32)
+    np.add.at(sp, inv[pos], u[pos])
+    np.add.at(sn, inv[neg], u[neg])
+    return sp.sum(axis=0), sn.sum(axis=0), sp[inv], sn[inv]
+
+
+def likeness(z: np.ndarray, pos_sum: np.ndarray, neg_sum: np.ndarray, own_pos=None, own_neg=None) -> np.ndarray:
+    """(n x 3): cosine to the keepers' centroid, to the non-keepers' centroid, and their difference.
+    For training photos the photo's own session is left out of both centroids (own_pos, own_neg), so
+    a keeper is never compared with itself or its burst neighbours: the trees see on their training
+    photos what they will see on new ones."""
+    u = _unit(z)
+    cp = pos_sum[None, :] - (own_pos if own_pos is not None else 0.0)
+    cn = neg_sum[None, :] - (own_neg if own_neg is not None else 0.0)
+    a = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cp, u.shape)))
+    b = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cn, u.shape)))
+    return np.stack([a, b, a - b], axis=1).astype(np.float32)
 
 
 def columns(n_components: int, dim: int) -> np.ndarray:
@@ -103,9 +139,9 @@ def rank_queries(label: np.ndarray, session: np.ndarray, train: np.ndarray,
     return np.concatenate(parts).astype(np.int64), np.concatenate(rel), np.asarray(groups, np.int64)
 
 
-def fit(x: np.ndarray, cols: np.ndarray, *, label, reject, decided_keep, session, train, preferences=(),
-        reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None):
-    """Fit the booster; returns ({'cols', 'booster'}, info)."""
+def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, decided_keep, session, train,
+        preferences=(), reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None):
+    """Fit the booster; returns ({'cols', 'booster', 'k', 'pos_sum', 'neg_sum'}, info)."""
     import lightgbm as lgb
 
     idx, y, w = training_rows(label, reject, decided_keep, train, reject_weight=reject_weight,
@@ -118,36 +154,51 @@ def fit(x: np.ndarray, cols: np.ndarray, *, label, reject, decided_keep, session
         if cancel is not None:
             cancel.check()
 
-    data = lgb.Dataset(np.ascontiguousarray(x[idx][:, cols]), label=y, weight=w, free_raw_data=True,
-                       params={"max_bin": 63, "verbosity": -1})
+    k = int(n_components)
+    pos_sum, neg_sum, own_pos, own_neg = likeness_centroids(x[:, :k], label, session, train)
+
+    def rows(at):
+        like = likeness(x[at, :k], pos_sum, neg_sum, own_pos[at], own_neg[at])
+        return np.ascontiguousarray(np.concatenate([x[at][:, cols], like], axis=1))
+
+    data = lgb.Dataset(rows(idx), label=y, weight=w, free_raw_data=True, params={"max_bin": 63, "verbosity": -1})
     booster = lgb.train(_params(seed, n_pos, "binary", len(idx)), data, num_boost_round=ROUNDS, callbacks=[check])
     info = {"rows": int(len(idx)), "keepers": n_pos, "rounds": ROUNDS, "columns": int(len(cols))}
     q_idx, rel, groups = rank_queries(label, session, train, list(preferences), seed=seed)
     if len(groups) and RANK_ROUNDS:
-        qdata = lgb.Dataset(np.ascontiguousarray(x[q_idx][:, cols]), label=rel, group=groups,
+        qdata = lgb.Dataset(rows(q_idx), label=rel, group=groups,
                             params={"max_bin": 63, "verbosity": -1})
         # continued from stage 1: its trees give the starting score and stay in the booster
         booster = lgb.train({**_params(seed, n_pos, "lambdarank", len(q_idx)), "learning_rate": 0.03}, qdata,
                             num_boost_round=RANK_ROUNDS, init_model=booster, callbacks=[check])
         info.update({"rank_queries": int(len(groups)), "rank_rounds": RANK_ROUNDS})
     info["preferences"] = int(len(preferences))
-    return {"cols": np.asarray(cols, np.int64), "booster": booster}, info
+    return {"cols": np.asarray(cols, np.int64), "booster": booster, "k": int(k),
+            "pos_sum": pos_sum.astype(np.float32), "neg_sum": neg_sum.astype(np.float32)}, info
+
+
+def _matrix(p: dict, x: np.ndarray) -> np.ndarray:
+    k = int(p["k"])  # a plain int (from_text and fit make it one)
+    return np.ascontiguousarray(np.concatenate([x[:, p["cols"]], likeness(x[:, :k], p["pos_sum"], p["neg_sum"])],
+                                               axis=1))
 
 
 def predict(p: dict, x: np.ndarray, chunk: int = 65536) -> np.ndarray:
     out = np.empty(len(x), np.float64)
     for s in range(0, len(x), chunk):
-        block = np.ascontiguousarray(x[s:s + chunk][:, p["cols"]])
+        block = _matrix(p, x[s:s + chunk])
         out[s:s + chunk] = p["booster"].predict(block, raw_score=True, num_threads=1 if len(x) < SMALL else THREADS)
     return out
 
 
 def contributions(p: dict, x_row: np.ndarray, dim: int) -> np.ndarray:
     """Per input-matrix column contribution (SHAP values from LightGBM) for one row."""
-    c = p["booster"].predict(np.asarray(x_row, np.float64)[None, p["cols"]], pred_contrib=True,
+    c = p["booster"].predict(_matrix(p, np.asarray(x_row, np.float32)[None, :]), pred_contrib=True,
                              num_threads=1)[0]
     out = np.zeros(dim, np.float64)
-    out[p["cols"]] = c[:-1]
+    out[p["cols"]] = c[:len(p["cols"])]
+    k = int(p["k"])  # likeness to the keepers is appearance: spread over the embedding columns
+    out[:k] += c[len(p["cols"]):-1].sum() / k
     return out
 
 
@@ -155,7 +206,9 @@ def to_text(p: dict) -> str:
     return p["booster"].model_to_string()
 
 
-def from_text(text: str, cols: np.ndarray) -> dict:
+def from_text(text: str, arrays: dict) -> dict:
     import lightgbm as lgb
 
-    return {"cols": np.asarray(cols, np.int64), "booster": lgb.Booster(model_str=text)}
+    return {"cols": np.asarray(arrays["cols"], np.int64), "booster": lgb.Booster(model_str=text),
+            "k": int(np.asarray(arrays["k"]).reshape(-1)[0]), "pos_sum": arrays["pos_sum"],
+            "neg_sum": arrays["neg_sum"]}

@@ -174,7 +174,8 @@ def params_to_saved(kind: str, params: dict) -> tuple[dict[str, np.ndarray], dic
     if kind == "gbt":
         from fluxcull.ml import gbt
 
-        return {"m_cols": np.asarray(params["cols"], np.int64)}, {"booster": gbt.to_text(params)}
+        return ({"m_" + k: np.asarray(params[k]) for k in ("cols", "k", "pos_sum", "neg_sum")},
+                {"booster": gbt.to_text(params)})
     return {"m_" + k: np.asarray(v) for k, v in params.items()}, {}
 
 
@@ -186,7 +187,7 @@ def params_from_saved(kind: str, arrays: dict[str, np.ndarray], texts: dict[str,
 
         if "booster" not in texts:
             raise ValueError("gradient-boosted model without its trees (booster.txt)")
-        return gbt.from_text(texts["booster"], p["cols"])
+        return gbt.from_text(texts["booster"], p)
     return p
 
 
