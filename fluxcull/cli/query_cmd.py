@@ -7,6 +7,7 @@ import sys
 from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
+from fluxcull.validate import int_option
 
 
 def register(sub) -> None:
@@ -16,13 +17,13 @@ def register(sub) -> None:
 
     p = sub.add_parser("photos", help="list photos with their metadata")
     p.add_argument("--role", choices=ROLES)
-    p.add_argument("--session", type=int, metavar="ID", help="only this session's photos")
+    p.add_argument("--session", type=int_option(1), metavar="ID", help="only this session's photos")
     p.add_argument("--sort", choices=("time", "score"), default="time",
                    help="time: capture time, oldest first; score: keeper score, highest first")
     p.add_argument("--status", choices=("ok", "error", "missing", "all"), default="ok",
                    help="which photos (default ok)")
-    p.add_argument("--limit", type=int, default=None, metavar="N")
-    p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
+    p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run_photos)
 

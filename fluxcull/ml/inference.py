@@ -158,10 +158,17 @@ def make_runner(backbone: Backbone, *, runtime: str = "auto", device: str | None
     if runtime == "onnx":
         if device != "cpu":
             device = "cpu"  # the onnxruntime wheel fluxcull depends on runs on the CPU
-        from fluxcull.ml.onnx_backend import ensure_onnx
+        from fluxcull.ml.onnx_backend import ensure_onnx, export_onnx
 
         path = ensure_onnx(backbone, cache_dir=(lib.cache_dir if lib is not None else None))
-        return OnnxRunner(path, backbone, threads=threads)
+        try:
+            return OnnxRunner(path, backbone, threads=threads)
+        except Exception as exc:  # onnxruntime's own error types: a cached file it cannot load
+            import logging
+
+            logging.getLogger(__name__).warning("ONNX cache %s cannot be loaded (%s): exporting it again", path, exc)
+            export_onnx(backbone, path)
+            return OnnxRunner(path, backbone, threads=threads)
     model = build_torch_model(backbone)
     if runtime == "torch-fp32":
         return TorchRunner(model, backbone, device, precision="fp32", channels_last=False, threads=threads,
