@@ -45,3 +45,7 @@ class LibraryBusy(UserError):
 
 class StoreDamaged(UserError):
     """The embedding store does not match its index (missing, short or changed rows)."""
+
+
+class MissingPath(UserError, FileNotFoundError):
+    """A file or folder named by the user does not exist."""
