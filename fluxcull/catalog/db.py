@@ -156,13 +156,19 @@ def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
     if path.stat().st_size == 0:
         raise CatalogError(f"the catalog is damaged ({path}): the file is empty (0 bytes); {DAMAGED_HINT}")
     uri = "file:" + quote(str(path)) + "?mode=ro"
+    conn = None
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.OperationalError as exc:
-        # a WAL catalog on read-only media without its -shm file: read it as an immutable file
-        if not (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_CANTOPEN"):
+        # a WAL catalog in a folder fluxcull cannot write (no -shm file can be made): read it as an
+        # immutable file, which nobody can be changing when nobody can write there
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        if not (name.startswith("SQLITE_CANTOPEN") or name.startswith("SQLITE_READONLY")) or \
+                os.access(path.parent, os.W_OK):
             raise
+        if conn is not None:
+            conn.close()
         conn = sqlite3.connect("file:" + quote(str(path)) + "?immutable=1", uri=True, timeout=timeout,
                                isolation_level=None, check_same_thread=False)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
