@@ -24,7 +24,7 @@ def env_for(tmp_path: Path | None = None, **extra) -> dict:
     return env
 
 
-def cli(*args, library=None, env=None, timeout=120, input=None, prefix=(), cwd=None):
+def cli(*args, library=None, env=None, timeout=120, input=None, prefix=(), cwd=REPO):
     """Run `python -m fluxcull [--library L] ARGS`; returns CompletedProcess (text, or bytes args kept)."""
     cmd = [*prefix, sys.executable, "-m", "fluxcull"]
     if library is not None:
