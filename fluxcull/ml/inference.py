@@ -120,8 +120,11 @@ class TorchRunner:
 
 class OnnxRunner:
     def __init__(self, path, backbone: Backbone, *, threads: int | None = None):
-        import onnxruntime as ort
+        from pathlib import Path
 
+        from fluxcull.ml.onnx_backend import import_onnxruntime
+
+        ort = import_onnxruntime(Path(path).parent.parent)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or cpu_threads()
         opts.inter_op_num_threads = 1

@@ -64,8 +64,7 @@ def export_onnx(backbone: Backbone, path: Path) -> dict:
                           dynamic_axes={"pixels": {0: "n"}, "features": {0: "n"}}, opset_version=OPSET,
                           dynamo=False)
     try:
-        import onnxruntime as ort
-
+        ort = import_onnxruntime(path.parent.parent)
         sess = ort.InferenceSession(str(tmp), providers=["CPUExecutionProvider"])
         got = l2_normalize(sess.run(None, {"pixels": x.numpy()})[0])
         with torch.inference_mode():
@@ -84,6 +83,31 @@ def export_onnx(backbone: Backbone, path: Path) -> dict:
     tmp_side.write_text(json.dumps(record, indent=2))
     os.replace(tmp_side, side)
     return record
+
+
+def import_onnxruntime(cache_dir: Path | None = None):
+    """onnxruntime, imported so that the files it writes on import (a telemetry device id under
+    $XDG_CACHE_HOME, else ~/.cache) go into the library's cache instead of the user's home."""
+    import sys
+
+    if "onnxruntime" in sys.modules:
+        return sys.modules["onnxruntime"]
+    target = Path(cache_dir) if cache_dir is not None else Path(tempfile.mkdtemp(prefix="fluxcull-ort-"))
+    target = target / "onnxruntime"
+    old = os.environ.get("XDG_CACHE_HOME")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        os.environ["XDG_CACHE_HOME"] = str(target)
+    except OSError:
+        pass
+    try:
+        import onnxruntime
+    finally:
+        if old is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = old
+    return onnxruntime
 
 
 def file_sha256(path: Path) -> str:
