@@ -39,11 +39,19 @@ def run_status(args, lib: Library) -> int:
         s = status_counts(conn)
     finally:
         conn.close()
+    from fluxcull.joblock import holder
+    from fluxcull.logs import current_log_path, log_path
+
     s["library"] = str(lib.root)
+    s["log"] = str(current_log_path() or log_path(lib.root))
+    s["job"] = holder(lib.root)
     if args.json:
         emit_json(s)
         return 0
     print(f"library: {lib.root}")
+    print(f"log: {s['log']}")
+    if s["job"]:
+        print(f"running: PID {s['job'].get('pid')} ({s['job'].get('command')}) since {s['job'].get('since')}")
     print(f"{'role':<10} {'ok':>8} {'error':>7} {'missing':>8} {'sessions':>9}")
     for role in ROLES:
         r = s["by_role"][role]

@@ -142,3 +142,15 @@ def test_user_errors_stay_one_line(lib3, capsys):
     assert main(["--library", str(lib), "decide", "no/such/photo.jpg", "--keep"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("fluxcull: error:") and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_status_json_names_the_log_file_which_records_the_runs(lib3):
+    """Issue 10 item 7: there was no log file."""
+    import json
+
+    lib, tmp = lib3
+    p = cli("status", "--json", library=lib, env=env_for(tmp))
+    s = json.loads(p.stdout)
+    assert s["log"] == str(lib / "logs" / "fluxcull.log") and s["job"] is None
+    log = (lib / "logs" / "fluxcull.log").read_text()
+    assert any("run:" in ln and " ingest " in ln for ln in log.splitlines())
