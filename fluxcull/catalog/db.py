@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 _MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 BACKUPS_KEPT = 3
-DAMAGED_HINT = "run `fluxcull doctor` (it keeps backups as catalog.sqlite.bak-N)"
+DAMAGED_HINT = "run `fluxcull doctor` (it lists the backups, catalog.sqlite.bak-N)"
 
 try:
     import fcntl

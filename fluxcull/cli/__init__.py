@@ -78,7 +78,8 @@ def open_library(args):
 
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
-    return Library.open(args.library, create=args.command in CREATES, readonly=args.command in READ_ONLY)
+    readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair)
+    return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 
 def main(argv: list[str] | None = None) -> int:

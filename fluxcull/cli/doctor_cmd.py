@@ -22,8 +22,13 @@ def register(sub) -> None:
 
 def run(args, lib) -> int:
     from fluxcull.doctor import check_library
+    from fluxcull.errors import CatalogError
 
-    with closing(lib.connect()) as conn:
+    try:
+        conn = lib.connect()
+    except CatalogError as exc:
+        return _unopenable(args, lib, exc)
+    with closing(conn):
         report = check_library(lib, conn, repair=args.repair)
         if args.repair:
             after = check_library(lib, conn)
@@ -60,3 +65,25 @@ def run(args, lib) -> int:
         return 1
     print("no problems found" if not args.repair or not report["problems"] else "repaired")
     return 0
+
+
+def _unopenable(args, lib, exc) -> int:
+    """The catalog cannot be opened at all: say why and how to restore a backup (never done for you:
+    a backup lacks the decisions made since it was taken)."""
+    from fluxcull.catalog.db import list_backups
+
+    backups = sorted(list_backups(lib.catalog_path), key=lambda p: int(p.name.rsplit("-", 1)[1]))
+    report = {"library": str(lib.root), "catalog": {"ok": False, "error": str(exc),
+                                                    "backups": [p.name for p in backups]},
+              "problems": ["catalog"]}
+    if args.json:
+        emit_json(report)
+        return 1
+    print(f"library: {lib.root}")
+    print(f"catalog: cannot be opened: {exc}")
+    if backups:
+        print(f"backups: {', '.join(p.name for p in backups)}; to go back to the newest (decisions made since "
+              f"it was taken are lost): move catalog.sqlite aside, then copy {backups[-1].name} to catalog.sqlite")
+    else:
+        print("no backups of this catalog: keep the damaged file, and ingest into a new library to start again")
+    return 1

@@ -147,3 +147,15 @@ def test_read_only_library_reads_and_refuses_writes_in_one_line(made, tmp_path):
     finally:
         for p, m in sorted(modes.items(), key=lambda kv: -len(str(kv[0]))):
             p.chmod(m & 0o7777)
+
+
+def test_doctor_explains_an_unopenable_catalog_and_its_backups(made, tmp_path):
+    lib, _ = made
+    (lib / "catalog.sqlite.bak-6").write_bytes(b"")
+    for name in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
+        (lib / name).unlink(missing_ok=True)
+    (lib / "catalog.sqlite").write_bytes(b"not a database" * 100)
+    p = cli("doctor", library=lib, env=env_for(tmp_path))
+    out = text(p.stdout)
+    assert p.returncode == 1 and "Traceback" not in text(p.stderr)
+    assert "cannot be opened" in out and "catalog.sqlite.bak-6" in out
