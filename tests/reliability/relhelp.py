@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# The fluxcull the subprocesses run: this checkout, or another one named here (used to show that a
+# test fails on an older fluxcull, e.g. FLUXCULL_TEST_TARGET=/path/to/old/checkout).
+TARGET = Path(os.environ.get("FLUXCULL_TEST_TARGET") or REPO)
 
 
 def env_for(tmp_path: Path | None = None, **extra) -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(TARGET) + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("FLUXCULL_LIBRARY", None)
     if tmp_path is not None:  # the default library and caches land in the test's folder
         env["HOME"] = str(tmp_path / "home")
@@ -24,7 +27,7 @@ def env_for(tmp_path: Path | None = None, **extra) -> dict:
     return env
 
 
-def cli(*args, library=None, env=None, timeout=120, input=None, prefix=(), cwd=REPO):
+def cli(*args, library=None, env=None, timeout=120, input=None, prefix=(), cwd=TARGET):
     """Run `python -m fluxcull [--library L] ARGS`; returns CompletedProcess (text, or bytes args kept)."""
     cmd = [*prefix, sys.executable, "-m", "fluxcull"]
     if library is not None:

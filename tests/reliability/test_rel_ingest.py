@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from relhelp import REPO, cli, env_for, text
+from relhelp import TARGET, cli, env_for, text
 
 
 def _ingest_json(lib, folder, tmp, *extra):
@@ -119,7 +119,7 @@ def test_kill_9_of_ingest_ends_its_workers_and_the_next_run_resumes(tmp_path):
     lib = tmp_path / "lib"
     cmd = [sys.executable, "-m", "fluxcull", "--library", str(lib), "ingest", str(photos), "--role", "originals",
            "--workers", "2"]
-    proc = subprocess.Popen(cmd, env=env_for(tmp_path), cwd=REPO, start_new_session=True,
+    proc = subprocess.Popen(cmd, env=env_for(tmp_path), cwd=TARGET, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         t0 = time.monotonic()
