@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from fluxcull.errors import UserError
 from fluxcull.media import formats
 
 # Decompression-bomb guard: Pillow raises DecompressionBombError above 2 * MAX_IMAGE_PIXELS.
@@ -40,7 +41,7 @@ _FLIP_TRANSPOSE = {3: Image.Transpose.ROTATE_180, 5: Image.Transpose.ROTATE_90, 
 _FLIP_TO_EXIF = {0: 1, 3: 3, 5: 8, 6: 6}
 
 
-class DecodeError(Exception):
+class DecodeError(UserError):
     """A photo that could not be decoded; `reason` says why in words a person can act on."""
 
     def __init__(self, path, reason: str):

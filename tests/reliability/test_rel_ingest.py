@@ -114,8 +114,8 @@ def test_kill_9_of_ingest_ends_its_workers_and_the_next_run_resumes(tmp_path):
     from photogen import scene, write_jpeg
 
     photos = tmp_path / "photos"
-    for i in range(40):
-        write_jpeg(photos / f"p{i:03d}.jpg", scene(i, size=(2000, 1500)), quality=95)
+    for i in range(16):  # enough for a process pool (12 or more files)
+        write_jpeg(photos / f"p{i:03d}.jpg", scene(i, size=(1600, 1200)), quality=95)
     lib = tmp_path / "lib"
     cmd = [sys.executable, "-m", "fluxcull", "--library", str(lib), "ingest", str(photos), "--role", "originals",
            "--workers", "2"]
@@ -137,7 +137,7 @@ def test_kill_9_of_ingest_ends_its_workers_and_the_next_run_resumes(tmp_path):
         for pid in _session_processes(proc.pid):
             os.kill(pid, signal.SIGKILL)
     s = _ingest_json(lib, photos, tmp_path, "--workers", "1")
-    assert s["added"] + s["unchanged"] + s["updated"] == 40 and not s["errors"]
+    assert s["added"] + s["unchanged"] + s["updated"] == 16 and not s["errors"]
     p = cli("doctor", "--json", library=lib, env=env_for(tmp_path))
     assert json.loads(p.stdout)["catalog"]["ok"]
 
