@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.fluxcull-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,heif]'
+	$(PY) -m pip install --quiet --only-binary=lightgbm -e '.[test,heif]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -201,15 +201,17 @@ def test_scoring_rules_decisions_failures_errors_and_unembedded(library, conn):
     reasons = s["scoring"]["by_reason"]
     assert reasons["failure:black"] == 1 and reasons["failure:blurred"] == 1 and reasons["unreadable"] == 1
     assert reasons["decided_keep"] == 1 and reasons["decided_reject"] == 1 and reasons["unscored"] == 1
-    # the folded fast path scores exactly like the plain one
-    from fluxcull.ml.dataset import load_features, read_embeddings
-    from fluxcull.ml.score import load_scoring_model
+    # scoring only the sessions of a few photos (a new inbox batch) gives exactly the full run's scores
+    from fluxcull.ml.score import compute_scores, load_scoring_model
 
     m = load_scoring_model(library, conn)
-    rows = g["store"].ids_and_rows()[1][:50]
-    emb = next(read_embeddings(g["store"], rows))[1]
-    f = load_features(conn, g["ids"][:50])
-    np.testing.assert_allclose(m.raw_from_embeddings(emb, f), m.raw(m.transform.transform(emb, f)), rtol=1e-4, atol=1e-4)
+    full = compute_scores(library, conn, m)
+    some = [int(i) for i in others[5:8]]
+    part = compute_scores(library, conn, m, sessions_of=some)
+    assert set(some) <= set(part["ids"].tolist()) and 0 < len(part["ids"]) < len(full["ids"])
+    at = np.searchsorted(full["ids"], part["ids"])
+    np.testing.assert_allclose(part["scores"], full["scores"][at], rtol=0, atol=1e-6)  # stored to 6 decimals
+    assert (part["reasons"] == full["reasons"][at]).all()
 
 
 def test_activation_is_atomic_and_versions_load_without_pickle(library, conn):

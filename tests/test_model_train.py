@@ -117,14 +117,19 @@ def test_training_is_deterministic_for_a_seed(tmp_path):
     conn = lib.connect()
     g = modelgen.build(lib, conn, n=400, sessions=10, seed=3)
     modelgen.link_keepers(conn, g["ids"][g["keeper"]])
-    a = run_job(train_job(lib, seed=7, score=False))
-    b = run_job(train_job(lib, seed=7, score=False))
-    c = run_job(train_job(lib, seed=8, score=False))
-    ma, mb, mc = (load_version(lib, conn, x["version"]) for x in (a, b, c))
-    for k in ma.arrays:
-        np.testing.assert_array_equal(ma.arrays[k], mb.arrays[k], err_msg=k)
-    assert a["metrics_table"] == b["metrics_table"]
-    assert not np.array_equal(ma.arrays["m_w"], mc.arrays["m_w"])
+    for kind in ("linear", "gbt"):
+        a = run_job(train_job(lib, seed=7, score=False, model_kind=kind))
+        b = run_job(train_job(lib, seed=7, score=False, model_kind=kind))
+        c = run_job(train_job(lib, seed=8, score=False, model_kind=kind))
+        ma, mb, mc = (load_version(lib, conn, x["version"]) for x in (a, b, c))
+        for k in ma.arrays:
+            np.testing.assert_array_equal(ma.arrays[k], mb.arrays[k], err_msg=k)
+        assert ma.texts == mb.texts
+        assert a["metrics_table"] == b["metrics_table"]
+        if kind == "linear":
+            assert not np.array_equal(ma.arrays["m_w"], mc.arrays["m_w"])
+        else:
+            assert ma.texts["booster"] != mc.texts["booster"]
     conn.close()
 
 
@@ -229,7 +234,8 @@ def test_clear_errors_without_keepers_or_embeddings(tmp_path):
     conn.close()
 
 
-def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path):
+@pytest.mark.parametrize("kind", ["linear", "gbt"])
+def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path, kind):
     from fluxcull.catalog.decisions import prefer
     from fluxcull.ml.inputs import prepare
     from fluxcull.ml.score import load_scoring_model
@@ -247,7 +253,7 @@ def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path):
         pos = prep.corpus.index_of(np.asarray(pairs).ravel()).reshape(-1, 2)
         return raw[pos[:, 0]] - raw[pos[:, 1]]
 
-    run_job(train_job(lib, seed=0, score=False))
+    run_job(train_job(lib, seed=0, score=False, model_kind=kind))
     # the photographer picks, in 15 same-session comparisons, the photo the model ranks lower
     rng = np.random.default_rng(0)
     pairs = []
@@ -261,8 +267,11 @@ def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path):
     before = gaps(pairs)
     for w, l in pairs:
         prefer(conn, w, l, "compare")
-    s = run_job(train_job(lib, seed=0, score=False, force=True))
-    assert s["fit"]["pair_kinds"]["preference"] == len(pairs)
+    s = run_job(train_job(lib, seed=0, score=False, force=True, model_kind=kind))
+    if kind == "linear":
+        assert s["fit"]["pair_kinds"]["preference"] == len(pairs)
+    else:
+        assert s["fit"]["preferences"] == len(pairs)
     after = gaps(pairs)
     assert (after > before).mean() >= 0.8 and np.median(after - before) > 0
     conn.close()

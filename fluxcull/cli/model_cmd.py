@@ -15,8 +15,9 @@ SOURCE = "cli"
 def register(sub) -> None:
     p = sub.add_parser("train", help="train the keeper model, evaluate it, activate it if not worse, re-score")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--model", choices=("linear", "mlp", "centroid"), default=None,
-                   help="scorer: pairwise linear (default, or the setting model.kind), pairwise MLP, keeper centroid")
+    p.add_argument("--model", choices=("auto", "gbt", "linear", "mlp", "centroid"), default=None,
+                   help="scorer: auto (default, or the setting model.kind: every candidate evaluated, the best "
+                        "chosen), gradient-boosted trees, pairwise linear, pairwise MLP, keeper centroid")
     p.add_argument("--seed", type=int_option(0, 2**32 - 1), default=0, help="random seed (training is deterministic per seed)")
     p.add_argument("--force", action="store_true", help="activate the new model even if it evaluates worse")
     p.add_argument("--no-score", action="store_true", help="do not re-score the photos afterwards")
@@ -28,8 +29,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("eval", help="evaluate the keeper model on this library (both splits, all baselines)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--model", choices=("linear", "mlp", "centroid"), default=None,
-                   help="kind to evaluate (default: the active model's)")
+    p.add_argument("--model", choices=("auto", "gbt", "linear", "mlp", "centroid"), default=None,
+                   help="method to evaluate besides the baselines (default auto: every candidate method)")
     p.add_argument("--seed", type=int_option(0, 2**32 - 1), default=None)
     p.set_defaults(func=cmd_eval)
 
@@ -77,7 +78,9 @@ def cmd_train(args, lib) -> int:
     d = s["data"]
     print(f"trained {s['kind']} model v{s['version']} on {d['photos']} photos: {d['positives']} keepers "
           f"({d['confirmed_keepers']} confirmed, {d['decided_keep']} marked keep), {d['decided_reject']} rejects, "
-          f"{s['fit'].get('pairs', '-')} pairs")
+          f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
+    if s.get("choice"):
+        print(f"method: {s['kind']}, {s['choice']}")
     print()
     print(s["table_text"])
     print()
@@ -87,7 +90,7 @@ def cmd_train(args, lib) -> int:
     if s.get("previous_metrics") and s["previous_metrics"].get("primary") is not None:
         pm = s["previous_metrics"]
         now = pm.get("primary_on_current_data")
-        print(f"previous model v{s['previous_version']} ({pm['kind']}): out-of-fold AUC {pm['primary']:.3f} when trained"
+        print(f"previous model v{s['previous_version']} ({pm['kind']}): held-out AUC {pm['primary']:.3f} when trained"
               + (f", {now:.3f} for its method on today's data" if now is not None else ""))
     print(("activated" if s["activated"] else "not activated") + f": {s['reason']}")
     sc = s.get("scoring")
@@ -123,6 +126,8 @@ def cmd_eval(args, lib) -> int:
         emit_json(r)
         return 0
     print(r["text"])
+    if r.get("choice"):
+        print(f"\nbest method now: {r['model']}, {r['choice']}")
     return 0
 
 
@@ -141,6 +146,9 @@ def cmd_explain(args, lib) -> int:
     if r.get("model_score") is not None:
         print(f"  model: {r['model_score']:.3f} ({r['model_band']}), scores above {100 * r['corpus_rank']:.1f}% "
               f"of its training photos")
+        for w in r.get("in_words", []):
+            print(f"    {'+' if w['effect'] == 'for' else '-'} {w['text']}")
+        print("  inputs that moved the score most:")
         for c in r["contributions"]:
             val = "" if c["value"] is None else f" = {c['value']:.3g}"
             print(f"    {c['contribution']:+.3f}  {c['input']}{val}")
@@ -159,11 +167,12 @@ def cmd_models(args, lib) -> int:
 
     with closing(lib.connect()) as conn:
         if args.activate is not None:
-            from fluxcull.ml.dataset import feature_spec, open_store
+            from fluxcull.ml.context import input_spec
+            from fluxcull.ml.dataset import open_store
             from fluxcull.ml.score import load_scoring_model, score_job
 
             load_scoring_model(lib, conn, args.activate).check_compatible(
-                open_store(lib, conn).backbone_id, feature_spec()[1])  # refuse before switching
+                open_store(lib, conn).backbone_id, input_spec()[1])  # refuse before switching
             activate_version(conn, args.activate)
             drive(score_job(lib))
         rows = list_versions(conn)

@@ -48,6 +48,11 @@ class Corpus:
         ok = (self.ids[pos] == photo_ids) if len(self.ids) else np.zeros(len(photo_ids), bool)
         return np.where(ok, pos, -1)
 
+    def take(self, mask: np.ndarray) -> "Corpus":
+        """The photos where mask is true (order kept)."""
+        mask = np.asarray(mask, bool)
+        return Corpus(**{f: getattr(self, f)[mask] for f in self.__dataclass_fields__})
+
     def summary(self) -> dict:
         lab = self.label
         return {

@@ -29,6 +29,8 @@ SHARPNESS_NAMES = ("sharpness", "laplacian_var", "lap_var", "focus", "sharp", "a
 EXPOSURE_NAMES = ("exposure", "brightness", "mean_luma", "luma_mean", "luminance", "luma", "mean_brightness")
 TIME_HOLDOUT = 0.2
 DEFAULT_FOLDS = 5
+LARGE = 100_000     # labelled photos above which ...
+LARGE_FOLDS = 3     # ... the random-by-session split uses this many folds (each fold's test part is large anyway)
 
 
 # -- metrics ------------------------------------------------------------------------------------------
@@ -119,6 +121,16 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
     """Fit a scorer of `kind` on the photos where `train` is true; returns (arrays, info)."""
     c = prep.corpus
     k = prep.transform.n_components
+    if kind == "gbt":
+        from fluxcull.ml import gbt
+
+        cfg = cfg or PairConfig()
+        cols = gbt.columns(k, prep.x.shape[1])
+        ok = train | (c.label == UNLABELLED)  # as for the pairwise scorers: choices between unlabelled photos teach
+        return gbt.fit(prep.x, cols, label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
+                       train=train, preferences=[p for p in preferences if ok[p[0]] and ok[p[1]]],
+                       reject_weight=cfg.reject, decided_weight=cfg.decided,
+                       seed=seed, cancel=cancel)
     if kind == "centroid":
         pos = train & (c.label == POS)
         if not pos.any():
@@ -187,11 +199,76 @@ def time_split(corpus) -> tuple[np.ndarray, np.ndarray, dict]:
 
 
 # -- one evaluation run ---------------------------------------------------------------------------------
+BASELINES = ("random", "sharpness", "exposure")
+# The methods `train` chooses among by default, simplest first (see choose_method).
+AUTO_CANDIDATES = ("linear", "gbt")
+SIMPLICITY = ("linear", "centroid", "gbt", "mlp")
+CHOICE_MARGIN = 0.01        # AUC within which the simpler method wins ...
+CHOICE_MARGIN_FEW = 0.02    # ... or this, when the held-out sessions hold fewer than FEW_KEEPERS keepers
+FEW_KEEPERS = 30
+
+
 def methods_for(kind: str) -> list[str]:
-    out = ["random", "sharpness", "exposure", "centroid", "linear"]
-    if kind == "mlp":
-        out.append("mlp")
+    """Rows of an evaluation: the baselines, then the scorers (`auto`: every candidate)."""
+    out = [*BASELINES, "centroid", "linear"]
+    for m in (AUTO_CANDIDATES if kind == "auto" else (kind,)):
+        if m not in out:
+            out.append(m)
     return out
+
+
+def selection_metric(metrics: dict, method: str) -> float | None:
+    """The number methods and versions are chosen on: held-out ROC AUC on the by-time split (the
+    newest sessions, as the inbox will be). While the newest sessions hold fewer than FEW_KEEPERS
+    keepers that number is mostly noise, so it is pooled with the random-by-session split's
+    out-of-fold AUC, each weighted by its held-out keepers; without a by-time row, the latter alone."""
+    vals = []
+    for split in ("by_time", "random_by_session"):
+        try:
+            row = metrics["splits"][split]["rows"][method]
+        except (KeyError, TypeError):
+            continue
+        v = row.get("roc_auc")
+        if v is not None and np.isfinite(v):
+            vals.append((float(v), int(row.get("n_keepers") or 0)))
+    if not vals:
+        return None
+    if len(vals) == 1 or vals[0][1] >= FEW_KEEPERS:
+        return vals[0][0]
+    (a, na), (b, nb) = vals
+    return (a * na + b * nb) / max(na + nb, 1)
+
+
+def choose_method(metrics: dict, candidates=AUTO_CANDIDATES) -> tuple[str, str]:
+    """(method, why): the simplest candidate whose selection metric is within the margin of the best.
+
+    The margin is CHOICE_MARGIN AUC, CHOICE_MARGIN_FEW when the held-out sessions hold few keepers
+    (with a handful of keepers a small difference is noise, and the simpler method is the safer bet)."""
+    vals = {m: selection_metric(metrics, m) for m in candidates}
+    vals = {m: v for m, v in vals.items() if v is not None}
+    if not vals:
+        return "linear", "no method could be evaluated (too few keepers in held-out sessions): linear by default"
+    rows_t = metrics.get("splits", {}).get("by_time", {}).get("rows") or {}
+    split = "by_time" if rows_t else "random_by_session"
+    n_keep = max((r.get("n_keepers") or 0) for r in metrics["splits"][split]["rows"].values())
+    margin = CHOICE_MARGIN if n_keep >= FEW_KEEPERS else CHOICE_MARGIN_FEW
+    if rows_t and n_keep >= FEW_KEEPERS:
+        name = "newest sessions (by time)"
+    elif rows_t:
+        name = "newest sessions pooled with held-out random sessions"
+    else:
+        name = "held-out random sessions"
+    best_m = max(vals, key=lambda m: vals[m])
+    best = vals[best_m]
+    order = sorted(vals, key=lambda m: SIMPLICITY.index(m) if m in SIMPLICITY else len(SIMPLICITY))
+    chosen = next(m for m in order if vals[m] >= best - margin)
+    listing = ", ".join(f"{m} {vals[m]:.3f}" for m in order)
+    if chosen == best_m:
+        why = f"best held-out AUC on the {name}: {listing}"
+    else:
+        why = (f"simplest method within {margin:.2f} AUC of the best ({best_m}) on the {name}, "
+               f"{n_keep} held-out keepers: {listing}")
+    return chosen, why
 
 
 def _baseline_scores(prep, method: str, train: np.ndarray, test_idx: np.ndarray, seed: int) -> np.ndarray | None:
@@ -227,13 +304,14 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
                    extra_methods: tuple[str, ...] = ()):
     """Run both splits for every method, yielding Progress; returns {splits, table, oof_rank, ...}.
 
-    `oof` holds, for the chosen kind, the out-of-fold corpus ranks of every labelled photo of the
-    random-by-session split: what the final model's calibrator is fitted on.
+    `kind` is a scorer, or `auto` for every candidate (AUTO_CANDIDATES). `oof_ranks` holds, per method,
+    the out-of-fold corpus ranks of every labelled photo of the random-by-session split: what the
+    final model's calibrator is fitted on.
     """
     c = prep.corpus
     prefs = preference_positions(conn, c)
     methods = methods_for(kind)
-    for m in (kind, *extra_methods):
+    for m in extra_methods:
         if m not in methods:
             methods.append(m)
     lab = c.label >= 0
@@ -243,6 +321,8 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
             f"need at least 2 keepers and 2 non-keepers with embeddings to evaluate (have {n_pos} keepers): "
             "link the keeper archive (`fluxcull match`) or mark keeps (`fluxcull decide --keep`)")
     result: dict = {"splits": {}, "methods": methods, "model": kind}
+    if int(lab.sum()) > LARGE:
+        folds = min(folds, LARGE_FOLDS)
     fold, fold_info = session_folds(c, folds, seed)
     k = fold_info["folds"]
     steps = k + 1
@@ -271,7 +351,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         y = (c.label[test_idx] == POS).astype(np.int8)
         prob = calibrate.cross_calibrated(s, y, c.session[test_idx], seed=seed)
         rows[m] = metric_row(s, y, c.session[test_idx], prob)
-        if m == kind:
+        if m not in BASELINES:
             rows[m]["reliability"] = calibrate.reliability_table(prob, y)
     result["splits"]["random_by_session"] = {"info": fold_info, "rows": rows}
 
@@ -292,13 +372,15 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
     result["splits"]["by_time"] = {"info": tinfo, "rows": rows}
     step += 1
     yield Progress("evaluate", step, steps, "time split")
+    if kind == "auto":
+        result["model"], result["choice"] = choose_method(result, [m for m in AUTO_CANDIDATES if m in methods])
     result["table"] = metrics_table(result)
-    result["oof_rank"] = oof_rank[kind]
+    result["oof_ranks"] = oof_rank
     return result
 
 
 def _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device):
-    if m in ("random", "sharpness", "exposure"):
+    if m in BASELINES:
         return _baseline_scores(prep, m, train, test_idx, seed)
     arrays, _ = fit_model(prep, m, train, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel, device=device)
     raw_all = raw_scores_chunked(m, arrays, prep.x, prep.transform.n_components)
@@ -347,14 +429,13 @@ def _fmt(v) -> str:
 
 
 def primary_metric(metrics: dict, method: str | None = None) -> float | None:
-    """The number versions are compared on: out-of-fold ROC AUC (random by session) of the run's
-    model, or of another method evaluated in the same run."""
+    """The number versions are compared on (selection_metric) for the run's model, or for another
+    method evaluated in the same run."""
     try:
         model = method or metrics["model"]
-        v = metrics["splits"]["random_by_session"]["rows"][model]["roc_auc"]
     except (KeyError, TypeError):
         return None
-    return None if v is None or not np.isfinite(v) else float(v)
+    return selection_metric(metrics, model)
 
 
 def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None) -> dict:
@@ -368,12 +449,12 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
         active = active_version_id(conn)
         stored = version_row(conn, active) if active is not None else None
         if kind is None:
-            kind = stored["kind"] if stored else "linear"
+            kind = "auto"
         if seed is None:
             seed = int(stored["training"].get("seed", 0)) if stored else 0
         prep = prepare(lib, conn, seed=seed, cancel=cancel)
         res = evaluate(prep, conn, kind=kind, seed=seed, cfg=PairConfig.from_settings(conn), cancel=cancel)
-        res.pop("oof_rank", None)
+        res.pop("oof_ranks", None)
         res["data"] = prep.corpus.summary()
         res["backbone_id"] = prep.backbone_id
         res["feature_schema"] = prep.feature_schema

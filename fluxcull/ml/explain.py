@@ -2,7 +2,9 @@
 that moved the model's score most.
 
 Contributions are measured against an average photo of the corpus (model inputs are centred):
-weight x input for the linear model, gradient x input for the MLP and the centroid score. All the
+weight x input for the linear model, gradient x input for the MLP and the centroid score, SHAP
+values for the gradient-boosted trees. The strongest ones are also said in words
+(fluxcull.ml.explain_words: "sharpest of its 5-frame burst", "darker than the rest of this session"). All the
 embedding's components are summed into one "appearance" entry; each technical/metadata feature
 (with its missing-value indicator) is one entry.
 """
@@ -13,15 +15,18 @@ import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog.queries import band_of, photos_by_ids
+from fluxcull.ml.explain_words import in_words
 from fluxcull.ml.ranker import input_contributions
 
-TOP_FEATURES = 8
+TOP_FEATURES = 10
 NEAREST = 5
 
 
 def explain(lib, photo_id: int) -> dict:
     from fluxcull.ml import calibrate
-    from fluxcull.ml.dataset import feature_spec, load_features, open_store
+    from fluxcull.ml.context import input_spec
+    from fluxcull.ml.dataset import open_store
+    from fluxcull.ml.inputs import prepare
     from fluxcull.ml.score import FailureRules, load_scoring_model, technical_failures
 
     conn = lib.connect()
@@ -35,30 +40,37 @@ def explain(lib, photo_id: int) -> dict:
         }
         model = load_scoring_model(lib, conn)
         store = open_store(lib, conn)
-        names, schema = feature_spec()
+        names, schema = input_spec()
         model.check_compatible(store.backbone_id, schema)
         out["model"] = {"version": model.saved.id, "kind": model.kind, "backbone_id": model.saved.backbone_id,
                         "created_at": model.saved.created_at}
-        feats = load_features(conn, [photo["id"]])
         confirmed = confirmed_keeper_ids(conn)
+        prep = prepare(lib, conn, transform=model.transform, sessions_of=[photo["id"]])
+        at = int(prep.corpus.index_of([photo["id"]])[0])
+        if at < 0:
+            out["reason"] = _reason(photo, photo["id"] in confirmed, "")
+            out["model_score"] = None
+            out["note"] = ("no embedding yet: run `fluxcull embed`" if photo["role"] != "keepers"
+                           else "keeper-archive files are not scored by the model")
+            return out
+        feats = prep.feats[at:at + 1]
         failure = technical_failures(names, feats, FailureRules.from_settings(conn))[0]
         out["reason"] = _reason(photo, photo["id"] in confirmed, failure)
         out["features"] = {n: (None if not np.isfinite(v) else float(v)) for n, v in zip(names, feats[0])}
-        try:
-            emb = store.get([photo["id"]])
-        except KeyError:
-            out["model_score"] = None
-            out["note"] = "no embedding yet: run `fluxcull embed`"
-            return out
-        emb = emb / max(float(np.linalg.norm(emb)), 1e-12)
-        x = model.transform.transform(emb, feats)
+        x = prep.x[at:at + 1]
         raw = model.raw(x)
         rank = calibrate.to_rank(raw, model.quantiles)
         out["model_score"] = float(model.calibrated(raw)[0])
         out["model_band"] = band_of(out["model_score"])
         out["corpus_rank"] = float(rank[0])
+        burst = prep.burst[at]
+        out["burst"] = {"id": int(burst), "size": int((prep.burst == burst).sum()),
+                        "photo_ids": [int(i) for i in prep.corpus.ids[prep.burst == burst]]}
+        emb = store.get([photo["id"]])
+        emb = emb / max(float(np.linalg.norm(emb)), 1e-12)
         out["nearest_keepers"] = _nearest_keepers(conn, store, emb[0], photo["id"], confirmed)
         out["contributions"] = _contributions(model, x[0], names, feats[0])
+        out["in_words"] = in_words(out["contributions"], out["features"], out["burst"]["size"])
         return out
     finally:
         conn.close()

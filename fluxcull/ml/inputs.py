@@ -1,18 +1,23 @@
-"""Model inputs for the whole corpus: labels (dataset), embeddings projected, features standardised.
+"""Model inputs for the whole corpus: labels (dataset), embeddings projected, features and context
+inputs standardised.
 
 `prepare` reads the corpus once: embeddings stream from the memory-mapped store in chunks and are
-projected straight away, so memory stays at n x (components + features) float32 (about 0.5 GB for
-400,000 photos), never the full float32 embedding matrix.
+projected straight away, so memory stays at n x (components + inputs) float32 (about 0.6 GB for
+400,000 photos), never the full float32 embedding matrix. Bursts (fluxcull.ml.bursts) and the
+context inputs (fluxcull.ml.context) are computed from the catalog as it is now, every time.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from fluxcull.ml.dataset import Corpus, feature_spec, load_corpus, load_features, open_store, read_embeddings
+from fluxcull.ml.bursts import BurstRule, find_bursts
+from fluxcull.ml.context import compute_context, input_spec
+from fluxcull.ml.dataset import Corpus, load_corpus, load_features, open_store, read_embeddings
 from fluxcull.ml.ranker import InputTransform
 
 PCA_SAMPLE = 20_000
@@ -22,19 +27,38 @@ PCA_SAMPLE = 20_000
 class Prepared:
     corpus: Corpus
     x: np.ndarray            # float32 (n x dim) model inputs
-    feats: np.ndarray        # float32 (n x F) raw features (NaN missing)
+    feats: np.ndarray        # float32 (n x len(feature_names)) raw inputs: features + context (NaN missing)
+    burst: np.ndarray        # int64 burst id per photo (photo id of its first frame)
     transform: InputTransform
     backbone_id: str
     feature_names: list[str]
     feature_schema: str
     store: object
+    timings: dict | None = None   # seconds: load (corpus + features), project, bursts, context, standardise
+
+
+def embeddings_reader(store, rows: np.ndarray):
+    """positions -> L2-normalised float32 embeddings of those corpus positions."""
+    def read(positions):
+        positions = np.asarray(positions, np.int64)
+        if len(positions) == 0:
+            return np.zeros((0, store.matrix().shape[1]), np.float32)
+        return next(read_embeddings(store, rows[positions], chunk=len(positions)))[1]
+    return read
 
 
 def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTransform | None = None,
-            cancel=None, progress=None) -> Prepared:
+            cancel=None, progress=None, sessions_of=None) -> Prepared:
+    """Inputs of every trainable/scorable photo; with `sessions_of` (photo ids), only of the photos in
+    the sessions of those photos (context inputs depend on nothing else)."""
+    t0 = time.perf_counter()
+    timings = {}
     store = open_store(lib, conn)
-    names, schema = feature_spec()
+    names, schema = input_spec()
     corpus = load_corpus(conn, store)
+    if sessions_of is not None:
+        at = corpus.index_of(np.asarray(list(sessions_of), np.int64))
+        corpus = corpus.take(np.isin(corpus.session, corpus.session[at[at >= 0]]))
     n = len(corpus)
     feats = load_features(conn, corpus.ids) if n else np.zeros((0, len(names)), np.float32)
     if transform is None:
@@ -44,14 +68,40 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
         if sample is None or len(sample) < 2:
             raise ValueError(f"{n} embedded originals/inbox photos: too few to train a keeper model "
                              "(ingest the photos, then run `fluxcull embed`)")
-        transform = InputTransform.fit(sample, feats, names)
-    x = np.empty((n, transform.dim), np.float32)
+        transform = InputTransform.fit_projection(sample)
+        fit_inputs = True
+    else:
+        fit_inputs = False
+    k = transform.n_components
+    t1 = time.perf_counter()
+    timings["load_s"] = t1 - t0
+    z = np.empty((n, k), np.float32)
     for start, block in read_embeddings(store, corpus.rows):
         if cancel is not None:
             cancel.check()
         end = start + len(block)
-        x[start:end] = transform.transform(block, feats[start:end])
+        z[start:end] = transform.project(block)
         if progress is not None:
             progress(end, n)
-    return Prepared(corpus=corpus, x=x, feats=feats, transform=transform, backbone_id=store.backbone_id,
-                    feature_names=names, feature_schema=schema, store=store)
+    t2 = time.perf_counter()
+    timings["project_s"] = t2 - t1
+    burst = find_bursts(corpus.ids, corpus.session, corpus.time, embeddings_reader(store, corpus.rows),
+                        rule=BurstRule.from_settings(conn))
+    t3 = time.perf_counter()
+    timings["bursts_s"] = t3 - t2
+    ctx = compute_context(corpus.session, burst, corpus.time, feats, z)
+    t4 = time.perf_counter()
+    timings["context_s"] = t4 - t3
+    inputs = np.concatenate([np.asarray(feats, np.float32), ctx], axis=1)
+    del ctx
+    if fit_inputs:
+        transform.fit_features(inputs, names)
+    x = np.empty((n, transform.dim), np.float32)
+    x[:, :k] = z
+    del z
+    for s in range(0, n, 65536):
+        x[s:s + 65536, k:] = transform.features(inputs[s:s + 65536])
+    timings["standardise_s"] = time.perf_counter() - t4
+    return Prepared(corpus=corpus, x=x, feats=inputs, burst=burst, transform=transform,
+                    backbone_id=store.backbone_id, feature_names=names, feature_schema=schema, store=store,
+                    timings={k: round(v, 3) for k, v in timings.items()})

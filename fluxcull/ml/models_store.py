@@ -1,8 +1,9 @@
 """Keeper model versions: saved as plain arrays + JSON under `lib.models_dir`, listed in the catalog.
 
 A version's folder holds `model.npz` (numpy arrays only, loaded with allow_pickle=False: nothing is
-ever unpickled) and `model.json` (kind, backbone id, feature schema, hyper-parameters, training
-summary, metrics). The catalog row (table model_versions) is written only after both files are
+ever unpickled), `model.json` (kind, backbone id, feature schema, hyper-parameters, training
+summary, metrics) and, for models that have one, text parts in their library's own format (the
+gradient-boosted trees as LightGBM text, `booster.txt`). The catalog row (table model_versions) is written only after both files are
 complete; the active version is switched in one transaction.
 """
 
@@ -36,6 +37,7 @@ class SavedModel:
     feature_schema: str
     arrays: dict[str, np.ndarray]
     meta: dict = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
     id: int | None = None
     path: Path | None = None
     metrics: dict = field(default_factory=dict)
@@ -64,7 +66,15 @@ def save_version(lib, conn: sqlite3.Connection, model: SavedModel, *, activate: 
             "meta": model.meta,
             "metrics": jsonable(model.metrics),
             "training": jsonable(model.training),
+            "texts": sorted(model.texts),
         }
+        for tname, text in model.texts.items():
+            if not tname.isidentifier():
+                raise ValueError(f"bad model text name {tname!r}")
+            with open(tmp / f"{tname}.txt", "w", encoding="utf-8") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
         with open(tmp / "model.json", "w", encoding="utf-8") as fh:
             json.dump(jsonable(desc), fh, indent=1, default=_json_default)
             fh.flush()
@@ -138,13 +148,18 @@ def load_version(lib, conn: sqlite3.Connection, version_id: int | None = None) -
             desc = json.load(fh)
         with np.load(folder / "model.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
+        texts = {}
+        for tname in desc.get("texts", []):
+            if not str(tname).isidentifier():
+                raise ValueError(f"bad model text name {tname!r}")
+            texts[tname] = (folder / f"{tname}.txt").read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"model version {version_id}: files missing in {folder} ({exc.filename})") from exc
     except (ValueError, OSError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
         raise ValueError(f"model version {version_id}: unreadable model files in {folder}: {exc}") from exc
     return SavedModel(
         kind=row["kind"], backbone_id=row["backbone_id"], feature_schema=row["feature_schema"], arrays=arrays,
-        meta=desc.get("meta", {}), id=version_id, path=folder, metrics=row["metrics"], training=row["training"],
+        meta=desc.get("meta", {}), texts=texts, id=version_id, path=folder, metrics=row["metrics"], training=row["training"],
         active=row["active"], created_at=row["created_at"],
     )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-KINDS = ("linear", "mlp", "centroid")
+KINDS = ("linear", "mlp", "centroid", "gbt")
 # features that are codes, not quantities (a location cell number): not model inputs
 CATEGORICAL = ("gps_cell",)
 MAX_COMPONENTS = 256
@@ -33,7 +33,12 @@ class InputTransform:
     @classmethod
     def fit(cls, emb_sample: np.ndarray, feats: np.ndarray, feature_names: list[str],
             n_components: int = MAX_COMPONENTS) -> "InputTransform":
-        """emb_sample: L2-normalised embeddings (a corpus sample); feats: features of the corpus (or a sample)."""
+        """emb_sample: L2-normalised embeddings (a corpus sample); feats: inputs of the corpus (or a sample)."""
+        return cls.fit_projection(emb_sample, n_components).fit_features(feats, feature_names)
+
+    @classmethod
+    def fit_projection(cls, emb_sample: np.ndarray, n_components: int = MAX_COMPONENTS) -> "InputTransform":
+        """The embedding half only (principal components of a corpus sample); `fit_features` completes it."""
         emb_sample = np.asarray(emb_sample, np.float32)
         n, d = emb_sample.shape
         mean = emb_sample.mean(axis=0)
@@ -46,7 +51,13 @@ class InputTransform:
         # deterministic sign: the largest-magnitude loading of each component is positive
         flip = np.sign(comps[np.argmax(np.abs(comps), axis=0), np.arange(k)])
         comps *= np.where(flip == 0, 1, flip)
-        scale = float(np.sqrt(max(evals[order[0]], 1e-12)))
+        scale = float(np.sqrt(max(evals[order[0]], 1e-12))) if len(order) else 1.0
+        arrays = {"emb_mean": mean.astype(np.float32), "emb_components": comps, "emb_scale": np.float32(scale)}
+        return cls(arrays, [])
+
+    def fit_features(self, feats: np.ndarray, feature_names: list[str]) -> "InputTransform":
+        """Standardisation of the per-photo inputs (log scale for heavy tails, centre, scale, clip,
+        missing indicators); returns self."""
         f = np.asarray(feats, np.float32)
         nf = f.shape[1]
         logc = np.zeros(nf, bool)
@@ -68,12 +79,10 @@ class InputTransform:
             fscale[j] = sd if sd > 1e-9 else 1.0
         use = np.array([nm not in CATEGORICAL for nm in feature_names], bool)
         missing_cols = np.flatnonzero(~np.isfinite(f).all(axis=0) & use).astype(np.int64)
-        arrays = {
-            "emb_mean": mean.astype(np.float32), "emb_components": comps, "emb_scale": np.float32(scale),
-            "feat_log": logc, "feat_center": center, "feat_scale": fscale, "feat_missing_cols": missing_cols,
-            "feat_use": use,
-        }
-        return cls(arrays, feature_names)
+        self.a.update({"feat_log": logc, "feat_center": center, "feat_scale": fscale,
+                       "feat_missing_cols": missing_cols, "feat_use": use})
+        self.feature_names = list(feature_names)
+        return self
 
     # -- applying ------------------------------------------------------------------------------
     @property
@@ -131,12 +140,16 @@ def raw_scores(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_components:
     if kind == "centroid":
         z = x[:, :n_components]
         return (z @ p["centroid"]) / np.maximum(np.linalg.norm(z, axis=1), 1e-9)
+    if kind == "gbt":
+        from fluxcull.ml import gbt
+
+        return gbt.predict(p, x)
     raise ValueError(f"unknown model kind {kind!r}: expected one of {', '.join(KINDS)}")
 
 
 def input_contributions(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_components: int) -> np.ndarray:
     """Per-column contributions to the score of one input row x (dim,): weight x input for the linear
-    model, gradient x input for the MLP and the centroid score."""
+    model, gradient x input for the MLP and the centroid score, SHAP values for the trees."""
     x = np.asarray(x, np.float32)
     if kind == "linear":
         return x * p["w"]
@@ -149,7 +162,32 @@ def input_contributions(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_co
         z = x[:n_components]
         out[:n_components] = z * p["centroid"] / max(float(np.linalg.norm(z)), 1e-9)
         return out
+    if kind == "gbt":
+        from fluxcull.ml import gbt
+
+        return gbt.contributions(p, x, len(x)).astype(np.float32)
     raise ValueError(f"unknown model kind {kind!r}")
+
+
+def params_to_saved(kind: str, params: dict) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """A fitted scorer as (arrays named m_*, text parts) for the model store."""
+    if kind == "gbt":
+        from fluxcull.ml import gbt
+
+        return {"m_cols": np.asarray(params["cols"], np.int64)}, {"booster": gbt.to_text(params)}
+    return {"m_" + k: np.asarray(v) for k, v in params.items()}, {}
+
+
+def params_from_saved(kind: str, arrays: dict[str, np.ndarray], texts: dict[str, str]) -> dict:
+    """The inverse of params_to_saved."""
+    p = {k[2:]: v for k, v in arrays.items() if k.startswith("m_")}
+    if kind == "gbt":
+        from fluxcull.ml import gbt
+
+        if "booster" not in texts:
+            raise ValueError("gradient-boosted model without its trees (booster.txt)")
+        return gbt.from_text(texts["booster"], p["cols"])
+    return p
 
 
 # -- fitting ------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import calibrate
 from fluxcull.ml.dataset import find_feature
 from fluxcull.ml.models_store import ModelMismatch, SavedModel, load_version
-from fluxcull.ml.ranker import InputTransform, raw_scores
+from fluxcull.ml.ranker import InputTransform, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 FAILURE_SETTING = "model.failures"
@@ -99,7 +99,7 @@ class ScoringModel:
         self.kind = saved.kind
         self.feature_names = list(saved.meta["feature_names"])
         self.transform = InputTransform.from_arrays(saved.arrays, self.feature_names)
-        self.params = {k[2:]: v for k, v in saved.arrays.items() if k.startswith("m_")}
+        self.params = params_from_saved(saved.kind, saved.arrays, saved.texts)
         self.quantiles = saved.arrays["quantiles"]
         self.calibrator = calibrate.Calibrator.from_array(saved.arrays["calibrator"])
 
@@ -113,41 +113,22 @@ class ScoringModel:
     def probability(self, x: np.ndarray) -> np.ndarray:
         return self.calibrated(self.raw(x))
 
-    def _folded(self):
-        """The first layer re-expressed on the normalised embedding itself (projection folded in),
-        so scoring skips the projection: (W_emb, bias, W_features)."""
-        if self.kind not in ("linear", "mlp"):
-            return None
-        if not hasattr(self, "_fold"):
-            t = self.transform.a
-            k = self.transform.n_components
-            w = self.params["w"][:, None] if self.kind == "linear" else self.params["w1"]
-            w_emb = (t["emb_components"] @ w[:k]) / t["emb_scale"]
-            self._fold = (w_emb.astype(np.float32), (-(t["emb_mean"] @ w_emb)).astype(np.float32),
-                          w[k:].astype(np.float32))
-        return self._fold
-
-    def raw_from_embeddings(self, emb_normalised: np.ndarray, feats: np.ndarray) -> np.ndarray:
-        """Raw scores straight from normalised embeddings and raw features (same as raw(transform(...)))."""
-        fold = self._folded()
-        if fold is None:
-            return self.raw(self.transform.transform(emb_normalised, feats))
-        w_emb, bias, w_f = fold
-        pre = emb_normalised @ w_emb + bias + self.transform.features(feats) @ w_f
-        if self.kind == "linear":
-            return pre[:, 0] + self.params["b"]
-        return np.maximum(pre + self.params["b1"], 0) @ self.params["w2"] + self.params["b2"]
-
-    def check_compatible(self, backbone_id: str, feature_schema: str) -> None:
+    def check_compatible(self, backbone_id: str, input_schema: str) -> None:
         s = self.saved
         if s.backbone_id != backbone_id:
             raise ModelMismatch(
                 f"keeper model v{s.id} was trained on {s.backbone_id} embeddings but the library's embeddings "
                 f"are {backbone_id}: retrain with `fluxcull train` (or switch the backbone back)")
-        if s.feature_schema != feature_schema:
+        if s.feature_schema != input_schema:
+            old_feats, _, old_ctx = s.feature_schema.partition("+")
+            new_feats, _, new_ctx = input_schema.partition("+")
+            if old_feats != new_feats:
+                raise ModelMismatch(
+                    f"keeper model v{s.id} was trained on feature schema {old_feats} but this fluxcull computes "
+                    f"{new_feats}: re-run `fluxcull embed` to refresh features, then `fluxcull train`")
             raise ModelMismatch(
-                f"keeper model v{s.id} was trained on feature schema {s.feature_schema} but this fluxcull "
-                f"computes {feature_schema}: re-run `fluxcull embed` to refresh features, then `fluxcull train`")
+                f"keeper model v{s.id} was trained on context inputs {old_ctx or '(none)'} but this fluxcull "
+                f"computes {new_ctx}: retrain with `fluxcull train`")
 
 
 def load_scoring_model(lib, conn: sqlite3.Connection, version_id: int | None = None) -> ScoringModel:
@@ -155,37 +136,36 @@ def load_scoring_model(lib, conn: sqlite3.Connection, version_id: int | None = N
 
 
 def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel=None, progress=None,
-                   prep=None) -> dict:
+                   prep=None, sessions_of=None) -> dict:
     """Scores for every photo (ids ascending), as arrays:
 
     'scores' (NaN = NULL) and 'leave' (bool: keep the stored score) by all the rules, 'reasons';
     'base' and 'base_leave': the same by rules 2-5 only, what `write_scores` stores for a photo
     without a keep/reject decision at write time (rule 1 is applied there, in SQL).
+    With `sessions_of` (photo ids): only those photos and the photos of their sessions (a new
+    inbox batch: context inputs depend on the session alone, so the rest keep their scores).
     """
-    from fluxcull.ml.dataset import feature_spec, load_corpus, load_features, open_store, read_embeddings
+    from fluxcull.ml.context import input_spec
+    from fluxcull.ml.dataset import open_store
+    from fluxcull.ml.inputs import prepare
 
-    store = open_store(lib, conn)
-    names, schema = feature_spec()
-    model.check_compatible(store.backbone_id, schema)
-    if prep is not None:
-        corpus, feats = prep.corpus, prep.feats
-        prob = np.empty(len(corpus), np.float64)
-        for s in range(0, len(prob), 65536):
-            prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
-    else:
-        corpus = load_corpus(conn, store)
-        feats = load_features(conn, corpus.ids)
-        prob = np.empty(len(corpus), np.float64)
-        for start, block in read_embeddings(store, corpus.rows):
-            if cancel is not None:
-                cancel.check()
-            end = start + len(block)
-            prob[start:end] = model.calibrated(model.raw_from_embeddings(block, feats[start:end]))
-            if progress is not None:
-                progress(end, len(prob))
+    names, schema = input_spec()
+    if prep is None:
+        model.check_compatible(open_store(lib, conn).backbone_id, schema)
+        prep = prepare(lib, conn, transform=model.transform, cancel=cancel, progress=progress, sessions_of=sessions_of)
+    model.check_compatible(prep.backbone_id, prep.feature_schema)
+    corpus, feats = prep.corpus, prep.feats
+    prob = np.empty(len(corpus), np.float64)
+    for s in range(0, len(prob), 65536):
+        if cancel is not None:
+            cancel.check()
+        prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
     rows = conn.execute("SELECT id, role, status, decision FROM photos ORDER BY id").fetchall()
+    if sessions_of is not None:
+        wanted = set(int(i) for i in sessions_of) | set(corpus.ids.tolist())
+        rows = [r for r in rows if r[0] in wanted]
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
     role = np.array([r[1] for r in rows], "<U9") if n else np.zeros(0, "<U9")
@@ -289,10 +269,11 @@ def band_counts(conn: sqlite3.Connection) -> dict:
     return dict(zip(BANDS, conn.execute(f"SELECT {sums} FROM photos").fetchone()))
 
 
-def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None, prep=None) -> Job:
+def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None, prep=None,
+                sessions_of=None) -> Job:
     """Score and store; yields Progress; returns the summary."""
     yield Progress("score", 0, None, "reading embeddings")
-    res = compute_scores(lib, conn, model, cancel=cancel, prep=prep)
+    res = compute_scores(lib, conn, model, cancel=cancel, prep=prep, sessions_of=sessions_of)
     if cancel is not None:
         cancel.check()
     yield Progress("score", 0, len(res["ids"]), "writing scores")
@@ -304,12 +285,13 @@ def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None,
     }
 
 
-def score_job(lib, *, cancel: CancelToken | None = None) -> Job:
-    """Score every photo with the active keeper model and store photos.keeper_score."""
+def score_job(lib, *, cancel: CancelToken | None = None, sessions_of=None) -> Job:
+    """Score every photo with the active keeper model and store photos.keeper_score; with
+    `sessions_of` (photo ids, e.g. a new inbox batch) only those and the photos of their sessions."""
     conn = lib.connect()
     try:
         model = load_scoring_model(lib, conn)
-        return (yield from run_scoring(lib, conn, model, cancel=cancel))
+        return (yield from run_scoring(lib, conn, model, cancel=cancel, sessions_of=sessions_of))
     finally:
         conn.close()
 

@@ -4,11 +4,14 @@ train_job(lib) runs the whole "Retrain now":
 1. read the corpus (labels from the keeper links and the decision log, embeddings, features);
 2. evaluate on both splits with all baselines (fluxcull.ml.evaluate); the out-of-fold ranks of the
    random-by-session split are the held-out data the calibrator is fitted on;
-3. fit the chosen model on all labelled photos; store the corpus quantiles of its raw scores;
+3. choose the method (setting `model.kind`, default `auto`: every candidate is evaluated and the
+   simplest one within a small margin of the best held-out AUC on the by-time split wins, see
+   fluxcull.ml.evaluate.choose_method; `--model` forces one), fit it on all labelled photos, and store
+   the corpus quantiles of its raw scores;
 4. save the version (arrays + JSON) with its metrics and training summary;
 5. activate it unless it is worse than the active model: the active model's method is evaluated in
-   the same run on the same data, and the new one must not lose more than `TOLERANCE` of out-of-fold
-   ROC AUC against it (a model retrained on fresher decisions is judged on those decisions too);
+   the same run on the same data, and the new one must not lose more than `TOLERANCE` of held-out
+   ROC AUC (the selection metric) against it (a model retrained on fresher decisions is judged on those decisions too);
    always when the active one no longer fits the library's embeddings/features;
 6. re-score every photo with the active model (new decisions always reach the scores).
 """
@@ -26,7 +29,7 @@ from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, form
                                   primary_metric, raw_scores_chunked)
 from fluxcull.ml.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
 from fluxcull.ml.pairs import PairConfig
-from fluxcull.ml.ranker import KINDS
+from fluxcull.ml.ranker import KINDS, params_to_saved
 
 TOLERANCE = 0.005
 KIND_SETTING = "model.kind"
@@ -42,9 +45,9 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
 
     conn = lib.connect()
     try:
-        kind = model_kind or lib.get_setting(conn, KIND_SETTING, "linear")
-        if kind not in KINDS:
-            raise ValueError(f"unknown model kind {kind!r}: expected one of {', '.join(KINDS)}")
+        kind = model_kind or lib.get_setting(conn, KIND_SETTING, "auto")
+        if kind not in (*KINDS, "auto"):
+            raise ValueError(f"unknown model kind {kind!r}: expected auto or one of {', '.join(KINDS)}")
         folds = int(folds or lib.get_setting(conn, "model.folds", str(DEFAULT_FOLDS)))
         cfg = PairConfig.from_settings(conn)
         device = device or lib.get_setting(conn, DEVICE_SETTING, "cpu")
@@ -53,6 +56,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         yield Progress("prepare", 0, None, "reading embeddings and features")
         prep = prepare(lib, conn, seed=seed, cancel=cancel)
         timings["prepare_s"] = time.perf_counter() - t0
+        timings["prepare"] = prep.timings
         c = prep.corpus
         data = c.summary()
 
@@ -62,6 +66,8 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         ev = yield from evaluate_steps(prep, conn, kind=kind, seed=seed, folds=folds, cfg=cfg, cancel=cancel,
                                        device=device, extra_methods=(prev["kind"],) if prev else ())
         timings["evaluate_s"] = time.perf_counter() - t0
+        choice = ev.get("choice")
+        kind = ev["model"]
 
         # final model on every labelled photo
         t0 = time.perf_counter()
@@ -72,7 +78,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
                                      device=device)
         raw_all = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components)
         quantiles = calibrate.score_quantiles(raw_all[labelled])  # ranks against its own training photos
-        oof = ev["oof_rank"]
+        oof = ev["oof_ranks"][kind]
         ok = labelled & np.isfinite(oof)
         calibrator = calibrate.Calibrator.fit(oof[ok], (c.label[ok] == POS).astype(np.float64))
         timings["fit_s"] = time.perf_counter() - t0
@@ -85,18 +91,19 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             "ece": model_row.get("ece"),
             "reliability": model_row.get("reliability"),
         }
-        metrics = {k: v for k, v in ev.items() if k != "oof_rank"}
+        metrics = {k: v for k, v in ev.items() if k != "oof_ranks"}
         training = {
-            "seed": seed, "kind": kind, "data": data, "pairs": cfg.to_dict(), "fit": fit_info,
+            "seed": seed, "kind": kind, "choice": choice, "data": data, "pairs": cfg.to_dict(), "fit": fit_info,
             "preferences": len(prefs), "n_components": prep.transform.n_components, "calibration": calibration,
             "timings": timings,
         }
         arrays = dict(prep.transform.save_arrays())
-        arrays.update({"m_" + k: np.asarray(v) for k, v in params.items()})
+        m_arrays, texts = params_to_saved(kind, params)
+        arrays.update(m_arrays)
         arrays["quantiles"] = quantiles
         arrays["calibrator"] = calibrator.to_array()
         saved = SavedModel(kind=kind, backbone_id=prep.backbone_id, feature_schema=prep.feature_schema,
-                           arrays=arrays, meta={"feature_names": prep.feature_names, "seed": seed},
+                           arrays=arrays, texts=texts, meta={"feature_names": prep.feature_names, "seed": seed},
                            metrics=metrics, training=training)
 
         # compare with the active version: its method re-evaluated in this same run, on the same data
@@ -111,21 +118,22 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             activate, reason = True, "the active model does not fit the current embeddings/features"
         elif prev_now is None or (new_primary is not None and new_primary >= prev_now - TOLERANCE):
             activate, reason = True, (f"not worse than the active model v{prev_id} ({prev['kind']}) on the same data"
-                                      + (f" (out-of-fold AUC {new_primary:.3f} vs {prev_now:.3f})"
+                                      + (f" (held-out AUC {new_primary:.3f} vs {prev_now:.3f})"
                                          if new_primary is not None and prev_now is not None else ""))
         else:
             activate, reason = False, (f"worse than the active model v{prev_id} ({prev['kind']}) on the same data "
-                                       f"(out-of-fold AUC {new_primary:.3f} < {prev_now:.3f}); kept v{prev_id} active")
+                                       f"(held-out AUC {new_primary:.3f} < {prev_now:.3f}); kept v{prev_id} active")
         vid = save_version(lib, conn, saved, activate=activate)
 
         summary = {
-            "version": vid, "activated": activate, "reason": reason, "kind": kind, "seed": seed,
+            "version": vid, "activated": activate, "reason": reason, "kind": kind, "choice": choice, "seed": seed,
             "active_version": active_version_id(conn),
             "metrics_table": metrics["table"], "table_text": format_table(metrics["table"]),
             "previous_version": prev_id,
             "previous_metrics": ({"table": prev["metrics"].get("table"), "primary": prev_primary,
                                   "kind": prev["kind"], "primary_on_current_data": prev_now} if prev else None),
-            "primary_metric": {"name": "out-of-fold ROC AUC (random by session)", "value": new_primary},
+            "primary_metric": {"name": "held-out ROC AUC (newest sessions; else random by session)",
+                               "value": new_primary},
             "calibration": calibration, "data": data, "fit": fit_info, "timings": timings,
         }
         if score:

@@ -1,0 +1,164 @@
+"""Context inputs: each photo described against the rest of its session and of its burst.
+
+A near-miss is only "near" next to its neighbours: the shaken frame of a burst is sharp enough in
+absolute terms and still loses to the frame shot a second later. The photographer's thresholds are
+relative to what else was shot (spec section 4), so the keeper model sees, besides the absolute
+features (fluxcull.ml.features), these inputs (NaN where the feature itself is missing):
+
+| name | meaning | range |
+| --- | --- | --- |
+| `<f>_vs_session` | the technical feature f minus its median over the photo's session | feature units |
+| `<f>_rank_session` | percentile rank of f within the session (ties share; 0.5 when alone) | 0 .. 1 |
+| `<f>_vs_burst` | f minus its median over the photo's burst (fluxcull.ml.bursts) | feature units |
+| `<f>_rank_burst` | percentile rank of f within the burst | 0 .. 1 |
+| `burst_size_log2` | log2(frames in the photo's burst) | 0 .. |
+| `burst_position` | capture-time rank in the burst, 0 first .. 1 last; 0.5 alone | 0 .. 1 |
+| `bursts_in_session_log2` | log2(number of bursts in the session) | 0 .. |
+| `session_sim` | cosine similarity of the photo to its session's centroid (appearance) | -1 .. 1 |
+| `burst_sim` | cosine similarity to its burst's centroid | -1 .. 1 |
+| `burst_typical` | 1 for the burst's most typical frame (highest `burst_sim`), else 0 | 0 / 1 |
+
+for every technical feature f of fluxcull.ml.features (sharpness, brightness, clipping, contrast,
+haze, colour, noise, aspect). The session is the catalog session (a walk: photos less than the
+session gap apart), or the capture day for photos without one. Centroids are taken in the keeper
+model's embedding projection (its first `CENTROID_COMPONENTS` principal components).
+
+Context inputs are recomputed from the catalog whenever a model is trained or photos are scored,
+so they always reflect the sessions and bursts as they are now (a growing inbox session, a
+regrouped session). `CONTEXT_SCHEMA` versions this table: a model trained on another version is
+refused as for a feature-schema change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from fluxcull.ml.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
+
+CENTROID_COMPONENTS = 64
+_RELATIVE = [f"{f}_{kind}_{grp}" for f in TECHNICAL_NAMES for grp in ("session", "burst") for kind in ("vs", "rank")]
+CONTEXT_NAMES = _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2", "session_sim",
+                             "burst_sim", "burst_typical"]
+CONTEXT_SCHEMA = "cx1-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
+INPUT_NAMES = list(FEATURE_NAMES) + CONTEXT_NAMES
+INPUT_SCHEMA = f"{FEATURE_SCHEMA}+{CONTEXT_SCHEMA}"
+
+
+def input_spec() -> tuple[list[str], str]:
+    """(names, schema) of every per-photo input the keeper model reads: features + context."""
+    return list(INPUT_NAMES), INPUT_SCHEMA
+
+
+class _Groups:
+    """Positions grouped by a key: a sort order, each group's start and each position's group."""
+
+    def __init__(self, keys: np.ndarray, secondary: np.ndarray | None = None):
+        keys = np.asarray(keys)
+        self.order = np.lexsort((secondary, keys)) if secondary is not None else np.argsort(keys, kind="stable")
+        ks = keys[self.order]
+        flag = np.r_[True, ks[1:] != ks[:-1]] if len(ks) else np.zeros(0, bool)
+        self.starts = np.flatnonzero(flag)
+        self.sizes = np.diff(np.r_[self.starts, len(ks)])
+        gid_sorted = np.cumsum(flag) - 1
+        self.gid = np.empty(len(ks), np.int64)
+        self.gid[self.order] = gid_sorted
+
+    def size_of(self) -> np.ndarray:
+        return self.sizes[self.gid]
+
+
+def median_and_rank(groups: _Groups, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per position: the median of `values` over its group, and its percentile rank in the group
+    (ties share their mean rank; 0.5 alone). NaN values are left out and get NaN."""
+    v = np.asarray(values, np.float64)
+    n = len(v)
+    med, rank = np.full(n, np.nan), np.full(n, np.nan)
+    if n == 0:
+        return med, rank
+    valid = np.isfinite(v)
+    g = groups.gid
+    order = np.lexsort((np.where(valid, v, 0.0), ~valid, g))
+    gs, vs, ok = g[order], v[order], valid[order]
+    new_group = np.r_[True, gs[1:] != gs[:-1]]
+    gstart = np.flatnonzero(new_group)
+    gidx = np.cumsum(new_group) - 1
+    count = np.add.reduceat(ok.astype(np.int64), gstart)
+    pos_in = np.arange(n) - gstart[gidx]
+    new_run = new_group | ~ok | np.r_[True, vs[1:] != vs[:-1]]
+    run_start = np.flatnonzero(new_run)
+    run_id = np.cumsum(new_run) - 1
+    run_len = np.diff(np.r_[run_start, n])
+    avg = pos_in[run_start][run_id] + (run_len[run_id] - 1) / 2.0
+    c = count[gidx]
+    r = np.where(c > 1, avg / np.maximum(c - 1, 1), 0.5)
+    r[~ok] = np.nan
+    lo = np.minimum(gstart + (count - 1) // 2, n - 1)
+    hi = np.minimum(gstart + count // 2, n - 1)
+    m = np.where(count > 0, (vs[lo] + vs[hi]) / 2.0, np.nan)
+    med[order] = m[gidx]
+    rank[order] = r
+    return med, rank
+
+
+def _centroid_sims(groups: _Groups, z: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Cosine similarity of each row of z to its group's mean row."""
+    n = len(z)
+    out = np.empty(n, np.float32)
+    if n == 0:
+        return out
+    sums = np.add.reduceat(np.asarray(z[groups.order], np.float32), groups.starts, axis=0)
+    sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+    for s in range(0, n, chunk):
+        zz = np.asarray(z[s:s + chunk], np.float32)
+        c = sums[groups.gid[s:s + chunk]]
+        out[s:s + chunk] = np.einsum("ij,ij->i", zz, c) / np.maximum(np.linalg.norm(zz, axis=1), 1e-9)
+    return out
+
+
+def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, feats: np.ndarray,
+                    z: np.ndarray | None) -> np.ndarray:
+    """float32 (n x len(CONTEXT_NAMES)) context inputs.
+
+    session, burst: group keys per photo; time: capture time (NaN unknown); feats: the absolute
+    features (n x len(FEATURE_NAMES), NaN missing); z: appearance vectors (n x k, e.g. the model's
+    embedding projection), or None (the appearance inputs are then NaN).
+    """
+    n = len(session)
+    out = np.full((n, len(CONTEXT_NAMES)), np.nan, np.float32)
+    if n == 0:
+        return out
+    t = np.where(np.isfinite(time), time, np.inf)
+    by_session = _Groups(session)
+    by_burst = _Groups(burst, secondary=t)
+    col = 0
+    for j, _name in enumerate(TECHNICAL_NAMES):
+        f = np.asarray(feats[:, j], np.float64)
+        for groups in (by_session, by_burst):
+            med, rank = median_and_rank(groups, f)
+            out[:, col] = f - med
+            out[:, col + 1] = rank
+            col += 2
+    bsize = by_burst.size_of()
+    out[:, col] = np.log2(bsize)
+    # position in the burst by time: the burst groups are ordered by (burst, time)
+    pos_sorted = np.arange(n) - by_burst.starts[by_burst.gid[by_burst.order]]
+    pos = np.empty(n, np.float64)
+    pos[by_burst.order] = pos_sorted
+    out[:, col + 1] = np.where(bsize > 1, pos / np.maximum(bsize - 1, 1), 0.5)
+    # number of distinct bursts per session
+    pair = _Groups(session, secondary=burst)
+    first_of_burst = np.r_[True, (np.asarray(burst)[pair.order][1:] != np.asarray(burst)[pair.order][:-1])
+                           | (np.asarray(session)[pair.order][1:] != np.asarray(session)[pair.order][:-1])]
+    nb_sorted = np.add.reduceat(first_of_burst.astype(np.int64), pair.starts)
+    out[:, col + 2] = np.log2(nb_sorted[pair.gid])
+    if z is not None and len(z):
+        zc = np.asarray(z[:, :CENTROID_COMPONENTS], np.float32)
+        out[:, col + 3] = _centroid_sims(by_session, zc)
+        bsim = _centroid_sims(by_burst, zc)
+        out[:, col + 4] = bsim
+        best = np.full(len(by_burst.starts), -np.inf, np.float32)
+        np.maximum.at(best, by_burst.gid, bsim)
+        out[:, col + 5] = (bsim >= best[by_burst.gid]).astype(np.float32)
+    return out

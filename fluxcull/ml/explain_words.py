@@ -1,0 +1,100 @@
+"""The keeper model's reasons in a photographer's words.
+
+Each model input that moved a score is said as a short phrase: context inputs compare the photo
+with its burst or session ("sharpest of its 5-frame burst", "darker than the rest of this
+session"), absolute ones name the quality ("the time of day", "its noise"), the embedding says
+whether the photo looks like the keepers. A phrase comes with whether it counts for or against
+keeping the photo.
+"""
+
+from __future__ import annotations
+
+import math
+
+# feature -> (comparative up, comparative down, superlative up, superlative down, noun)
+ADJECTIVES = {
+    "sharpness_laplacian": ("sharper", "softer", "sharpest", "softest", "sharpness"),
+    "sharpness_edge": ("sharper", "softer", "sharpest", "softest", "sharpness"),
+    "brightness": ("brighter", "darker", "brightest", "darkest", "brightness"),
+    "highlights_clipped": ("more blown highlights", "fewer blown highlights", "most blown highlights",
+                           "fewest blown highlights", "blown highlights"),
+    "shadows_clipped": ("more crushed shadows", "fewer crushed shadows", "most crushed shadows",
+                        "fewest crushed shadows", "crushed shadows"),
+    "contrast_rms": ("more contrasty", "flatter", "most contrasty", "flattest", "contrast"),
+    "dynamic_range": ("wider in tonal range", "narrower in tonal range", "widest in tonal range",
+                      "narrowest in tonal range", "tonal range"),
+    "haze": ("hazier", "clearer", "haziest", "clearest", "haze"),
+    "colorfulness": ("more colourful", "less colourful", "most colourful", "least colourful", "colour"),
+    "saturation": ("more saturated", "less saturated", "most saturated", "least saturated", "saturation"),
+    "monochrome": ("more black-and-white", "more colourful", "only black-and-white frame",
+                   "only colour frame", "black and white"),
+    "noise_sigma": ("noisier", "cleaner", "noisiest", "cleanest", "noise"),
+    "aspect_log2": ("wider in format", "taller in format", "widest in format", "tallest in format", "format"),
+}
+NOUNS = {
+    "hour_sin": "the time of day", "hour_cos": "the time of day", "season_sin": "the season",
+    "season_cos": "the season", "focal_35mm": "the focal length", "aperture": "the aperture",
+    "shutter_log2": "the shutter speed", "iso_log2": "the ISO", "subject_distance_log10": "the focus distance",
+    "gps_x": "the place", "gps_y": "the place", "gps_z": "the place", "gps_cell": "the place",
+    "session_position": "when in the session it was taken", "session_length_log2": "the length of the session",
+    "megapixels_log2": "the resolution", "bursts_in_session_log2": "how many scenes the session holds",
+    "burst_position": "its place in its burst",
+}
+PHRASES = 5
+
+
+def _phrase(name: str, value, burst_size: int) -> str | None:
+    if name == "appearance (embedding)":
+        return None  # said from the contribution's sign by the caller
+    for feat, (up, down, most, least, noun) in ADJECTIVES.items():
+        if not name.startswith(feat):
+            continue
+        rest = name[len(feat):]
+        if value is None:
+            return f"its {noun} is unknown"
+        if rest in ("", "_missing"):
+            return f"its {noun}"
+        group = "burst" if rest.endswith("_burst") else "session"
+        where = f"its {burst_size}-frame burst" if group == "burst" else "this session"
+        if group == "burst" and burst_size <= 1:
+            return None
+        if "_rank_" in rest:
+            if value >= 0.999:
+                return f"{most} of {where}"
+            if value <= 0.001:
+                return f"{least} of {where}"
+            return f"{up if value > 0.5 else down} than most of {where}"
+        if abs(value) < 1e-9:
+            return f"typical {noun} for {where}"
+        return f"{up if value > 0 else down} than the rest of {where}"
+    if name == "burst_size_log2":
+        return "a single frame" if value is not None and value < 0.5 else f"one of a {burst_size}-frame burst"
+    if name == "burst_typical":
+        return "the most typical frame of its burst" if value and value > 0.5 else "not the most typical frame of its burst"
+    if name == "burst_sim":
+        return "looks like the rest of its burst" if value is not None and value >= 0.9 else "stands out in its burst"
+    if name == "session_sim":
+        return "looks like the rest of this session" if value is not None and value >= 0.7 else "stands out in this session"
+    base = name[:-len("_missing")] if name.endswith("_missing") else name
+    return NOUNS.get(base)
+
+
+def in_words(contributions: list[dict], values: dict, burst_size: int) -> list[dict]:
+    """[{text, effect: 'for' | 'against', contribution}] for the strongest reasons, strongest first."""
+    out, seen = [], set()
+    for c in contributions:
+        if not c["contribution"] or not math.isfinite(c["contribution"]):
+            continue
+        name = c["input"]
+        effect = "for" if c["contribution"] > 0 else "against"
+        if name == "appearance (embedding)":
+            text = "looks like your keepers" if effect == "for" else "looks unlike your keepers"
+        else:
+            text = _phrase(name, values.get(name), burst_size)
+        if not text or text in seen:
+            continue
+        seen.add(text)
+        out.append({"text": text, "effect": effect, "contribution": c["contribution"]})
+        if len(out) == PHRASES:
+            break
+    return out

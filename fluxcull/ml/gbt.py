@@ -1,0 +1,161 @@
+"""The gradient-boosted keeper scorer (LightGBM): trees over absolute + context inputs.
+
+Inputs: the per-photo inputs of the model (absolute features, context inputs relative to the
+session and burst, missing indicators; fluxcull.ml.context) and the first `GBT_COMPONENTS`
+components of the embedding projection, as columns of the shared input matrix.
+
+Objective, in two stages on one booster:
+1. binary log-loss over labelled photos: keepers against everything else, near-misses (rejects)
+   weighted `PairConfig.reject`, keepers marked keep weighted `PairConfig.decided`. This carries the
+   cross-session signal (a keeper session against an unworthy one) and, through the context inputs,
+   the within-session one;
+2. a LambdaRank continuation (the trees of stage 1 as the starting score) over query groups that are
+   the sessions holding both a keeper and a non-keeper, plus every explicit side-by-side choice as a
+   two-photo query: it sharpens the order inside a session, where a near-miss must lose to its
+   keeper, without undoing the cross-session scale.
+Large corpora are subsampled for stage 1 (every keeper and near-miss kept, implicit negatives drawn
+at a rate that keeps `MAX_ROWS` rows, reweighted by the inverse rate).
+
+The booster is saved in LightGBM's own text format (never pickled) beside the model's arrays.
+Deterministic for a seed (LightGBM's deterministic mode, fixed thread count).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+GBT_COMPONENTS = 32
+MAX_ROWS = 60_000
+ROUNDS = 200
+RANK_ROUNDS = 60
+THREADS = max(1, min(2, os.cpu_count() or 1))
+SMALL = 50_000  # rows below which one thread is faster (thread start-up and contention dominate)
+
+
+def columns(n_components: int, dim: int) -> np.ndarray:
+    """Input-matrix columns the trees read: the first embedding components, then every per-photo input."""
+    return np.r_[np.arange(min(GBT_COMPONENTS, n_components)), np.arange(n_components, dim)].astype(np.int64)
+
+
+def _params(seed: int, n_pos: int, objective: str, rows: int) -> dict:
+    return {
+        "objective": objective, "learning_rate": 0.07, "num_leaves": 15,
+        "min_data_in_leaf": int(np.clip(n_pos // 2, 3, 20)), "min_sum_hessian_in_leaf": 1e-3,
+        "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+        "max_bin": 63, "deterministic": True, "force_col_wise": True, "seed": int(seed),
+        "num_threads": 1 if rows < SMALL else THREADS,
+        "verbosity": -1,
+    }
+
+
+def training_rows(label: np.ndarray, reject: np.ndarray, decided_keep: np.ndarray, train: np.ndarray, *,
+                  reject_weight: float, decided_weight: float, seed: int, max_rows: int = MAX_ROWS):
+    """(positions, targets, weights) of the stage-1 rows."""
+    rng = np.random.default_rng(seed + 101)
+    pos = np.flatnonzero(train & (label == 1))
+    rej = np.flatnonzero(train & (label == 0) & reject)
+    imp = np.flatnonzero(train & (label == 0) & ~reject)
+    room = max(max_rows - len(pos) - len(rej), 1)
+    rate = min(1.0, room / max(len(imp), 1))
+    if rate < 1.0:
+        imp = np.sort(rng.choice(imp, size=room, replace=False))
+    idx = np.r_[pos, rej, imp].astype(np.int64)
+    y = np.r_[np.ones(len(pos)), np.zeros(len(rej) + len(imp))]
+    w = np.r_[np.where(decided_keep[pos], decided_weight, 1.0), np.full(len(rej), reject_weight),
+              np.full(len(imp), 1.0 / rate)]
+    order = np.argsort(idx, kind="stable")
+    return idx[order], y[order], w[order].astype(np.float64)
+
+
+def rank_queries(label: np.ndarray, session: np.ndarray, train: np.ndarray,
+                 preferences: list[tuple[int, int]], max_per_session: int = 64, seed: int = 0):
+    """(positions, relevance, group sizes) for the LambdaRank stage: sessions with a keeper and a
+    non-keeper (at most `max_per_session` photos each: every keeper, non-keepers drawn), then each
+    side-by-side choice as a query of two."""
+    rng = np.random.default_rng(seed + 202)
+    lab = train & (label >= 0)
+    idx_all = np.flatnonzero(lab)
+    order = idx_all[np.argsort(session[idx_all], kind="stable")]
+    ss = session[order]
+    starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]]) if len(ss) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(ss)]
+    parts, rel, groups = [], [], []
+    for s, e in zip(starts, ends):
+        members = order[s:e]
+        y = label[members] == 1
+        if not y.any() or y.all():
+            continue
+        neg = members[~y]
+        if len(members) > max_per_session:
+            neg = rng.choice(neg, size=max(max_per_session - int(y.sum()), 1), replace=False)
+        m = np.r_[members[y], neg]
+        parts.append(m)
+        rel.append(np.r_[np.ones(int(y.sum())), np.zeros(len(neg))])
+        groups.append(len(m))
+    for a, b in preferences:
+        parts.append(np.array([a, b], np.int64))
+        rel.append(np.array([1.0, 0.0]))
+        groups.append(2)
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+    return np.concatenate(parts).astype(np.int64), np.concatenate(rel), np.asarray(groups, np.int64)
+
+
+def fit(x: np.ndarray, cols: np.ndarray, *, label, reject, decided_keep, session, train, preferences=(),
+        reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None):
+    """Fit the booster; returns ({'cols', 'booster'}, info)."""
+    import lightgbm as lgb
+
+    idx, y, w = training_rows(label, reject, decided_keep, train, reject_weight=reject_weight,
+                              decided_weight=decided_weight, seed=seed)
+    n_pos = int(y.sum())
+    if n_pos == 0 or n_pos == len(y):
+        raise ValueError("no training rows of both kinds: need at least one keeper and one non-keeper")
+
+    def check(_env):
+        if cancel is not None:
+            cancel.check()
+
+    data = lgb.Dataset(np.ascontiguousarray(x[idx][:, cols]), label=y, weight=w, free_raw_data=True,
+                       params={"max_bin": 63, "verbosity": -1})
+    booster = lgb.train(_params(seed, n_pos, "binary", len(idx)), data, num_boost_round=ROUNDS, callbacks=[check])
+    info = {"rows": int(len(idx)), "keepers": n_pos, "rounds": ROUNDS, "columns": int(len(cols))}
+    q_idx, rel, groups = rank_queries(label, session, train, list(preferences), seed=seed)
+    if len(groups) and RANK_ROUNDS:
+        qdata = lgb.Dataset(np.ascontiguousarray(x[q_idx][:, cols]), label=rel, group=groups,
+                            params={"max_bin": 63, "verbosity": -1})
+        # continued from stage 1: its trees give the starting score and stay in the booster
+        booster = lgb.train({**_params(seed, n_pos, "lambdarank", len(q_idx)), "learning_rate": 0.03}, qdata,
+                            num_boost_round=RANK_ROUNDS, init_model=booster, callbacks=[check])
+        info.update({"rank_queries": int(len(groups)), "rank_rounds": RANK_ROUNDS})
+    info["preferences"] = int(len(preferences))
+    return {"cols": np.asarray(cols, np.int64), "booster": booster}, info
+
+
+def predict(p: dict, x: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    out = np.empty(len(x), np.float64)
+    for s in range(0, len(x), chunk):
+        block = np.ascontiguousarray(x[s:s + chunk][:, p["cols"]])
+        out[s:s + chunk] = p["booster"].predict(block, raw_score=True, num_threads=1 if len(x) < SMALL else THREADS)
+    return out
+
+
+def contributions(p: dict, x_row: np.ndarray, dim: int) -> np.ndarray:
+    """Per input-matrix column contribution (SHAP values from LightGBM) for one row."""
+    c = p["booster"].predict(np.asarray(x_row, np.float64)[None, p["cols"]], pred_contrib=True,
+                             num_threads=1)[0]
+    out = np.zeros(dim, np.float64)
+    out[p["cols"]] = c[:-1]
+    return out
+
+
+def to_text(p: dict) -> str:
+    return p["booster"].model_to_string()
+
+
+def from_text(text: str, cols: np.ndarray) -> dict:
+    import lightgbm as lgb
+
+    return {"cols": np.asarray(cols, np.int64), "booster": lgb.Booster(model_str=text)}

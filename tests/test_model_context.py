@@ -1,0 +1,230 @@
+"""Context inputs, bursts, the gradient-boosted scorer and the automatic method choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter, ImageOps
+
+import modelgen
+from photogen import write_jpeg
+from fluxcull.jobs import run_job
+
+
+# -- group statistics and bursts (no catalog) --------------------------------------------------------
+def test_median_and_rank_within_groups_share_ties_and_skip_missing():
+    from fluxcull.ml.context import _Groups, median_and_rank
+
+    g = np.array([5, 5, 5, 5, 9, 9, 7])
+    v = np.array([3.0, 1.0, 3.0, np.nan, 2.0, 4.0, 8.0])
+    med, rank = median_and_rank(_Groups(g), v)
+    np.testing.assert_allclose(med, [3, 3, 3, 3, 3, 3, 8])
+    np.testing.assert_allclose(rank[:3], [0.75, 0.0, 0.75])  # the two 3.0s share ranks 1 and 2 of 0..2
+    assert np.isnan(rank[3])  # missing stays missing
+    np.testing.assert_allclose(rank[4:], [0.0, 1.0, 0.5])  # a group of one sits in the middle
+
+
+def test_bursts_need_both_a_short_gap_and_a_similar_look():
+    from fluxcull.ml.bursts import BurstRule, find_bursts
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 16))
+    near = lambda v: v + rng.normal(0, 0.1, 16)  # noqa: E731
+    emb = np.stack([near(a), near(a), near(a), near(b), near(b), near(a), near(a)])
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    ids = np.array([10, 11, 12, 13, 14, 15, 16])
+    session = np.array([1, 1, 1, 1, 1, 1, 2])
+    time = np.array([0.0, 2.0, 4.0, 6.0, 8.0, 300.0, 302.0])
+    burst = find_bursts(ids, session, time, lambda pos: emb[pos], rule=BurstRule(gap_seconds=10, min_similarity=0.8),
+                        chunk=3)  # chunks smaller than the data: neighbours across chunk edges still compared
+    # 10-12 one scene; 13-14 another scene seconds later; 15 the first scene again but 5 minutes on;
+    # 16 in another session
+    assert burst.tolist() == [10, 10, 10, 13, 13, 15, 16]
+    unknown = find_bursts(ids[:2], session[:2], np.array([np.nan, 1.0]), lambda pos: emb[pos])
+    assert unknown.tolist() == [10, 11]
+
+
+def test_context_inputs_describe_each_photo_against_its_burst_and_session():
+    from fluxcull.ml.context import CONTEXT_NAMES, compute_context
+    from fluxcull.ml.features import FEATURE_NAMES
+
+    n = 6
+    feats = np.full((n, len(FEATURE_NAMES)), np.nan, np.float32)
+    feats[:, 0] = [1.0, 3.0, 2.0, 2.5, 0.5, 2.0]  # sharpness
+    feats[:, 2] = [0.5, 0.5, 0.5, 0.2, 0.8, 0.5]  # brightness
+    session = np.array([1, 1, 1, 1, 1, 2])
+    burst = np.array([1, 1, 1, 4, 4, 6])
+    time = np.arange(n, dtype=float)
+    z = np.random.default_rng(1).normal(size=(n, 8)).astype(np.float32)
+    ctx = compute_context(session, burst, time, feats, z)
+    col = {name: ctx[:, j] for j, name in enumerate(CONTEXT_NAMES)}
+    np.testing.assert_allclose(col["sharpness_laplacian_rank_burst"][:5], [0, 1, 0.5, 1, 0])
+    np.testing.assert_allclose(col["sharpness_laplacian_vs_session"][:5], [-1, 1, 0, 0.5, -1.5])
+    np.testing.assert_allclose(col["brightness_vs_burst"][3:5], [-0.3, 0.3], atol=1e-6)
+    np.testing.assert_allclose(col["burst_size_log2"], np.log2([3, 3, 3, 2, 2, 1]))
+    np.testing.assert_allclose(col["burst_position"], [0, 0.5, 1, 0, 1, 0.5])
+    np.testing.assert_allclose(col["bursts_in_session_log2"], [1, 1, 1, 1, 1, 0])
+    assert col["burst_typical"].sum() == 3  # one most typical frame per burst
+    assert col["burst_typical"][3] != col["burst_typical"][4]  # two frames: equally typical only by a tie
+    assert col["burst_sim"][5] == pytest.approx(1.0)  # alone: it is its own centroid
+    assert np.isnan(col["haze_vs_session"]).all()  # a missing feature stays missing
+
+
+# -- real photos through ingest and embed ---------------------------------------------------------------
+def _real(shared_photos, n):
+    import csv
+
+    out = []
+    with open(shared_photos / "MANIFEST.tsv", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            p = row["path"]
+            if not p.lower().endswith((".jpg", ".jpeg")) or p.startswith(("broken/", "exiftool/")):
+                continue
+            try:
+                with Image.open(shared_photos / p) as im:
+                    im = ImageOps.exif_transpose(im).convert("RGB")
+                    if min(im.size) < 400:
+                        continue
+                    im.thumbnail((640, 640))
+                    out.append(im.copy())
+            except Exception:
+                continue
+            if len(out) == n:
+                return out
+    pytest.skip(f"only {len(out)} usable real photos in {shared_photos}")
+
+
+@pytest.mark.slow
+def test_context_inputs_on_a_real_burst_put_the_sharp_frame_first(shared_photos, library, tmp_path):
+    from fluxcull.ingest import ingest_job
+    from fluxcull.ml.context import CONTEXT_NAMES
+    from fluxcull.ml.embed import embed_job
+    from fluxcull.ml.explain_words import in_words
+    from fluxcull.ml.inputs import prepare
+    from fluxcull.ml.features import FEATURE_NAMES
+
+    scene, other1, other2 = _real(shared_photos, 3)
+    start = dt.datetime(2024, 5, 4, 9, 0, 0)
+    folder = tmp_path / "walk"
+    frames = {"sharp": scene}
+    for j, radius in enumerate((1.2, 2.0, 3.0)):
+        frames[f"soft{j}"] = scene.filter(ImageFilter.GaussianBlur(radius))
+    order = ["soft0", "sharp", "soft1", "soft2"]  # the sharp frame is not first in time
+    paths = {name: write_jpeg(folder / f"R{i:04d}.JPG", frames[name], taken=start + dt.timedelta(seconds=2 * i))
+             for i, name in enumerate(order)}
+    paths["other1"] = write_jpeg(folder / "R0100.JPG", other1, taken=start + dt.timedelta(minutes=3))
+    paths["other2"] = write_jpeg(folder / "R0101.JPG", other2, taken=start + dt.timedelta(minutes=6))
+    run_job(ingest_job(library, [folder], "originals"))
+    assert not run_job(embed_job(library))["errors"]
+    conn = library.connect()
+    try:
+        prep = prepare(library, conn)
+        ids = dict(conn.execute("SELECT path, id FROM photos").fetchall())
+        at = {name: int(prep.corpus.index_of([ids[str(p)]])[0]) for name, p in paths.items()}
+        bursts = {name: int(prep.burst[i]) for name, i in at.items()}
+        assert len({bursts[n] for n in order}) == 1, bursts  # one burst of four frames
+        assert bursts["other1"] != bursts["sharp"] and bursts["other2"] not in (bursts["sharp"], bursts["other1"])
+        names = FEATURE_NAMES + CONTEXT_NAMES
+        col = {n: prep.feats[:, j] for j, n in enumerate(names)}
+        rank = {n: col["sharpness_laplacian_rank_burst"][at[n]] for n in order}
+        assert rank["sharp"] == 1.0 and max(rank[n] for n in order if n != "sharp") < 1.0, rank
+        assert col["sharpness_laplacian_vs_burst"][at["sharp"]] > 0
+        assert col["burst_size_log2"][at["sharp"]] == 2.0
+        values = {n: float(col[n][at["sharp"]]) for n in names}
+        words = in_words([{"input": "sharpness_laplacian_rank_burst", "contribution": 0.8}], values, 4)
+        assert words[0] == {"text": "sharpest of its 4-frame burst", "effect": "for", "contribution": 0.8}
+    finally:
+        conn.close()
+
+
+# -- the gradient-boosted scorer and the method choice ---------------------------------------------------
+def _band_taste(lib, conn, seed=0, n=700, sessions=14):
+    """A taste no line can draw: keepers are sharp photos of middling brightness (not too dark, not
+    too bright), the best of each session."""
+    g = modelgen.build(lib, conn, n=n, sessions=sessions, seed=seed, signal=0.0)
+    rng = np.random.default_rng(seed + 1)
+    bright = rng.uniform(0.05, 0.95, n)
+    sharp = rng.uniform(1.0, 3.5, n)
+    utility = -np.abs(bright - 0.5) * 4 + (sharp - 2.25) * 0.8 + rng.normal(0, 0.1, n)
+    keeper = np.zeros(n, bool)
+    for s in range(sessions):
+        idx = np.flatnonzero(g["sess"] == s)
+        keeper[idx[np.argsort(-utility[idx])[:max(1, len(idx) // 12)]]] = True
+    tech = np.full((n, 13), np.nan, np.float32)
+    tech[:, 0], tech[:, 1], tech[:, 2], tech[:, 4], tech[:, 6] = sharp, 0.05 + 0.05 * sharp, bright, 0.0, 0.6
+    modelgen.write_features(conn, g["ids"], tech)
+    modelgen.link_keepers(conn, g["ids"][keeper])
+    return g
+
+
+def test_method_choice_prefers_trees_when_the_taste_is_not_a_line(library, conn):
+    from fluxcull.ml.train import train_job
+
+    _band_taste(library, conn)
+    s = run_job(train_job(library, seed=0, score=False))
+    rows = {(r["split"], r["method"].rstrip(" *")): r for r in s["metrics_table"]}
+    assert s["kind"] == "gbt", s["table_text"]
+    assert rows[("by_time", "gbt")]["roc_auc"] > rows[("by_time", "linear")]["roc_auc"] + 0.02, s["table_text"]
+    assert "best held-out AUC" in s["choice"]
+    assert any(r["method"] == "gbt *" for r in s["metrics_table"])
+
+
+def test_method_choice_takes_the_simplest_method_within_the_margin():
+    from fluxcull.ml.evaluate import choose_method
+
+    def metrics(lin, gbt, keepers):
+        rows = {"linear": {"roc_auc": lin, "n_keepers": keepers}, "gbt": {"roc_auc": gbt, "n_keepers": keepers},
+                "random": {"roc_auc": 0.5, "n_keepers": keepers}}
+        return {"splits": {"by_time": {"rows": rows}, "random_by_session": {"rows": rows}}}
+
+    assert choose_method(metrics(0.80, 0.90, 200))[0] == "gbt"
+    kind, why = choose_method(metrics(0.895, 0.90, 200))
+    assert kind == "linear" and "simplest" in why  # within 0.01: the simpler one
+    assert choose_method(metrics(0.885, 0.90, 200))[0] == "gbt"
+    assert choose_method(metrics(0.885, 0.90, 6))[0] == "linear"  # few keepers: a wider margin
+
+
+def test_gradient_boosted_model_round_trips_without_pickle(library, conn):
+    from fluxcull.ml.models_store import load_version
+    from fluxcull.ml.score import compute_scores, load_scoring_model
+    from fluxcull.ml.train import train_job
+
+    _band_taste(library, conn, seed=3, n=500, sessions=10)
+    s = run_job(train_job(library, seed=0, model_kind="gbt"))
+    saved = load_version(library, conn, s["version"])
+    files = sorted(p.name for p in saved.path.iterdir())
+    assert files == ["booster.txt", "model.json", "model.npz"]
+    assert saved.texts["booster"].startswith("tree\n")  # LightGBM's own text format
+    with np.load(saved.path / "model.npz", allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    stored = dict(conn.execute("SELECT id, keeper_score FROM photos").fetchall())
+    again = compute_scores(library, conn, load_scoring_model(library, conn))  # a fresh load from disk
+    for pid, v in zip(again["ids"].tolist(), again["scores"].tolist()):
+        assert stored[pid] is None if v != v else stored[pid] == pytest.approx(v, abs=1e-6)
+    # a damaged tree file is refused with a reason, not half-loaded
+    (saved.path / "booster.txt").write_text("tree\nnot a model\n")
+    with pytest.raises(Exception):
+        load_scoring_model(library, conn, s["version"])
+
+
+def test_a_model_from_another_context_schema_is_refused_with_a_clear_message(library, conn):
+    from fluxcull.catalog import transaction
+    from fluxcull.ml.models_store import ModelMismatch
+    from fluxcull.ml.score import score_job
+    from fluxcull.ml.train import train_job
+
+    g = modelgen.build(library, conn, n=300, sessions=8, seed=4)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    s = run_job(train_job(library, seed=0, model_kind="linear", score=False))
+    feats, _, _ctx = conn.execute("SELECT feature_schema FROM model_versions WHERE id = ?",
+                                  (s["version"],)).fetchone()[0].partition("+")
+    with transaction(conn):  # as a model trained by an older fluxcull, before this context table
+        conn.execute("UPDATE model_versions SET feature_schema = ? WHERE id = ?", (feats + "+cx0-old", s["version"]))
+    with pytest.raises(ModelMismatch, match=r"context inputs cx0-old .* retrain with `fluxcull train`"):
+        run_job(score_job(library))
+    with transaction(conn):
+        conn.execute("UPDATE model_versions SET feature_schema = ? WHERE id = ?", ("fx0-old", s["version"]))
+    with pytest.raises(ModelMismatch, match="feature schema fx0-old .* re-run `fluxcull embed`"):
+        run_job(score_job(library))
