@@ -4,8 +4,8 @@
    command line (the job lock lets one run and tells the other who holds the library), and two
    embedding jobs with the lock bypassed (the store's own row allocation under real contention).
    Every stored vector is compared with the vector of the same bytes embedded alone: wrong = 0.
-2. kill -9 of `ingest` and `embed` at random moments: afterwards `doctor` finds the catalog and
-   stores intact, a decision made before the job is still there, and a second run completes.
+2. kill -9 of `ingest`, `embed`, `train` and `score` at random moments: afterwards `doctor` finds the
+   catalog and stores intact, a decision made before the job is still there, and a second run completes.
 3. The fuzz corpus of tests/reliability/fuzz.py, larger: tried / clean errors / tracebacks / hangs.
 """
 
@@ -149,6 +149,45 @@ def kills(work: Path, reps: int) -> list[dict]:
     return rows
 
 
+def model_kills(work: Path, reps: int) -> list[dict]:
+    """kill -9 of `train` and `score` at random moments on a synthetic 3,000-photo library."""
+    sys.path.insert(0, str(REPO / "tests"))
+    import modelgen
+    from fluxcull.library import Library
+
+    env = _env(work / "home")
+    rng = random.Random(2)
+    rows = []
+    for job in ("train", "score"):
+        bad = lost = tracebacks = 0
+        for rep in range(reps):
+            lib = Library.open(work / f"kill-{job}{rep}")
+            conn = lib.connect()
+            g = modelgen.build(lib, conn, n=3000, sessions=30, seed=rep)
+            modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+            conn.close()
+            _cli(env, lib.root, "decide", str(int(g["ids"][0])), "--keep")
+            if job == "score":
+                assert _cli(env, lib.root, "train", "--model", "linear", "--no-score").returncode == 0
+                args = ["score"]
+            else:
+                args = ["train", "--model", "linear"]
+            pr = subprocess.Popen([sys.executable, "-m", "fluxcull", "--library", str(lib.root), *args], env=env,
+                                  cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            time.sleep(rng.uniform(1.0, 6.0))
+            os.killpg(pr.pid, signal.SIGKILL)
+            pr.wait()
+            doc = json.loads(_cli(env, lib.root, "doctor", "--json").stdout)
+            bad += 0 if doc["catalog"]["ok"] and all(s["ok"] for s in doc["stores"]) else 1
+            again = _cli(env, lib.root, *args)
+            tracebacks += again.stderr.count("Traceback")
+            bad += again.returncode != 0
+            lost += json.loads(_cli(env, lib.root, "status", "--json").stdout)["decisions"]["keep"] != 1
+        rows.append({"case": f"kill -9 during {job}", "reps": reps, "damaged_after_kill": bad, "lost_decisions": lost,
+                     "tracebacks": tracebacks})
+    return rows
+
+
 def fuzz(work: Path, quick: bool) -> list[dict]:
     sys.path.insert(0, str(REPO / "tests" / "reliability"))
     from fuzz import judge, make_corpus
@@ -177,6 +216,7 @@ def run(out: Path, quick: bool = False) -> dict:
     try:
         rows = concurrent_embeds(work, 3 if quick else 10)
         rows += kills(work, 2 if quick else 5)
+        rows += model_kills(work, 1 if quick else 3)
         rows += fuzz(work, quick)
     finally:
         shutil.rmtree(work, ignore_errors=True)
