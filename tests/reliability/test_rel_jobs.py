@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,6 @@ import threading
 import time
 
 import numpy as np
-import pytest
 
 from fluxcull import joblock
 from fluxcull.errors import LibraryBusy
