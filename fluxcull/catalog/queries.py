@@ -102,8 +102,11 @@ def resolve_photo(conn: sqlite3.Connection, ref: str) -> int:
     """A photo id from an id or a path (absolute or relative to the current folder)."""
     from pathlib import Path
 
-    if ref.isdigit():
-        row = conn.execute("SELECT id FROM photos WHERE id = ?", (int(ref),)).fetchone()
+    from fluxcull.validate import parse_id
+
+    pid = parse_id(ref)  # ASCII digits within SQLite's range: Unicode digits or huge numbers are no id
+    if pid is not None:
+        row = conn.execute("SELECT id FROM photos WHERE id = ?", (pid,)).fetchone()
         if row:
             return row[0]
     for candidate in (ref, str(Path(ref).expanduser().absolute()), str(Path(ref).expanduser().resolve())):

@@ -2,13 +2,15 @@
 
 Every command receives the parsed args and an open `Library`; it returns the exit status.
 Exit status: 0 success, 1 finished but some items failed (named in the output), 2 usage or
-fatal error.
+fatal error a person can act on (one line: `fluxcull: error: ...`), 3 an unexpected error (a bug:
+its traceback is printed and logged), 130 interrupted. See `fluxcull.cli.errors`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from fluxcull import __version__
@@ -19,15 +21,26 @@ COMMAND_MODULES = (
     "fluxcull.cli.embed_cmd",    # embed, features
     "fluxcull.cli.match_cmd",    # match, review, link, unlink
     "fluxcull.cli.model_cmd",    # train, score, eval, explain, decide, prefer, undo
+    "fluxcull.cli.doctor_cmd",   # doctor
     "fluxcull.cli.demo_cmd",     # demo
     "fluxcull.cli.gui_cmd",      # gui
 )
+
+# Commands that only read the catalog: opened read-only (they work on a read-only library).
+READ_ONLY = {"status", "photos", "sessions", "review", "features"}
+# Commands that may create a new library; every other one needs an existing library.
+CREATES = {"ingest", "embed", "backbones", "demo", "gui"}
+# Commands that hold the library's job lock for their whole run (ingest and embed take it in their
+# jobs, so the GUI's jobs hold it too).
+LOCKED = {"match", "train", "score", "demo"}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fluxcull",
         description="Cull photos with a keeper model that learns your own taste.",
+        epilog="Exit status: 0 done, 1 done but some files failed, 2 usage or fatal error, "
+               "3 unexpected error (a bug: please report it with the log).",
     )
     parser.add_argument("--version", action="version", version=f"fluxcull {__version__}")
     parser.add_argument(
@@ -47,26 +60,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _writes(args) -> bool:
+    cmd = args.command
+    if cmd in READ_ONLY:
+        return False
+    if cmd == "models":
+        return args.activate is not None
+    if cmd == "backbones":
+        return bool(args.use)
+    if cmd == "doctor":
+        return bool(args.repair)
+    return cmd not in ("eval", "explain")
+
+
+def open_library(args):
+    from fluxcull.library import ENV_VAR, Library
+
+    if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
+        return None  # the demo opens its own library
+    readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair)
+    return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
+
+
 def main(argv: list[str] | None = None) -> int:
+    from fluxcull.cli.errors import check_text_args, report
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from fluxcull.library import Library
+    from fluxcull import logs
+
+    logs.setup_stderr()
+    lib = None
+    try:
+        check_text_args(args)
+        lib = open_library(args)
+        if lib is not None:
+            logs.setup_file_logging(lib.root)
+            logs.logging.getLogger("fluxcull.cli").info("run: %s", " ".join(sys.argv[1:] if argv is None else argv))
+            if _writes(args):
+                _housekeeping(lib)
+        if args.command in LOCKED or (args.command == "models" and args.activate is not None) or \
+                (args.command == "doctor" and args.repair):
+            from fluxcull.joblock import job_lock
+
+            with job_lock(lib) if lib is not None else _null():
+                return int(args.func(args, lib) or 0)
+        return int(args.func(args, lib) or 0)
+    except BaseException as exc:  # noqa: BLE001 - every outcome is mapped to an exit status here
+        return report(exc, lib)
+
+
+def _housekeeping(lib) -> None:
+    """Remove temp files left by interrupted runs (only while no job runs on the library)."""
+    from fluxcull.doctor import clean_start
+    from fluxcull.errors import FluxcullError
+    from fluxcull.joblock import job_lock
 
     try:
-        lib = Library.open(args.library)
-        return int(args.func(args, lib) or 0)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # output piped into `head` and closed early
-        import os
+        with job_lock(lib):
+            clean_start(lib)
+    except FluxcullError:
+        pass  # a job is running (or the library is read-only): leave its files alone
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except (KeyError, ValueError, LookupError, FileNotFoundError, PermissionError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"fluxcull: error: {msg}", file=sys.stderr)
-        return 2
+
+class _null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False

@@ -74,3 +74,52 @@ def drive(job: Job, *, quiet: bool = False) -> Any:
         return run_job(job, bar)
     finally:
         bar.close()
+
+
+MAX_LIST_LINES = 1_000_000   # photos named in one --from file
+MAX_LINE_BYTES = 4096        # longer than any path
+
+
+def read_ref_lines(source: str) -> list[str]:
+    """Photo ids or paths from a file (or '-' for stdin), one a line, '#' comments skipped.
+
+    Read line by line with a cap on each line's length and on the number of lines, so a wrong file
+    (a folder, /dev/zero, a photo) is refused with a clear message instead of filling memory."""
+    import os
+
+    from fluxcull.errors import UserError
+
+    if source == "-":
+        fh, name, close = sys.stdin.buffer, "standard input", False
+    else:
+        if os.path.isdir(source):
+            raise UserError(f"--from {source}: is a folder; give a text file with one photo id or path a line")
+        try:
+            fh, name, close = open(source, "rb"), source, True
+        except FileNotFoundError:
+            raise UserError(f"--from {source}: no such file") from None
+        except OSError as exc:
+            raise UserError(f"--from {source}: cannot be read ({exc.strerror or exc})") from None
+    refs: list[str] = []
+    try:
+        for n in range(1, MAX_LIST_LINES + 2):
+            raw = fh.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                break
+            if n > MAX_LIST_LINES:
+                raise UserError(f"--from {name}: more than {MAX_LIST_LINES} lines; split the list")
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                raise UserError(f"--from {name}: line {n} is longer than {MAX_LINE_BYTES} bytes: "
+                                "not a list of photo ids or paths")
+            if b"\0" in raw:
+                raise UserError(f"--from {name}: line {n} holds binary data: not a list of photo ids or paths")
+            try:
+                line = raw.decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise UserError(f"--from {name}: line {n} is not valid UTF-8 text") from None
+            if line and not line.startswith("#"):
+                refs.append(line)
+    finally:
+        if close:
+            fh.close()
+    return refs

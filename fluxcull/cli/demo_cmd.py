@@ -6,7 +6,7 @@ import os
 import sys
 
 from fluxcull.cli.common import drive, emit_json
-from fluxcull.library import ENV_VAR, Library, default_library_dir
+from fluxcull.library import Library, default_library_dir
 
 
 def register(sub) -> None:
@@ -24,9 +24,12 @@ def _has_display() -> bool:
 
 
 def run(args, lib: Library) -> int:
-    if not args.library and not os.environ.get(ENV_VAR):
+    if lib is None:
         # The demo never mixes into the photographer's own library.
         lib = Library.open(default_library_dir().parent / "demo-library")
+        from fluxcull import logs
+
+        logs.setup_file_logging(lib.root)
     from fluxcull.demo.loop import demo_job
 
     summary = drive(demo_job(lib, rebuild=args.rebuild), quiet=args.json)

@@ -7,6 +7,7 @@ import sys
 
 from fluxcull.cli.common import drive, emit_json, require_positive
 from fluxcull.library import Library
+from fluxcull.validate import int_option
 
 
 def register(sub) -> None:
@@ -25,10 +26,10 @@ def register(sub) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="where the backbone runs (auto: CUDA, then Apple MPS, then the CPU)")
     p.add_argument("--role", choices=("originals", "keepers", "inbox"), help="only photos of this role")
-    p.add_argument("--batch-size", type=int, metavar="N", help="photos per inference batch (default 32 CPU, 128 GPU)")
-    p.add_argument("--threads", type=int, metavar="N",
+    p.add_argument("--batch-size", type=int_option(1, 65536), metavar="N", help="photos per inference batch (default 32 CPU, 128 GPU)")
+    p.add_argument("--threads", type=int_option(1, 4096), metavar="N",
                    help="CPU inference threads (default: all cores but one; also $FLUXCULL_THREADS)")
-    p.add_argument("--workers", type=int, metavar="N", help="decode threads (default: all cores but one)")
+    p.add_argument("--workers", type=int_option(1, 4096), metavar="N", help="decode threads (default: all cores but one)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run_embed)
 

@@ -7,6 +7,7 @@ import sys
 from fluxcull.catalog.queries import ROLES
 from fluxcull.cli.common import drive, emit_json, require_positive
 from fluxcull.library import Library
+from fluxcull.validate import float_option, int_option
 
 
 def register(sub) -> None:
@@ -20,9 +21,9 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders (recursive)")
     p.add_argument("--role", required=True, choices=ROLES, help="what these photos are")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=int_option(1, 4096), default=None, metavar="N",
                    help="worker processes (default: every core)")
-    p.add_argument("--session-gap", type=float, default=2.0, metavar="HOURS",
+    p.add_argument("--session-gap", type=float_option(0, 24 * 366, lo_open=True), default=2.0, metavar="HOURS",
                    help="a gap in capture time longer than this starts a new session (default 2)")
     p.set_defaults(func=run)
 

@@ -3,10 +3,11 @@ prefer, undo) that append to the decision log with source 'cli'."""
 
 from __future__ import annotations
 
-import sys
 from contextlib import closing
 
 from fluxcull.cli.common import drive, emit_json
+from fluxcull.errors import NotFound, UserError
+from fluxcull.validate import int_option
 
 SOURCE = "cli"
 
@@ -17,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("--model", choices=("auto", "gbt", "linear", "mlp", "centroid"), default=None,
                    help="scorer: auto (default, or the setting model.kind: every candidate evaluated, the best "
                         "chosen), gradient-boosted trees, pairwise linear, pairwise MLP, keeper centroid")
-    p.add_argument("--seed", type=int, default=0, help="random seed (training is deterministic per seed)")
+    p.add_argument("--seed", type=int_option(0, 2**32 - 1), default=0, help="random seed (training is deterministic per seed)")
     p.add_argument("--force", action="store_true", help="activate the new model even if it evaluates worse")
     p.add_argument("--no-score", action="store_true", help="do not re-score the photos afterwards")
     p.set_defaults(func=cmd_train)
@@ -30,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--model", choices=("auto", "gbt", "linear", "mlp", "centroid"), default=None,
                    help="method to evaluate besides the baselines (default auto: every candidate method)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int_option(0, 2**32 - 1), default=None)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("explain", help="why a photo has its keeper score")
@@ -40,7 +41,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("models", help="list the keeper model versions (or activate one)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--activate", type=int, metavar="VERSION", help="make this version the active one and re-score")
+    p.add_argument("--activate", type=int_option(1), metavar="VERSION", help="make this version the active one and re-score")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("decide", help="mark photos keep / reject / clear (appends to the decision log)")
@@ -193,17 +194,11 @@ def cmd_models(args, lib) -> int:
 
 # -- decisions -----------------------------------------------------------------------------------------
 def _read_refs(args) -> list[str]:
+    from fluxcull.cli.common import read_ref_lines
+
     refs = list(args.photos)
     if args.from_file:
-        fh = sys.stdin if args.from_file == "-" else open(args.from_file, encoding="utf-8")
-        try:
-            for line in fh:
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    refs.append(line)
-        finally:
-            if fh is not sys.stdin:
-                fh.close()
+        refs += read_ref_lines(args.from_file)
     return refs
 
 
@@ -218,7 +213,7 @@ def _resolve_all(conn, refs: list[str]) -> list[int]:
             bad.append(ref)
     if bad:
         shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
-        raise KeyError(f"not in the catalog (nothing was changed): {shown}")
+        raise NotFound(f"not in the catalog (nothing was changed): {shown}")
     return ids
 
 
@@ -227,7 +222,7 @@ def cmd_decide(args, lib) -> int:
 
     refs = _read_refs(args)
     if not refs:
-        raise ValueError("no photos given: name ids or paths, or use --from FILE")
+        raise UserError("no photos given: name ids or paths, or use --from FILE")
     with closing(lib.connect()) as conn:
         ids = _resolve_all(conn, refs)
         changed = decide(conn, ids, args.kind, SOURCE)

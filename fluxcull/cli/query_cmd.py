@@ -7,6 +7,7 @@ import sys
 from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
+from fluxcull.validate import int_option
 
 
 def register(sub) -> None:
@@ -16,13 +17,13 @@ def register(sub) -> None:
 
     p = sub.add_parser("photos", help="list photos with their metadata")
     p.add_argument("--role", choices=ROLES)
-    p.add_argument("--session", type=int, metavar="ID", help="only this session's photos")
+    p.add_argument("--session", type=int_option(1), metavar="ID", help="only this session's photos")
     p.add_argument("--sort", choices=("time", "score"), default="time",
                    help="time: capture time, oldest first; score: keeper score, highest first")
     p.add_argument("--status", choices=("ok", "error", "missing", "all"), default="ok",
                    help="which photos (default ok)")
-    p.add_argument("--limit", type=int, default=None, metavar="N")
-    p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
+    p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run_photos)
 
@@ -38,11 +39,19 @@ def run_status(args, lib: Library) -> int:
         s = status_counts(conn)
     finally:
         conn.close()
+    from fluxcull.joblock import holder
+    from fluxcull.logs import current_log_path, log_path
+
     s["library"] = str(lib.root)
+    s["log"] = str(current_log_path() or log_path(lib.root))
+    s["job"] = holder(lib.root)
     if args.json:
         emit_json(s)
         return 0
     print(f"library: {lib.root}")
+    print(f"log: {s['log']}")
+    if s["job"]:
+        print(f"running: PID {s['job'].get('pid')} ({s['job'].get('command')}) since {s['job'].get('since')}")
     print(f"{'role':<10} {'ok':>8} {'error':>7} {'missing':>8} {'sessions':>9}")
     for role in ROLES:
         r = s["by_role"][role]

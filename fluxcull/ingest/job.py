@@ -8,11 +8,15 @@ from typing import Iterable
 
 from fluxcull.catalog import transaction
 from fluxcull.catalog.queries import ROLES
+from fluxcull.errors import InvalidValue, MissingPath
 from fluxcull.ingest import records, sessions
+from fluxcull.ingest.limits import cap_for, size_caps
 from fluxcull.ingest.pipeline import Stage, chunked, default_workers
 from fluxcull.ingest.scan import ScanStats, scan
 from fluxcull.ingest.worker import Task, fail, new_record, process_many
+from fluxcull.joblock import locked
 from fluxcull.jobs import CancelToken, Job, Progress
+from fluxcull.media import formats
 
 BATCH_ROWS = 200          # records per catalog transaction
 BATCH_SECONDS = 1.0       # ... or this long since the last commit, whichever comes first
@@ -31,22 +35,28 @@ def _needs_retry(error: str | None) -> bool:
 
 def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: CancelToken | None = None,
                workers: int | None = None, session_gap_hours: float = sessions.DEFAULT_GAP_HOURS) -> Job:
-    """Ingest photo files and folders into the catalog under `role`.
+    """Ingest photo files and folders into the catalog under `role`, holding the library's job lock.
+    Fluxcull libraries inside the scanned folders (this one included) are skipped.
 
     Summary: {scanned, added, updated, unchanged, moved, missing, skipped, errors: [{path, reason}],
     warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers}.
     """
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
-    if session_gap_hours <= 0:
-        raise ValueError("--session-gap must be a positive number of hours")
+        raise InvalidValue(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    if not (0 < session_gap_hours < float("inf")):
+        raise InvalidValue("--session-gap must be a positive number of hours")
     cancel = cancel or CancelToken()
     roots = [os.path.abspath(os.fspath(p)) for p in paths]
     if not roots:
-        raise ValueError("nothing to ingest: give at least one file or folder")
+        raise InvalidValue("nothing to ingest: give at least one file or folder")
     for r in roots:
         if not os.path.lexists(r):
-            raise FileNotFoundError(f"{r}: no such file or folder")
+            raise MissingPath(f"{r}: no such file or folder")
+    return locked(lib, _ingest_job(lib, roots, role, cancel, workers, session_gap_hours), cancel=cancel)
+
+
+def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: int | None,
+                session_gap_hours: float) -> Job:
     t0 = time.monotonic()
     conn = lib.connect()
     lib.thumbs_dir.mkdir(parents=True, exist_ok=True)
@@ -54,8 +64,9 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
         # -- scan
         stats = ScanStats()
         found = []
+        caps = size_caps(conn)
         yield Progress("scan", 0, None, "looking for photos")
-        for f in scan(roots, stats):
+        for f in scan(roots, stats, skip_dirs=[str(lib.root)]):
             found.append(f)
             if len(found) % 500 == 0:
                 cancel.check()
@@ -76,7 +87,8 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
                     unchanged += 1
                     known_errors += row["status"] == "error"
                 continue
-            todo.append(Task(f.path, f.size, f.mtime_ns, str(lib.thumbs_dir), f.error))
+            cap = cap_for(caps, formats.format_name(f.path), formats.is_raw(f.path))
+            todo.append(Task(f.path, f.size, f.mtime_ns, str(lib.thumbs_dir), f.error, cap))
         if relabel:
             with transaction(conn):
                 conn.executemany("UPDATE photos SET role = ? WHERE id = ?", relabel)
@@ -88,7 +100,7 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
             n_workers = 1
         stage = Stage(process_many, n_workers, crash_result=_crash_record)
         total, total_bytes = len(todo), sum(t.size for t in todo)
-        errors, warnings = list(stats.dir_errors), []
+        errors, warnings = list(stats.dir_errors), list(stats.libraries)
         done, nbytes, batch, last_commit = 0, 0, [], time.monotonic()
         last_progress = last_commit
         if todo:

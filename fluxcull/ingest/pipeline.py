@@ -1,6 +1,7 @@
 """A small staged pipeline: a stage maps a function over tasks, serially in this process or in a
 pool of worker processes, yielding results as they complete and checking a CancelToken between
-them. Serial mode (workers=1) is what the tests use; production uses every core.
+them. Serial mode (workers=1) is what the tests use; production uses every core. Worker
+processes end when the process that started them dies (fluxcull.ingest.limits.watch_parent).
 """
 
 from __future__ import annotations
@@ -61,6 +62,12 @@ class Stage:
         self.in_flight = self.workers * in_flight_per_worker
         self.crash_result = crash_result
 
+    def _pool(self) -> cf.ProcessPoolExecutor:
+        from fluxcull.ingest.limits import watch_parent
+
+        return cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context(),
+                                      initializer=watch_parent, initargs=(os.getpid(),))
+
     def run(self, chunks: Iterable[list], cancel: CancelToken | None = None) -> Iterator[Any]:
         cancel = cancel or CancelToken()
         if self.workers == 1:
@@ -69,7 +76,7 @@ class Stage:
                     cancel.check()
                     yield from self.fn_many([task])
             return
-        pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context())
+        pool = self._pool()
         pending: dict[cf.Future, tuple[list, bool]] = {}  # future -> (chunk, is_retry)
         retry: list[list] = []
         it = iter(chunks)
@@ -112,7 +119,7 @@ class Stage:
                         retry += [[t] for t in chunk]
                     pending.clear()
                     pool.shutdown(wait=True, cancel_futures=True)
-                    pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=_mp_context())
+                    pool = self._pool()
                 cancel.check()
         finally:
             for fut in pending:

@@ -1,5 +1,7 @@
 """Walk folders for photos: recursive, hidden files and sidecars skipped, symlinks followed
-safely (a directory reached twice is visited once; broken and looping links are reported)."""
+safely (a directory reached twice is visited once; broken and looping links are reported).
+A fluxcull library (a folder holding `catalog.sqlite`), and anything inside one, is never
+ingested: its thumbnails are not photos."""
 
 from __future__ import annotations
 
@@ -24,10 +26,34 @@ class Found:
 class ScanStats:
     skipped: int = 0      # files that are not photos (sidecars, other extensions, hidden)
     dir_errors: list | None = None
+    libraries: list | None = None   # fluxcull libraries found and skipped: [{path, reason}]
 
     def __post_init__(self):
         if self.dir_errors is None:
             self.dir_errors = []
+        if self.libraries is None:
+            self.libraries = []
+
+
+LIBRARY_MARKER = "catalog.sqlite"
+LIBRARY_REASON = "a fluxcull library: its thumbnails and caches are not ingested"
+
+
+LIBRARY_FOLDERS = ("thumbs", "embeddings", "models", "cache", "logs")
+
+
+def _library_of(path: str, skip_dirs: list[str]) -> str | None:
+    """The fluxcull library `path` is, or whose own folders (thumbnails, caches) it lies in, else None."""
+    p, child = os.path.abspath(path), None
+    while True:
+        if p in skip_dirs or os.path.isfile(os.path.join(p, LIBRARY_MARKER)):
+            if child is None or child in LIBRARY_FOLDERS or child.startswith(LIBRARY_MARKER):
+                return p
+            return None  # photos kept beside a library's own folders are still photos
+        parent = os.path.dirname(p)
+        if parent == p:
+            return None
+        p, child = parent, os.path.basename(p)
 
 
 def _lstat_fallback(path: str) -> tuple[int, int]:
@@ -69,15 +95,23 @@ def _encodable(path: str) -> bool:
     return True
 
 
-def scan(paths: Iterable[str | os.PathLike], stats: ScanStats | None = None) -> Iterator[Found]:
-    """Every photo file under `paths` (files or folders), in a stable (sorted) order."""
+def scan(paths: Iterable[str | os.PathLike], stats: ScanStats | None = None,
+         skip_dirs: Iterable[str] = ()) -> Iterator[Found]:
+    """Every photo file under `paths` (files or folders), in a stable (sorted) order; folders in
+    `skip_dirs` and fluxcull libraries are skipped (listed in stats.libraries)."""
     stats = stats if stats is not None else ScanStats()
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()
+    skip = [os.path.abspath(d) for d in skip_dirs]
     for root in paths:
         root = os.path.abspath(os.fspath(root))
+        lib = _library_of(root, skip) if os.path.lexists(root) else None
+        if lib is not None:
+            stats.libraries.append({"path": root, "reason": LIBRARY_REASON if lib == root else
+                                    f"inside the fluxcull library {lib}: not ingested"})
+            continue
         if os.path.isdir(root):
-            yield from _walk(root, stats, seen_dirs, seen_files)
+            yield from _walk(root, stats, seen_dirs, seen_files, skip)
         elif os.path.lexists(root):
             if formats.is_supported(root) and root not in seen_files:
                 seen_files.add(root)
@@ -88,7 +122,7 @@ def scan(paths: Iterable[str | os.PathLike], stats: ScanStats | None = None) -> 
             raise FileNotFoundError(f"{root}: no such file or folder")
 
 
-def _walk(top: str, stats: ScanStats, seen_dirs: set, seen_files: set) -> Iterator[Found]:
+def _walk(top: str, stats: ScanStats, seen_dirs: set, seen_files: set, skip: list[str]) -> Iterator[Found]:
     try:
         st = os.stat(top)
     except OSError as exc:
@@ -98,6 +132,9 @@ def _walk(top: str, stats: ScanStats, seen_dirs: set, seen_files: set) -> Iterat
     if key in seen_dirs:  # a symlink loop or the same folder given twice
         return
     seen_dirs.add(key)
+    if top in skip or os.path.isfile(os.path.join(top, LIBRARY_MARKER)):
+        stats.libraries.append({"path": top, "reason": LIBRARY_REASON})
+        return
     try:
         with os.scandir(top) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -128,4 +165,4 @@ def _walk(top: str, stats: ScanStats, seen_dirs: set, seen_files: set) -> Iterat
         seen_files.add(e.path)
         yield _stat_file(e.path)
     for d in subdirs:
-        yield from _walk(d, stats, seen_dirs, seen_files)
+        yield from _walk(d, stats, seen_dirs, seen_files, skip)

@@ -2,6 +2,8 @@
 
 Reads the file once, hashing it chunk by chunk as it streams in; EXIF and XMP come from the
 same bytes; the thumbnail comes from the fastest adequate source (see fluxcull.media.decode).
+A file over its format's size cap is refused before it is read (fluxcull.ingest.limits), and
+what LibRaw/libtiff print while decoding becomes the photo's warning, not terminal noise.
 Never raises for a bad file: the record says status 'error' and why.
 """
 
@@ -12,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from fluxcull.ingest.limits import capture_stderr, too_big_reason
 from fluxcull.media import formats
 from fluxcull.media.decode import DecodeError, decode_bytes, os_error_reason, probe
 from fluxcull.media.exif import read_metadata
@@ -27,17 +30,26 @@ class Task:
     mtime_ns: int
     thumbs_dir: str
     error: str | None = None  # a failure already known from the scan (broken link, no permission)
+    max_bytes: int = 0        # size cap for this file's format (0: none)
 
 
-def read_hashing(path: str) -> tuple[bytes, str]:
-    """The file's bytes and SHA-256, computed as the chunks arrive."""
+class TooBig(Exception):
+    """The file grew past its size cap while being read."""
+
+
+def read_hashing(path: str, max_bytes: int = 0) -> tuple[bytes, str]:
+    """The file's bytes and SHA-256, computed as the chunks arrive; TooBig past `max_bytes` (0: no cap)."""
     h = hashlib.sha256()
     chunks = []
+    total = 0
     with open(path, "rb", buffering=0) as f:
         while True:
             chunk = f.read(CHUNK)
             if not chunk:
                 break
+            total += len(chunk)
+            if max_bytes and total > max_bytes:
+                raise TooBig(total)
             h.update(chunk)
             chunks.append(chunk)
     return b"".join(chunks), h.hexdigest()
@@ -62,13 +74,30 @@ def process(task: Task) -> dict[str, Any]:
     rec = new_record(task)
     if task.error:
         return fail(rec, task.error)
+    if task.max_bytes and task.size > task.max_bytes:
+        return fail(rec, too_big_reason(task.size, task.max_bytes, rec["format"]))
     try:
-        data, sha = read_hashing(task.path)
+        data, sha = read_hashing(task.path, task.max_bytes)
+    except TooBig as exc:
+        return fail(rec, too_big_reason(exc.args[0], task.max_bytes, rec["format"]))
     except OSError as exc:
         return fail(rec, os_error_reason(exc))
     rec["sha256"], rec["nbytes"], rec["size"] = sha, len(data), len(data)
     if not data:
         return fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy")
+    with capture_stderr() as noise:
+        rec = _decode(task, rec, data, sha)
+    if noise:
+        said = f"decoder said: {noise[0]}"
+        if rec["status"] == "error":
+            rec["error"] = f"{rec['error']} ({said})"
+        else:
+            rec["warning"] = f"{rec['warning']}; {said}" if rec.get("warning") else said
+            rec["error"] = rec["warning"]
+    return rec
+
+
+def _decode(task: Task, rec: dict[str, Any], data: bytes, sha: str) -> dict[str, Any]:
     meta = read_metadata(data, task.path)
     rec["warning"] = meta.pop("warning")
     rec.update(meta)

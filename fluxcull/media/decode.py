@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from fluxcull.errors import UserError
 from fluxcull.media import formats
 
 # Decompression-bomb guard: Pillow raises DecompressionBombError above 2 * MAX_IMAGE_PIXELS.
@@ -40,7 +41,7 @@ _FLIP_TRANSPOSE = {3: Image.Transpose.ROTATE_180, 5: Image.Transpose.ROTATE_90, 
 _FLIP_TO_EXIF = {0: 1, 3: 3, 5: 8, 6: 6}
 
 
-class DecodeError(Exception):
+class DecodeError(UserError):
     """A photo that could not be decoded; `reason` says why in words a person can act on."""
 
     def __init__(self, path, reason: str):
@@ -70,12 +71,19 @@ def load_image(path: str | os.PathLike, *, min_side: int | None = None) -> tuple
     return d.image, d.source
 
 
-def read_bytes(path: str | os.PathLike) -> bytes:
+# No photo file is read into memory past this (the ingest's per-format caps are lower).
+MAX_FILE_BYTES = 2000 << 20
+
+
+def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     try:
         with open(path, "rb") as f:
-            return f.read()
+            data = f.read(max_bytes + 1)
     except OSError as exc:
         raise DecodeError(path, os_error_reason(exc)) from exc
+    if len(data) > max_bytes:
+        raise DecodeError(path, f"file is over {max_bytes >> 20} MB: not read into memory (damaged or not a photo?)")
+    return data
 
 
 def os_error_reason(exc: OSError) -> str:

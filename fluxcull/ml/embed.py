@@ -11,6 +11,7 @@ embedding for the backbone (or with one of older bytes) or without current featu
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections import deque
@@ -20,11 +21,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from fluxcull.jobs import CancelToken, Job, Progress
+from fluxcull.joblock import locked
 from fluxcull.ml import features as F
 from fluxcull.ml.backbones import Backbone, SETTING_KEY, get_backbone
 from fluxcull.ml.inference import available_cores, default_batch_size, make_runner
 from fluxcull.ml.preprocess import to_square
 from fluxcull.ml.store import EmbeddingStore, active_backbone_id
+
+log = logging.getLogger(__name__)
 
 # a thumbnail is used when its long side is at least this (the ingest ones are 512 px)
 MIN_THUMB_SIDE = 384
@@ -55,14 +59,15 @@ def open_store(lib, conn, backbone: Backbone) -> EmbeddingStore:
 
 def current_store(lib, conn) -> EmbeddingStore:
     """The store of the active backbone (the library setting, else the one with most embeddings,
-    else the default)."""
+    else the default), checked against its index: raises StoreDamaged when vectors are missing or
+    changed, so nothing downstream (scores, matches, training) is computed from wrong vectors."""
     active = active_backbone_id(conn)
     if active:
         row = conn.execute("SELECT 1 FROM backbones WHERE id = ?", (active,)).fetchone()
         if row is not None:
-            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active)
-        return open_store(lib, conn, get_backbone(active))
-    return open_store(lib, conn, get_backbone(None))
+            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active).verified()
+        return open_store(lib, conn, get_backbone(active)).verified()
+    return open_store(lib, conn, get_backbone(None)).verified()
 
 
 def _open_source(lib, path: str, thumb_key: str | None):
@@ -120,9 +125,15 @@ def _work_list(conn, store: EmbeddingStore, role: str | None):
 def embed_job(lib, *, backbone: str | None = None, cancel: CancelToken | None = None, role: str | None = None,
               runtime: str = "auto", device: str | None = None, batch_size: int | None = None,
               workers: int | None = None, threads: int | None = None) -> Job:
-    """Embed (and compute features of) every photo that lacks them. Summary:
-    {embedded, featured, skipped, errors: [{photo_id, path, reason}], backbone, runtime, device, timing}."""
+    """Embed (and compute features of) every photo that lacks them (or whose stored vector is missing
+    from the store's file or damaged), holding the library's job lock. Summary:
+    {embedded, featured, skipped, repaired, errors: [{photo_id, path, reason}], backbone, runtime, device, timing}."""
     cancel = cancel or CancelToken()
+    return locked(lib, _embed_job(lib, backbone, cancel, role, runtime, device, batch_size, workers, threads),
+                  cancel=cancel)
+
+
+def _embed_job(lib, backbone, cancel, role, runtime, device, batch_size, workers, threads) -> Job:
     conn = lib.connect()
     pool = None
     try:
@@ -136,9 +147,12 @@ def embed_job(lib, *, backbone: str | None = None, cancel: CancelToken | None = 
             runner = _make_runner(bb, runtime, device, lib, threads)
             bb = replace(bb, dim=int(runner(np.zeros((1, bb.input_size, bb.input_size, 3), np.uint8)).shape[1]))
         store = open_store(lib, conn, bb)
+        damaged = store.check().damaged_ids
+        if damaged:
+            log.warning("%s: %d stored vectors are missing or damaged; embedding them again", bb.id, len(damaged))
         work = _work_list(conn, store, role)
-        summary = {"embedded": 0, "featured": 0, "skipped": total_photos - len(work), "errors": [],
-                   "backbone": bb.id}
+        summary = {"embedded": 0, "featured": 0, "skipped": total_photos - len(work), "repaired": len(damaged),
+                   "errors": [], "backbone": bb.id}
         yield Progress("embed", 0, len(work), f"{len(work)} photos to do")
         if not work:
             return summary

@@ -120,8 +120,11 @@ class TorchRunner:
 
 class OnnxRunner:
     def __init__(self, path, backbone: Backbone, *, threads: int | None = None):
-        import onnxruntime as ort
+        from pathlib import Path
 
+        from fluxcull.ml.onnx_backend import import_onnxruntime
+
+        ort = import_onnxruntime(Path(path).parent.parent)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or cpu_threads()
         opts.inter_op_num_threads = 1
@@ -158,10 +161,17 @@ def make_runner(backbone: Backbone, *, runtime: str = "auto", device: str | None
     if runtime == "onnx":
         if device != "cpu":
             device = "cpu"  # the onnxruntime wheel fluxcull depends on runs on the CPU
-        from fluxcull.ml.onnx_backend import ensure_onnx
+        from fluxcull.ml.onnx_backend import ensure_onnx, export_onnx
 
         path = ensure_onnx(backbone, cache_dir=(lib.cache_dir if lib is not None else None))
-        return OnnxRunner(path, backbone, threads=threads)
+        try:
+            return OnnxRunner(path, backbone, threads=threads)
+        except Exception as exc:  # onnxruntime's own error types: a cached file it cannot load
+            import logging
+
+            logging.getLogger(__name__).warning("ONNX cache %s cannot be loaded (%s): exporting it again", path, exc)
+            export_onnx(backbone, path)
+            return OnnxRunner(path, backbone, threads=threads)
     model = build_torch_model(backbone)
     if runtime == "torch-fp32":
         return TorchRunner(model, backbone, device, precision="fp32", channels_last=False, threads=threads,

@@ -15,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import uuid
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def load_version(lib, conn: sqlite3.Connection, version_id: int | None = None) -
             texts[tname] = (folder / f"{tname}.txt").read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"model version {version_id}: files missing in {folder} ({exc.filename})") from exc
-    except (ValueError, OSError, json.JSONDecodeError) as exc:
+    except (ValueError, OSError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
         raise ValueError(f"model version {version_id}: unreadable model files in {folder}: {exc}") from exc
     return SavedModel(
         kind=row["kind"], backbone_id=row["backbone_id"], feature_schema=row["feature_schema"], arrays=arrays,

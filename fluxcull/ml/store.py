@@ -1,7 +1,19 @@
 """EmbeddingStore: float16 vectors in a memory-mapped file per backbone, indexed in the catalog.
 
-Crash safety: a vector is written and fsynced into its row first; only then is its row committed
-to `embedding_rows`. A crash in between leaves an unindexed row that the next run overwrites.
+Concurrency: rows are allocated inside the catalog's write transaction (BEGIN IMMEDIATE), and the
+vectors are written and fsynced into the file before that transaction commits. Two writers (two
+`embed` runs, the GUI's inbox watcher and the CLI) therefore never pick the same row: the second
+waits for the first's commit and then sees its rows.
+
+Crash safety: a vector is written and fsynced into its row first; only then is its row committed to
+`embedding_rows`. A crash in between leaves an unindexed row that the next writer reuses. A photo
+that gets a new vector gets a new row (its old, still valid vector stays until the commit), unless
+its old row is damaged, which is then rewritten in place.
+
+Integrity: each index row records the CRC-32 of its vector's bytes. `check()` compares the file
+with the index (its size, then every row's checksum); `missing_photo_ids` treats a damaged row as
+missing (so `embed` rebuilds it), and `verified()` raises `StoreDamaged` so nothing is scored from
+vectors that are not the ones stored.
 Readers map the file read-only and slice the rows they need; nothing loads the whole matrix.
 """
 
@@ -9,13 +21,63 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from fluxcull.catalog import transaction
+from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
 
 _GROW_ROWS = 4096
+_CHECK_CHUNK = 8192  # rows read at a time when verifying
+
+
+@dataclass
+class StoreCheck:
+    """The result of comparing a store's file with its index."""
+
+    backbone_id: str
+    path: str
+    rows: int = 0                    # indexed rows
+    file_rows: int = 0               # rows the file can hold
+    file_exists: bool = True
+    beyond_file: list[int] = field(default_factory=list)   # photo ids whose row lies past the file's end
+    bad_checksum: list[int] = field(default_factory=list)  # photo ids whose bytes changed
+    unverified: int = 0              # rows stored before checksums (size-checked only)
+
+    @property
+    def damaged_ids(self) -> list[int]:
+        return sorted(self.beyond_file + self.bad_checksum)
+
+    @property
+    def ok(self) -> bool:
+        return not self.beyond_file and not self.bad_checksum
+
+    def reason(self) -> str:
+        if self.ok:
+            return "ok"
+        parts = []
+        if not self.file_exists:
+            parts.append(f"its file {self.path} is missing")
+        elif self.beyond_file:
+            parts.append(f"its file {self.path} is short ({self.file_rows} rows for {self.rows} indexed)")
+        if self.bad_checksum:
+            parts.append(f"{len(self.bad_checksum)} vectors do not match their checksum")
+        return (f"the {self.backbone_id} embedding store is damaged: {len(self.damaged_ids)} of {self.rows} "
+                f"photos' vectors are missing or changed ({'; '.join(parts)})")
+
+    def as_dict(self) -> dict:
+        return {"backbone": self.backbone_id, "path": self.path, "rows": self.rows, "file_rows": self.file_rows,
+                "file_exists": self.file_exists, "missing_rows": len(self.beyond_file),
+                "bad_checksums": len(self.bad_checksum), "unverified": self.unverified, "ok": self.ok}
+
+
+def row_checksums(vectors: np.ndarray) -> list[int]:
+    """CRC-32 of each row's float16 bytes."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float16)
+    return [zlib.crc32(vectors[i].tobytes()) for i in range(len(vectors))]
 
 
 class EmbeddingStore:
@@ -30,18 +92,22 @@ class EmbeddingStore:
         if row is None:
             with transaction(conn):
                 conn.execute(
-                    "INSERT INTO backbones(id, name, version, dim, input) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO backbones(id, name, version, dim, input) VALUES (?, ?, ?, ?, ?)",
                     (backbone_id, name or backbone_id, version, self.dim, input_policy),
                 )
         elif row[0] != self.dim:
-            raise ValueError(f"backbone {backbone_id} is stored with dim {row[0]}, not {self.dim}")
+            raise InvalidValue(f"backbone {backbone_id} is stored with dim {row[0]}, not {self.dim}")
 
     @classmethod
     def open_existing(cls, conn: sqlite3.Connection, embeddings_dir: Path, backbone_id: str) -> "EmbeddingStore":
         row = conn.execute("SELECT dim FROM backbones WHERE id = ?", (backbone_id,)).fetchone()
         if row is None:
-            raise LookupError(f"no embeddings stored for backbone {backbone_id!r}; run `fluxcull embed` first")
+            raise Unavailable(f"no embeddings stored for backbone {backbone_id!r}; run `fluxcull embed` first")
         return cls(conn, embeddings_dir, backbone_id, row[0])
+
+    @property
+    def row_bytes(self) -> int:
+        return self.dim * 2
 
     # -- index -------------------------------------------------------------------------------
     def count(self) -> int:
@@ -61,7 +127,8 @@ class EmbeddingStore:
         return arr[:, 0], arr[:, 1]
 
     def missing_photo_ids(self, role: str | None = None) -> list[int]:
-        """Photos (status ok) without a current embedding: none stored, or stored for other bytes."""
+        """Photos (status ok) without a current embedding: none stored, stored for other bytes, or
+        stored in a row that is missing from the file or no longer matches its checksum."""
         sql = (
             "SELECT p.id FROM photos p LEFT JOIN embedding_rows e"
             " ON e.photo_id = p.id AND e.backbone_id = ?"
@@ -71,68 +138,154 @@ class EmbeddingStore:
         if role:
             sql += " AND p.role = ?"
             params.append(role)
-        return [r[0] for r in self.conn.execute(sql + " ORDER BY p.id", params)]
+        missing = {r[0] for r in self.conn.execute(sql, params)}
+        damaged = self.check().damaged_ids
+        if damaged:
+            ok_ids = self._ok_photo_ids(damaged, role)
+            missing.update(ok_ids)
+        return sorted(missing)
 
-    # -- data --------------------------------------------------------------------------------
+    def _ok_photo_ids(self, ids: list[int], role: str | None) -> list[int]:
+        out = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            sql = f"SELECT id FROM photos WHERE status = 'ok' AND id IN ({','.join('?' * len(chunk))})"
+            params = list(chunk)
+            if role:
+                sql += " AND role = ?"
+                params.append(role)
+            out += [r[0] for r in self.conn.execute(sql, params)]
+        return out
+
+    # -- integrity ---------------------------------------------------------------------------
     def _capacity_rows(self) -> int:
         try:
-            return self.path.stat().st_size // (self.dim * 2)
+            return self.path.stat().st_size // self.row_bytes
         except FileNotFoundError:
             return 0
 
+    def check(self, *, checksums: bool = True) -> StoreCheck:
+        """Compare the file with the index: rows past the file's end, and (with checksums) rows whose
+        bytes no longer match the CRC-32 recorded when they were written."""
+        res = StoreCheck(self.backbone_id, str(self.path))
+        res.file_exists = self.path.is_file()
+        res.file_rows = self._capacity_rows()
+        data = self.conn.execute(
+            "SELECT photo_id, row, checksum FROM embedding_rows WHERE backbone_id = ? ORDER BY row",
+            (self.backbone_id,),
+        ).fetchall()
+        res.rows = len(data)
+        if not data:
+            return res
+        mat = self.matrix() if res.file_rows else None
+        for start in range(0, len(data), _CHECK_CHUNK):
+            part = data[start:start + _CHECK_CHUNK]
+            inside = [r for r in part if r[1] < res.file_rows]
+            res.beyond_file += [r[0] for r in part if r[1] >= res.file_rows]
+            res.unverified += sum(1 for r in inside if r[2] is None)
+            if not checksums or not inside or mat is None:
+                continue
+            rows = np.fromiter((r[1] for r in inside), np.int64, len(inside))
+            block = np.ascontiguousarray(mat[rows])
+            for (pid, _, want), vec in zip(inside, block):
+                if want is not None and zlib.crc32(vec.tobytes()) != want:
+                    res.bad_checksum.append(pid)
+        return res
+
+    def verified(self) -> "EmbeddingStore":
+        """This store, after checking that every indexed vector is there and unchanged; raises
+        StoreDamaged (naming the reason and the fix) otherwise. Cached while nothing changes."""
+        key = self._state_key()
+        if _VERIFIED.get(str(self.path)) == key:
+            return self
+        res = self.check()
+        if not res.ok:
+            raise StoreDamaged(res.reason() + ": run `fluxcull embed` to rebuild the missing vectors "
+                               "(`fluxcull doctor` reports the details)")
+        _VERIFIED[str(self.path)] = key
+        return self
+
+    def _state_key(self):
+        try:
+            st = self.path.stat()
+            fkey = (st.st_size, st.st_mtime_ns, st.st_ino)
+        except FileNotFoundError:
+            fkey = None
+        ikey = self.conn.execute(
+            "SELECT COUNT(*), MAX(row), SUM(checksum), MAX(created_at) FROM embedding_rows WHERE backbone_id = ?",
+            (self.backbone_id,),
+        ).fetchone()
+        return fkey, tuple(ikey)
+
+    # -- data --------------------------------------------------------------------------------
     def write(self, photo_ids: list[int], vectors: np.ndarray, source_sha256: list[str | None] | None = None) -> None:
-        """Store vectors (n x dim) for photos: data first (fsynced), then the index in one transaction."""
-        vectors = np.asarray(vectors, dtype=np.float16)
+        """Store vectors (n x dim) for photos: rows allocated, data written and fsynced, and the index
+        updated, all inside one catalog write transaction."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float16)
         if vectors.shape != (len(photo_ids), self.dim):
             raise ValueError(f"expected {(len(photo_ids), self.dim)} vectors, got {vectors.shape}")
         if not photo_ids:
             return
-        if source_sha256 is None:
-            rows = self.conn.execute(
-                "SELECT id, sha256 FROM photos WHERE id IN (%s)" % ",".join("?" * len(photo_ids)), photo_ids
-            ).fetchall()
-            shas = {r[0]: r[1] for r in rows}
-            source_sha256 = [shas.get(pid) for pid in photo_ids]
+        if len(set(photo_ids)) != len(photo_ids):
+            raise ValueError("a photo appears twice in one write")
+        sums = row_checksums(vectors)
         self.dir.mkdir(parents=True, exist_ok=True)
-        existing = dict(
-            self.conn.execute(
-                "SELECT photo_id, row FROM embedding_rows WHERE backbone_id = ? AND photo_id IN (%s)"
-                % ",".join("?" * len(photo_ids)),
-                [self.backbone_id, *photo_ids],
-            ).fetchall()
-        )
+        with transaction(self.conn):
+            if source_sha256 is None:
+                rows = self.conn.execute(
+                    "SELECT id, sha256 FROM photos WHERE id IN (%s)" % ",".join("?" * len(photo_ids)), photo_ids
+                ).fetchall()
+                shas = {r[0]: r[1] for r in rows}
+                source_sha256 = [shas.get(pid) for pid in photo_ids]
+            rows = self._allocate(photo_ids)
+            self._write_rows(rows, vectors)
+            self.conn.executemany(
+                "INSERT INTO embedding_rows(backbone_id, photo_id, row, source_sha256, checksum) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(backbone_id, photo_id) DO UPDATE SET row = excluded.row,"
+                " source_sha256 = excluded.source_sha256, checksum = excluded.checksum,"
+                " created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                [(self.backbone_id, pid, r, sha, c) for pid, r, sha, c in zip(photo_ids, rows, source_sha256, sums)],
+            )
+
+    def _allocate(self, photo_ids: list[int]) -> list[int]:
+        """Rows for the photos (called inside the write transaction): a damaged old row is reused,
+        anything else gets a fresh row after the last indexed one."""
+        existing = {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT photo_id, row, checksum FROM embedding_rows WHERE backbone_id = ? AND photo_id IN (%s)"
+            % ",".join("?" * len(photo_ids)), [self.backbone_id, *photo_ids])}
         next_row = self.conn.execute(
             "SELECT COALESCE(MAX(row) + 1, 0) FROM embedding_rows WHERE backbone_id = ?", (self.backbone_id,)
         ).fetchone()[0]
+        cap = self._capacity_rows()
+        mat = self.matrix() if cap else None
         rows = []
         for pid in photo_ids:
-            if pid in existing:
-                rows.append(existing[pid])
+            old = existing.get(pid)
+            if old is not None and self._row_damaged(mat, cap, *old):
+                rows.append(old[0])
             else:
                 rows.append(next_row)
                 next_row += 1
+        return rows
+
+    @staticmethod
+    def _row_damaged(mat, cap: int, row: int, checksum: int | None) -> bool:
+        if row >= cap or mat is None:
+            return True
+        return checksum is not None and zlib.crc32(np.ascontiguousarray(mat[row]).tobytes()) != checksum
+
+    def _write_rows(self, rows: list[int], vectors: np.ndarray) -> None:
         needed = max(rows) + 1
         cap = self._capacity_rows()
-        row_bytes = self.dim * 2
-        self.path.touch(exist_ok=True)
-        with open(self.path, "r+b") as fh:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        with os.fdopen(fd, "r+b") as fh:
             if needed > cap:
-                new_cap = max(needed, cap * 2, _GROW_ROWS)
-                fh.truncate(new_cap * row_bytes)
-            order = np.argsort(rows)
-            for i in order:
-                fh.seek(rows[i] * row_bytes)
+                fh.truncate(max(needed, cap * 2, _GROW_ROWS) * self.row_bytes)
+            for i in np.argsort(rows):
+                fh.seek(rows[i] * self.row_bytes)
                 fh.write(vectors[i].tobytes())
             fh.flush()
             os.fsync(fh.fileno())
-        with transaction(self.conn):
-            self.conn.executemany(
-                "INSERT INTO embedding_rows(backbone_id, photo_id, row, source_sha256) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(backbone_id, photo_id) DO UPDATE SET row = excluded.row,"
-                " source_sha256 = excluded.source_sha256,"
-                " created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                [(self.backbone_id, pid, r, sha) for pid, r, sha in zip(photo_ids, rows, source_sha256)],
-            )
 
     def matrix(self) -> np.ndarray:
         """The whole row file mapped read-only (rows x dim float16); index it with stored rows."""
@@ -159,7 +312,13 @@ class EmbeddingStore:
             raise KeyError(f"no {self.backbone_id} embedding for photo ids {missing[:10]}")
         mat = self.matrix()
         rows = np.fromiter((rowmap[p] for p in photo_ids), dtype=np.int64, count=len(photo_ids))
+        if len(rows) and int(rows.max()) >= len(mat):
+            raise StoreDamaged(f"the {self.backbone_id} embedding store {self.path} is shorter than its index: "
+                               "run `fluxcull embed` to rebuild the missing vectors")
         return np.asarray(mat[rows], dtype=dtype)
+
+
+_VERIFIED: dict[str, tuple] = {}
 
 
 def active_backbone_id(conn: sqlite3.Connection) -> str | None:

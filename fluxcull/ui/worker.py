@@ -8,15 +8,18 @@ summary a `succeeded` signal, `Cancelled` a `cancelled` signal, any other except
 
 from __future__ import annotations
 
+import logging
 import time
-import traceback
 from collections import deque
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
+from fluxcull.errors import FluxcullError
 from fluxcull.jobs import CancelToken, Cancelled, Job, Progress
+
+log = logging.getLogger(__name__)
 
 MakeJob = Callable[[CancelToken], Job]
 
@@ -64,9 +67,13 @@ class JobWorker(QThread):
                 self.succeeded.emit(self.result)
         except Cancelled:
             self.cancelled.emit()
-        except Exception as exc:  # a failing job must not take the app down: report it
+        except FluxcullError as exc:  # bad input or a busy library: the message says what to do
+            self.error = str(exc)
+            log.info("%s: %s", self.title, exc)
+            self.failed.emit(self.error)
+        except Exception as exc:  # a failing job must not take the app down: report it (and log the bug)
             self.error = f"{type(exc).__name__}: {exc}"
-            traceback.print_exc()
+            log.exception("job %r failed", self.title)
             self.failed.emit(self.error)
 
 
@@ -148,7 +155,7 @@ class JobRunner(QObject):
             try:
                 callback(payload)
             except Exception:
-                traceback.print_exc()
+                log.exception("callback of job %r failed", w.title)
         self.finished.emit(w.title, outcome, payload)
         w.deleteLater()
         self._next()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
-import traceback
+import logging
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -61,7 +61,7 @@ class CatalogThread(QObject):
                 try:
                     result = fn(catalog)
                 except Exception as exc:  # reported to the window; the next write goes on
-                    traceback.print_exc()
+                    logging.getLogger(__name__).exception("catalog write failed")
                     error = f"{type(exc).__name__}: {exc}"
                 finally:
                     self._queue.task_done()
