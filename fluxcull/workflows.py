@@ -112,6 +112,13 @@ def model_report(lib) -> dict:
     return eval_report(lib)
 
 
+def explanation_lines(report: dict) -> list[str]:
+    """An explain report in sentences (for the GUI's explanation)."""
+    from fluxcull.ml.explain_words import explanation_lines as lines
+
+    return lines(report)
+
+
 def explain_photo(lib, photo_id: int) -> dict:
     """The rule or model behind a photo's score."""
     from fluxcull.ml.explain import explain

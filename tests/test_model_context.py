@@ -229,3 +229,44 @@ def test_a_model_from_another_context_schema_is_refused_with_a_clear_message(lib
         conn.execute("UPDATE model_versions SET feature_schema = ? WHERE id = ?", ("fx0-old", s["version"]))
     with pytest.raises(ModelMismatch, match="feature schema fx0-old .* re-run `fluxcull embed`"):
         run_job(score_job(library))
+
+
+def test_a_model_with_nan_weights_is_refused_not_used(library, conn, capsys):
+    from fluxcull.cli import main
+    from fluxcull.ml.models_store import ModelDamaged, load_version
+    from fluxcull.ml.score import score_job
+    from fluxcull.ml.train import train_job
+
+    g = modelgen.build(library, conn, n=300, sessions=8, seed=6)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    s = run_job(train_job(library, seed=0, model_kind="linear"))
+    before = dict(conn.execute("SELECT id, keeper_score FROM photos").fetchall())
+    saved = load_version(library, conn, s["version"])
+    arrays = dict(saved.arrays)
+    arrays["m_w"] = np.full_like(arrays["m_w"], np.nan)
+    np.savez(saved.path / "model.npz", **arrays)
+    with pytest.raises(ModelDamaged, match="NaN or infinite"):
+        run_job(score_job(library))
+    assert main(["score"]) == 2
+    assert "NaN or infinite" in capsys.readouterr().err
+    assert dict(conn.execute("SELECT id, keeper_score FROM photos").fetchall()) == before  # nothing overwritten
+
+
+def test_an_explanation_reads_as_sentences():
+    from fluxcull.ml.explain_words import explanation_lines, in_words
+
+    values = {"brightness_vs_session": -0.2, "sharpness_laplacian_rank_burst": 1.0, "hour_sin": 0.5}
+    contrib = [{"input": "sharpness_laplacian_rank_burst", "contribution": 0.9},
+               {"input": "brightness_vs_session", "contribution": -0.4},
+               {"input": "appearance (embedding)", "contribution": 0.3},
+               {"input": "hour_sin", "contribution": 0.1}]
+    words = in_words(contrib, values, 5)
+    assert [w["text"] for w in words] == ["sharpest of its 5-frame burst", "darker than the rest of this session",
+                                          "looks like your keepers", "the time of day"]
+    report = {"score": 0.62, "band": "uncertain", "reason": "keeper model", "model_score": 0.62, "corpus_rank": 0.97,
+              "in_words": words, "burst": {"size": 5}, "nearest_keepers": [{"path": "/k/R0001.jpg", "similarity": 0.91}]}
+    text = "\n".join(explanation_lines(report))
+    assert "Keeper score 0.62 (uncertain): keeper model." in text
+    assert "For keeping it: sharpest of its 5-frame burst; looks like your keepers; the time of day." in text
+    assert "Against: darker than the rest of this session." in text
+    assert "{" not in text and "_" not in text.replace("R0001", "")  # no raw keys or JSON

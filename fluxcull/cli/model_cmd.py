@@ -142,23 +142,16 @@ def cmd_explain(args, lib) -> int:
     if args.json:
         emit_json(r)
         return 0
-    score = "unscored" if r["score"] is None else f"{r['score']:.3f}"
-    print(f"{r['path']}\n  score {score} ({r['band']}): {r['reason']}")
-    if r.get("model_score") is not None:
-        print(f"  model: {r['model_score']:.3f} ({r['model_band']}), scores above {100 * r['corpus_rank']:.1f}% "
-              f"of its training photos")
-        for w in r.get("in_words", []):
-            print(f"    {'+' if w['effect'] == 'for' else '-'} {w['text']}")
-        print("  inputs that moved the score most:")
+    from fluxcull.ml.explain_words import explanation_lines
+
+    print(r["path"])
+    for line in explanation_lines(r):
+        print(f"  {line}")
+    if r.get("contributions"):
+        print("  inputs that moved the model's score most:")
         for c in r["contributions"]:
             val = "" if c["value"] is None else f" = {c['value']:.3g}"
             print(f"    {c['contribution']:+.3f}  {c['input']}{val}")
-        if r["nearest_keepers"]:
-            print("  nearest keepers:")
-            for k in r["nearest_keepers"]:
-                print(f"    {k['similarity']:.3f}  {k['path']}")
-    elif r.get("note"):
-        print(f"  {r['note']}")
     return 0
 
 

@@ -13,7 +13,6 @@ and the pairwise model(s).
 
 from __future__ import annotations
 
-import math
 import sqlite3
 
 import numpy as np
@@ -21,6 +20,9 @@ import numpy as np
 from fluxcull.jobs import Progress
 from fluxcull.ml import calibrate
 from fluxcull.ml.dataset import NEG, POS, UNLABELLED, find_feature
+from fluxcull.ml.metrics import (average_precision, average_ranks, pairwise_accuracy, recall_at,  # noqa: F401
+                                  roc_auc)
+from fluxcull.ml.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
 from fluxcull.ml.pairs import PairConfig, build_pairs
 from fluxcull.ml.ranker import fit_centroid, fit_pairwise, raw_scores
 
@@ -34,72 +36,6 @@ LARGE_FOLDS = 3     # ... the random-by-session split uses this many folds (each
 
 
 # -- metrics ------------------------------------------------------------------------------------------
-def average_ranks(x: np.ndarray) -> np.ndarray:
-    """1-based ranks, ties sharing their mean rank."""
-    x = np.asarray(x, np.float64)
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    starts = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])
-    ends = np.r_[starts[1:], len(xs)]
-    r = np.empty(len(x))
-    mean_rank = (starts + ends + 1) / 2.0  # mean of (start+1 .. end)
-    r[order] = np.repeat(mean_rank, ends - starts)
-    return r
-
-
-def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
-    label = np.asarray(label) == 1
-    npos, nneg = int(label.sum()), int((~label).sum())
-    if npos == 0 or nneg == 0:
-        return float("nan")
-    r = average_ranks(score)
-    return float((r[label].sum() - npos * (npos + 1) / 2) / (npos * nneg))
-
-
-def average_precision(score: np.ndarray, label: np.ndarray) -> float:
-    label = np.asarray(label) == 1
-    npos = int(label.sum())
-    if npos == 0:
-        return float("nan")
-    order = np.argsort(-np.asarray(score, np.float64), kind="stable")
-    hits = label[order]
-    cum = np.cumsum(hits)
-    prec = cum / np.arange(1, len(hits) + 1)
-    return float(prec[hits].sum() / npos)
-
-
-def pairwise_accuracy(score: np.ndarray, label: np.ndarray, group: np.ndarray) -> tuple[float, int]:
-    """Fraction of same-group (keeper, non-keeper) pairs ordered right (ties count half); and the pair count."""
-    score = np.asarray(score, np.float64)
-    label = np.asarray(label) == 1
-    order = np.argsort(group, kind="stable")
-    g = np.asarray(group)[order]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, np.int64)
-    ends = np.r_[starts[1:], len(g)]
-    won, total = 0.0, 0
-    for s, e in zip(starts, ends):
-        idx = order[s:e]
-        lab = label[idx]
-        npos = int(lab.sum())
-        nneg = len(idx) - npos
-        if npos == 0 or nneg == 0:
-            continue
-        r = average_ranks(score[idx])
-        won += r[lab].sum() - npos * (npos + 1) / 2
-        total += npos * nneg
-    return (float(won / total) if total else float("nan")), int(total)
-
-
-def recall_at(score: np.ndarray, label: np.ndarray, frac: float) -> float:
-    label = np.asarray(label) == 1
-    npos = int(label.sum())
-    if npos == 0:
-        return float("nan")
-    k = int(math.ceil(frac * len(label)))
-    top = np.argsort(-np.asarray(score, np.float64), kind="stable")[:k]
-    return float(label[top].sum() / npos)
-
-
 def metric_row(score: np.ndarray, label: np.ndarray, group: np.ndarray, prob: np.ndarray | None) -> dict:
     pa, npairs = pairwise_accuracy(score, label, group)
     return {
@@ -200,12 +136,6 @@ def time_split(corpus) -> tuple[np.ndarray, np.ndarray, dict]:
 
 # -- one evaluation run ---------------------------------------------------------------------------------
 BASELINES = ("random", "sharpness", "exposure")
-# The methods `train` chooses among by default, simplest first (see choose_method).
-AUTO_CANDIDATES = ("linear", "gbt")
-SIMPLICITY = ("linear", "centroid", "gbt", "mlp")
-CHOICE_MARGIN = 0.01        # AUC within which the simpler method wins ...
-CHOICE_MARGIN_FEW = 0.02    # ... or this, when the held-out sessions hold fewer than FEW_KEEPERS keepers
-FEW_KEEPERS = 30
 
 
 def methods_for(kind: str) -> list[str]:
@@ -215,64 +145,6 @@ def methods_for(kind: str) -> list[str]:
         if m not in out:
             out.append(m)
     return out
-
-
-def selection_metric(metrics: dict, method: str) -> float | None:
-    """The number methods and versions are chosen on: held-out ROC AUC on the by-time split (the
-    newest sessions, as the inbox will be). While the newest sessions hold fewer than FEW_KEEPERS
-    keepers that number is mostly noise, so it is pooled with the random-by-session split's AUC,
-    each weighted by its held-out keepers; without a by-time row, the latter alone. The
-    random-by-session AUC used here is the mean of the AUCs within each fold (weighted by the fold's
-    keepers), not the AUC of all folds' scores pooled: scores of different fold models are not on
-    one scale, and pooling them penalises models that fit their training photos closely (trees)
-    although each fold orders its own photos well."""
-    vals = []
-    for split in ("by_time", "random_by_session"):
-        try:
-            row = metrics["splits"][split]["rows"][method]
-        except (KeyError, TypeError):
-            continue
-        v = row.get("fold_auc", row.get("roc_auc")) if split == "random_by_session" else row.get("roc_auc")
-        if v is not None and np.isfinite(v):
-            vals.append((float(v), int(row.get("n_keepers") or 0)))
-    if not vals:
-        return None
-    if len(vals) == 1 or vals[0][1] >= FEW_KEEPERS:
-        return vals[0][0]
-    (a, na), (b, nb) = vals
-    return (a * na + b * nb) / max(na + nb, 1)
-
-
-def choose_method(metrics: dict, candidates=AUTO_CANDIDATES) -> tuple[str, str]:
-    """(method, why): the simplest candidate whose selection metric is within the margin of the best.
-
-    The margin is CHOICE_MARGIN AUC, CHOICE_MARGIN_FEW when the held-out sessions hold few keepers
-    (with a handful of keepers a small difference is noise, and the simpler method is the safer bet)."""
-    vals = {m: selection_metric(metrics, m) for m in candidates}
-    vals = {m: v for m, v in vals.items() if v is not None}
-    if not vals:
-        return "linear", "no method could be evaluated (too few keepers in held-out sessions): linear by default"
-    rows_t = metrics.get("splits", {}).get("by_time", {}).get("rows") or {}
-    split = "by_time" if rows_t else "random_by_session"
-    n_keep = max((r.get("n_keepers") or 0) for r in metrics["splits"][split]["rows"].values())
-    margin = CHOICE_MARGIN if n_keep >= FEW_KEEPERS else CHOICE_MARGIN_FEW
-    if rows_t and n_keep >= FEW_KEEPERS:
-        name = "newest sessions (by time)"
-    elif rows_t:
-        name = "newest sessions pooled with held-out random sessions"
-    else:
-        name = "held-out random sessions"
-    best_m = max(vals, key=lambda m: vals[m])
-    best = vals[best_m]
-    order = sorted(vals, key=lambda m: SIMPLICITY.index(m) if m in SIMPLICITY else len(SIMPLICITY))
-    chosen = next(m for m in order if vals[m] >= best - margin)
-    listing = ", ".join(f"{m} {vals[m]:.3f}" for m in order)
-    if chosen == best_m:
-        why = f"best held-out AUC on the {name}: {listing}"
-    else:
-        why = (f"simplest method within {margin:.2f} AUC of the best ({best_m}) on the {name}, "
-               f"{n_keep} held-out keepers: {listing}")
-    return chosen, why
 
 
 def _baseline_scores(prep, method: str, train: np.ndarray, test_idx: np.ndarray, seed: int) -> np.ndarray | None:

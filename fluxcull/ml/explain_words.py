@@ -98,3 +98,29 @@ def in_words(contributions: list[dict], values: dict, burst_size: int) -> list[d
         if len(out) == PHRASES:
             break
     return out
+
+
+def explanation_lines(r: dict) -> list[str]:
+    """An explain() report as lines a photographer reads: the score and the rule behind it, then the
+    model's reasons for and against, the burst, and the nearest keepers."""
+    score = "no score yet" if r.get("score") is None else f"{r['score']:.2f} ({r.get('band', '')})"
+    lines = [f"Keeper score {score}: {r.get('reason', '')}."]
+    if r.get("model_score") is not None:
+        lines.append(f"The model alone says {r['model_score']:.2f}: it scores above "
+                     f"{100 * r.get('corpus_rank', 0):.0f}% of the photos it learned from.")
+        pros = [w["text"] for w in r.get("in_words", []) if w["effect"] == "for"]
+        cons = [w["text"] for w in r.get("in_words", []) if w["effect"] == "against"]
+        if pros:
+            lines.append("For keeping it: " + "; ".join(pros) + ".")
+        if cons:
+            lines.append("Against: " + "; ".join(cons) + ".")
+        burst = r.get("burst") or {}
+        if burst.get("size", 1) > 1:
+            lines.append(f"One of a {burst['size']}-frame burst.")
+        near = r.get("nearest_keepers") or []
+        if near:
+            lines.append("Looks most like your keepers: " + ", ".join(
+                f"{k['path'].rsplit('/', 1)[-1]} ({k['similarity']:.2f})" for k in near[:3]) + ".")
+    elif r.get("note"):
+        lines.append(r["note"][0].upper() + r["note"][1:] + ".")
+    return lines

@@ -22,10 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from fluxcull.catalog import transaction
+from fluxcull.errors import InvalidValue, Unavailable
 
 
-class ModelMismatch(ValueError):
+class ModelMismatch(InvalidValue):
     """The model was trained on other embeddings or features than the library has now."""
+
+
+class ModelDamaged(InvalidValue):
+    """A model version's files are unreadable or hold values no model can have (NaN, infinity)."""
 
 
 @dataclass
@@ -140,7 +145,7 @@ def load_version(lib, conn: sqlite3.Connection, version_id: int | None = None) -
     if version_id is None:
         version_id = active_version_id(conn)
         if version_id is None:
-            raise LookupError("no keeper model trained yet: run `fluxcull train` first")
+            raise Unavailable("no keeper model trained yet: run `fluxcull train` first")
     row = version_row(conn, version_id)
     folder = lib.models_dir / row["path"]
     try:
@@ -156,7 +161,11 @@ def load_version(lib, conn: sqlite3.Connection, version_id: int | None = None) -
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"model version {version_id}: files missing in {folder} ({exc.filename})") from exc
     except (ValueError, OSError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"model version {version_id}: unreadable model files in {folder}: {exc}") from exc
+        raise ModelDamaged(f"model version {version_id}: unreadable model files in {folder}: {exc}") from exc
+    for name, a in arrays.items():
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ModelDamaged(f"model version {version_id}: {name} in {folder / 'model.npz'} holds NaN or infinite "
+                               "values: retrain with `fluxcull train` or activate another version (`fluxcull models`)")
     return SavedModel(
         kind=row["kind"], backbone_id=row["backbone_id"], feature_schema=row["feature_schema"], arrays=arrays,
         meta=desc.get("meta", {}), texts=texts, id=version_id, path=folder, metrics=row["metrics"], training=row["training"],

@@ -32,7 +32,7 @@ from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F40
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import calibrate
 from fluxcull.ml.dataset import find_feature
-from fluxcull.ml.models_store import ModelMismatch, SavedModel, load_version
+from fluxcull.ml.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
 from fluxcull.ml.ranker import InputTransform, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
@@ -90,7 +90,10 @@ class ScoringModel:
         self.kind = saved.kind
         self.feature_names = list(saved.meta["feature_names"])
         self.transform = InputTransform.from_arrays(saved.arrays, self.feature_names)
-        self.params = params_from_saved(saved.kind, saved.arrays, saved.texts)
+        try:
+            self.params = params_from_saved(saved.kind, saved.arrays, saved.texts)
+        except Exception as exc:  # a damaged tree file: LightGBM's own parse error
+            raise ModelDamaged(f"model version {saved.id}: unreadable model in {saved.path}: {exc}") from exc
         self.quantiles = saved.arrays["quantiles"]
         self.calibrator = calibrate.Calibrator.from_array(saved.arrays["calibrator"])
 

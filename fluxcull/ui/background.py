@@ -61,7 +61,8 @@ class BackgroundJobs(QObject):
     def show_metrics(self) -> None:
         lib = self.lib
         self.runner.submit("Evaluating the model", lambda cancel: call_job("evaluate", lambda: workflows.model_report(lib)),
-                           on_done=lambda r: self.win.show_dialog(ReportDialog("Current model", r, self.win)))
+                           on_done=lambda r: self.win.show_dialog(
+                               ReportDialog("Current model", r, self.win, summary=(r or {}).get("in_words"))))
 
     def explain_current(self) -> None:
         pid = self.win.browser.current_photo_id()
@@ -71,7 +72,8 @@ class BackgroundJobs(QObject):
         self.runner.submit("Explaining a score",
                            lambda cancel: call_job("explain", lambda: workflows.explain_photo(lib, pid)),
                            on_done=lambda r: self.win.show_dialog(
-                               ReportDialog(f"Why photo #{pid} scores as it does", r, self.win)))
+                               ReportDialog(f"Why photo #{pid} scores as it does", r, self.win,
+                                            summary=workflows.explanation_lines(r or {}))))
 
     def _on_job_finished(self, title: str, outcome: str, payload) -> None:
         if outcome == "failed":

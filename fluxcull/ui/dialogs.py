@@ -118,7 +118,7 @@ class MetricsDialog(QDialog):
 class ReportDialog(QDialog):
     """Any JSON-able report, readable."""
 
-    def __init__(self, title: str, report: Any, parent=None):
+    def __init__(self, title: str, report: Any, parent=None, summary: list[str] | None = None):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(640, 560)
@@ -126,6 +126,11 @@ class ReportDialog(QDialog):
         text.setReadOnly(True)
         text.setPlainText(json.dumps(report, indent=2, default=str, ensure_ascii=False))
         lay = QVBoxLayout(self)
+        if summary:
+            label = QLabel("\n".join(summary))
+            label.setWordWrap(True)
+            lay.addWidget(label)
+            self.summary = label
         lay.addWidget(text)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
