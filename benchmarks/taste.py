@@ -32,11 +32,12 @@ import numpy as np
 
 from benchmarks.common import REPO_ROOT, write_results
 from benchmarks.taste_build import TASTES, build
-from benchmarks.taste_metrics import all_metrics
+from benchmarks.taste_metrics import all_metrics, burst_diagnostics
 
-FULL = {"sessions": 28, "scenes": (4, 6)}
+FULL = {"sessions": 26, "scenes": (4, 6)}
 QUICK = {"sessions": 12, "scenes": (3, 4)}
 METRICS = ("auc", "pairwise", "ap", "recall@10%", "ece")
+DIAGNOSTICS = ("scene_auc", "burst_top1")
 
 
 def fluxcull(lib: Path, *args: str, ok=(0,)) -> dict | list | str:
@@ -69,7 +70,10 @@ def evaluate(truth_inbox: list[dict], scores: dict, probabilities: bool = True) 
     missing = [p["abs"] for p in truth_inbox if scores.get(p["abs"]) is None]
     s = np.array([scores.get(p["abs"]) if scores.get(p["abs"]) is not None else 0.0 for p in truth_inbox], float)
     groups = np.array([p["session"] for p in truth_inbox])
-    return all_metrics(y, s, groups, probabilities) | {"unscored": len(missing)}
+    scenes = np.array([f'{p["session"]}.{p["scene"]}' for p in truth_inbox])
+    kinds = [p["kind"] for p in truth_inbox]
+    return (all_metrics(y, s, groups, probabilities) | burst_diagnostics(y, s, scenes, kinds)
+            | {"unscored": len(missing)})
 
 
 def sharpness_scores(lib: Path) -> dict[str, float | None]:
@@ -149,14 +153,17 @@ def summarise(results: list[dict]) -> tuple[list[dict], list[dict]]:
     """Per-taste rows, and the mean over tastes of every method (plus the active row's gap to the best)."""
     rows = []
     for r in results:
+        best = max((row["auc"] for row in r["rows"] if row.get("auc") is not None), default=None)
         for row in r["rows"]:
-            rows.append({"taste": r["taste"]} | {k: row.get(k) for k in ("method", "chosen", *METRICS, "note")
-                                                 if row.get(k) is not None or k in METRICS})
+            keys = ("method", "chosen", *METRICS, *DIAGNOSTICS, "note")
+            rows.append({"taste": r["taste"]} | {k: row.get(k) for k in keys if row.get(k) is not None or k in METRICS})
+            if row.get("auc") is not None and best is not None:
+                rows[-1]["gap_to_best_auc"] = round(best - row["auc"], 4)
     means = []
     for method in dict.fromkeys(row["method"] for row in rows):
         mine = [row for row in rows if row["method"] == method]
         m = {"method": method}
-        for k in METRICS:
+        for k in (*METRICS, *DIAGNOSTICS):
             vals = [row[k] for row in mine if row.get(k) is not None]
             m[k] = round(float(np.mean(vals)), 4) if len(vals) == len(results) else None
         m["worst_auc"] = min((row["auc"] for row in mine if row.get("auc") is not None), default=None)
@@ -189,7 +196,7 @@ def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | 
             print(json.dumps({k: r[k] for k in ("taste", "counts", "match", "seconds")}), flush=True)
             results.append(r)
     rows, means = summarise(results)
-    cols = ["method", *METRICS, "worst_auc", "gap_to_best_auc", "chosen"]
+    cols = ["method", *METRICS, "worst_auc", "gap_to_best_auc", *DIAGNOSTICS, "chosen"]
     match_rows = [{"taste": r["taste"]} | r["match"] | r["counts"] for r in results]
     notes = (f"Simulated photographers ({'quick' if quick else 'full'}: {size['sessions']} sessions of "
              f"{size['scenes'][0]}-{size['scenes'][1]} scenes each, newest 25% = inbox), run through the CLI. "

@@ -45,7 +45,6 @@ SHARED_SOURCES = (
     ("photoprism/internal/meta/testdata/Iceland-sRGB.jpg", "nature"),
     ("photoprism/internal/meta/testdata/ladybug.jpg", "nature"),
     ("photoprism/internal/meta/testdata/snow.jpg", "nature"),
-    ("exif-samples/jpg/orientation/landscape_1.jpg", "nature"),
     ("exif-samples/jpg/exif-org/canon-ixus.jpg", "built"),
     ("exif-samples/jpg/exif-org/fujifilm-dx10.jpg", "built"),
     ("exif-samples/jpg/exif-org/kodak-dc210.jpg", "built"),

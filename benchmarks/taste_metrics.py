@@ -73,9 +73,32 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     return float(total / len(y))
 
 
+def burst_diagnostics(y, s, scenes, kinds) -> dict:
+    """Which part of the taste a scorer gets: scene_auc = worthy scenes (those with a keeper) against
+    the others, each scene scored by its best frame; burst_top1 = share of worthy scenes whose kept
+    frame scores strictly highest in its burst; lost_to = the kinds of frame that beat it otherwise."""
+    y, s, scenes, kinds = np.asarray(y, bool), np.asarray(s, float), np.asarray(scenes), np.asarray(kinds)
+    best, worthy, top1, lost = [], [], [], {}
+    for sc in dict.fromkeys(scenes.tolist()):
+        m = scenes == sc
+        best.append(s[m].max())
+        worthy.append(bool(y[m].any()))
+        if y[m].any():
+            k = s[m & y].max()
+            others = s[m & ~y]
+            won = bool((others < k).all())
+            top1.append(won)
+            if not won:
+                w = kinds[m & ~y][int(np.argmax(others))]
+                lost[str(w)] = lost.get(str(w), 0) + 1
+    auc = roc_auc(np.array(worthy), np.array(best))
+    return {"scene_auc": round(auc, 4) if auc is not None else None,
+            "burst_top1": round(float(np.mean(top1)), 4) if top1 else None, "lost_to": lost}
+
+
 def all_metrics(y, s, groups, probabilities: bool = True) -> dict:
     y = np.asarray(y, bool)
     s = np.asarray(s, float)
     out = {"auc": roc_auc(y, s), "pairwise": pairwise(y, s, groups), "ap": average_precision(y, s),
            "recall@10%": recall_at(y, s), "ece": ece(y, s) if probabilities else None}
-    return {k: (round(v, 4) if v is not None else None) for k, v in out.items()}
+    return {k: (round(float(v), 4) if v is not None else None) for k, v in out.items()}
