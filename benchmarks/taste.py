@@ -125,11 +125,14 @@ def run_photographer(name: str, root: Path, size: dict, seed: int) -> dict:
     inbox = [p | {"abs": str(root / p["path"])} for p in truth["photos"] if p["role"] == "inbox"]
     rows = []
     # the active model as a user gets it: plain `train`, then `score`
-    s = fluxcull(lib, "train", "--json")
-    fluxcull(lib, "score", "--json")
-    active = next((m for m in fluxcull(lib, "models", "--json") if m.get("active")), {})
-    chosen = active.get("kind") or s.get("kind")
-    rows.append({"method": "active", "chosen": chosen} | evaluate(inbox, inbox_scores(lib)))
+    try:
+        s = fluxcull(lib, "train", "--json")
+        fluxcull(lib, "score", "--json")
+        active = next((m for m in fluxcull(lib, "models", "--json") if m.get("active")), {})
+        chosen = active.get("kind") or s.get("kind")
+        rows.append({"method": "active", "chosen": chosen} | evaluate(inbox, inbox_scores(lib)))
+    except RuntimeError as exc:
+        rows.append({"method": "active", "note": str(exc).splitlines()[-1][:200]})
     methods, flag = train_methods(lib)
     for m in methods:
         try:
