@@ -96,12 +96,13 @@ def match_check(summary: dict, truth: dict, root: Path) -> dict:
     want = {str((root / k["path"]).resolve()): str((root / k["original"]).resolve()) for k in truth["keepers"]}
     got = {str(Path(link["keeper"]).resolve()): (str(Path(link["original"]).resolve()), link["needs_review"])
            for link in summary.get("links", [])}
+    queued = {str(Path(q["keeper"]).resolve()) for q in summary.get("review_keepers", [])}
     c = {"keepers": len(want), "correct": 0, "wrong": 0, "review": 0, "unlinked": 0}
     for k, o in want.items():
-        if k not in got:
-            c["unlinked"] += 1
-        elif got[k][1]:
+        if k in queued or (k in got and got[k][1]):
             c["review"] += 1
+        elif k not in got:
+            c["unlinked"] += 1
         else:
             c["correct" if got[k][0] == o else "wrong"] += 1
     return c

@@ -79,8 +79,8 @@ SKIMAGE_SOURCES = (
     ("motorcycle_left.png", "built"), ("camera.png", "built"),
 )
 # Wide-animal photos from photoprism are small (497 x 331) but real; they are nature scenes.
-SMALL_NATURE = ("photoprism/assets/examples/chameleon_lime.jpg", "photoprism/assets/examples/elephants.jpg",
-                "photoprism/assets/examples/giraffe_green_brown.jpg", "photoprism/assets/examples/zebra_green_brown.jpg")
+SMALL_NATURE = tuple(f"photoprism/assets/examples/{n}.jpg"
+                     for n in ("chameleon_lime", "elephants", "giraffe_green_brown", "zebra_green_brown"))
 
 
 def skimage_dir() -> Path | None:
