@@ -7,7 +7,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import rankdata
+
+
+def rankdata(a) -> np.ndarray:
+    """1-based ranks, tied values sharing their mean rank."""
+    a = np.asarray(a, float)
+    order = np.argsort(a, kind="stable")
+    ranks = np.empty(len(a))
+    ranks[order] = np.arange(1, len(a) + 1)
+    _, inv, counts = np.unique(a, return_inverse=True, return_counts=True)
+    sums = np.bincount(inv, weights=ranks)
+    return (sums / counts)[inv]
 
 
 def roc_auc(y: np.ndarray, s: np.ndarray) -> float | None:
