@@ -73,7 +73,7 @@ def evaluate(truth_inbox: list[dict], scores: dict, probabilities: bool = True) 
     scenes = np.array([f'{p["session"]}.{p["scene"]}' for p in truth_inbox])
     kinds = [p["kind"] for p in truth_inbox]
     return (all_metrics(y, s, groups, probabilities) | burst_diagnostics(y, s, scenes, kinds)
-            | {"unscored": len(missing)})
+            | {"unscored": len(missing), "scores": [round(float(v), 6) for v in s]})
 
 
 def sharpness_scores(lib: Path) -> dict[str, float | None]:
@@ -145,7 +145,9 @@ def run_photographer(name: str, root: Path, size: dict, seed: int) -> dict:
             rows.append({"method": m, "note": str(exc).splitlines()[-1][:200]})
     rows.append({"method": "sharpness"} | evaluate(inbox, sharpness_scores(lib), probabilities=False))
     n_keep = sum(p["keep"] for p in inbox)
-    return {"taste": name, "kind": TASTES[name][0], "rows": rows, "match": match_check(match, truth, root),
+    inbox_truth = [{k: p[k] for k in ("path", "session", "scene", "kind", "keep")} for p in inbox]
+    return {"taste": name, "kind": TASTES[name][0], "rows": rows, "inbox": inbox_truth,
+            "match": match_check(match, truth, root),
             "counts": {"originals": sum(p["role"] == "originals" for p in truth["photos"]),
                        "inbox": len(inbox), "inbox_keepers": n_keep, "keepers": len(truth["keepers"]),
                        "rejects": len(rejects), "sessions": len(truth["sessions"])},
