@@ -32,7 +32,7 @@ import numpy as np
 
 from benchmarks.common import REPO_ROOT, write_results
 from benchmarks.taste_build import TASTES, build
-from benchmarks.taste_metrics import all_metrics, burst_diagnostics
+from benchmarks.taste_metrics import all_metrics, auc_interval, burst_diagnostics
 
 FULL = {"sessions": 26, "scenes": (4, 6)}
 QUICK = {"sessions": 12, "scenes": (3, 4)}
@@ -72,7 +72,9 @@ def evaluate(truth_inbox: list[dict], scores: dict, probabilities: bool = True) 
     groups = np.array([p["session"] for p in truth_inbox])
     scenes = np.array([f'{p["session"]}.{p["scene"]}' for p in truth_inbox])
     kinds = [p["kind"] for p in truth_inbox]
+    ci = auc_interval(y, s, scenes)
     return (all_metrics(y, s, groups, probabilities) | burst_diagnostics(y, s, scenes, kinds)
+            | {"auc_90ci": f"{ci[0]:.2f}-{ci[1]:.2f}" if ci else None}
             | {"unscored": len(missing), "scores": [round(float(v), 6) for v in s]})
 
 
@@ -161,7 +163,7 @@ def summarise(results: list[dict]) -> tuple[list[dict], list[dict]]:
     for r in results:
         best = max((row["auc"] for row in r["rows"] if row.get("auc") is not None), default=None)
         for row in r["rows"]:
-            keys = ("method", "chosen", *METRICS, *DIAGNOSTICS, "note")
+            keys = ("method", "chosen", *METRICS, "auc_90ci", *DIAGNOSTICS, "note")
             rows.append({"taste": r["taste"]} | {k: row.get(k) for k in keys if row.get(k) is not None or k in METRICS})
             if row.get("auc") is not None and best is not None:
                 rows[-1]["gap_to_best_auc"] = round(best - row["auc"], 4)

@@ -83,6 +83,24 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     return float(total / len(y))
 
 
+def auc_interval(y, s, clusters, reps: int = 300, seed: int = 0) -> tuple[float, float] | None:
+    """90% bootstrap interval of the ROC AUC, resampling whole scenes (a burst's frames go together)."""
+    y, s, clusters = np.asarray(y, bool), np.asarray(s, float), np.asarray(clusters)
+    ids = list(dict.fromkeys(clusters.tolist()))
+    members = [np.nonzero(clusters == c)[0] for c in ids]
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(reps):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(ids), len(ids))])
+        a = roc_auc(y[idx], s[idx])
+        if a is not None:
+            aucs.append(a)
+    if len(aucs) < reps // 2:
+        return None
+    lo, hi = np.percentile(aucs, [5, 95])
+    return round(float(lo), 3), round(float(hi), 3)
+
+
 def burst_diagnostics(y, s, scenes, kinds) -> dict:
     """Which part of the taste a scorer gets: scene_auc = worthy scenes (those with a keeper) against
     the others, each scene scored by its best frame; burst_top1 = share of worthy scenes whose kept

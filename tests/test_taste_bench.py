@@ -13,7 +13,7 @@ from PIL import Image
 
 from benchmarks import taste_build as tb
 from benchmarks import taste_images as ti
-from benchmarks.taste_metrics import all_metrics, average_precision, recall_at, roc_auc
+from benchmarks.taste_metrics import all_metrics, auc_interval, average_precision, recall_at, roc_auc
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +105,4 @@ def test_metrics_count_ties_fairly():
     m = all_metrics(y, perfect, np.array([0] * 5 + [1] * 5))
     assert m["auc"] == 1.0 and m["pairwise"] == 1.0 and m["ap"] == 1.0 and m["recall@10%"] == 0.5
     assert m["ece"] == 0.0
+    assert auc_interval(y, perfect, np.arange(10)) == (1.0, 1.0)
