@@ -158,25 +158,45 @@ def run_photographer(name: str, root: Path, size: dict, seed: int) -> dict:
 
 
 def summarise(results: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Per-taste rows, and the mean over tastes of every method (plus the active row's gap to the best)."""
-    rows = []
+    """Per-taste rows (the mean over replicates where a taste was built from several seeds), and the
+    mean over tastes of every method, with each row's gap to the best AUC."""
+    by: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        best = max((row["auc"] for row in r["rows"] if row.get("auc") is not None), default=None)
         for row in r["rows"]:
-            keys = ("method", "chosen", *METRICS, "auc_90ci", *DIAGNOSTICS, "note")
-            rows.append({"taste": r["taste"]} | {k: row.get(k) for k in keys if row.get(k) is not None or k in METRICS})
-            if row.get("auc") is not None and best is not None:
-                rows[-1]["gap_to_best_auc"] = round(best - row["auc"], 4)
+            by.setdefault((r["taste"], row["method"]), []).append(row)
+    rows = []
+    for (taste, method), rs in by.items():
+        out = {"taste": taste, "method": method}
+        chosen = sorted({str(x["chosen"]) for x in rs if x.get("chosen")})
+        if chosen:
+            out["chosen"] = ",".join(chosen)
+        for k in (*METRICS, *DIAGNOSTICS):
+            vals = [x[k] for x in rs if x.get(k) is not None]
+            out[k] = round(float(np.mean(vals)), 4) if vals and len(vals) == len(rs) else None
+        if len(rs) == 1:
+            out["auc_90ci"] = rs[0].get("auc_90ci")
+        elif out["auc"] is not None:
+            out["auc_sd_seeds"] = round(float(np.std([x["auc"] for x in rs], ddof=1)), 4)
+        note = next((x["note"] for x in rs if x.get("note")), None)
+        if note:
+            out["note"] = note
+        rows.append(out)
+    tastes = list(dict.fromkeys(row["taste"] for row in rows))
+    for taste in tastes:
+        best = max((row["auc"] for row in rows if row["taste"] == taste and row["auc"] is not None), default=None)
+        for row in rows:
+            if row["taste"] == taste and row["auc"] is not None:
+                row["gap_to_best_auc"] = round(best - row["auc"], 4)
     means = []
     for method in dict.fromkeys(row["method"] for row in rows):
         mine = [row for row in rows if row["method"] == method]
         m = {"method": method}
         for k in (*METRICS, *DIAGNOSTICS):
             vals = [row[k] for row in mine if row.get(k) is not None]
-            m[k] = round(float(np.mean(vals)), 4) if len(vals) == len(results) else None
+            m[k] = round(float(np.mean(vals)), 4) if len(vals) == len(tastes) else None
         m["worst_auc"] = min((row["auc"] for row in mine if row.get("auc") is not None), default=None)
         if method == "active":
-            m["chosen"] = ",".join(sorted({str(row.get("chosen")) for row in mine}))
+            m["chosen"] = ",".join(sorted({c for row in mine for c in str(row.get("chosen")).split(",")}))
         means.append(m)
     best = max((m["auc"] for m in means if m["auc"] is not None), default=None)
     for m in means:
@@ -192,27 +212,33 @@ def _table(rows: list[dict], cols: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | None = None) -> dict:
+def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | None = None,
+        replicates: int = 1) -> dict:
     size = QUICK if quick else FULL
     names = only or list(TASTES)
     results = []
     with tempfile.TemporaryDirectory(prefix="fluxcull-taste-") as tmp:
         base = Path(keep) if keep else Path(tmp)
-        for i, name in enumerate(names):
-            print(f"-- taste {name}", flush=True)
-            r = run_photographer(name, base / name, size, seed=list(TASTES).index(name) + 1)
-            print(json.dumps({k: r[k] for k in ("taste", "counts", "match", "seconds")}), flush=True)
-            results.append(r)
+        for rep in range(replicates):
+            for name in names:
+                seed = list(TASTES).index(name) + 1 + 100 * rep
+                print(f"-- taste {name} (seed {seed})", flush=True)
+                r = run_photographer(name, base / (name if rep == 0 else f"{name}-r{rep}"), size, seed=seed)
+                r["seed"] = seed
+                print(json.dumps({k: r[k] for k in ("taste", "seed", "counts", "match", "seconds")}), flush=True)
+                results.append(r)
     rows, means = summarise(results)
     cols = ["method", *METRICS, "worst_auc", "gap_to_best_auc", *DIAGNOSTICS, "chosen"]
-    match_rows = [{"taste": r["taste"]} | r["match"] | r["counts"] for r in results]
+    match_rows = [{"taste": r["taste"], "seed": r["seed"]} | r["match"] | r["counts"] for r in results]
     notes = (f"Simulated photographers ({'quick' if quick else 'full'}: {size['sessions']} sessions of "
-             f"{size['scenes'][0]}-{size['scenes'][1]} scenes each, newest 25% = inbox), run through the CLI. "
+             f"{size['scenes'][0]}-{size['scenes'][1]} scenes each, {replicates} seed(s) per taste, "
+             "newest 25% = inbox), run through the CLI. "
              "Inbox metrics against the taste's intent; 'active' = plain `fluxcull train`; sharpness = "
              "sharpness_laplacian alone (not a probability: no ECE).\n\n## Mean over tastes\n\n"
              + _table(means, cols) + "\n\n## Keeper matching and sizes\n\n"
              + _table(match_rows, list(match_rows[0])) + "\n\n## Per taste")
-    return write_results(out_dir, "taste", rows, meta={"quick": quick, "size": size, "means": means,
+    return write_results(out_dir, "taste", rows, meta={"quick": quick, "size": size, "replicates": replicates,
+                                                        "means": means,
                                                         "photographers": results}, notes=notes)
 
 
@@ -221,13 +247,15 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="", help=f"comma-separated tastes (default all: {', '.join(TASTES)})")
     ap.add_argument("--keep", default=None, help="build the photographers and libraries here and keep them")
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="build each taste from this many seeds and average (per-taste figures are noisy)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
     args = ap.parse_args(argv)
     only = [n for n in args.only.split(",") if n] or None
     for n in only or []:
         if n not in TASTES:
             ap.error(f"no taste {n!r}; have {', '.join(TASTES)}")
-    run(Path(args.out), args.quick, only, Path(args.keep) if args.keep else None)
+    run(Path(args.out), args.quick, only, Path(args.keep) if args.keep else None, max(1, args.seeds))
     print((Path(args.out) / "taste.md").read_text())
     return 0
 
