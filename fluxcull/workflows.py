@@ -75,7 +75,9 @@ def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, wo
         return summary
     summary["embed"] = yield from embed_job(lib, cancel=cancel, role="inbox")
     try:
-        summary["score"] = yield from score_job(lib, cancel=cancel)
+        # the inbox's sessions only: context inputs depend on a photo's session alone, and the
+        # originals' scores do not change when new photos arrive
+        summary["score"] = yield from score_job(lib, cancel=cancel, role="inbox")
     except Cancelled:
         raise
     except Exception as exc:  # e.g. no model trained yet: the photos are in, unscored

@@ -50,10 +50,11 @@ def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monke
     summary = run_job(workflows.inbox_arrived_job(library, "/inbox", workers=2))
     assert [c[0] for c in calls] == ["ingest", "embed", "score"]
     assert calls[1][2] == {"role": "inbox"} and "not_scored" not in summary
+    assert calls[2][2] == {"role": "inbox"}  # only the inbox's sessions are re-scored
 
     import fluxcull.ml.score
 
-    def no_model(lib, *, cancel=None):
+    def no_model(lib, *, cancel=None, **kw):
         raise LookupError("no keeper model trained yet")
         yield  # a generator
 

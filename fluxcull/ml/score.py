@@ -203,12 +203,15 @@ def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None,
     }
 
 
-def score_job(lib, *, cancel: CancelToken | None = None, sessions_of=None) -> Job:
+def score_job(lib, *, cancel: CancelToken | None = None, sessions_of=None, role: str | None = None) -> Job:
     """Score every photo with the active keeper model and store photos.keeper_score; with
-    `sessions_of` (photo ids, e.g. a new inbox batch) only those and the photos of their sessions."""
+    `sessions_of` (photo ids, e.g. a new inbox batch) only those and the photos of their sessions;
+    with `role` (e.g. 'inbox' after new photos arrived) the sessions of that role's photos."""
     conn = lib.connect()
     try:
         model = load_scoring_model(lib, conn)
+        if role is not None:
+            sessions_of = [r[0] for r in conn.execute("SELECT id FROM photos WHERE role = ?", (role,))]
         return (yield from run_scoring(lib, conn, model, cancel=cancel, sessions_of=sessions_of))
     finally:
         conn.close()
