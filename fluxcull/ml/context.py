@@ -102,19 +102,35 @@ def median_and_rank(groups: _Groups, values: np.ndarray) -> tuple[np.ndarray, np
     return med, rank
 
 
-def _centroid_sims(groups: _Groups, z: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Cosine similarity of each row of z to its group's mean row."""
+def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk: int = 65536):
+    """Cosine similarity of each row of z to its session's and to its burst's mean row.
+
+    A burst lies within one session, so one sort by (session, burst) serves both sums."""
     n = len(z)
-    out = np.empty(n, np.float32)
-    if n == 0:
-        return out
-    sums = np.add.reduceat(np.asarray(z[groups.order], np.float32), groups.starts, axis=0)
-    sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+    order = np.lexsort((burst, session))
+    s_sorted, b_sorted = session[order], burst[order]
+    new_s = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
+    new_b = new_s | np.r_[True, b_sorted[1:] != b_sorted[:-1]]
+    b_starts = np.flatnonzero(new_b)
+    zs = np.asarray(z[order], np.float32)
+    b_sums = np.add.reduceat(zs, b_starts, axis=0)
+    del zs
+    # session sums from the burst sums (bursts are contiguous within their session)
+    s_of_b = np.cumsum(new_s)[b_starts] - 1
+    s_starts_b = np.flatnonzero(np.r_[True, s_of_b[1:] != s_of_b[:-1]])
+    s_sums = np.add.reduceat(b_sums, s_starts_b, axis=0)
+    for sums in (b_sums, s_sums):
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+    b_gid = np.empty(n, np.int64)
+    b_gid[order] = np.cumsum(new_b) - 1
+    s_gid = s_of_b[b_gid]
+    out_s, out_b = np.empty(n, np.float32), np.empty(n, np.float32)
     for s in range(0, n, chunk):
         zz = np.asarray(z[s:s + chunk], np.float32)
-        c = sums[groups.gid[s:s + chunk]]
-        out[s:s + chunk] = np.einsum("ij,ij->i", zz, c) / np.maximum(np.linalg.norm(zz, axis=1), 1e-9)
-    return out
+        norm = np.maximum(np.linalg.norm(zz, axis=1), 1e-9)
+        out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[s_gid[s:s + chunk]]) / norm
+        out_b[s:s + chunk] = np.einsum("ij,ij->i", zz, b_sums[b_gid[s:s + chunk]]) / norm
+    return out_s, out_b
 
 
 def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, feats: np.ndarray,
@@ -154,9 +170,8 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     nb_sorted = np.add.reduceat(first_of_burst.astype(np.int64), pair.starts)
     out[:, col + 2] = np.log2(nb_sorted[pair.gid])
     if z is not None and len(z):
-        zc = np.asarray(z[:, :CENTROID_COMPONENTS], np.float32)
-        out[:, col + 3] = _centroid_sims(by_session, zc)
-        bsim = _centroid_sims(by_burst, zc)
+        ssim, bsim = _centroid_sims(np.asarray(session), np.asarray(burst), z[:, :CENTROID_COMPONENTS])
+        out[:, col + 3] = ssim
         out[:, col + 4] = bsim
         best = np.full(len(by_burst.starts), -np.inf, np.float32)
         np.maximum.at(best, by_burst.gid, bsim)

@@ -33,6 +33,7 @@ TIME_HOLDOUT = 0.2
 DEFAULT_FOLDS = 5
 LARGE = 100_000     # labelled photos above which ...
 LARGE_FOLDS = 3     # ... the random-by-session split uses this many folds (each fold's test part is large anyway)
+HUGE = 250_000      # and above which two folds (each model still learns from over 125,000 photos)
 
 
 # -- metrics ------------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
             "link the keeper archive (`fluxcull match`) or mark keeps (`fluxcull decide --keep`)")
     result: dict = {"splits": {}, "methods": methods, "model": kind}
     if int(lab.sum()) > LARGE:
-        folds = min(folds, LARGE_FOLDS)
+        folds = min(folds, LARGE_FOLDS if int(lab.sum()) <= HUGE else 2)
     fold, fold_info = session_folds(c, folds, seed)
     k = fold_info["folds"]
     steps = k + 1
