@@ -172,19 +172,22 @@ def test_method_choice_prefers_trees_when_the_taste_is_not_a_line(library, conn)
     assert any(r["method"] == "gbt *" for r in s["metrics_table"])
 
 
-def test_method_choice_takes_the_simplest_method_within_the_margin():
+def test_method_choice_prefers_trees_within_the_margin_and_the_simplest_with_few_keepers():
     from fluxcull.ml.evaluate import choose_method
 
-    def metrics(lin, gbt, keepers):
-        rows = {"linear": {"roc_auc": lin, "n_keepers": keepers}, "gbt": {"roc_auc": gbt, "n_keepers": keepers},
-                "random": {"roc_auc": 0.5, "n_keepers": keepers}}
-        return {"splits": {"by_time": {"rows": rows}, "random_by_session": {"rows": rows}}}
+    def metrics(lin, gbt, held_out, keepers):
+        rows = {"linear": {"roc_auc": lin, "n_keepers": held_out}, "gbt": {"roc_auc": gbt, "n_keepers": held_out},
+                "random": {"roc_auc": 0.5, "n_keepers": held_out}}
+        return {"splits": {"by_time": {"rows": rows}, "random_by_session": {"rows": rows}}, "keepers": keepers}
 
-    assert choose_method(metrics(0.80, 0.90, 200))[0] == "gbt"
-    kind, why = choose_method(metrics(0.895, 0.90, 200))
-    assert kind == "linear" and "simplest" in why  # within 0.01: the simpler one
-    assert choose_method(metrics(0.885, 0.90, 200))[0] == "gbt"
-    assert choose_method(metrics(0.885, 0.90, 6))[0] == "linear"  # few keepers: a wider margin
+    assert choose_method(metrics(0.80, 0.90, 200, 900))[0] == "gbt"
+    assert choose_method(metrics(0.95, 0.90, 200, 900))[0] == "linear"  # clearly better: it wins
+    kind, why = choose_method(metrics(0.905, 0.90, 200, 900))
+    assert kind == "gbt" and "better by more than 0.01" in why  # within the margin: the trees stay
+    assert choose_method(metrics(0.94, 0.90, 8, 60))[0] == "gbt"  # 8 held-out keepers: 0.04 is noise
+    assert choose_method(metrics(0.96, 0.90, 8, 60))[0] == "linear"
+    kind, why = choose_method(metrics(0.88, 0.90, 3, 12))  # 12 keepers: the simplest within the margin
+    assert kind == "linear" and "12 keepers" in why
 
 
 def test_gradient_boosted_model_round_trips_without_pickle(library, conn):

@@ -197,7 +197,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         raise ValueError(
             f"need at least 2 keepers and 2 non-keepers with embeddings to evaluate (have {n_pos} keepers): "
             "link the keeper archive (`fluxcull match`) or mark keeps (`fluxcull decide --keep`)")
-    result: dict = {"splits": {}, "methods": methods, "model": kind}
+    result: dict = {"splits": {}, "methods": methods, "model": kind, "keepers": n_pos}
     if int(lab.sum()) > LARGE:
         folds = min(folds, LARGE_FOLDS if int(lab.sum()) <= HUGE else 2)
     fold, fold_info = session_folds(c, folds, seed)

@@ -24,6 +24,7 @@ import numpy as np
 
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import calibrate
+from fluxcull.ml.choice import choice_margin
 from fluxcull.ml.dataset import POS
 from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
                                   primary_metric, raw_scores_chunked)
@@ -107,7 +108,10 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
                            arrays=arrays, texts=texts, meta={"feature_names": prep.feature_names, "seed": seed},
                            metrics=metrics, training=training)
 
-        # compare with the active version: its method re-evaluated in this same run, on the same data
+        # compare with the active version: its method re-evaluated in this same run, on the same data;
+        # an automatic choice may prefer a method within the choice's margin of the best, and the
+        # same margin holds against the active model (else a retrain could never move to it)
+        tolerance = max(TOLERANCE, choice_margin(metrics)) if choice else TOLERANCE
         new_primary = primary_metric(metrics)
         prev_primary = primary_metric(prev["metrics"]) if prev else None
         prev_now = primary_metric(metrics, prev["kind"]) if prev else None
@@ -117,7 +121,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             activate, reason = True, "forced"
         elif prev["backbone_id"] != prep.backbone_id or prev["feature_schema"] != prep.feature_schema:
             activate, reason = True, "the active model does not fit the current embeddings/features"
-        elif prev_now is None or (new_primary is not None and new_primary >= prev_now - TOLERANCE):
+        elif prev_now is None or (new_primary is not None and new_primary >= prev_now - tolerance):
             activate, reason = True, (f"not worse than the active model v{prev_id} ({prev['kind']}) on the same data"
                                       + (f" (held-out AUC {new_primary:.3f} vs {prev_now:.3f})"
                                          if new_primary is not None and prev_now is not None else ""))
