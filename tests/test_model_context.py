@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from PIL import Image, ImageFilter, ImageOps
+from PIL import ImageFilter
 
 import modelgen
 from photogen import write_jpeg
@@ -74,29 +74,6 @@ def test_context_inputs_describe_each_photo_against_its_burst_and_session():
 
 
 # -- real photos through ingest and embed ---------------------------------------------------------------
-def _real(shared_photos, n):
-    import csv
-
-    out = []
-    with open(shared_photos / "MANIFEST.tsv", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t"):
-            p = row["path"]
-            if not p.lower().endswith((".jpg", ".jpeg")) or p.startswith(("broken/", "exiftool/")):
-                continue
-            try:
-                with Image.open(shared_photos / p) as im:
-                    im = ImageOps.exif_transpose(im).convert("RGB")
-                    if min(im.size) < 400:
-                        continue
-                    im.thumbnail((640, 640))
-                    out.append(im.copy())
-            except Exception:
-                continue
-            if len(out) == n:
-                return out
-    pytest.skip(f"only {len(out)} usable real photos in {shared_photos}")
-
-
 @pytest.mark.slow
 def test_context_inputs_on_a_real_burst_put_the_sharp_frame_first(shared_photos, library, tmp_path):
     from fluxcull.ingest import ingest_job
@@ -106,7 +83,9 @@ def test_context_inputs_on_a_real_burst_put_the_sharp_frame_first(shared_photos,
     from fluxcull.ml.inputs import prepare
     from fluxcull.ml.features import FEATURE_NAMES
 
-    scene, other1, other2 = _real(shared_photos, 3)
+    from test_model_real import _sources
+
+    scene, other1, other2 = _sources(shared_photos, 3)
     start = dt.datetime(2024, 5, 4, 9, 0, 0)
     folder = tmp_path / "walk"
     frames = {"sharp": scene}

@@ -17,7 +17,6 @@ EfficientNet-Lite0 embeddings; unrelated photos score about 0.35.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import asdict, dataclass
 
@@ -33,20 +32,16 @@ class BurstRule:
 
     @classmethod
     def from_settings(cls, conn: sqlite3.Connection) -> "BurstRule":
+        from fluxcull.catalog import settings
+
         rule = cls()
-        row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING_KEY,)).fetchone()
-        if row:
-            try:
-                data = json.loads(row[0])
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"setting {SETTING_KEY} is not valid JSON: {exc}") from exc
-            for k, v in data.items():
-                if not hasattr(rule, k):
-                    raise ValueError(f"setting {SETTING_KEY}: unknown key {k!r} (have {', '.join(asdict(rule))})")
-                v = float(v)
-                if not np.isfinite(v) or v < 0:
-                    raise ValueError(f"setting {SETTING_KEY}: {k} must be a finite number >= 0, not {v}")
-                setattr(rule, k, v)
+        for k, v in (settings.get(conn, SETTING_KEY) or {}).items():
+            if not hasattr(rule, k):
+                raise ValueError(f"setting {SETTING_KEY}: unknown key {k!r} (have {', '.join(asdict(rule))})")
+            v = float(v)
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"setting {SETTING_KEY}: {k} must be a finite number >= 0, not {v}")
+            setattr(rule, k, v)
         return rule
 
 
