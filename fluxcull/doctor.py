@@ -19,6 +19,7 @@ from pathlib import Path
 
 from fluxcull.catalog import transaction
 from fluxcull.catalog.db import latest_version, list_backups
+from fluxcull.ingest.limits import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +28,7 @@ _PID_TMP = re.compile(r"\.tmp(\d+)$")
 
 
 def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    return pid == os.getpid() or pid_alive(pid)
 
 
 def temp_files(lib, *, thumbs: bool = False, min_age_s: float = ORPHAN_AGE_S) -> list[Path]:

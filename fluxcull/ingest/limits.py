@@ -91,7 +91,8 @@ def capture_stderr():
             out.append(" ".join(text.split())[:500])
 
 
-def _parent_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process is running (a zombie counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -117,10 +118,10 @@ def watch_parent(parent_pid: int) -> None:
         pass
 
     def watch() -> None:
-        while _parent_alive(parent_pid):
+        while pid_alive(parent_pid):
             time.sleep(WATCH_SECONDS)
         os._exit(1)
 
-    if not _parent_alive(parent_pid):
+    if not pid_alive(parent_pid):
         os._exit(1)
     threading.Thread(target=watch, name="fluxcull-parent-watch", daemon=True).start()
