@@ -162,3 +162,21 @@ def test_open_on_a_session_or_refuse_an_unknown_one(qtbot, library, conn, tmp_pa
     win.close()
     with pytest.raises(LookupError, match="no session with id 999"):
         MainWindow(library, initial_session=999, watch_inbox=False)
+
+
+def test_a_photo_rejected_in_the_loupe_keeps_its_brightness(qtbot, window, conn):
+    ids = window.ids
+    press(qtbot, window, window.grid, Qt.Key_Space)
+    qtbot.waitUntil(lambda: window.image_loader.best(ids[0]) is not None, timeout=10000)
+    qtbot.waitUntil(lambda: window.loupe.pane.has_image(), timeout=10000)
+
+    def interior_lightness():
+        img = window.loupe.pane.grab().toImage()
+        w, h = img.width(), img.height()
+        vals = [img.pixelColor(x, y).lightness() for x in range(w // 3, 2 * w // 3, 9) for y in range(h // 3, 2 * h // 3, 9)]
+        return sum(vals) / len(vals)
+
+    before = interior_lightness()
+    window.loupe.set_decision("reject")  # as the X key shows it, before the next photo comes up
+    assert window.loupe.caption.text().endswith("✖ REJECT")
+    assert abs(interior_lightness() - before) < 1.0  # judged at full brightness, framed in red instead

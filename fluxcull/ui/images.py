@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SCREEN_SIDE = 1800  # decode size for viewing at fit; 'full' decodes every pixel for 100%
@@ -127,6 +127,9 @@ class ImageLoader(QObject):
         self.pool.waitForDone(wait_ms)
 
 
+REJECT_FRAME = 4  # px: the red frame around a rejected photo in the loupe and compare
+
+
 class ImagePane(QWidget):
     """One photo, fit to the pane or zoomed (1.0 = 100%, one image pixel per screen pixel).
 
@@ -148,7 +151,8 @@ class ImagePane(QWidget):
         self.cx = self.cy = 0.5
         self._drag: QPointF | None = None
         self.message = ""
-        self.dimmed = False
+        # a rejected photo gets a red frame, never dimmed pixels: its exposure must stay judgeable
+        self.rejected = False
         self.setFocusPolicy(Qt.NoFocus)
 
     def set_image(self, image: QImage | None, full_size: QSize | None = None, message: str = "") -> None:
@@ -217,8 +221,6 @@ class ImagePane(QWidget):
             p.drawText(self.rect(), Qt.AlignCenter, self.message or "")
             return
         target = self._target_rect()
-        if self.dimmed:
-            p.setOpacity(0.35)
         if self.zoom is None:
             dpr = self.devicePixelRatioF()
             want = QSize(int(target.width() * dpr), int(target.height() * dpr))
@@ -229,7 +231,11 @@ class ImagePane(QWidget):
         else:
             p.setRenderHint(QPainter.SmoothPixmapTransform, self._scale() < 1.0)
             p.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
-        p.setOpacity(1.0)
+        if self.rejected:
+            p.setPen(QPen(QColor("#d64545"), REJECT_FRAME))
+            p.setBrush(Qt.NoBrush)
+            half = REJECT_FRAME / 2
+            p.drawRect(QRectF(self.rect()).adjusted(half, half, -half, -half))
         if self.zoom is not None:
             p.setPen(QColor("#d8dadf"))
             label = f"{self.zoom * 100:.0f}%"

@@ -143,7 +143,7 @@ class LoupeView(QWidget):
             self.record = self.catalog.photo(self.record["id"]) or self.record
             self.info.show_record(self.record, self.loader.source(self.record["id"]))
             self._update_caption()
-            self.pane.dimmed = self.record.get("decision") == "reject"
+            self.pane.rejected = self.record.get("decision") == "reject"
             self.pane.update()
 
     def set_decision(self, decision: str) -> None:
@@ -160,7 +160,7 @@ class LoupeView(QWidget):
         decision = rec.get("decision") or "none"
         mark = {"keep": "  ✔ KEEP", "reject": "  ✖ REJECT"}.get(decision, "")
         self.caption.setText(f"{(rec.get('path') or '').rsplit('/', 1)[-1]}    score {theme.score_text(score)}{mark}")
-        self.pane.dimmed = decision == "reject"
+        self.pane.rejected = decision == "reject"
 
     def _request(self) -> None:
         if self.record is None:
@@ -186,7 +186,7 @@ class LoupeView(QWidget):
             zoom, cx, cy = self.pane.zoom, self.pane.cx, self.pane.cy
             self.pane.set_image(image, QSize(self.record.get("width") or 0, self.record.get("height") or 0))
             self.pane.set_view(zoom, cx, cy)
-            self.pane.dimmed = self.record.get("decision") == "reject"
+            self.pane.rejected = self.record.get("decision") == "reject"
             self.info.show_record(self.record, self.loader.source(photo_id))
 
     def _on_failed(self, photo_id: int, reason: str) -> None:
