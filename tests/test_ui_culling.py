@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QItemSelectionModel, Qt  # noqa: E402
+from PySide6.QtWidgets import QMenu  # noqa: E402
 
 from fluxcull.catalog.decisions import active_preferences  # noqa: E402
 from fluxcull.ui import keymap  # noqa: E402
@@ -180,3 +181,11 @@ def test_a_photo_rejected_in_the_loupe_keeps_its_brightness(qtbot, window, conn)
     window.loupe.set_decision("reject")  # as the X key shows it, before the next photo comes up
     assert window.loupe.caption.text().endswith("✖ REJECT")
     assert abs(interior_lightness() - before) < 1.0  # judged at full brightness, framed in red instead
+
+
+def test_menu_labels_are_whole_and_distinct(window):
+    for menu in window.menuBar().findChildren(QMenu):
+        labels = [a.text() for a in menu.actions() if not a.isSeparator()]
+        name = menu.title().replace("&", "")
+        assert len(labels) == len(set(labels)), (name, labels)  # no two items with one label
+        assert name not in labels, (name, labels)  # no item cut down to its menu's name

@@ -23,7 +23,7 @@ class Action:
     run: Callable[[Any], Any]           # run(window), or run(window, checked) for a checkable one
     menu: str
     section: str | None = None          # key-map section (None: a menu entry only)
-    title: str | None = None            # menu text (default: the help text, up to a colon when long)
+    title: str | None = None            # menu text (default: the help text)
     checkable: bool = False
     checked: bool = False               # initial state of a checkable action
     separator: bool = False             # a separator above it in its menu
@@ -31,9 +31,7 @@ class Action:
 
     @property
     def text(self) -> str:
-        if self.title:
-            return self.title
-        return self.help.split(":")[0] if len(self.help) > 40 else self.help
+        return self.title or self.help
 
 
 def _bump(w, step: int) -> None:
@@ -49,45 +47,48 @@ ACTIONS: tuple[Action, ...] = (
            standard="Quit"),
     # Photo
     Action("keep", "Keep (pick) the current or selected photos", ("P",), lambda w: w.culling.decide("keep"),
-           "&Photo", "Culling"),
+           "&Photo", "Culling", title="Keep"),
     Action("reject", "Reject the current or selected photos", ("X",), lambda w: w.culling.decide("reject"),
-           "&Photo", "Culling"),
+           "&Photo", "Culling", title="Reject"),
     Action("clear", "Clear the decision", ("U",), lambda w: w.culling.decide("clear"), "&Photo", "Culling"),
     Action("undo", "Undo the last decision or comparison choice (repeatable)", ("Ctrl+Z",),
-           lambda w: w.culling.undo(), "&Photo", "Culling", separator=True),
+           lambda w: w.culling.undo(), "&Photo", "Culling", separator=True, title="Undo"),
     Action("auto_advance", "Auto-advance to the next photo after a decision (toggle)", ("A",),
-           lambda w, on: w.set_auto_advance(on), "&Photo", "Culling", checkable=True, checked=True),
+           lambda w, on: w.set_auto_advance(on), "&Photo", "Culling", checkable=True, checked=True,
+           title="Auto-advance after a decision"),
     # View
     Action("grid", "Back to the grid", ("G", "Esc"), lambda w: w.show_grid(), "&View", "Views"),
     Action("loupe", "Loupe: the photo large, with the EXIF panel", ("Space", "E"), lambda w: w.toggle_loupe(),
-           "&View", "Views"),
+           "&View", "Views", title="Loupe"),
     Action("compare", "Compare: the two selected photos, else the most informative pair", ("C",),
-           lambda w: w.start_compare(), "&View", "Views"),
+           lambda w: w.start_compare(), "&View", "Views", title="Compare two photos"),
     Action("zoom", "Loupe/compare: toggle fit and 100% (synchronised in compare)", ("Z",), lambda w: w.mode.zoom(),
-           "&View", "Views", separator=True),
-    Action("info", "Loupe: show or hide the EXIF panel", ("I",), lambda w: w.loupe.toggle_info(), "&View", "Views"),
+           "&View", "Views", separator=True, title="Zoom: fit or 100%"),
+    Action("info", "Loupe: show or hide the EXIF panel", ("I",), lambda w: w.loupe.toggle_info(), "&View", "Views",
+           title="EXIF panel in the loupe"),
     Action("freeze", "Compare: freeze the champion; challengers come one by one", ("F",),
-           lambda w: w.mode is w.modes["compare"] and w.mode.toggle_freeze(), "&View", "Views"),
+           lambda w: w.mode is w.modes["compare"] and w.mode.toggle_freeze(), "&View", "Views",
+           title="Freeze the champion (compare)"),
     Action("skip_pair", "Compare, champion frozen: pass over this challenger", ("N",), lambda w: w.compare.skip(),
-           "&View", "Views"),
+           "&View", "Views", title="Next challenger (compare)"),
     Action("bigger", "Larger thumbnails", ("=", "+"), lambda w: _bump(w, 32), "&View", "Grid", separator=True),
     Action("smaller", "Smaller thumbnails", ("-",), lambda w: _bump(w, -32), "&View", "Grid"),
     Action("sort_time", "Sort by capture time", ("Ctrl+1",), lambda w: w.filters.sort_combo.setCurrentIndex(0),
            "&View", "Grid"),
     Action("sort_score", "Sort by keeper score (highest first)", ("Ctrl+2",),
-           lambda w: w.filters.sort_combo.setCurrentIndex(1), "&View", "Grid"),
+           lambda w: w.filters.sort_combo.setCurrentIndex(1), "&View", "Grid", title="Sort by keeper score"),
     Action("focus_sessions", "Go to the session list", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid"),
     # Model
     Action("retrain", "Model: retrain now, then re-score", ("Ctrl+R",), lambda w: w.jobs.retrain(), "&Model",
-           "Model and library"),
+           "Model and library", title="Retrain now"),
     Action("rescore", "Model: re-score every photo with the active model", ("Ctrl+Shift+R",),
-           lambda w: w.jobs.rescore(), "&Model", "Model and library"),
+           lambda w: w.jobs.rescore(), "&Model", "Model and library", title="Re-score every photo"),
     Action("metrics", "The active model's evaluation on today's data", (), lambda w: w.jobs.show_metrics(), "&Model",
            title="Current model metrics…"),
     Action("explain", "The rule or model behind the current photo's score", (), lambda w: w.jobs.explain_current(),
            "&Model", title="Explain this score…"),
     Action("review", "Keeper review: matches that need a decision", ("Ctrl+K",), lambda w: w.open_review(),
-           "&Model", "Model and library", separator=True),
+           "&Model", "Model and library", separator=True, title="Keeper review…"),
     Action("watch_inbox", "Watch the inbox folder for new photos", (), lambda w, on: w.jobs.watch_inbox(on),
            "&Model", title="Watch the inbox folder", checkable=True, separator=True),
     Action("scan_inbox", "Look for new photos in the inbox folder now", (), lambda w: w.jobs.scan_inbox(), "&Model",
