@@ -15,13 +15,13 @@ never has; their originals carry the signal.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
+from fluxcull.catalog.model_reads import corpus_rows, session_ids_of
 
 POS, NEG, UNLABELLED = 1, 0, -1
 
@@ -85,21 +85,12 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
     """Every trainable/scorable photo with an embedding, with its label and grouping; with
     `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none)."""
     emb_ids, emb_rows = store.ids_and_rows()
-    sql = ("SELECT id, role, session_id, capture_time, decision FROM photos"
-           " WHERE status = 'ok' AND role IN ('originals', 'inbox')")
-    params: list = []
+    sessions = None
     if sessions_of is not None:
-        wanted = sorted({int(i) for i in sessions_of})
-        sessions = set()
-        for s in range(0, len(wanted), 900):
-            part = wanted[s:s + 900]
-            sessions |= {r[0] for r in conn.execute(
-                f"SELECT DISTINCT session_id FROM photos WHERE id IN ({','.join('?' * len(part))})", part)}
-        if None in sessions:
-            return load_corpus(conn, store).select_sessions_of(wanted)
-        sql += " AND session_id IN (SELECT value FROM json_each(?))"
-        params.append(json.dumps(sorted(sessions)))
-    rows = conn.execute(sql + " ORDER BY id", params).fetchall()
+        sessions = session_ids_of(conn, sessions_of)
+        if None in sessions:  # photos without a session are grouped by day: select them in numpy
+            return load_corpus(conn, store).select_sessions_of(sessions_of)
+    rows = corpus_rows(conn, sessions)
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
     role = np.array([r[1] for r in rows], dtype="<U9") if n else np.zeros(0, "<U9")

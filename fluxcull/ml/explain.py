@@ -26,7 +26,7 @@ def explain(lib, photo_id: int) -> dict:
     from fluxcull.ml import calibrate
     from fluxcull.ml.context import input_spec
     from fluxcull.ml.dataset import open_store
-    from fluxcull.ml.inputs import prepare
+    from fluxcull.ml.inputs import embeddings_reader, prepare
     from fluxcull.ml.score import FailureRules, load_scoring_model, technical_failures
 
     conn = lib.connect()
@@ -63,12 +63,10 @@ def explain(lib, photo_id: int) -> dict:
         out["model_score"] = float(model.calibrated(raw)[0])
         out["model_band"] = band_of(out["model_score"])
         out["corpus_rank"] = float(rank[0])
-        burst = prep.burst[at]
-        out["burst"] = {"id": int(burst), "size": int((prep.burst == burst).sum()),
-                        "photo_ids": [int(i) for i in prep.corpus.ids[prep.burst == burst]]}
-        emb = store.get([photo["id"]])
-        emb = emb / max(float(np.linalg.norm(emb)), 1e-12)
-        out["nearest_keepers"] = _nearest_keepers(conn, store, emb[0], photo["id"], confirmed)
+        frames = prep.corpus.ids[prep.burst == prep.burst[at]]
+        out["burst"] = {"id": int(prep.burst[at]), "size": int(len(frames)), "photo_ids": [int(i) for i in frames]}
+        emb = embeddings_reader(store, prep.corpus.rows)([at])[0]  # L2-normalised, as prepare read it
+        out["nearest_keepers"] = _nearest_keepers(conn, store, emb, photo["id"], confirmed)
         out["contributions"] = _contributions(model, x[0], names, feats[0])
         out["in_words"] = in_words(out["contributions"], out["features"], out["burst"]["size"])
         return out

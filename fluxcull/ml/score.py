@@ -20,13 +20,14 @@ while scoring runs is never overwritten by the score computed before it).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 
 import numpy as np
 
+from fluxcull.catalog import settings
 from fluxcull.catalog.keepers import confirmed_keeper_ids
+from fluxcull.catalog.model_reads import role_photo_ids, scoring_rows
 # the one writer of photos.keeper_score lives in the catalog; imported here for the scoring job
 from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F401
 from fluxcull.jobs import CancelToken, Job, Progress
@@ -37,6 +38,8 @@ from fluxcull.ml.ranker import InputTransform, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 FAILURE_SETTING = "model.failures"
+
+
 @dataclass
 class FailureRules:
     blank_range: float = 0.03        # dynamic_range below: a blank frame (lens cap, flat white/black)
@@ -48,12 +51,10 @@ class FailureRules:
     @classmethod
     def from_settings(cls, conn: sqlite3.Connection) -> "FailureRules":
         rules = cls()
-        row = conn.execute("SELECT value FROM settings WHERE key = ?", (FAILURE_SETTING,)).fetchone()
-        if row:
-            for k, v in json.loads(row[0]).items():
-                if not hasattr(rules, k):
-                    raise ValueError(f"setting {FAILURE_SETTING}: unknown key {k!r}")
-                setattr(rules, k, float(v))
+        for k, v in (settings.get(conn, FAILURE_SETTING) or {}).items():
+            if not hasattr(rules, k):
+                raise ValueError(f"setting {FAILURE_SETTING}: unknown key {k!r}")
+            setattr(rules, k, float(v))
         return rules
 
 
@@ -156,12 +157,7 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
         prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
-    if sessions_of is None:
-        rows = conn.execute("SELECT id, role, status, decision FROM photos ORDER BY id").fetchall()
-    else:
-        wanted = sorted({int(i) for i in sessions_of} | set(corpus.ids.tolist()))
-        rows = conn.execute("SELECT id, role, status, decision FROM photos WHERE id IN (SELECT value FROM json_each(?))"
-                            " ORDER BY id", (json.dumps(wanted),)).fetchall()
+    rows = scoring_rows(conn, None if sessions_of is None else [*sessions_of, *corpus.ids.tolist()])
     n = len(rows)
     ids = np.fromiter((r[0] for r in rows), np.int64, n)
     role = np.array([r[1] for r in rows], "<U9") if n else np.zeros(0, "<U9")
@@ -211,7 +207,7 @@ def score_job(lib, *, cancel: CancelToken | None = None, sessions_of=None, role:
     try:
         model = load_scoring_model(lib, conn)
         if role is not None:
-            sessions_of = [r[0] for r in conn.execute("SELECT id FROM photos WHERE role = ?", (role,))]
+            sessions_of = role_photo_ids(conn, role)
         return (yield from run_scoring(lib, conn, model, cancel=cancel, sessions_of=sessions_of))
     finally:
         conn.close()
