@@ -81,6 +81,8 @@ def cmd_train(args, lib) -> int:
           f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
     for sentence in s.get("in_words", []):
         print(sentence)
+    if s.get("choice"):
+        print(f"  ({s['choice']})")
     print()
     print(s["table_text"])
     print()

@@ -106,8 +106,9 @@ def explanation_lines(r: dict) -> list[str]:
     score = "no score yet" if r.get("score") is None else f"{r['score']:.2f} ({r.get('band', '')})"
     lines = [f"Keeper score {score}: {r.get('reason', '')}."]
     if r.get("model_score") is not None:
-        lines.append(f"The model alone says {r['model_score']:.2f}: it scores above "
-                     f"{100 * r.get('corpus_rank', 0):.0f}% of the photos it learned from.")
+        share = math.floor(100 * r.get("corpus_rank", 0))
+        where = "every photo" if share >= 100 else f"{share}% of the photos"
+        lines.append(f"The model alone says {r['model_score']:.2f}: it scores above {where} it learned from.")
         pros = [w["text"] for w in r.get("in_words", []) if w["effect"] == "for"]
         cons = [w["text"] for w in r.get("in_words", []) if w["effect"] == "against"]
         if pros:

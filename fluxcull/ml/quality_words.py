@@ -34,5 +34,6 @@ def quality_sentences(kind: str, table: list[dict], positives: int, choice: str 
         out.append(f"You have {positives} keepers: scores stay low until there are more. That is honest, not broken: "
                    "with few examples the model is rarely sure a photo is a keeper.")
     label = METHOD_LABELS.get(kind, kind)
-    out.append(f"Method: {label}" + (f" ({choice})." if choice else "."))
+    out.append(f"Method: {label}" + (", chosen by testing each method on sessions it had not seen." if choice
+                                      else "."))
     return out

@@ -48,7 +48,7 @@ class BackgroundJobs(QObject):
         self.win.browser.scores_changed()
         primary = (train.get("primary_metric") or {}).get("value")
         new = {"table": train.get("metrics_table"), "primary": primary}
-        note = " ".join(train.get("in_words") or []) + f"\nModel v{train.get('version', '?')}: " + (
+        note = "\n".join(train.get("in_words") or []) + f"\nModel v{train.get('version', '?')}: " + (
             "active; the grid shows its scores." if train.get("activated", True) else "not activated.")
         if train.get("reason"):
             note += f" ({train['reason']})"

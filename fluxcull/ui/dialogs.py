@@ -7,8 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QPlainTextEdit, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from fluxcull.ui import keymap
 
@@ -131,7 +131,14 @@ class ReportDialog(QDialog):
             label.setWordWrap(True)
             lay.addWidget(label)
             self.summary = label
-        lay.addWidget(text)
+            # the words first; the raw report only on request
+            details = QPushButton("Details")
+            details.setCheckable(True)
+            details.toggled.connect(text.setVisible)
+            text.setVisible(False)
+            lay.addWidget(details, 0, Qt.AlignLeft)
+        lay.addWidget(text, 100)
+        lay.addStretch(1)  # with the details hidden, the words stay at the top
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
