@@ -77,7 +77,9 @@ ACTIONS: tuple[Action, ...] = (
            "&View", "Grid"),
     Action("sort_score", "Sort by keeper score (highest first)", ("Ctrl+2",),
            lambda w: w.filters.sort_combo.setCurrentIndex(1), "&View", "Grid", title="Sort by keeper score"),
-    Action("focus_sessions", "Go to the session list", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid"),
+    Action("focus_sessions", "Go to the session list (arrows choose a session; Enter or a click gives the keyboard "
+           "back to the grid)", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid",
+           title="Go to the session list"),
     # Model
     Action("retrain", "Model: retrain now, then re-score", ("Ctrl+R",), lambda w: w.jobs.retrain(), "&Model",
            "Model and library", title="Retrain now"),
@@ -100,6 +102,8 @@ BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
 
 # keys handled by the views themselves (not window-wide shortcuts)
 VIEW_KEYS: list[tuple[str, str]] = [
+    ("P / X / U", "Always act on the grid's current photo (or the photo shown large), wherever the keyboard is"),
+    ("Click a session", "The grid takes the keyboard: the arrows move in the grid, not in the session list"),
     ("Arrows", "Grid: move; loupe: previous/next photo"),
     ("Home / End", "Grid: first / last photo"),
     ("PgUp / PgDn", "Grid: a screenful up / down"),

@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().selectionChanged.connect(lambda *a: self.status_changed())
         self.grid.selectionModel().currentChanged.connect(lambda *a: self.status_changed())
         self.sessions.source_chosen.connect(self.set_source)
+        self.sessions.handed_over.connect(lambda: self.mode.widget.setFocus())  # the grid owns the culling keys
         self.loupe.step.connect(self.modes["loupe"].step)
         self.compare.preferred.connect(self.culling.chose)
         self.compare.exhausted.connect(self.modes["compare"].exhausted)
