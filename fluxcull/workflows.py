@@ -121,11 +121,35 @@ def explanation_lines(report: dict) -> list[str]:
     return lines(report)
 
 
+def explanation_view(report: dict) -> dict:
+    """An explain report as the GUI's explanation panel (fluxcull.ml.explain_words.explain_view)."""
+    from fluxcull.ml.explain_words import explain_view
+
+    return explain_view(report)
+
+
+def model_quality(summary: dict) -> dict:
+    """The model panel's content from an evaluation report or a training summary
+    (fluxcull.ml.quality_words.panel)."""
+    from fluxcull.ml.quality_words import panel
+
+    return panel(summary)
+
+
 def explain_photo(lib, photo_id: int) -> dict:
     """The rule or model behind a photo's score."""
     from fluxcull.ml.explain import explain
 
     return explain(lib, photo_id)
+
+
+def active_backbone_name(catalog: Catalog) -> str:
+    """The embedding backbone the library uses now (its setting, else the one most photos are
+    embedded with, else the default): what an empty `backbone` setting means."""
+    from fluxcull.ml.backbones import DEFAULT_BACKBONE
+    from fluxcull.ml.store import active_backbone_id
+
+    return (active_backbone_id(catalog.connection) or DEFAULT_BACKBONE).split("@", 1)[0] or DEFAULT_BACKBONE
 
 
 def backbone_names() -> list[str]:

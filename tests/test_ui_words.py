@@ -47,3 +47,57 @@ def test_after_a_click_on_a_session_the_arrows_and_keys_act_on_the_grid(qtbot, l
     qtbot.keyClick(win.sessions, Qt.Key_Return)
     assert QApplication.focusWidget() is win.grid
     win.close()
+
+
+def test_settings_name_the_backbone_in_use_and_saving_writes_no_empty_value(qtbot, library, conn):
+    from fluxcull.catalog import Catalog
+    from fluxcull.ui.settings import SettingsDialog
+
+    dlg = SettingsDialog(Catalog(conn))
+    qtbot.addWidget(dlg)
+    assert dlg.fields["backbone"].value() == "efficientnet_lite0"  # not a blank field
+    dlg._save()
+    stored = dict(conn.execute("SELECT key, value FROM settings"))
+    assert "backbone" not in stored  # unchanged: nothing written, and never ''
+    dlg = SettingsDialog(Catalog(conn))
+    qtbot.addWidget(dlg)
+    dlg.fields["backbone"].setCurrentText("convnext_tiny")
+    dlg._save()
+    assert library.get_setting(conn, "backbone") == "convnext_tiny"
+
+
+def test_the_window_fits_the_screen_and_remembers_size_layout_and_session(qtbot, library, conn, tmp_path):
+    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=2, per_session=4)
+    win = open_window(qtbot, library)
+    avail = win.screen().availableGeometry()
+    assert win.width() <= avail.width() and win.height() <= avail.height()  # not 1480 x 920 on any screen
+    assert win.width() >= 0.8 * avail.width()
+    sid = conn.execute("SELECT session_id FROM photos WHERE id = ?", (ids[5],)).fetchone()[0]
+    win.set_source({"label": "a session", "role": "originals", "session_id": sid})
+    win.resize(700, 500)
+    win.splitter.setSizes([250, 450])
+    sizes = win.splitter.sizes()
+    win.filters.size_slider.setValue(240)
+    win.close()
+    assert (library.root / "ui-state.ini").is_file()  # inside the library, not the user's configuration
+    again = open_window(qtbot, library)
+    settle(qtbot, again)
+    assert again.browser.source["session_id"] == sid
+    assert {again.model.photo_id(r) for r in range(again.model.rowCount())} == set(ids[4:])
+    assert (again.width(), again.height()) == (700, 500)
+    assert again.splitter.sizes() == sizes
+    assert again.filters.size_slider.value() == 240
+    again.close()
+
+
+def test_about_names_the_version_the_library_and_the_log(qtbot, library, conn):
+    import fluxcull
+    from fluxcull.logs import log_path
+
+    win = open_window(qtbot, library)
+    act = win.actions_by_name["about"]
+    assert act.text() == "About fluxcull"
+    act.trigger()
+    texts = [v for _k, v in win.dialog.lines]
+    assert fluxcull.__version__ in texts and str(library.root) in texts and str(log_path(library.root)) in texts
+    win.close()

@@ -85,8 +85,8 @@ ACTIONS: tuple[Action, ...] = (
            "Model and library", title="Retrain now"),
     Action("rescore", "Model: re-score every photo with the active model", ("Ctrl+Shift+R",),
            lambda w: w.jobs.rescore(), "&Model", "Model and library", title="Re-score every photo"),
-    Action("metrics", "The active model's evaluation on today's data", (), lambda w: w.jobs.show_metrics(), "&Model",
-           title="Current model metrics…"),
+    Action("metrics", "How well the keeper model knows your taste, tested again on today's photos", (),
+           lambda w: w.jobs.show_metrics(), "&Model", title="Model quality…"),
     Action("explain", "The rule or model behind the current photo's score", (), lambda w: w.jobs.explain_current(),
            "&Model", title="Explain this score…"),
     Action("review", "Keeper review: matches that need a decision", ("Ctrl+K",), lambda w: w.open_review(),
@@ -97,6 +97,8 @@ ACTIONS: tuple[Action, ...] = (
            title="Scan the inbox now"),
     # Help
     Action("keymap", "This key map", ("F1",), lambda w: w.show_keymap(), "&Help", "Model and library"),
+    Action("about", "The version, the library folder and the log file", (), lambda w: w.show_about(), "&Help",
+           title="About fluxcull"),
 )
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
 
