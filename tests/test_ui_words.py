@@ -101,3 +101,103 @@ def test_about_names_the_version_the_library_and_the_log(qtbot, library, conn):
     texts = [v for _k, v in win.dialog.lines]
     assert fluxcull.__version__ in texts and str(library.root) in texts and str(log_path(library.root)) in texts
     win.close()
+
+
+def _two_bursts(library, conn, tmp_path):
+    """One session of six frames 10 s apart: two scenes of three look-alike frames each (two bursts),
+    scored so that the closest scores lie across the two scenes."""
+    import numpy as np
+
+    from fluxcull.catalog import transaction
+    from fluxcull.ml.store import EmbeddingStore
+
+    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=6)
+    scores = [0.50, 0.70, 0.90, 0.52, 0.72, 0.92]
+    with transaction(conn):
+        for pid, sc in zip(ids, scores):
+            conn.execute("UPDATE photos SET keeper_score = ? WHERE id = ?", (sc, pid))
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=16), rng.normal(size=16)
+    emb = np.array([a + 0.1 * rng.normal(size=16) for _ in range(3)] + [b + 0.1 * rng.normal(size=16) for _ in range(3)],
+                   np.float32)
+    EmbeddingStore(conn, library.embeddings_dir, "synthetic@1", 16).write(ids, emb)
+    return ids
+
+
+def test_compare_stays_in_one_burst_names_files_and_crowns_only_a_real_champion(qtbot, library, conn, tmp_path):
+    ids = _two_bursts(library, conn, tmp_path)
+    burst_a, burst_b = set(ids[:3]), set(ids[3:])
+    win = open_window(qtbot, library)
+    said = []
+    win.status.flash = lambda text, ms=4000: said.append(text)
+    sid = conn.execute("SELECT session_id FROM photos WHERE id = ?", (ids[0],)).fetchone()[0]
+    win.set_source({"label": "s", "role": "originals", "session_id": sid})
+    settle(qtbot, win)
+    win.grid.selectionModel().clearSelection()
+    assert win.start_compare()
+    shown = []
+    while win.mode.name == "compare" and win.compare.pair is not None and len(shown) < 10:
+        pair = set(win.compare.pair)
+        shown.append(pair)
+        assert pair <= burst_a or pair <= burst_b, "a pair of unrelated photos"
+        assert "CHAMPION" not in win.compare.left.caption.text()
+        win.compare.choose("left")
+        settle(qtbot, win)
+    assert len(shown) >= 4  # both bursts were compared, one after the other
+    assert any("That burst is done" in t for t in said)
+    assert win.mode.name == "grid" and "burst" in said[-1]
+    assert any(t.startswith("Preferred R00000") for t in said)
+    assert not any("#" in t for t in said)
+
+    # a selected group: a champion while its frames challenge it, then the winner is named
+    said.clear()
+    from PySide6.QtCore import QItemSelectionModel
+
+    sm = win.grid.selectionModel()
+    sm.clearSelection()
+    for r in range(3):
+        sm.select(win.model.index(r), QItemSelectionModel.Select)
+    assert win.start_compare()
+    assert "CHAMPION" in win.compare.left.caption.text()
+    win.compare.choose("left")
+    win.compare.choose("left")
+    settle(qtbot, win)
+    assert win.mode.name == "grid" and "is the best of them" in said[-1] and "R00000" in said[-1]
+    win.close()
+
+
+def test_every_grid_filter_that_finds_nothing_says_why_in_the_grid(qtbot, library, conn, tmp_path):
+    from fluxcull.catalog import transaction
+
+    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=4)
+    with transaction(conn):  # every score low, nothing decided: most filters find nothing
+        conn.execute("UPDATE photos SET keeper_score = 0.1")
+    win = open_window(qtbot, library)
+    settle(qtbot, win)
+    assert win.model.rowCount() == len(ids)
+    f = win.filters
+    empty = 0
+    for combo in (f.decision_combo, f.band_combo, f.role_combo):
+        for i in range(combo.count()):
+            combo.setCurrentIndex(i)
+            settle(qtbot, win)
+            if win.model.rowCount() == 0:
+                empty += 1
+                text = win.grid.empty_text
+                assert text and ("Any" in text or "Library settings" in text), (combo.currentText(), text)
+                win.grid.grab()  # the message is painted in the grid
+        combo.setCurrentIndex(0)
+    assert empty >= 5
+    f.band_combo.setCurrentIndex(f.band_combo.findData("uncertain"))
+    settle(qtbot, win)
+    assert "0.5–0.8" in win.grid.empty_text and "Any" in win.grid.empty_text
+    win.close()
+
+
+def test_keeper_review_reasons_name_files_not_ids(library, conn, tmp_path):
+    from fluxcull.catalog import Catalog
+    from fluxcull.ui.review import named_reason
+
+    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=3)
+    text = named_reason(f"original {ids[1]} is almost as similar (0.991): near-identical frames", Catalog(conn))
+    assert text == "original R0000001.JPG is almost as similar (0.991): near-identical frames"

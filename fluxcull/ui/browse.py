@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+from fluxcull.ui.empty import empty_message
 from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
 
 
@@ -40,8 +41,10 @@ class Browser(QObject):
         photo `at`."""
         win, model = self.win, self.win.model
         current_id = at if at is not None else (self.current_photo_id() if keep_current else None)
-        model.set_query(win.filters.query(self.source), win.reader)
+        query = win.filters.query(self.source)
+        model.set_query(query, win.reader)
         win.filters.source_label.setText(self.source.get("label") or "")
+        win.grid.set_empty_text(empty_message(query, self.source.get("label") or ""))
 
         def place():
             row = model.row_of(current_id) if current_id is not None else None

@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self.grid.setModel(self.model)
         self.sessions = SessionPanel(self.catalog)
         self.loupe = LoupeView(self.catalog, self.image_loader, self._thumb_image)
-        self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer)
+        self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer, lib=lib)
         self.stack = QStackedWidget()
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.sessions)
@@ -108,7 +108,8 @@ class MainWindow(QMainWindow):
         self.sessions.source_chosen.connect(self.set_source)
         self.sessions.handed_over.connect(lambda: self.mode.widget.setFocus())  # the grid owns the culling keys
         self.loupe.step.connect(self.modes["loupe"].step)
-        self.compare.preferred.connect(self.culling.chose)
+        self.compare.preferred.connect(lambda w, lo: self.culling.chose(w, lo, self.compare.name))
+        self.compare.said.connect(lambda text: self.flash(text, 5000))
         self.compare.exhausted.connect(self.modes["compare"].exhausted)
         self.filters.changed.connect(self.browser.apply_query)
         self.filters.advance_button.toggled.connect(self.set_auto_advance)
