@@ -90,7 +90,7 @@ def test_model_panel_says_it_in_words_with_plain_columns_baselines_last(qtbot):
 
     def row(split, method, auc):
         return {"split": split, "method": method, "roc_auc": auc, "pairwise_accuracy": auc, "recall_top20": auc,
-                "average_precision": 0.3, "recall_top10": 0.4, "ece": 0.05, "n_test": 40, "n_keepers": 5}
+                "average_precision": 0.3, "recall_top10": 0.4, "ece": 0.05, "n_test": 40, "n_keepers": 12}
 
     table = [row("random_by_session", "random", 0.5), row("random_by_session", "gbt *", 0.8),
              row("by_time", "random", 0.52), row("by_time", "sharpness", 0.6), row("by_time", "linear", 0.7),

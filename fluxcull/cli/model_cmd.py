@@ -129,16 +129,18 @@ def cmd_eval(args, lib) -> int:
     if args.json:
         emit_json(r)
         return 0
-    from fluxcull.ml.quality_words import details_text, methods_text
+    from fluxcull.ml.quality_words import panel
 
-    for sentence in r.get("in_words", []):
+    words = panel(r)  # the same words as the window's model panel
+    for sentence in words["sentences"]:
         print(sentence)
     print()
-    print(methods_text(r["table"], r["model"]))
+    print(words["tested_on"])
+    print(words["table_text"])
     print()
     print("Details")
     print()
-    print(details_text(r["table"], r["model"], choice=r.get("choice")))
+    print(words["details"])
     return 0
 
 

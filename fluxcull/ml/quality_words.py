@@ -49,8 +49,12 @@ def quality_sentences(kind: str, table: list[dict], positives: int, choice: str 
     for split, where in (("by_time", "in the newest sessions"), ("random_by_session", "in sessions it did not see")):
         r = _row(table, split, kind)
         if r and _num(r.get("recall_top20")) is not None and r.get("n_keepers"):
-            tens = round(10 * r["recall_top20"])
-            out.append(f"Of your keepers {where}, the model puts {tens} in 10 in its top 20%.")
+            n = int(r["n_keepers"])
+            if n < 10:  # "7 in 10" of 3 keepers would claim more than was measured
+                out.append(f"Of your {n} keepers {where}, the model puts {round(n * r['recall_top20'])} in its top 20%.")
+            else:
+                out.append(f"Of your keepers {where}, the model puts {round(10 * r['recall_top20'])} in 10 in its "
+                           "top 20%.")
             break
     if positives < FEW_KEEPERS:
         out.append(f"You have {positives} keepers: scores stay low until there are more. That is honest, not broken: "
@@ -191,4 +195,5 @@ def panel(s: dict) -> dict:
     return {"sentences": sentences, "tested_on": f"Tested on {SPLIT_WORDS[shown_split(table, kind)]}:",
             "columns": list(COLUMNS),
             "rows": [{"cells": list(cells(r)), "active": r["active"], "baseline": r["baseline"]} for r in rows],
+            "table_text": _text_table(COLUMNS, [cells(r) for r in rows]),
             "details": details_text(table, kind, choice=s.get("choice"), extra=extra)}

@@ -46,7 +46,8 @@ class _Panel(QDialog):
 
     def _toggle_details(self, on: bool) -> None:
         self.details_text.setVisible(on)
-        self.adjustSize()
+        if on:  # room for the numbers; the words keep their width
+            self.resize(max(self.width(), 940), max(self.height(), 760))
 
     def finish(self, details: str) -> None:
         self.details_text.setPlainText(details)
@@ -76,7 +77,7 @@ class ModelPanel(_Panel):
 
     def __init__(self, content: dict, title: str = "Model quality", parent=None):
         super().__init__(title, parent)
-        self.resize(760, 440)
+        self.resize(880, 480)
         self.content = content
         self.summary = _words("\n\n".join(content["sentences"]), size=110)
         self.lay.addWidget(self.summary)
@@ -106,7 +107,10 @@ class ModelPanel(_Panel):
         h.setSectionResizeMode(0, QHeaderView.Stretch)
         for j in range(1, len(content["columns"])):
             h.setSectionResizeMode(j, QHeaderView.ResizeToContents)
-        table.setFixedHeight(h.height() + sum(table.rowHeight(i) for i in range(len(rows))) + 6)
+        table.resizeRowsToContents()
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        table.setFixedHeight(h.sizeHint().height() + table.verticalHeader().length() + 2 * table.frameWidth() + 2)
         self.table = table
         self.lay.addWidget(table)
         self.finish(content["details"])
