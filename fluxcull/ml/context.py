@@ -70,9 +70,20 @@ class _Groups:
         return self.sizes[self.gid]
 
 
-def median_and_rank(groups: _Groups, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def value_ranks(values: np.ndarray) -> np.ndarray:
+    """int64 position of each value in ascending order (missing values last; ties by position)."""
+    v = np.asarray(values, np.float64)
+    by_value = np.argsort(np.where(np.isfinite(v), v, np.inf), kind="stable")
+    out = np.empty(len(v), np.int64)
+    out[by_value] = np.arange(len(v))
+    return out
+
+
+def median_and_rank(groups: _Groups, values: np.ndarray, ranks: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per position: the median of `values` over its group, and its percentile rank in the group
-    (ties share their mean rank; 0.5 alone). NaN values are left out and get NaN."""
+    (ties share their mean rank; 0.5 alone). NaN values are left out and get NaN. `ranks`: the
+    values' `value_ranks`, when already known (one sort serves every grouping)."""
     v = np.asarray(values, np.float64)
     n = len(v)
     med, rank = np.full(n, np.nan), np.full(n, np.nan)
@@ -81,9 +92,7 @@ def median_and_rank(groups: _Groups, values: np.ndarray) -> tuple[np.ndarray, np
     valid = np.isfinite(v)
     g = groups.gid
     # one integer key, group then value (missing values last): a single argsort, faster than lexsort
-    by_value = np.argsort(np.where(valid, v, np.inf), kind="stable")
-    value_rank = np.empty(n, np.int64)
-    value_rank[by_value] = np.arange(n)
+    value_rank = value_ranks(v) if ranks is None else ranks
     order = np.argsort(g.astype(np.int64) * n + value_rank)
     gs, vs, ok = g[order], v[order], valid[order]
     new_group = np.r_[True, gs[1:] != gs[:-1]]
@@ -107,18 +116,20 @@ def median_and_rank(groups: _Groups, values: np.ndarray) -> tuple[np.ndarray, np
     return med, rank
 
 
-def _group_sums(gid: np.ndarray, n_groups: int, z: np.ndarray, chunk: int) -> np.ndarray:
-    """float32 (n_groups x k): the sum of the rows of z in each group, read in chunks (z may be
-    float16 or memory-mapped; within a chunk rows of one group are mostly adjacent)."""
-    sums = np.zeros((n_groups, z.shape[1]), np.float32)
-    for s in range(0, len(z), chunk):
-        g = gid[s:s + chunk]
-        order = np.argsort(g, kind="stable")
-        gs = g[order]
-        starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
-        part = np.add.reduceat(np.asarray(z[s:s + chunk], np.float32)[order], starts, axis=0)
-        sums[gs[starts]] += part  # group ids within one chunk are distinct after reduceat
-    return sums
+def _group_sums(gid: np.ndarray, n_groups: int, z: np.ndarray) -> np.ndarray:
+    """float32 (n_groups x k): the sum of the rows of z in each group, as one sparse product (a
+    group-membership matrix times z: no sorted copy of z; 0.2 s for 400,000 x 256 on two cores
+    against 0.8 s for a sorted np.add.reduceat)."""
+    from scipy import sparse
+
+    n = len(z)
+    member = sparse.csr_matrix((np.ones(n, np.float32), (np.asarray(gid, np.int64), np.arange(n))),
+                               shape=(n_groups, n))
+    return np.asarray(member @ np.asarray(z, np.float32), np.float32)
+
+
+def _norms(a: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.einsum("ij,ij->i", a, a))
 
 
 def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk: int = 65536):
@@ -132,18 +143,18 @@ def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk:
     new_b = new_s | np.r_[True, b_sorted[1:] != b_sorted[:-1]]
     b_gid = np.empty(n, np.int64)
     b_gid[order] = np.cumsum(new_b) - 1
-    b_sums = _group_sums(b_gid, int(new_b.sum()), z, chunk)
+    b_sums = _group_sums(b_gid, int(new_b.sum()), z)
     # session sums from the burst sums (bursts are contiguous within their session)
     s_of_b = (np.cumsum(new_s) - 1)[np.flatnonzero(new_b)]
     s_sums = np.zeros((int(new_s.sum()), z.shape[1]), np.float32)
     np.add.at(s_sums, s_of_b, b_sums)
     for sums in (b_sums, s_sums):
-        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+        sums /= np.maximum(_norms(sums), 1e-9)[:, None]
     s_gid = s_of_b[b_gid]
     out_s, out_b = np.empty(n, np.float32), np.empty(n, np.float32)
     for s in range(0, n, chunk):
         zz = np.asarray(z[s:s + chunk], np.float32)
-        norm = np.maximum(np.linalg.norm(zz, axis=1), 1e-9)
+        norm = np.maximum(_norms(zz), 1e-9)
         out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[s_gid[s:s + chunk]]) / norm
         out_b[s:s + chunk] = np.einsum("ij,ij->i", zz, b_sums[b_gid[s:s + chunk]]) / norm
     return out_s, out_b
@@ -164,20 +175,21 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     t = np.where(np.isfinite(time), time, np.inf)
     by_session = _Groups(session)
     by_burst = _Groups(burst, secondary=t)
-    tasks = [(j, groups) for j in range(len(TECHNICAL_NAMES)) for groups in (by_session, by_burst)]
-
-    def relative(task):
-        j, groups = task
+    def relative(j):
         f = np.asarray(feats[:, j], np.float64)
-        med, rank = median_and_rank(groups, f)
-        return f - med, rank
+        ranks = value_ranks(f)
+        return [(f - med, rank) for med, rank in (median_and_rank(groups, f, ranks)
+                                                  for groups in (by_session, by_burst))]
 
     # numpy sorts release the GIL: two threads halve this on two cores (same results, written in order)
+    i = 0
     with ThreadPoolExecutor(max_workers=2 if n >= 50_000 else 1) as pool:
-        for i, (diff, rank) in enumerate(pool.map(relative, tasks)):
-            out[:, 2 * i] = diff
-            out[:, 2 * i + 1] = rank
-    col = 2 * len(tasks)
+        for both in pool.map(relative, range(len(TECHNICAL_NAMES))):
+            for diff, rank in both:
+                out[:, 2 * i] = diff
+                out[:, 2 * i + 1] = rank
+                i += 1
+    col = 2 * i
     bsize = by_burst.size_of()
     out[:, col] = np.log2(bsize)
     # position in the burst by time: the burst groups are ordered by (burst, time)
