@@ -22,8 +22,8 @@ from fluxcull.catalog import queries as _q
 from fluxcull.catalog import settings as _settings
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, PhotoRecord, SessionRecord,
-                                      SourceList, Undone)
+from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, PhotoRecord, ProblemRecord,
+                                      SessionRecord, SourceList, Undone)
 from fluxcull.catalog.scores import kept_or_confirmed_sql
 
 _GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(GRID_COLUMNS)
@@ -85,14 +85,25 @@ class Catalog:
         return self._conn.execute("SELECT 1 FROM photos LIMIT 1").fetchone() is not None
 
     def decision_counts(self, query: _q.PhotoQuery) -> DecisionCounts:
-        """Decisions of the photos a query selects, and how many of them are scored."""
+        """Decisions of the photos a query selects, how many of them are scored, and how many are
+        keepers (kept or confirmed)."""
         where, params = query.where()
-        counts: DecisionCounts = {"keep": 0, "reject": 0, "none": 0, "scored": 0}
-        sql = f"SELECT decision, COUNT(*), COUNT(keeper_score) FROM photos{where} GROUP BY decision"
-        for d, n, scored in self._conn.execute(sql, params):
+        counts: DecisionCounts = {"keep": 0, "reject": 0, "none": 0, "scored": 0, "keepers": 0}
+        sql = (f"SELECT decision, COUNT(*), COUNT(keeper_score), COALESCE(SUM{kept_or_confirmed_sql()}, 0)"
+               f" FROM photos{where} GROUP BY decision")
+        for d, n, scored, keepers in self._conn.execute(sql, params):
             counts[d] = n  # type: ignore[literal-required]
             counts["scored"] += scored
+            counts["keepers"] += keepers
         return counts
+
+    def problems(self, role: str | None = None, limit: int | None = None) -> list[ProblemRecord]:
+        """Files that failed to ingest (status 'error'), with their reasons, newest first."""
+        return _q.problem_files(self._conn, role, limit)  # type: ignore[return-value]
+
+    def problem_count(self, role: str | None = None) -> int:
+        """How many files failed to ingest (of `role`)."""
+        return _q.problem_count(self._conn, role)
 
     def confirmed_keeper_ids(self) -> set[int]:
         return confirmed_keeper_ids(self._conn)
