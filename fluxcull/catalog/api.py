@@ -108,6 +108,11 @@ class Catalog:
     def confirmed_keeper_ids(self) -> set[int]:
         return confirmed_keeper_ids(self._conn)
 
+    def is_confirmed_keeper(self, photo_id: int) -> bool:
+        """Whether the photo is the original of an accepted keeper link (linked from the archive)."""
+        return self._conn.execute("SELECT 1 FROM keeper_links WHERE original_id = ? AND needs_review = 0 LIMIT 1",
+                                  (int(photo_id),)).fetchone() is not None
+
     def known_files_under(self, folder: str | os.PathLike) -> dict[str, tuple[int, int]]:
         """Photos whose path lies under `folder`, as path -> (size, mtime_ns)."""
         prefix = str(folder)

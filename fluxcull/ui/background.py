@@ -15,6 +15,13 @@ RESCORE_TITLE = "Scoring photos"
 INBOX_TITLE = "Inbox: ingest, embed, score"
 
 
+def failed_notice(errors: list[dict]) -> str:
+    """'⚠ R0001.JPG could not be read (empty file (0 bytes)) and 2 more: see ⚠ Problems'."""
+    name = str(errors[0].get("path") or "").rsplit("/", 1)[-1]
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    return f"⚠ Inbox: {name} could not be read ({errors[0].get('reason')}){more}: see ⚠ Problems"
+
+
 class BackgroundJobs(QObject):
     def __init__(self, win, *, inbox_debounce_ms: int = 1500):
         super().__init__(win)
@@ -81,6 +88,9 @@ class BackgroundJobs(QObject):
             self.win.flash(f"{title} failed: {payload}", 15000)
         elif outcome == "cancelled":
             self.win.flash(f"{title}: cancelled", 5000)
+        elif title == INBOX_TITLE and isinstance(payload, dict) and (payload.get("ingest") or {}).get("errors"):
+            # said instead of "done": these files are in no grid but the Problems filter's
+            self.win.flash(failed_notice(payload["ingest"]["errors"]), 20000)
         else:
             self.win.flash(f"{title}: done", 5000)
 

@@ -4,7 +4,7 @@ and the source list kept up to date."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
 
@@ -27,6 +27,9 @@ class Browser(QObject):
         self.source = dict(source)
         self._after_load = None
         win.model.loaded.connect(self._on_model_loaded)
+        # decisions change the sources' keeper counts: re-read them once the keys stop
+        self.sources_timer = QTimer(self, singleShot=True, interval=300)
+        self.sources_timer.timeout.connect(self.load_sessions)
 
     def set_source(self, src: dict) -> None:
         self.source = dict(src)
@@ -41,6 +44,7 @@ class Browser(QObject):
         current_id = self.current_photo_id() if keep_current else None
         model.set_query(win.filters.query(self.source), win.reader)
         win.filters.source_label.setText(self.source.get("label") or "")
+        win.filters.set_problem_count(win.catalog.problem_count())
 
         def place():
             row = model.row_of(current_id) if current_id is not None else None

@@ -119,6 +119,9 @@ class MainWindow(QMainWindow):
     def refresh_record(self) -> None:
         self.mode.refresh()
 
+    def decisions_saved(self) -> None:
+        self.browser.sources_timer.start()
+
     def status_changed(self, now: bool = False) -> None:
         if now:
             self.update_status()
@@ -225,6 +228,7 @@ class MainWindow(QMainWindow):
         if self.dialog is not None:
             self.dialog.close()
         self.jobs.stop_inbox()
+        self.browser.sources_timer.stop()
         self.status.stop()
         self.grid.stop_timers()
         self.runner.shutdown()
