@@ -14,7 +14,7 @@ from fluxcull.catalog import Catalog, transaction
 from fluxcull.catalog.keeper_links import link, unlink
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.score_writes import write_scores
-from fluxcull.catalog.scores import STATE_LABELS, apply_decision, failure_text, keeper_state
+from fluxcull.catalog import scores
 from fluxcull.jobs import run_job
 
 
@@ -61,10 +61,10 @@ def test_rejecting_a_confirmed_keeper_scores_it_zero_and_undo_gives_its_star_bac
     cat.decide([orig], "reject", "gui")
     assert _score(conn, orig) == 0.0 and cat.decision_counts(q)["keepers"] == 0
     rec = cat.photo(orig)
-    assert keeper_state(rec, linked=True) == "rejected_keeper"
+    assert scores.keeper_state(rec, linked=True) == "rejected_keeper"
     cat.undo(1, "gui")
     assert _score(conn, orig) == 1.0 and cat.decision_counts(q)["keepers"] == 1
-    assert keeper_state(cat.photo(orig), linked=True) == "confirmed"
+    assert scores.keeper_state(cat.photo(orig), linked=True) == "confirmed"
     # a link made or removed while the photo is rejected leaves the decision's score
     cat.decide([orig], "reject", "gui")
     unlink(conn, keeper, source="test")
@@ -76,6 +76,8 @@ def test_rejecting_a_confirmed_keeper_scores_it_zero_and_undo_gives_its_star_bac
 
 
 def test_kept_is_not_confirmed_and_the_states_read_in_words():
+    from fluxcull.catalog.scores import STATE_LABELS, apply_decision, failure_text, keeper_state
+
     kept = {"decision": "keep", "keeper_score": 1.0, "role": "originals"}
     assert keeper_state(kept, linked=False) == "kept" and STATE_LABELS["kept"].startswith("Kept")
     assert keeper_state(kept, linked=True) == "confirmed"

@@ -14,7 +14,7 @@ from fluxcull.catalog import transaction  # noqa: E402
 from fluxcull.catalog.keeper_links import link  # noqa: E402
 from fluxcull.ui.background import INBOX_TITLE  # noqa: E402
 from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
-from fluxcull.ui.model import BandRole, ConfirmedRole, StateRole  # noqa: E402
+from fluxcull.ui.model import BandRole, ConfirmedRole  # noqa: E402
 from uigen import fill_catalog  # noqa: E402
 
 
@@ -65,7 +65,9 @@ def test_rejecting_a_confirmed_keeper_warns_and_every_view_follows_keep_reject_u
     try:
         win.set_auto_advance(False)
         qtbot.waitUntil(lambda: _keepers_cell(win, sid) == "17%", timeout=5000)
-        _status_says(qtbot, win, "✔ 1 keeper (0 kept here)")
+        _status_says(qtbot, win, "✔ 1 keeper (0 kept here)")  # the confirmed keeper counts
+        from fluxcull.ui.model import StateRole
+
         assert win.model.index(0).data(StateRole) == "confirmed"
 
         press(qtbot, win, Qt.Key_X)  # reject the confirmed keeper
@@ -113,6 +115,8 @@ def test_rejecting_a_confirmed_keeper_warns_and_every_view_follows_keep_reject_u
 
 
 def test_a_technical_failure_is_no_low_score(qtbot, library, conn, tmp_path):
+    from fluxcull.ui.model import StateRole
+
     ids = fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=4)
     with transaction(conn):
         conn.execute("UPDATE photos SET keeper_score = 0.0, base_score = 0.0, failure = 'black' WHERE id = ?", (ids[1],))
@@ -141,7 +145,6 @@ def test_an_inbox_file_that_fails_to_ingest_is_announced_and_listed_under_proble
     library.set_setting(conn, "inbox_dir", str(inbox))
     win = _open(qtbot, library, watch_inbox=True, inbox_debounce_ms=100)
     try:
-        assert not win.filters.problems_button.isEnabled()
         (inbox / "R0009999.JPG").write_bytes(b"")  # a card read that went wrong
         qtbot.waitUntil(lambda: any(t == INBOX_TITLE for t, *_ in win.runner.history), timeout=120000)
         qtbot.waitUntil(lambda: "could not be read" in win.status.message_label.text(), timeout=5000)
@@ -162,5 +165,54 @@ def test_an_inbox_file_that_fails_to_ingest_is_announced_and_listed_under_proble
         win.show_grid()
         button.click()
         qtbot.waitUntil(lambda: win.model.rowCount() == 3, timeout=5000)
+    finally:
+        win.close()
+
+
+def test_a_new_inbox_folder_holding_a_copy_takes_over_the_rows_instead_of_doubling_them(qtbot, library, conn, tmp_path):
+    pytest.importorskip("fluxcull.ingest")
+    import shutil
+
+    from ingest_helpers import ingest, make_shoot
+
+    from fluxcull.catalog import Catalog
+
+    old, new = tmp_path / "card" / "INBOX", tmp_path / "disk" / "INBOX"
+    make_shoot(old, n=4)
+    library.set_setting(conn, "inbox_dir", str(old))
+    ingest(library, [old], role="inbox")
+    shutil.copytree(old, new)  # byte-identical, under a new path
+    (old / "R0000003.JPG").unlink()
+    make_shoot(old, n=1, seed0=3)  # the same name, other bytes: not in the copy
+    ingest(library, [old], role="inbox")
+    before = {r["path"].rsplit("/", 1)[-1]: r["id"] for r in conn.execute(
+        "SELECT id, path FROM photos WHERE role = 'inbox' AND status = 'ok'")}
+    assert len(before) == 4
+    Catalog(conn).decide([before["R0000001.JPG"]], "reject", "test")
+    with transaction(conn):
+        conn.execute("UPDATE photos SET keeper_score = 0.66 WHERE id = ?", (before["R0000002.JPG"],))
+
+    win = _open(qtbot, library, watch_inbox=True, inbox_debounce_ms=100)
+    try:
+        win.open_settings()
+        win.dialog.fields["inbox_dir"].edit.setText(str(new))
+        win.dialog._save()
+        qtbot.waitUntil(lambda: any(t == INBOX_TITLE for t, *_ in win.runner.history), timeout=120000)
+        qtbot.wait(1500)  # the watcher of the new folder has looked at it meanwhile
+        qtbot.waitUntil(lambda: win.runner.current is None, timeout=120000)
+        rows = conn.execute("SELECT id, path, status, error, decision, keeper_score FROM photos"
+                            " WHERE role = 'inbox'").fetchall()
+        shown = {r["path"]: r for r in rows if r["status"] == "ok"}
+        assert sorted(shown) == sorted(str(new / n) for n in before)  # 4, not 8
+        by_name = {p.rsplit("/", 1)[-1]: r for p, r in shown.items()}
+        for name in ("R0000000.JPG", "R0000001.JPG", "R0000002.JPG"):  # re-pointed: the same rows
+            assert by_name[name]["id"] == before[name]
+        assert by_name["R0000001.JPG"]["decision"] == "reject"
+        assert by_name["R0000002.JPG"]["keeper_score"] == pytest.approx(0.66)
+        left = [r for r in rows if r["status"] != "ok"]  # the old folder's other photo: set aside, said why
+        assert [r["path"] for r in left] == [str(old / "R0000003.JPG")]
+        assert "outside the library's folders" in left[0]["error"]
+        assert win.model.rowCount() == 4 and set(win.model.ids) == {r["id"] for r in shown.values()}
+        assert "found again" in win.status.message_label.text()
     finally:
         win.close()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fluxcull.catalog import decisions as _decisions
+from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import queries as _q
 from fluxcull.catalog import settings as _settings
@@ -180,6 +181,13 @@ class Catalog:
     def folders(self) -> dict[str, str]:
         """The library's ORIGINALS, KEEPERS and INBOX folders by role ('' where not set)."""
         return {role: self.setting(key) or "" for role, key in _settings.FOLDER_ROLES.items()}
+
+    def detach_outside(self, role: str, old_folder: str) -> int:
+        """The folder of `role` changed from `old_folder`: its photos under none of the library's
+        folders now are no longer shown (status 'missing', the reason said; fluxcull.catalog.folders)."""
+        now = self.folders()
+        reason = f"{_folders.OUTSIDE_REASON}: the {role} folder is now {now.get(role) or '(none)'}"
+        return _folders.detach_outside(self._conn, role, old_folder, now.values(), reason)
 
     def inbox_folder(self) -> Path | None:
         folder = self.setting("inbox_dir")

@@ -197,7 +197,8 @@ class MainWindow(QMainWindow):
         from fluxcull.ui.settings import SettingsDialog
 
         dlg = SettingsDialog(self.catalog, self)
-        dlg.accepted.connect(self.jobs.setup_inbox)
+        inbox = self.catalog.folders()["inbox"]
+        dlg.accepted.connect(lambda: self.jobs.folders_saved(inbox))
         self.show_dialog(dlg)
 
     def open_first_run(self) -> None:
