@@ -10,7 +10,7 @@ def counts_text(c: dict[str, int], total: int) -> str:
     """'16 photos   ✔ 11 keepers (3 kept here)   ✖ 1 rejected   4 undecided   16 scored': keepers are
     the confirmed keepers (linked from the keeper archive) and the photos marked keep."""
     keepers, kept = c.get("keepers", c.get("keep", 0)), c.get("keep", 0)
-    return (f"{total:,} photos   ✔ {keepers:,} keeper{'s' * (keepers != 1)} ({kept:,} kept here)   "
+    return (f"{total:,} photo{'s' * (total != 1)}   ✔ {keepers:,} keeper{'s' * (keepers != 1)} ({kept:,} kept here)   "
             f"✖ {c.get('reject', 0):,} rejected   {c.get('none', 0):,} undecided   {c.get('scored', 0):,} scored")
 
 
