@@ -92,6 +92,12 @@ def inbox_moved_job(lib, old: str, new: str, *, cancel: CancelToken | None = Non
     folder is ingested, where a byte-identical photo takes over its detached row (same SHA-256: path
     re-pointed; decisions, scores and links kept) instead of being added twice; what is new is
     embedded and scored. Adds 'detached' (photos of the old folder set aside) to the summary."""
+    from pathlib import Path
+
+    from fluxcull.errors import MissingPath
+
+    if not Path(new).is_dir():  # nothing set aside for a folder that is not there
+        raise MissingPath(f"{new}: no such folder (the new INBOX folder); the old one's photos stay")
     catalog = Catalog.open(lib.catalog_path)
     try:
         detached = catalog.detach_outside("inbox", old)

@@ -43,7 +43,8 @@ class Browser(QObject):
         win, model = self.win, self.win.model
         current_id = self.current_photo_id() if keep_current else None
         model.set_query(win.filters.query(self.source), win.reader)
-        win.filters.source_label.setText(self.source.get("label") or "")
+        problems = win.filters.problems_button.isChecked()
+        win.filters.source_label.setText("⚠ Files that could not be read" if problems else self.source.get("label") or "")
         win.filters.set_problem_count(win.catalog.problem_count())
 
         def place():
