@@ -14,11 +14,19 @@ Integrity: each index row records the CRC-32 of its vector's bytes. `check()` co
 with the index (its size, then every row's checksum); `missing_photo_ids` treats a damaged row as
 missing (so `embed` rebuilds it), and `verified()` raises `StoreDamaged` so nothing is scored from
 vectors that are not the ones stored.
+A full check reads every vector (about 20 s for 400,000 on two cores), so it is not repeated while
+nothing changed: a passed check leaves a stamp (`verified.json` beside the file: the file's size,
+mtime and inode and the index's row count, last row, checksum sum and newest write). `write()`
+carries a valid stamp forward inside its transaction, since it knows the rows it wrote; anything
+else that touches the file or the index (another program, a truncation, a flipped bit written
+through the file system) changes the stamp's key, and the next `verified()` checks every row again.
+`fluxcull doctor` always checks every row.
 Readers map the file read-only and slice the rows they need; nothing loads the whole matrix.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import zlib
@@ -32,6 +40,7 @@ from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
 
 _GROW_ROWS = 4096
 _CHECK_CHUNK = 8192  # rows read at a time when verifying
+_STAMP = "verified.json"
 
 
 @dataclass
@@ -139,7 +148,13 @@ class EmbeddingStore:
             sql += " AND p.role = ?"
             params.append(role)
         missing = {r[0] for r in self.conn.execute(sql, params)}
-        damaged = self.check().damaged_ids
+        key = self._state_key()
+        damaged = []
+        if not self._trusted(key):
+            res = self.check()
+            damaged = res.damaged_ids
+            if res.ok:
+                self._remember_verified(key)
         if damaged:
             ok_ids = self._ok_photo_ids(damaged, role)
             missing.update(ok_ids)
@@ -196,26 +211,52 @@ class EmbeddingStore:
         """This store, after checking that every indexed vector is there and unchanged; raises
         StoreDamaged (naming the reason and the fix) otherwise. Cached while nothing changes."""
         key = self._state_key()
-        if _VERIFIED.get(str(self.path)) == key:
+        if self._trusted(key):
             return self
         res = self.check()
         if not res.ok:
             raise StoreDamaged(res.reason() + ": run `fluxcull embed` to rebuild the missing vectors "
                                "(`fluxcull doctor` reports the details)")
-        _VERIFIED[str(self.path)] = key
+        self._remember_verified(key)
         return self
 
-    def _state_key(self):
+    def _state_key(self) -> list:
+        """What a passed check stays valid for: the file's size, mtime and inode, and the index's
+        row count, last row, checksum sum and newest write (JSON-shaped, to compare with the stamp)."""
         try:
             st = self.path.stat()
-            fkey = (st.st_size, st.st_mtime_ns, st.st_ino)
+            fkey = [st.st_size, st.st_mtime_ns, st.st_ino]
         except FileNotFoundError:
             fkey = None
         ikey = self.conn.execute(
             "SELECT COUNT(*), MAX(row), SUM(checksum), MAX(created_at) FROM embedding_rows WHERE backbone_id = ?",
             (self.backbone_id,),
         ).fetchone()
-        return fkey, tuple(ikey)
+        return [fkey, list(ikey)]
+
+    def _trusted(self, key: list) -> bool:
+        """True when a full check passed on exactly this state (in this process, or stamped on disk)."""
+        if fkey_missing(key):
+            return False
+        if _VERIFIED.get(str(self.path)) == key:
+            return True
+        try:
+            stamp = json.loads((self.dir / _STAMP).read_text())
+        except (OSError, ValueError):
+            return False
+        if stamp == key:
+            _VERIFIED[str(self.path)] = key
+            return True
+        return False
+
+    def _remember_verified(self, key: list) -> None:
+        _VERIFIED[str(self.path)] = key
+        tmp = self.dir / (_STAMP + ".tmp")
+        try:
+            tmp.write_text(json.dumps(key))
+            os.replace(tmp, self.dir / _STAMP)
+        except OSError:  # a read-only library: the check is repeated next time, nothing else changes
+            pass
 
     # -- data --------------------------------------------------------------------------------
     def write(self, photo_ids: list[int], vectors: np.ndarray, source_sha256: list[str | None] | None = None) -> None:
@@ -237,6 +278,7 @@ class EmbeddingStore:
                 ).fetchall()
                 shas = {r[0]: r[1] for r in rows}
                 source_sha256 = [shas.get(pid) for pid in photo_ids]
+            chained = self._trusted(self._state_key())  # the store was whole before this write
             rows = self._allocate(photo_ids)
             self._write_rows(rows, vectors)
             self.conn.executemany(
@@ -246,6 +288,8 @@ class EmbeddingStore:
                 " created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                 [(self.backbone_id, pid, r, sha, c) for pid, r, sha, c in zip(photo_ids, rows, source_sha256, sums)],
             )
+            if chained:  # ... and this write added only vectors whose checksums it just recorded
+                self._remember_verified(self._state_key())
 
     def _allocate(self, photo_ids: list[int]) -> list[int]:
         """Rows for the photos (called inside the write transaction): a damaged old row is reused,
@@ -318,7 +362,11 @@ class EmbeddingStore:
         return np.asarray(mat[rows], dtype=dtype)
 
 
-_VERIFIED: dict[str, tuple] = {}
+_VERIFIED: dict[str, list] = {}
+
+
+def fkey_missing(key: list) -> bool:
+    return key[0] is None
 
 
 def active_backbone_id(conn: sqlite3.Connection) -> str | None:

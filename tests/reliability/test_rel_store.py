@@ -113,3 +113,30 @@ def test_a_new_vector_for_a_valid_row_goes_to_a_new_row(filled):
     store.write([ids[0]], vector_of(999)[None], ["other-bytes"])
     after = dict(zip(*store.ids_and_rows()))
     assert after[ids[0]] != before[ids[0]] and store.check().ok
+
+
+def test_a_verified_store_is_not_read_again_until_something_changes(filled, monkeypatch):
+    """A full check reads every vector (20 s at 400,000 photos): a fresh process trusts the stamp a
+    passed check left, our own writes carry it forward, and any other change brings the check back."""
+    import fluxcull.ml.store as store_mod
+
+    store, ids = filled
+    store.verified()
+    monkeypatch.setattr(store_mod, "_VERIFIED", {})  # as in a new process: only the stamp on disk
+    reads = []
+    real_check = EmbeddingStore.check
+    monkeypatch.setattr(EmbeddingStore, "check", lambda self, **kw: reads.append(1) or real_check(self, **kw))
+    assert store.verified() is store and reads == []
+    assert store.missing_photo_ids() == [] and reads == []
+    # a write through the store keeps the stamp valid (it recorded the checksums of what it wrote)
+    store.write([ids[0]], vector_of(ids[0] + 1000)[None], [f"sha{ids[0] - 1}"])
+    monkeypatch.setattr(store_mod, "_VERIFIED", {})
+    assert store.verified() is store and reads == []
+    # bytes changed behind its back: checked again, and refused
+    rows = dict(zip(*store.ids_and_rows()))
+    with open(store.path, "r+b") as fh:
+        fh.seek(int(rows[ids[3]]) * DIM * 2 + 1)
+        fh.write(b"\x7f")
+    with pytest.raises(StoreDamaged, match="checksum"):
+        store.verified()
+    assert reads == [1]
