@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
-from fluxcull.catalog.scores import decision_value
+from fluxcull.catalog.scores import KEEPER_STATES, decision_value
 
 SOURCE = "gui"                      # decision-log source of the window's decisions
 UNDO_SOURCES = ("gui", "compare")   # what the window's undo may revert (its decisions and choices)
+ARCHIVE_STATES = ("confirmed", "archive")  # linked from the keeper archive, or an archive file
+REJECTED_KEEPER_NOTICE = ("Rejected {what} from your keeper archive: it no longer counts as a keeper "
+                          "and teaches the model the opposite (Ctrl+Z undoes)")
 
 Submit = Callable[[Callable[[Any], Any], Callable[[Any, str | None], None]], None]
 
@@ -30,7 +33,8 @@ class Rows(Protocol):
 
     def rowCount(self) -> int: ...
     def photo_id(self, row: int) -> int | None: ...
-    def set_decisions(self, rows: list[int], decision: str) -> list[str]: ...
+    def set_decisions(self, rows: list[int], decision: str) -> list[str]: ...  # and the score it imposes
+    def keeper_state(self, row: int) -> str: ...  # fluxcull.catalog.scores.keeper_state of the row's photo
     def refresh_rows(self, rows: list[int]) -> None: ...
     def refresh_all(self) -> None: ...
     def row_of(self, photo_id: int, hint: int | None = None) -> int | None: ...
@@ -52,6 +56,7 @@ class CullingView(Protocol):
     def flash(self, text: str, ms: int) -> None: ...
     def refresh_record(self) -> None: ...            # re-read the photo shown large, if any
     def status_changed(self, now: bool = False) -> None: ...  # counts or position changed: show it
+    def decisions_saved(self) -> None: ...           # decisions committed or undone: the sources' keepers changed
 
 
 class CullingSession:
@@ -61,7 +66,7 @@ class CullingSession:
         self.source, self.undo_sources = source, undo_sources
         self.auto_advance = True
         self.undo_groups: list[int] = []   # photos per decision (or 1 per choice), newest last
-        self.counts: dict[str, int] = {}   # keep / reject / none / scored of the current query
+        self.counts: dict[str, int] = {}   # keep / reject / none / scored / keepers of the current query
         self.closed = False
         self._count_gen = 0
 
@@ -88,14 +93,22 @@ class CullingSession:
         if not rows:
             return []
         ids = [self.rows.photo_id(r) for r in rows]
+        before = [self.rows.keeper_state(r) for r in rows]
         for old in self.rows.set_decisions(rows, new):
             self.counts[old] = self.counts.get(old, 0) - 1
             self.counts[new] = self.counts.get(new, 0) + 1
+        after = [self.rows.keeper_state(r) for r in rows]
+        self.counts["keepers"] = self.counts.get("keepers", 0) + (
+            sum(s in KEEPER_STATES for s in after) - sum(s in KEEPER_STATES for s in before))
         self.undo_groups.append(len(ids))
         source = self.source
         self.submit(lambda catalog: catalog.decide(ids, kind, source),
                     lambda result, error: self._after_write(rows, error))
         self.view.show_decision(new)
+        archived = sum(s in ARCHIVE_STATES for s in before)
+        if new == "reject" and archived:
+            what = "a confirmed keeper" if archived == 1 else f"{archived} confirmed keepers"
+            self.view.flash(REJECTED_KEEPER_NOTICE.format(what=what), 10000)
         if self.auto_advance and len(rows) == 1:
             self.advance(1)
         self.view.status_changed()
@@ -110,6 +123,7 @@ class CullingSession:
             self.recount()
         else:
             self.rows.refresh_rows(rows)
+            self.view.decisions_saved()
 
     def advance(self, step: int) -> None:
         row = self.view.current_row()
@@ -144,6 +158,7 @@ class CullingSession:
         self.rows.refresh_all()
         self.recount()
         self.view.refresh_record()
+        self.view.decisions_saved()
         last = undone[-1]
         what = "comparison" if last["kind"] == "prefer" else last["kind"]
         self.view.flash(f"Undid {what}" + (f" of {len(undone)} photos" if len(undone) > 1 else ""), 3000)

@@ -5,6 +5,7 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
 
 - `build_library_job`: ingest the chosen folders, embed, match keepers, train (which re-scores).
 - `inbox_arrived_job`: ingest the inbox, embed and score what arrived.
+- `inbox_moved_job`: the INBOX folder changed: photos found again by their bytes are re-pointed.
 - `retrain_job`, `rescore_job`: the keeper model again on every decision so far / re-score only.
 
 Also the few keeper-model calls the GUI makes (`informative_pair`, `session_bursts`, `burst_members`,
@@ -82,6 +83,28 @@ def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, wo
         raise
     except Exception as exc:  # e.g. no model trained yet: the photos are in, unscored
         summary["not_scored"] = f"{type(exc).__name__}: {exc}"
+    return summary
+
+
+def inbox_moved_job(lib, old: str, new: str, *, cancel: CancelToken | None = None, workers: int | None = None) -> Job:
+    """The INBOX folder changed from `old` to `new` (Library settings): the old folder's photos under
+    none of the library's folders now are no longer shown (Catalog.detach_outside), then the new
+    folder is ingested, where a byte-identical photo takes over its detached row (same SHA-256: path
+    re-pointed; decisions, scores and links kept) instead of being added twice; what is new is
+    embedded and scored. Adds 'detached' (photos of the old folder set aside) to the summary."""
+    from pathlib import Path
+
+    from fluxcull.errors import MissingPath
+
+    if not Path(new).is_dir():  # nothing set aside for a folder that is not there
+        raise MissingPath(f"{new}: no such folder (the new INBOX folder); the old one's photos stay")
+    catalog = Catalog.open(lib.catalog_path)
+    try:
+        detached = catalog.detach_outside("inbox", old)
+    finally:
+        catalog.close()
+    summary = yield from inbox_arrived_job(lib, new, cancel=cancel, workers=workers)
+    summary["detached"] = detached
     return summary
 
 

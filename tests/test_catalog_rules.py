@@ -74,7 +74,7 @@ def test_catalog_api_pages_counts_and_sources(conn):
     recs = cat.grid_records(ids)
     assert recs[ids[0]]["keeper_score"] == 1.0 and set(recs[ids[0]]) >= {"id", "path", "thumb_key", "decision"}
     cat.decide([ids[1]], "keep", "test")
-    assert cat.decision_counts(q) == {"keep": 1, "reject": 0, "none": 2, "scored": 2}
+    assert cat.decision_counts(q) == {"keep": 1, "reject": 0, "none": 2, "scored": 2, "keepers": 2}
     src = cat.source_list()
     assert src["counts"]["originals"] == (3, 2)  # kept or confirmed
     assert src["sessions"][0]["keepers"] == 2 and cat.session(sid)["photo_count"] == 3

@@ -10,6 +10,7 @@ import pytest
 
 from fluxcull.catalog import Catalog, transaction
 from fluxcull.catalog.queries import PhotoQuery
+from fluxcull.catalog.scores import keeper_state
 from fluxcull.culling import CullingSession
 
 
@@ -34,6 +35,10 @@ class Rows:
         for r in rows:
             self.decisions[self.ids[r]] = decision
         return old
+
+    def keeper_state(self, row):
+        rec = {**self.catalog.photo(self.ids[row]), "decision": self.decisions[self.ids[row]]}
+        return keeper_state(rec, self.ids[row] in self.catalog.confirmed_keeper_ids())
 
     def refresh_rows(self, rows):
         self.refreshed.append(list(rows))
@@ -92,6 +97,9 @@ class View:
     def status_changed(self, now=False):
         self.status_updates += 1
 
+    def decisions_saved(self):
+        self.saved = getattr(self, "saved", 0) + 1
+
 
 def sync_submit(catalog):
     """Runs the write at once, as the writer thread would, and reports back."""
@@ -127,7 +135,7 @@ def stored(catalog, rows):
 
 def test_decide_shows_at_once_commits_and_auto_advances(setup):
     catalog, rows, view, s = setup
-    assert s.counts == {"keep": 0, "reject": 0, "none": 6, "scored": 6}
+    assert s.counts == {"keep": 0, "reject": 0, "none": 6, "scored": 6, "keepers": 0}
     assert s.decide("keep") == [rows.ids[0]]
     assert view.row == 1 and view.shown == ["keep"]
     assert stored(catalog, rows)[:2] == ["keep", "none"]

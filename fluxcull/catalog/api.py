@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fluxcull.catalog import decisions as _decisions
+from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import queries as _q
 from fluxcull.catalog import settings as _settings
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, PhotoRecord, SessionRecord,
-                                      SourceList, Undone)
+from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, PhotoRecord, ProblemRecord,
+                                      SessionRecord, SourceList, Undone)
 from fluxcull.catalog.scores import kept_or_confirmed_sql
 
 _GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(GRID_COLUMNS)
@@ -85,17 +86,33 @@ class Catalog:
         return self._conn.execute("SELECT 1 FROM photos LIMIT 1").fetchone() is not None
 
     def decision_counts(self, query: _q.PhotoQuery) -> DecisionCounts:
-        """Decisions of the photos a query selects, and how many of them are scored."""
+        """Decisions of the photos a query selects, how many of them are scored, and how many are
+        keepers (kept or confirmed)."""
         where, params = query.where()
-        counts: DecisionCounts = {"keep": 0, "reject": 0, "none": 0, "scored": 0}
-        sql = f"SELECT decision, COUNT(*), COUNT(keeper_score) FROM photos{where} GROUP BY decision"
-        for d, n, scored in self._conn.execute(sql, params):
+        counts: DecisionCounts = {"keep": 0, "reject": 0, "none": 0, "scored": 0, "keepers": 0}
+        sql = (f"SELECT decision, COUNT(*), COUNT(keeper_score), COALESCE(SUM{kept_or_confirmed_sql()}, 0)"
+               f" FROM photos{where} GROUP BY decision")
+        for d, n, scored, keepers in self._conn.execute(sql, params):
             counts[d] = n  # type: ignore[literal-required]
             counts["scored"] += scored
+            counts["keepers"] += keepers
         return counts
+
+    def problems(self, role: str | None = None, limit: int | None = None) -> list[ProblemRecord]:
+        """Files that failed to ingest (status 'error'), with their reasons, newest first."""
+        return _q.problem_files(self._conn, role, limit)  # type: ignore[return-value]
+
+    def problem_count(self, role: str | None = None) -> int:
+        """How many files failed to ingest (of `role`)."""
+        return _q.problem_count(self._conn, role)
 
     def confirmed_keeper_ids(self) -> set[int]:
         return confirmed_keeper_ids(self._conn)
+
+    def is_confirmed_keeper(self, photo_id: int) -> bool:
+        """Whether the photo is the original of an accepted keeper link (linked from the archive)."""
+        return self._conn.execute("SELECT 1 FROM keeper_links WHERE original_id = ? AND needs_review = 0 LIMIT 1",
+                                  (int(photo_id),)).fetchone() is not None
 
     def known_files_under(self, folder: str | os.PathLike) -> dict[str, tuple[int, int]]:
         """Photos whose path lies under `folder`, as path -> (size, mtime_ns)."""
@@ -164,6 +181,13 @@ class Catalog:
     def folders(self) -> dict[str, str]:
         """The library's ORIGINALS, KEEPERS and INBOX folders by role ('' where not set)."""
         return {role: self.setting(key) or "" for role, key in _settings.FOLDER_ROLES.items()}
+
+    def detach_outside(self, role: str, old_folder: str) -> int:
+        """The folder of `role` changed from `old_folder`: its photos under none of the library's
+        folders now are no longer shown (status 'missing', the reason said; fluxcull.catalog.folders)."""
+        now = self.folders()
+        reason = f"{_folders.OUTSIDE_REASON}: the {role} folder is now {now.get(role) or '(none)'}"
+        return _folders.detach_outside(self._conn, role, old_folder, now.values(), reason)
 
     def inbox_folder(self) -> Path | None:
         folder = self.setting("inbox_dir")

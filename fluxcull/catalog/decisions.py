@@ -1,7 +1,9 @@
 """Keep / reject / clear, undo, and pairwise preferences: each a row change plus a log event.
 
 Every function commits its own transaction (or joins the caller's), so a decision is on disk the
-moment the call returns.
+moment the call returns. A keep / reject imposes its score (1.0 / 0.0, score rule 1) on keeper_score
+in the same UPDATE, and a clear or an undo gives the photo its own score back (base_score: rules
+2-5), so what the catalog says is current without a re-score.
 """
 
 from __future__ import annotations
@@ -10,7 +12,18 @@ import sqlite3
 from typing import Iterable
 
 from fluxcull.catalog.db import transaction
-from fluxcull.catalog.scores import decision_value
+from fluxcull.catalog.scores import BASE_SCORE_SQL, decision_score_sql, decision_value
+
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+# every right-hand side reads the row as it was: the score by rules 2-5 is kept in base_score, and
+# keeper_score becomes what the new decision (parameter 1) makes of it
+_SET_DECISION = (f"UPDATE photos SET base_score = {BASE_SCORE_SQL}, decision = ?1,"
+                 f" keeper_score = {decision_score_sql('?1', BASE_SCORE_SQL)}, updated_at = {_NOW}")
+
+
+def _set_decision(conn: sqlite3.Connection, photo_id: int, decision: str, *, stamp: bool = True) -> None:
+    extra = f", decided_at = {_NOW}" if stamp else ""
+    conn.execute(f"{_SET_DECISION}{extra} WHERE id = ?2", (decision, photo_id))
 
 
 def decide(conn: sqlite3.Connection, photo_ids: Iterable[int], kind: str, source: str) -> list[int]:
@@ -28,11 +41,7 @@ def decide(conn: sqlite3.Connection, photo_ids: Iterable[int], kind: str, source
             )
             if row[0] != new:
                 changed.append(pid)
-            conn.execute(
-                "UPDATE photos SET decision = ?, decided_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'),"
-                " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
-                (new, pid),
-            )
+            _set_decision(conn, pid, new)
     return changed
 
 
@@ -59,11 +68,7 @@ def undo_last(conn: sqlite3.Connection, source: str, *, sources: Iterable[str] |
             restored = None
             if ev["kind"] != "prefer":
                 restored = ev["previous"] or "none"
-                conn.execute(
-                    "UPDATE photos SET decision = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-                    " WHERE id = ?",
-                    (restored, ev["photo_id"]),
-                )
+                _set_decision(conn, ev["photo_id"], restored, stamp=False)
             conn.execute(
                 "INSERT INTO decision_events(photo_id, kind, other_photo_id, previous, source, detail)"
                 " VALUES (?, 'undo', ?, ?, ?, ?)",

@@ -29,7 +29,7 @@ PHOTO_FIELDS = (
     "taken_at", "taken_offset", "capture_time", "time_source", "camera_make", "camera_model", "lens",
     "focal_length", "focal_length_35mm", "aperture", "shutter", "iso", "subject_distance",
     "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
-    "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at",
+    "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at", "base_score", "failure",
 )
 
 
@@ -143,6 +143,26 @@ def status_counts(conn: sqlite3.Connection) -> dict:
         "scored": scored,
         "errors": errors,
     }
+
+
+def problem_files(conn: sqlite3.Connection, role: str | None = None, limit: int | None = None) -> list[dict]:
+    """Files that failed to ingest (status 'error'): id, path, role, error, updated_at; newest first."""
+    q = PhotoQuery(role=role, status="error")
+    where, params = q.where()
+    sql = f"SELECT id, path, role, error, updated_at FROM photos{where} ORDER BY updated_at DESC, path"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    return [dict(r) for r in conn.execute(sql, params)]
+
+
+def problem_count(conn: sqlite3.Connection, role: str | None = None) -> int:
+    """How many files failed to ingest (the running counts: no scan)."""
+    sql, params = "SELECT COALESCE(SUM(n), 0) FROM photo_counts WHERE status = 'error'", []
+    if role is not None:
+        sql += " AND role = ?"
+        params.append(role)
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def embeddings_by_backbone(conn: sqlite3.Connection) -> dict[str, int]:

@@ -11,7 +11,8 @@ from typing import TypedDict
 # the columns a grid cell paints (and the loupe shows until the full record arrives)
 GRID_COLUMNS = (
     "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
-    "height", "format", "session_id", "camera_model", "status", "original_filename",
+    "height", "format", "session_id", "camera_model", "status", "original_filename", "base_score", "failure",
+    "error",
 )
 
 
@@ -31,6 +32,9 @@ class GridRecord(TypedDict, total=False):
     camera_model: str | None
     status: str
     original_filename: str | None
+    base_score: float | None    # the score by rules 2-5, what a clear restores
+    failure: str | None         # a technical failure (rule 4): 'blank', 'black', 'blurred'
+    error: str | None           # why the file failed to ingest (status 'error'), or a warning
 
 
 class PhotoRecord(GridRecord, total=False):
@@ -54,7 +58,6 @@ class PhotoRecord(GridRecord, total=False):
     gps_lon: float | None
     gps_alt: float | None
     thumb_source: str | None
-    error: str | None
     decided_at: str | None
     added_at: str
     updated_at: str
@@ -88,6 +91,17 @@ class DecisionCounts(TypedDict):
     reject: int
     none: int
     scored: int
+    keepers: int    # kept or confirmed (a confirmed keeper marked reject is none)
+
+
+class ProblemRecord(TypedDict):
+    """A file that failed to ingest (status 'error'), with the reason."""
+
+    id: int
+    path: str
+    role: str
+    error: str | None
+    updated_at: str
 
 
 class Undone(TypedDict):

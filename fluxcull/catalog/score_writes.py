@@ -5,7 +5,9 @@ Model scores are written in batches of a few thousand photos, each its own short
 keep/reject committed by the GUI meanwhile waits milliseconds, not the whole write. Score rule 1 (a
 decision imposes its score) is applied inside the UPDATE itself, on photos.decision as it is at
 that moment, so a decision made while scoring runs is never overwritten by the score computed
-before it. The rules themselves are declared in `fluxcull.catalog.scores`.
+before it; the score by rules 2-5 is kept beside it (base_score: what a clear or an undo restores)
+with the reason of a technical failure (failure). The rules themselves are declared in
+`fluxcull.catalog.scores`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Iterable
 
 from fluxcull.catalog.db import transaction
-from fluxcull.catalog.scores import BANDS, CONFIRMED_SCORE, decision_score_sql
+from fluxcull.catalog.scores import BANDS, BASE_SCORE_SQL, CONFIRMED_SCORE, FAILURE_WORDS, decision_score_sql
 from fluxcull.jobs import CancelToken, Job, Progress
 
 if TYPE_CHECKING:  # numpy is imported when scores are written, not when the GUI starts
@@ -39,7 +41,7 @@ def _fill_temp(conn: sqlite3.Connection, rows: list) -> None:
         conn.execute("BEGIN")
     try:
         conn.execute("DELETE FROM temp.fluxcull_new_scores")
-        conn.executemany("INSERT INTO temp.fluxcull_new_scores(id, s, leave) VALUES (?, ?, ?)", rows)
+        conn.executemany("INSERT INTO temp.fluxcull_new_scores(id, s, leave, f) VALUES (?, ?, ?, ?)", rows)
     except BaseException:
         if own:
             conn.execute("ROLLBACK")
@@ -49,18 +51,36 @@ def _fill_temp(conn: sqlite3.Connection, rows: list) -> None:
 
 
 # Rule 1 at write time, on the row being updated: the decision as it is when this batch commits.
+_NEW_BASE = ("(CASE WHEN n.leave THEN (CASE WHEN photos.decision = 'none' THEN photos.keeper_score"
+             " ELSE photos.base_score END) ELSE n.s END)")
 _NEW_SCORE = decision_score_sql("photos.decision", "(CASE WHEN n.leave THEN photos.keeper_score ELSE n.s END)")
+_NEW_FAILURE = "(CASE WHEN n.leave THEN photos.failure ELSE n.f END)"
+
+
+def _differs(column: str, new: str) -> str:
+    return f"(({column} IS NULL) != ({new} IS NULL) OR abs({column} - {new}) > 2e-6)"
+
+
 _UPDATE_BATCH = (
-    f"UPDATE photos SET keeper_score = {_NEW_SCORE} FROM temp.fluxcull_new_scores n"
+    f"UPDATE photos SET keeper_score = {_NEW_SCORE}, base_score = {_NEW_BASE}, failure = {_NEW_FAILURE}"
+    " FROM temp.fluxcull_new_scores n"
     " WHERE photos.id = n.id AND n.id BETWEEN ? AND ?"  # the id range keeps it a rowid search, not a scan
-    f" AND ((photos.keeper_score IS NULL) != ({_NEW_SCORE} IS NULL)"
-    f" OR abs(photos.keeper_score - {_NEW_SCORE}) > 2e-6)")  # float noise between scoring paths is no change
+    # float noise between scoring paths is no change
+    f" AND ({_differs('photos.keeper_score', _NEW_SCORE)} OR {_differs('photos.base_score', _NEW_BASE)}"
+    f" OR photos.failure IS NOT {_NEW_FAILURE})")
+
+
+def failure_codes(reasons) -> list[str | None]:
+    """photos.failure of each photo from the scorer's reasons ('failure:black' -> 'black', else None)."""
+    return [r[8:] if r.startswith("failure:") and r[8:] in FAILURE_WORDS else None for r in map(str, reasons)]
 
 
 def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, leave: np.ndarray, *,
-                 cancel: CancelToken | None = None, batch: int | None = None) -> Job:
+                 cancel: CancelToken | None = None, batch: int | None = None, reasons=None) -> Job:
     """Store scores (NaN -> NULL; `leave`: keep the stored one) touching only rows whose value changes;
     a job: yields Progress after each batch, returns the number of rows changed.
+    `reasons`: the rule behind each score by rules 2-5 ('failure:black', 'model', ...); the reason of
+    a technical failure is stored in photos.failure (without `reasons`, none is).
 
     Photos marked keep / reject at the moment their batch is written get 1.0 / 0.0 whatever
     `scores` says (pass the scores by rules 2-5, `compute_scores`'s 'base'). The values go to a
@@ -78,10 +98,13 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
     ids = ids[order]
     vals = np.round(np.asarray(scores, np.float64)[order], 6)
     left = np.asarray(leave, bool)[order]
-    rows = [(pid, None if v != v else v, int(lv)) for pid, v, lv in zip(ids.tolist(), vals.tolist(), left.tolist())]
+    fails = failure_codes(np.asarray(reasons)[order]) if reasons is not None else [None] * len(ids)
+    rows = [(pid, None if v != v else v, int(lv), f)
+            for pid, v, lv, f in zip(ids.tolist(), vals.tolist(), left.tolist(), fails)]
     total = len(rows)
     conn.execute("PRAGMA cache_size = -131072")  # 128 MB page cache for this connection's bulk update
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fluxcull_new_scores(id INTEGER PRIMARY KEY, s REAL, leave INTEGER)")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS fluxcull_new_scores(id INTEGER PRIMARY KEY, s REAL, leave INTEGER,"
+                 " f TEXT)")
     changed = 0
     try:
         _fill_temp(conn, rows)
@@ -110,23 +133,25 @@ def band_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 def sync_confirmed_scores(conn: sqlite3.Connection, original_ids: Iterable[int | None]) -> None:
-    """Set keeper_score 1.0 on originals with a confirmed link; clear it where the last one went
-    (a 1.0 only the link gave: unscored until the keeper model scores it again). Joins the caller's
-    transaction."""
+    """Give originals with a confirmed link the score 1.0 by rule 2 (base_score; keeper_score too
+    unless a keep / reject decides it); take it back where the last link went (a 1.0 only the link
+    gave: unscored until the keeper model scores it again). Joins the caller's transaction."""
     ids = sorted({int(i) for i in original_ids if i is not None})
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
         marks = ",".join("?" * len(chunk))
         confirmed = (f"SELECT original_id FROM keeper_links WHERE needs_review = 0"
                      f" AND original_id IN ({marks})")
+        linked = decision_score_sql("decision", str(CONFIRMED_SCORE))
         conn.execute(
-            f"UPDATE photos SET keeper_score = {CONFIRMED_SCORE}, updated_at = {_NOW}"
-            f" WHERE id IN ({confirmed}) AND keeper_score IS NOT {CONFIRMED_SCORE}",
+            f"UPDATE photos SET base_score = {CONFIRMED_SCORE}, keeper_score = {linked}, updated_at = {_NOW}"
+            f" WHERE id IN ({confirmed}) AND (base_score IS NOT {CONFIRMED_SCORE} OR keeper_score IS NOT {linked})",
             chunk,
         )
         conn.execute(
-            f"UPDATE photos SET keeper_score = NULL, updated_at = {_NOW}"
-            f" WHERE id IN ({marks}) AND keeper_score >= {CONFIRMED_SCORE} AND decision != 'keep'"
+            f"UPDATE photos SET base_score = NULL, keeper_score = {decision_score_sql('decision', 'NULL')},"
+            f" updated_at = {_NOW}"
+            f" WHERE id IN ({marks}) AND {BASE_SCORE_SQL} >= {CONFIRMED_SCORE} AND role != 'keepers'"
             f" AND id NOT IN ({confirmed})",
             chunk + chunk,
         )

@@ -1,13 +1,15 @@
 """Keeper-score rules and bands, each written once.
 
-A keeper score reads in bands (README, "How it fits together"): 1.0 confirmed keeper, 0.8+ probable
-keeper, 0.5-0.8 uncertain, below 0.5 probable non-keeper, NULL not scored. Each band is declared
+A keeper score reads in bands (README, "How it fits together"): 1.0 keeper (confirmed or kept), 0.8+
+probable keeper, 0.5-0.8 uncertain, below 0.5 probable non-keeper, NULL not scored. Each band is declared
 once below; its SQL condition (`BANDS`, used by catalog queries and counts), its Python predicate
 (`band_of`) and its label (the GUI's filter and legend) are all generated from that declaration.
 
 The other rules every layer shares live here too: what a keep / reject / clear stores
 (`DECISION_VALUES`), the score a decision imposes (`DECISION_SCORES`), "kept or confirmed"
-(`KEPT_OR_CONFIRMED_SQL`), and "confirmed, else band" for display (`display_band`).
+(`kept_or_confirmed_sql`), "confirmed, else band" for display (`display_band`), what a photo is in
+words (`keeper_state`, `STATE_LABELS`: a confirmed keeper is linked from the keeper archive, a kept
+photo was marked keep) and the words of a technical failure (`FAILURE_WORDS`).
 Nothing here imports Qt, torch or numpy.
 """
 
@@ -51,7 +53,7 @@ class Band:
 
 # Highest first; band_of returns the first that contains a score.
 BAND_DEFS: tuple[Band, ...] = (
-    Band("confirmed", "Confirmed keeper (1.0)", low=CONFIRMED_SCORE),
+    Band("confirmed", "Keeper: confirmed or kept (1.0)", low=CONFIRMED_SCORE),
     Band("high", "Probable keeper (0.8+)", low=0.8, high=CONFIRMED_SCORE),
     Band("uncertain", "Uncertain (0.5-0.8)", low=0.5, high=0.8),
     Band("low", "Probable non-keeper (<0.5)", high=0.5),
@@ -110,6 +112,67 @@ def decision_score_sql(decision_column: str, otherwise: str) -> str:
     return f"(CASE {decision_column} {whens} ELSE {otherwise} END)"
 
 
+# SQL: a photo's score by rules 2-5 as stored. keeper_score itself while it carries no decision;
+# base_score (kept beside it, migration 0010) once a keep / reject imposes 1.0 / 0.0 on keeper_score.
+BASE_SCORE_SQL = f"(CASE WHEN decision = 'none' THEN {SCORE_COLUMN} ELSE base_score END)"
+
+
+def decided_score(decision: str, base: float | None) -> float | None:
+    """The keeper score of a photo with this stored decision and this score by rules 2-5 (rule 1)."""
+    return DECISION_SCORES.get(decision, base)
+
+
+def apply_decision(rec: dict, decision: str) -> None:
+    """Show a stored decision on a photo record at once, as the catalog stores it: the decision, and
+    the score it imposes (1.0 / 0.0), or the photo's own score again when cleared."""
+    old = rec.get("decision") or "none"
+    base = rec.get(SCORE_COLUMN) if old == "none" else rec.get("base_score")
+    rec["base_score"] = base
+    rec["decision"] = decision
+    rec[SCORE_COLUMN] = decided_score(decision, base)
+
+
 def kept_or_confirmed_sql(prefix: str = "") -> str:
-    """SQL: a photo marked keep or scored as a confirmed keeper (a session's keepers)."""
+    """SQL: a photo marked keep or scored as a confirmed keeper (a session's keepers; a rejected
+    confirmed keeper scores 0.0 and is none)."""
     return f"({prefix}decision = 'keep' OR {prefix}{SCORE_COLUMN} >= {CONFIRMED_SCORE})"
+
+
+# -- what a photo is, in words --------------------------------------------------------------------
+# the technical failures of score rule 4 (photos.failure), as the window says them
+FAILURE_WORDS: dict[str, str] = {"blank": "blank frame", "black": "near-black frame", "blurred": "wildly blurred"}
+
+STATE_LABELS: dict[str, str] = {
+    **{b.name: b.label for b in BAND_DEFS},
+    "confirmed": "Confirmed keeper (linked from the keeper archive)",
+    "archive": "Keeper-archive file",
+    "kept": "Kept (marked keep)",
+    "rejected_keeper": "Rejected, though a confirmed keeper (linked from the keeper archive)",
+    "rejected": "Rejected (marked reject)",
+    "failure": "Technical failure",
+}
+KEEPER_STATES = frozenset({"confirmed", "archive", "kept"})  # what counts among a session's keepers
+
+
+def keeper_state(rec: dict, linked: bool) -> str:
+    """What a photo is: 'confirmed' (an original linked from the keeper archive), 'archive' (a
+    keeper-archive file), 'kept' (marked keep), 'rejected_keeper' (a confirmed keeper or archive
+    file marked reject), 'rejected', 'failure' (a technical failure, rule 4), else its score's band.
+    `linked`: the photo is the original of an accepted keeper link."""
+    decision = rec.get("decision") or "none"
+    archive = linked or rec.get("role") == "keepers"
+    if decision == "reject":
+        return "rejected_keeper" if archive else "rejected"
+    if archive:
+        return "confirmed" if linked else "archive"
+    if decision == "keep":
+        return "kept"
+    if rec.get("failure") and rec.get(SCORE_COLUMN) == FAILURE_SCORE:
+        return "failure"
+    return band_of(rec.get(SCORE_COLUMN))
+
+
+def failure_text(rec: dict) -> str:
+    """'technical failure: near-black frame' for a photo rule 4 scored 0.0, else ''."""
+    code = rec.get("failure")
+    return f"technical failure: {FAILURE_WORDS.get(code, code)}" if code else ""

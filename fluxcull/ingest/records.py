@@ -1,8 +1,9 @@
 """The write stage: ingest records into the photos table (main process, one transaction a batch).
 
 Rules: a path already in the catalog is updated in place (decisions, scores, links kept); a new
-path whose SHA-256 matches a row of the same role whose file is gone is that photo moved or
-renamed (the row's path is updated); anything else is added. A photo that was fine before and now
+path whose SHA-256 matches a row of the same role whose file is gone, or a row detached when its
+folder stopped being one of the library's (fluxcull.catalog.folders: a byte-identical copy in the new
+INBOX folder), is that photo moved or renamed (the row's path is updated); anything else is added. A photo that was fine before and now
 fails keeps its metadata, thumbnail and decisions; only its status and error change.
 """
 
@@ -13,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from fluxcull.catalog import transaction
+from fluxcull.catalog.folders import OUTSIDE_REASON
 
 INGEST_COLUMNS = (
     "size", "mtime_ns", "sha256", "format", "width", "height", "orientation", "taken_at", "taken_offset",
@@ -90,11 +92,12 @@ def _update(conn: sqlite3.Connection, photo_id: int, role: str, rec: dict) -> No
 
 def _moved_from(conn: sqlite3.Connection, role: str, sha256: str, new_path: str) -> int | None:
     rows = conn.execute(
-        "SELECT id, path FROM photos WHERE sha256 = ? AND role = ? ORDER BY status = 'missing' DESC, id",
+        "SELECT id, path, status, error FROM photos WHERE sha256 = ? AND role = ? ORDER BY status = 'missing' DESC, id",
         (sha256, role),
     ).fetchall()
     for r in rows:
-        if r["path"] != new_path and not os.path.lexists(r["path"]):
+        detached = r["status"] == "missing" and (r["error"] or "").startswith(OUTSIDE_REASON)
+        if r["path"] != new_path and (detached or not os.path.lexists(r["path"])):
             return r["id"]
     return None
 

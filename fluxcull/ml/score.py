@@ -5,7 +5,8 @@ Per photo, first rule that applies:
 2. a confirmed keeper (original linked from the keeper archive) or a keeper-archive file -> 1.0;
 3. unreadable (status 'error') -> 0.0;
 4. a definitive technical failure, from the features: a blank or near-black frame, or wildly
-   blurred -> 0.0 (thresholds in the setting `model.failures`, JSON);
+   blurred -> 0.0 (thresholds in the setting `model.failures`, JSON); a dark frame with small bright
+   points (a star field, lights at night) is no failure;
 5. otherwise the model's calibrated probability, kept inside [0.005, 0.995] (the ends are reserved
    for rules 1-4), or NULL while the photo has no embedding yet.
 Missing files (status 'missing') keep whatever score they had.
@@ -47,6 +48,8 @@ class FailureRules:
     black_shadows: float = 0.95      # shadows_clipped above: near-black
     blur_edge: float = 0.045         # sharpness_edge below AND ...
     blur_laplacian: float = 0.35     # ... sharpness_laplacian below: wildly blurred
+    points_edge: float = 5.0         # a dark frame with sharpness_edge above (fine points, no coarse edges) ...
+    points_clipped: float = 1e-4     # ... or highlights_clipped above (lights) is meant dark: no failure
 
     @classmethod
     def from_settings(cls, conn: sqlite3.Connection) -> "FailureRules":
@@ -74,9 +77,12 @@ def technical_failures(names: list[str], feats: np.ndarray, rules: FailureRules 
         sh = col("shadows_clipped")
         se = col("sharpness_edge")
         sl = col("sharpness_laplacian")
+        hl = col("highlights_clipped")
         blurred = (se < rules.blur_edge) & (sl < rules.blur_laplacian)
-        black = (br < rules.black_brightness) | (sh > rules.black_shadows)
-        blank = dr < rules.blank_range
+        dark = (br < rules.black_brightness) | (sh > rules.black_shadows)
+        meant = dark & ((se > rules.points_edge) | (hl > rules.points_clipped))  # stars, lights at night
+        black = dark & ~meant
+        blank = (dr < rules.blank_range) & ~meant
     out[blurred] = "blurred"
     out[black] = "black"
     out[blank] = "blank"
@@ -177,11 +183,12 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     conf = np.isin(ids, np.fromiter(confirmed_keeper_ids(conn), np.int64)) | (role == "keepers")
     conf &= status != "error"
     scores[conf], reasons[conf] = 1.0, np.where(role[conf] == "keepers", "keeper_archive", "confirmed_keeper")
-    base, base_leave = scores.copy(), (status == "missing") & (reasons == "unscored")
+    base, base_leave, base_reasons = scores.copy(), (status == "missing") & (reasons == "unscored"), reasons.copy()
     scores[dec == "keep"], reasons[dec == "keep"] = 1.0, "decided_keep"
     scores[dec == "reject"], reasons[dec == "reject"] = 0.0, "decided_reject"
     leave = (status == "missing") & (reasons == "unscored")
-    return {"ids": ids, "scores": scores, "leave": leave, "reasons": reasons, "base": base, "base_leave": base_leave}
+    return {"ids": ids, "scores": scores, "leave": leave, "reasons": reasons, "base": base, "base_leave": base_leave,
+            "base_reasons": base_reasons}
 
 
 def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None, prep=None,
@@ -192,7 +199,8 @@ def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None,
     if cancel is not None:
         cancel.check()
     yield Progress("score", 0, len(res["ids"]), "writing scores")
-    changed = yield from write_scores(conn, res["ids"], res["base"], res["base_leave"], cancel=cancel)
+    changed = yield from write_scores(conn, res["ids"], res["base"], res["base_leave"], cancel=cancel,
+                                      reasons=res["base_reasons"])
     reasons, counts = np.unique(res["reasons"], return_counts=True)
     return {
         "version": model.saved.id, "kind": model.kind, "photos": int(len(res["ids"])), "changed": changed,

@@ -15,6 +15,27 @@ RESCORE_TITLE = "Scoring photos"
 INBOX_TITLE = "Inbox: ingest, embed, score"
 
 
+def failed_notice(errors: list[dict]) -> str:
+    """'⚠ R0001.JPG could not be read (empty file (0 bytes)) and 2 more: see ⚠ Problems'."""
+    name = str(errors[0].get("path") or "").rsplit("/", 1)[-1]
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    return f"⚠ Inbox: {name} could not be read ({errors[0].get('reason')}){more}: see ⚠ Problems"
+
+
+def inbox_notice(summary: dict) -> str | None:
+    """What an inbox job has to say beyond "done": files that failed (in no grid but the Problems
+    filter's), or what a change of INBOX folder did."""
+    ingest = summary.get("ingest") or {}
+    if ingest.get("errors"):
+        return failed_notice(ingest["errors"])
+    if "detached" in summary:
+        found = ingest.get("moved", 0)
+        return (f"New INBOX folder: {found} photo{'s' * (found != 1)} found again by their bytes (decisions and "
+                f"scores kept), {ingest.get('added', 0)} new, {max(0, summary['detached'] - found)} left "
+                "behind in the old folder (no longer shown)")
+    return None
+
+
 class BackgroundJobs(QObject):
     def __init__(self, win, *, inbox_debounce_ms: int = 1500):
         super().__init__(win)
@@ -75,10 +96,23 @@ class BackgroundJobs(QObject):
             self.win.flash(f"{title} failed: {payload}", 15000)
         elif outcome == "cancelled":
             self.win.flash(f"{title}: cancelled", 5000)
+        elif title == INBOX_TITLE and isinstance(payload, dict) and inbox_notice(payload):
+            self.win.flash(inbox_notice(payload), 20000)  # said instead of "done"
         else:
             self.win.flash(f"{title}: done", 5000)
 
     # -- the inbox --------------------------------------------------------------------------------
+    def folders_saved(self, old_inbox: str) -> None:
+        """Library settings were saved: a new INBOX folder takes over the old one's photos found there
+        again (workflows.inbox_moved_job) rather than adding them twice; then watch it."""
+        new = self.win.catalog.folders()["inbox"]
+        if old_inbox and new and new != old_inbox:
+            lib, workers = self.lib, workflows.worker_threads(self.lib)
+            self.runner.submit(INBOX_TITLE, lambda cancel: workflows.inbox_moved_job(lib, old_inbox, new, cancel=cancel,
+                                                                                      workers=workers),
+                               on_done=self._after_inbox, on_fail=lambda reason: self._after_inbox(None))
+        self.setup_inbox()
+
     def setup_inbox(self) -> None:
         """(Re)start watching the library's inbox folder, as the settings now say."""
         self.stop_inbox()

@@ -4,7 +4,7 @@ and the source list kept up to date."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from fluxcull.ui.empty import empty_message
 from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
@@ -28,6 +28,9 @@ class Browser(QObject):
         self.source = dict(source)
         self._after_load = None
         win.model.loaded.connect(self._on_model_loaded)
+        # decisions change the sources' keeper counts: re-read them once the keys stop
+        self.sources_timer = QTimer(self, singleShot=True, interval=300)
+        self.sources_timer.timeout.connect(self.load_sessions)
 
     def set_source(self, src: dict) -> None:
         self.source = dict(src)
@@ -43,7 +46,9 @@ class Browser(QObject):
         current_id = at if at is not None else (self.current_photo_id() if keep_current else None)
         query = win.filters.query(self.source)
         model.set_query(query, win.reader)
-        win.filters.source_label.setText(self.source.get("label") or "")
+        problems = win.filters.problems_button.isChecked()
+        win.filters.source_label.setText("⚠ Files that could not be read" if problems else self.source.get("label") or "")
+        win.filters.set_problem_count(win.catalog.problem_count())
         win.grid.set_empty_text(empty_message(query, self.source.get("label") or ""))
 
         def place():

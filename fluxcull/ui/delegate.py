@@ -1,4 +1,6 @@
-"""Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star."""
+"""Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star;
+a technical failure's pill (a warning sign, not a low score), a rejected confirmed keeper's (a hollow
+star on red), and a file that failed to ingest (its reason where the thumbnail would be)."""
 
 from __future__ import annotations
 
@@ -50,25 +52,50 @@ def draw_badge(p: QPainter, centre: QPointF, radius: float, kind: str) -> None:
 _METRICS: dict = {}
 
 
+def warning_polygon(cx: float, cy: float, r: float) -> QPolygonF:
+    return QPolygonF([QPointF(cx, cy - r), QPointF(cx + r * 1.1, cy + r * 0.8), QPointF(cx - r * 1.1, cy + r * 0.8)])
+
+
+def draw_warning(p: QPainter, cx: float, cy: float, r: float) -> None:
+    """A warning sign: an amber triangle with a dark '!'."""
+    p.setPen(Qt.NoPen)
+    p.setBrush(theme.FAILURE_SIGN)
+    p.drawPolygon(warning_polygon(cx, cy, r))
+    p.setPen(QPen(QColor("#1b1c1f"), max(1.2, r * 0.28), Qt.SolidLine, Qt.RoundCap))
+    p.drawLine(QPointF(cx, cy - r * 0.45), QPointF(cx, cy + r * 0.2))
+    p.drawPoint(QPointF(cx, cy + r * 0.55))
+
+
 def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, confirmed: bool, font: QFont,
-                    height: float = 17.0) -> None:
-    """A rounded score label whose right-bottom corner is at anchor_right."""
+                    height: float = 17.0, state: str = "") -> None:
+    """A rounded score label whose right-bottom corner is at anchor_right. `state`
+    (fluxcull.catalog.scores.keeper_state): a technical failure shows a warning sign on its own
+    colour, a rejected confirmed keeper a hollow star."""
     band = display_band(score, confirmed)
     text = ("1.00" if score is None else f"{score:.2f}") if confirmed else theme.score_text(score)
     fm = _METRICS.get(font.key())
     if fm is None:
         fm = _METRICS[font.key()] = QFontMetrics(font)
-    w = fm.horizontalAdvance(text) + 12 + (12 if confirmed else 0)
+    icon = confirmed or state in ("failure", "rejected_keeper")
+    w = fm.horizontalAdvance(text) + 12 + (12 if icon else 0)
     rect = QRectF(anchor_right.x() - w, anchor_right.y() - height, w, height)
-    colour = theme.BAND_COLOURS[band]
+    colour = theme.FAILURE_COLOUR if state == "failure" else theme.BAND_COLOURS[band]
     p.setPen(Qt.NoPen)
     p.setBrush(QColor(colour.red(), colour.green(), colour.blue(), 235))
     p.drawRoundedRect(rect, height / 2, height / 2)
     text_rect = rect.adjusted(6, 0, -6, 0)
-    dark = band in ("confirmed", "high", "uncertain")
-    if confirmed:
-        p.setBrush(QColor("#2a2100"))
-        p.drawPolygon(star_polygon(rect.left() + 11, rect.center().y(), 5.0))
+    dark = band in ("confirmed", "high", "uncertain") and state != "failure"
+    if icon:
+        cx, cy = rect.left() + 11, rect.center().y()
+        if state == "failure":
+            draw_warning(p, cx, cy, 5.0)
+        elif state == "rejected_keeper":
+            p.setPen(QPen(theme.BAND_COLOURS["confirmed"], 1.4))
+            p.setBrush(Qt.NoBrush)
+            p.drawPolygon(star_polygon(cx, cy, 5.5))
+        else:
+            p.setBrush(QColor("#2a2100"))
+            p.drawPolygon(star_polygon(cx, cy, 5.0))
         text_rect = rect.adjusted(17, 0, -6, 0)
     p.setPen(QColor("#15171a") if dark else QColor("#f4f4f4"))
     p.setFont(font)
@@ -130,7 +157,13 @@ class ThumbDelegate(QStyledItemDelegate):
             image_rect = QRectF(area)
             p.setBrush(QColor("#202226"))
             p.drawRect(image_rect)
-            if rec.get("status") != "loading" and (key is None or self.view.loader.is_failed(key)):
+            if rec.get("status") == "error":  # a file that failed to ingest: say why
+                draw_warning(p, image_rect.center().x(), image_rect.top() + 22, 10.0)
+                p.setPen(theme.TEXT)
+                p.setFont(self.small)
+                p.drawText(image_rect.adjusted(8, 40, -8, -8), Qt.AlignHCenter | Qt.AlignTop | Qt.TextWordWrap,
+                           f"Could not be read:\n{rec.get('error') or 'unknown reason'}")
+            elif rec.get("status") != "loading" and (key is None or self.view.loader.is_failed(key)):
                 p.setPen(theme.TEXT_DIM)
                 p.setFont(self.small)
                 label = (rec.get("format") or "no preview").upper()
@@ -140,9 +173,11 @@ class ThumbDelegate(QStyledItemDelegate):
         if decision in ("keep", "reject"):
             draw_badge(p, QPointF(image_rect.left() + 12, image_rect.top() + 12), 8.5, decision)
         confirmed = model.is_confirmed(rec) if hasattr(model, "is_confirmed") else False
+        state = model.state(rec) if hasattr(model, "state") else ""
         score = rec.get("keeper_score")
-        if score is not None or confirmed or self.view.show_unscored:
-            draw_score_pill(p, QPointF(image_rect.right() - 4, image_rect.bottom() - 4), score, confirmed, self.bold)
+        if rec.get("status") != "error" and (score is not None or confirmed or self.view.show_unscored):
+            draw_score_pill(p, QPointF(image_rect.right() - 4, image_rect.bottom() - 4), score, confirmed, self.bold,
+                            state=state)
 
         # footer: file name, role for non-originals
         p.setFont(self.small)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 BANDS = {
-    "confirmed": "No confirmed keeper in {where}: a photo is confirmed when your keeper archive holds an export of "
-                 "it, or when you keep it (P).",
+    "confirmed": "No keeper (1.0) in {where}: a photo scores 1.0 when your keeper archive holds an export of it "
+                 "(a confirmed keeper) or when you keep it (P).",
     "high": "No photo in {where} scores 0.8 or more yet: with few keepers the model is rarely that sure. Keep (P) "
             "the photos you like, then Model ▸ Retrain now (Ctrl+R).",
     "uncertain": "No photo in {where} scores 0.5–0.8: the model is sure about each of them, one way or the other. "

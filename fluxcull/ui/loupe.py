@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from fluxcull.catalog.scores import BAND_LABELS, band_of
+from fluxcull.catalog.scores import STATE_LABELS, apply_decision, failure_text, keeper_state
 from fluxcull.ui import theme
 from fluxcull.ui.images import ImageLoader, ImagePane
 
@@ -19,8 +19,8 @@ EXIF_FIELDS = [
 ]
 
 
-def describe(rec: dict) -> dict[str, str]:
-    """Readable EXIF values of a photos row."""
+def describe(rec: dict, linked: bool = False) -> dict[str, str]:
+    """Readable EXIF values of a photos row (`linked`: an original linked from the keeper archive)."""
     def num(v, fmt):
         return fmt.format(v) if v is not None else ""
 
@@ -50,10 +50,28 @@ def describe(rec: dict) -> dict[str, str]:
         "format": (rec.get("format") or "").upper(),
         "gps": f"{rec['gps_lat']:.5f}, {rec['gps_lon']:.5f}" if rec.get("gps_lat") is not None and rec.get("gps_lon") is not None else "",
         "role": rec.get("role") or "",
-        "score": "not scored" if score is None else f"{score:.3f} ({BAND_LABELS[band_of(score)]})",
+        "score": ("not scored" if score is None else f"{score:.3f}") + f" ({score_words(rec, linked)})",
         "decision": rec.get("decision") or "none",
         "source": "",
     }
+
+
+def score_words(rec: dict, linked: bool) -> str:
+    """What the photo is in words: 'Kept (marked keep)', 'technical failure: near-black frame', ..."""
+    state = keeper_state(rec, linked)
+    return failure_text(rec) if state == "failure" else STATE_LABELS[state]
+
+
+def caption_text(rec: dict, linked: bool) -> str:
+    """The loupe's caption: file name, the score as stored now, the decision and what the photo is."""
+    name = (rec.get("path") or "").rsplit("/", 1)[-1]
+    state = keeper_state(rec, linked)
+    mark = {"keep": "  ✔ KEEP", "reject": "  ✖ REJECT"}.get(rec.get("decision") or "none", "")
+    if rec.get("status") == "error":
+        return f"{name}    ⚠ could not be read: {rec.get('error') or 'unknown reason'}"
+    extra = {"rejected_keeper": "  ☆ a confirmed keeper of your keeper archive", "confirmed": "  ★ confirmed keeper",
+             "archive": "  ★ keeper-archive file", "failure": f"  ⚠ {failure_text(rec)}"}.get(state, "")
+    return f"{name}    score {theme.score_text(rec.get('keeper_score'))}{mark}{extra}"
 
 
 class InfoPanel(QFrame):
@@ -82,8 +100,8 @@ class InfoPanel(QFrame):
         outer.addLayout(form)
         outer.addStretch(1)
 
-    def show_record(self, rec: dict, source: str | None = None) -> None:
-        d = describe(rec)
+    def show_record(self, rec: dict, source: str | None = None, linked: bool = False) -> None:
+        d = describe(rec, linked)
         d["source"] = source or ""
         for key, label in self.values.items():
             text = d.get(key, "")
@@ -116,6 +134,7 @@ class LoupeView(QWidget):
         lay.addWidget(self.info)
         self.setFocusPolicy(Qt.StrongFocus)
         self.record: dict | None = None
+        self.linked = False  # the photo shown is an original linked from the keeper archive
         self.neighbours: list[dict] = []
         loader.loaded.connect(self._on_loaded)
         loader.failed.connect(self._on_failed)
@@ -124,6 +143,7 @@ class LoupeView(QWidget):
         """Show `rec` (a grid record) and preload its neighbours (records, nearest first)."""
         full = self.catalog.photo(rec["id"]) or rec
         self.record = full
+        self.linked = self.catalog.is_confirmed_keeper(full["id"])
         self.neighbours = neighbours
         size = QSize(full.get("width") or 0, full.get("height") or 0)
         image = self.loader.best(full["id"])
@@ -135,32 +155,31 @@ class LoupeView(QWidget):
         if self.pane.zoom is not None:
             self.pane.set_view(self.pane.zoom, self.pane.cx, self.pane.cy)
         self._update_caption()
-        self.info.show_record(full, self.loader.source(full["id"]))
+        self.info.show_record(full, self.loader.source(full["id"]), self.linked)
         self._request()
 
     def refresh_record(self) -> None:
         if self.record is not None:
             self.record = self.catalog.photo(self.record["id"]) or self.record
-            self.info.show_record(self.record, self.loader.source(self.record["id"]))
+            self.linked = self.catalog.is_confirmed_keeper(self.record["id"])
+            self.info.show_record(self.record, self.loader.source(self.record["id"]), self.linked)
             self._update_caption()
             self.pane.rejected = self.record.get("decision") == "reject"
             self.pane.update()
 
     def set_decision(self, decision: str) -> None:
-        """Show a decision made but perhaps not committed yet."""
+        """Show a decision made but perhaps not committed yet, with the score it imposes."""
         if self.record is not None:
-            self.record = {**self.record, "decision": decision}
-            self.info.show_record(self.record, self.loader.source(self.record["id"]))
+            self.record = dict(self.record)
+            apply_decision(self.record, decision)
+            self.info.show_record(self.record, self.loader.source(self.record["id"]), self.linked)
             self._update_caption()
             self.pane.update()
 
     def _update_caption(self) -> None:
         rec = self.record or {}
-        score = rec.get("keeper_score")
-        decision = rec.get("decision") or "none"
-        mark = {"keep": "  ✔ KEEP", "reject": "  ✖ REJECT"}.get(decision, "")
-        self.caption.setText(f"{(rec.get('path') or '').rsplit('/', 1)[-1]}    score {theme.score_text(score)}{mark}")
-        self.pane.rejected = decision == "reject"
+        self.caption.setText(caption_text(rec, self.linked))
+        self.pane.rejected = (rec.get("decision") or "none") == "reject"
 
     def _request(self) -> None:
         if self.record is None:
@@ -187,7 +206,7 @@ class LoupeView(QWidget):
             self.pane.set_image(image, QSize(self.record.get("width") or 0, self.record.get("height") or 0))
             self.pane.set_view(zoom, cx, cy)
             self.pane.rejected = self.record.get("decision") == "reject"
-            self.info.show_record(self.record, self.loader.source(photo_id))
+            self.info.show_record(self.record, self.loader.source(photo_id), self.linked)
 
     def _on_failed(self, photo_id: int, reason: str) -> None:
         if self.record is not None and photo_id == self.record["id"] and not self.pane.has_image():

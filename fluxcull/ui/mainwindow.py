@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
     def refresh_record(self) -> None:
         self.mode.refresh()
 
+    def decisions_saved(self) -> None:
+        self.browser.sources_timer.start()
+
     def status_changed(self, now: bool = False) -> None:
         if now:
             self.update_status()
@@ -213,7 +216,8 @@ class MainWindow(QMainWindow):
         from fluxcull.ui.settings import SettingsDialog
 
         dlg = SettingsDialog(self.catalog, self)
-        dlg.accepted.connect(self.jobs.setup_inbox)
+        inbox = self.catalog.folders()["inbox"]
+        dlg.accepted.connect(lambda: self.jobs.folders_saved(inbox))
         self.show_dialog(dlg)
 
     def open_first_run(self) -> None:
@@ -246,6 +250,7 @@ class MainWindow(QMainWindow):
         if self.dialog is not None:
             self.dialog.close()
         self.jobs.stop_inbox()
+        self.browser.sources_timer.stop()
         self.status.stop()
         self.grid.stop_timers()
         self.runner.shutdown()

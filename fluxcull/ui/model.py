@@ -18,7 +18,7 @@ from PySide6.QtCore import QModelIndex, QStringListModel, Qt, Signal
 from fluxcull.catalog import Catalog
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.records import GridRecord, placeholder
-from fluxcull.catalog.scores import display_band, is_confirmed_score
+from fluxcull.catalog.scores import STATE_LABELS, apply_decision, display_band, failure_text, keeper_state
 
 PAGE = 256
 HEAD = 4000  # rows read at once; the rest of a large query arrives from the reader thread
@@ -30,10 +30,11 @@ ScoreRole = Qt.UserRole + 3
 DecisionRole = Qt.UserRole + 4
 BandRole = Qt.UserRole + 5
 ConfirmedRole = Qt.UserRole + 6
+StateRole = Qt.UserRole + 7  # fluxcull.catalog.scores.keeper_state: confirmed, kept, rejected_keeper, failure, ...
 # the roles a record change touches; naming them (never SizeHintRole) spares QListView a relayout
 # of every row, which an unqualified dataChanged triggers
 CHANGED_ROLES = [Qt.DisplayRole, Qt.ToolTipRole, IdRole, RecordRole, ScoreRole, DecisionRole, BandRole,
-                 ConfirmedRole]
+                 ConfirmedRole, StateRole]
 
 
 class PhotoListModel(QStringListModel):
@@ -47,7 +48,7 @@ class PhotoListModel(QStringListModel):
         self.query = PhotoQuery()
         self._ids: list[int] = []
         self._pages: OrderedDict[int, list[dict]] = OrderedDict()
-        self._confirmed: set[int] = set()
+        self._confirmed: set[int] = set()  # originals linked from the keeper archive
 
     # -- query -------------------------------------------------------------------------------
     def set_query(self, query: PhotoQuery, reader=None) -> None:
@@ -122,14 +123,14 @@ class PhotoListModel(QStringListModel):
             self.dataChanged.emit(ix, ix, CHANGED_ROLES)
 
     def set_decisions(self, rows: list[int], decision: str) -> list[str]:
-        """Show a stored decision value ('keep', 'reject', 'none') before it is committed (the writer
-        thread commits it); return the old ones."""
+        """Show a stored decision value ('keep', 'reject', 'none') and the score it imposes before it
+        is committed (the writer thread commits it); return the old decisions."""
         old = []
         for r in rows:
             rec = self.record(r)
             old.append((rec or {}).get("decision") or "none")
             if rec is not None:
-                rec["decision"] = decision
+                apply_decision(rec, decision)
             ix = self.index(r)
             self.dataChanged.emit(ix, ix, CHANGED_ROLES)
         return old
@@ -162,8 +163,18 @@ class PhotoListModel(QStringListModel):
             self._pages.move_to_end(page)
         return recs[row - page * PAGE]
 
+    def state(self, rec: GridRecord) -> str:
+        """What the photo is (fluxcull.catalog.scores.keeper_state)."""
+        return keeper_state(rec, rec["id"] in self._confirmed)
+
+    def keeper_state(self, row: int) -> str:
+        rec = self.record(row)
+        return self.state(rec) if rec is not None and rec["id"] is not None else "unscored"
+
     def is_confirmed(self, rec: GridRecord) -> bool:
-        return rec["id"] in self._confirmed or is_confirmed_score(rec.get("keeper_score"))
+        """A confirmed keeper not rejected: linked from the keeper archive, a keeper-archive file, or
+        scored 1.0 by the rules without a decision (a marked keep is 'kept', not confirmed)."""
+        return self.state(rec) in ("confirmed", "archive")
 
     def _fetch_page(self, page: int) -> list[GridRecord]:
         ids = self._ids[page * PAGE : (page + 1) * PAGE]
@@ -198,17 +209,13 @@ class PhotoListModel(QStringListModel):
         if role == DecisionRole:
             return rec.get("decision")
         if role == BandRole:
-            return display_band(rec.get("keeper_score"), rec["id"] in self._confirmed)
+            return display_band(rec.get("keeper_score"), self.is_confirmed(rec))
         if role == ConfirmedRole:
             return self.is_confirmed(rec)
+        if role == StateRole:
+            return self.state(rec)
         if role == Qt.ToolTipRole:
-            score = rec.get("keeper_score")
-            parts = [rec.get("path") or "", f"score {score:.3f}" if score is not None else "not scored"]
-            if rec.get("taken_at"):
-                parts.append(str(rec["taken_at"]))
-            if rec.get("decision") and rec["decision"] != "none":
-                parts.append(rec["decision"])
-            return "\n".join(parts)
+            return tooltip(rec, self.state(rec))
         return None
 
     def flags(self, index: QModelIndex):
@@ -224,6 +231,20 @@ class PhotoListModel(QStringListModel):
 
     def supportedDropActions(self):
         return Qt.IgnoreAction
+
+
+def tooltip(rec: dict, state: str) -> str:
+    """A cell's tooltip: path, score and what the photo is, a failure's reason, time."""
+    if rec.get("status") == "error":
+        return "\n".join([rec.get("path") or "", f"⚠ could not be read: {rec.get('error') or 'unknown reason'}"])
+    score = rec.get("keeper_score")
+    what = f"⚠ {failure_text(rec)}" if state == "failure" else STATE_LABELS[state]
+    parts = [rec.get("path") or "", (f"score {score:.3f}" if score is not None else "not scored") + f" — {what}"]
+    if state != "failure" and failure_text(rec):
+        parts.append(f"⚠ {failure_text(rec)}")
+    if rec.get("taken_at"):
+        parts.append(str(rec["taken_at"]))
+    return "\n".join(parts)
 
 
 def _name(rec: dict) -> str:

@@ -6,6 +6,14 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
 
+def counts_text(c: dict[str, int], total: int) -> str:
+    """'16 photos   ✔ 11 keepers (3 kept here)   ✖ 1 rejected   4 undecided   16 scored': keepers are
+    the confirmed keepers (linked from the keeper archive) and the photos marked keep."""
+    keepers, kept = c.get("keepers", c.get("keep", 0)), c.get("keep", 0)
+    return (f"{total:,} photo{'s' * (total != 1)}   ✔ {keepers:,} keeper{'s' * (keepers != 1)} ({kept:,} kept here)   "
+            f"✖ {c.get('reject', 0):,} rejected   {c.get('none', 0):,} undecided   {c.get('scored', 0):,} scored")
+
+
 class StatusLine(QObject):
     def __init__(self, statusbar, job_widget, parent=None):
         super().__init__(parent)
@@ -27,10 +35,7 @@ class StatusLine(QObject):
         self.flash_timer.start(ms)
 
     def show(self, counts: dict[str, int], total: int, selected: int, row: int | None) -> None:
-        c = counts
-        self.counts_label.setText(
-            f"{total:,} photos   ✔ {c.get('keep', 0):,} kept   ✖ {c.get('reject', 0):,} rejected   "
-            f"{c.get('none', 0):,} undecided   {c.get('scored', 0):,} scored")
+        self.counts_label.setText(counts_text(counts, total))
         pos = f"{row + 1:,} of {total:,}" if row is not None else ""
         self.selection_label.setText((f"{selected} selected   " if selected > 1 else "") + pos)
 

@@ -17,6 +17,10 @@ BAND_COLOURS = {
 }
 assert set(BAND_COLOURS) == {b.name for b in BAND_DEFS}, "a colour for every band"
 
+# a technical failure (score rule 4: blank, near-black, wildly blurred) is no low score: its own colour and sign
+FAILURE_COLOUR = QColor("#4a4f58")
+FAILURE_SIGN = QColor("#f0b429")
+
 ACCENT = QColor("#4d9de0")
 KEEP_COLOUR = QColor("#43b96f")
 REJECT_COLOUR = QColor("#d9534f")

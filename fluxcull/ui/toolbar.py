@@ -1,4 +1,5 @@
-"""The toolbar above the grid: the source shown, sort and filters, auto-advance, thumbnail size."""
+"""The toolbar above the grid: the source shown, sort and filters, the Problems filter (files that
+failed to ingest, with their reasons), auto-advance, thumbnail size."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ class FilterBar(QObject):
         self.band_combo = combo("Score", [("Any", None)] + [(b.label, b.name) for b in BAND_DEFS],
                                 "Show photos in this keeper-score band")
         self.role_combo = combo("Role", ROLES, "Show photos of this role")
+        self.problems_button = QToolButton()
+        self.problems_button.setCheckable(True)
+        self.problems_button.toggled.connect(lambda *_: self.changed.emit())
+        tb.addWidget(self.problems_button)
+        self.set_problem_count(0)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(spacer)
@@ -58,8 +64,19 @@ class FilterBar(QObject):
         self.size_slider.setFixedWidth(140)
         tb.addWidget(self.size_slider)
 
+    def set_problem_count(self, n: int) -> None:
+        """How many files failed to ingest: the Problems filter's label (usable while there are any)."""
+        self.problems_button.setText(f"⚠ Problems ({n:,})")
+        self.problems_button.setEnabled(n > 0 or self.problems_button.isChecked())
+        self.problems_button.setToolTip(
+            f"Show the {n:,} file{'s' * (n != 1)} that could not be read, each with the reason" if n
+            else "No file failed to ingest")
+
     def query(self, source: dict) -> PhotoQuery:
-        """The grid's query: the source (a role or a session) with the sort and filters."""
+        """The grid's query: the source (a role or a session) with the sort and filters; with
+        Problems, the files of the source's role that failed to ingest (they belong to no session)."""
+        if self.problems_button.isChecked():
+            return PhotoQuery(role=source.get("role") or self.role_combo.currentData(), status="error", sort="path")
         return PhotoQuery(
             role=source.get("role") or self.role_combo.currentData(),
             session_id=source.get("session_id"),
