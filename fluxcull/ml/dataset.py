@@ -22,7 +22,7 @@ import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.ml.projection_cache import embedding_keys
-from fluxcull.catalog.model_reads import corpus_rows, embedding_index, session_ids_of
+from fluxcull.catalog.model_reads import DECISIONS, ROLES, corpus_rows, embedding_index, session_ids_of
 
 POS, NEG, UNLABELLED = 1, 0, -1
 
@@ -96,12 +96,12 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
             return load_corpus(conn, store).select_sessions_of(sessions_of)
     rows = corpus_rows(conn, sessions)
     n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), np.int64, n)
-    role = np.array([r[1] for r in rows], dtype="<U9") if n else np.zeros(0, "<U9")
-    sess = np.array([r[2] if r[2] is not None else 0 for r in rows], dtype=np.int64) if n else np.zeros(0, np.int64)
-    has_sess = np.array([r[2] is not None for r in rows], dtype=bool) if n else np.zeros(0, bool)
-    tm = np.array([r[3] if r[3] is not None else np.nan for r in rows], dtype=np.float64) if n else np.zeros(0)
-    dec = np.array([r[4] for r in rows], dtype="<U6") if n else np.zeros(0, "<U6")
+    ids = rows[:, 0].astype(np.int64)
+    role = np.array(ROLES, "<U9")[rows[:, 1].astype(np.int64)] if n else np.zeros(0, "<U9")
+    has_sess = ~np.isnan(rows[:, 2])
+    sess = np.where(has_sess, rows[:, 2], 0).astype(np.int64)
+    tm = rows[:, 3].copy()
+    dec = np.array(DECISIONS, "<U6")[rows[:, 4].astype(np.int64)] if n else np.zeros(0, "<U6")
 
     # keep only photos with an embedding
     pos = np.searchsorted(emb_ids, ids)

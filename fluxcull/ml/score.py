@@ -28,7 +28,7 @@ import numpy as np
 
 from fluxcull.catalog import settings
 from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.catalog.model_reads import role_photo_ids, scoring_rows
+from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, role_photo_ids, scoring_rows
 # the one writer of photos.keeper_score lives in the catalog; imported here for the scoring job
 from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F401
 from fluxcull.jobs import CancelToken, Job, Progress
@@ -166,10 +166,11 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
 
     rows = scoring_rows(conn, None if sessions_of is None else [*sessions_of, *corpus.ids.tolist()])
     n = len(rows)
-    ids = np.fromiter((r[0] for r in rows), np.int64, n)
-    role = np.array([r[1] for r in rows], "<U9") if n else np.zeros(0, "<U9")
-    status = np.array([r[2] for r in rows], "<U7") if n else np.zeros(0, "<U7")
-    dec = np.array([r[3] for r in rows], "<U6") if n else np.zeros(0, "<U6")
+    ids = rows[:, 0].astype(np.int64)
+    code = rows[:, 1:].astype(np.int64)  # -1 (a value none of these) never matches below
+    role = np.array([*ROLES, ""], "<U9")[code[:, 0]]
+    status = np.array([*STATUSES, ""], "<U7")[code[:, 1]]
+    dec = np.array([*DECISIONS, ""], "<U6")[code[:, 2]]
     scores = np.full(n, np.nan)
     reasons = np.full(n, "unscored", dtype="<U16")
     pos = np.searchsorted(ids, corpus.ids)
