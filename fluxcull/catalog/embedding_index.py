@@ -160,12 +160,6 @@ def set_checksums(conn: sqlite3.Connection, backbone_id: str, sums: Iterable[tup
 
 
 # -- the photos embed works on ---------------------------------------------------------------------
-def photo_sha256s(conn: sqlite3.Connection, photo_ids: list[int]) -> dict[int, str | None]:
-    """photo id -> its SHA-256 now, for the given photos (one query)."""
-    return dict(conn.execute(f"SELECT id, sha256 FROM photos WHERE id IN ({_marks(len(photo_ids))})",
-                             photo_ids).fetchall())
-
-
 def ok_photo_ids(conn: sqlite3.Connection, photo_ids: list[int], role: str | None = None) -> list[int]:
     """Those of the given photos whose status is ok (and of `role` when given)."""
     out = []

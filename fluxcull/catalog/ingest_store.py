@@ -58,9 +58,9 @@ def photo_at_path(conn: sqlite3.Connection, path: str) -> sqlite3.Row | None:
 
 
 def same_content_rows(conn: sqlite3.Connection, role: str, sha256: str) -> list[sqlite3.Row]:
-    """(id, path) of `role`'s photos with these bytes, those marked missing first, then by id."""
+    """(id, path, status, error) of `role`'s photos with these bytes, those marked missing first, then by id."""
     return conn.execute(
-        "SELECT id, path FROM photos WHERE sha256 = ? AND role = ? ORDER BY status = 'missing' DESC, id",
+        "SELECT id, path, status, error FROM photos WHERE sha256 = ? AND role = ? ORDER BY status = 'missing' DESC, id",
         (sha256, role),
     ).fetchall()
 

@@ -56,7 +56,8 @@ def _write_one(conn: sqlite3.Connection, role: str, rec: dict, counts: dict) -> 
 
 
 def _moved_from(conn: sqlite3.Connection, role: str, sha256: str, new_path: str) -> int | None:
-    for r in store.same_content_rows(conn, role, sha256):
+    rows = store.same_content_rows(conn, role, sha256)
+    for r in rows:
         if r["path"] != new_path and not os.path.lexists(r["path"]):
             return r["id"]
     return None

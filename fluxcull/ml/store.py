@@ -38,6 +38,7 @@ import numpy as np
 from fluxcull.catalog import embedding_index as index
 from fluxcull.catalog import transaction
 from fluxcull.catalog.embedding_index import active_backbone_id  # noqa: F401  (its home was here)
+from fluxcull.catalog.queries import photo_sha256s
 from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
 
 _GROW_ROWS = 4096
@@ -239,7 +240,7 @@ class EmbeddingStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         with transaction(self.conn):
             if source_sha256 is None:
-                shas = index.photo_sha256s(self.conn, photo_ids)
+                shas = photo_sha256s(self.conn, photo_ids)
                 source_sha256 = [shas.get(pid) for pid in photo_ids]
             chained = self._trusted(self._state_key())  # the store was whole before this write
             rows = self._allocate(photo_ids)
