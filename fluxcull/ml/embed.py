@@ -28,7 +28,7 @@ from fluxcull.ml import features as F
 from fluxcull.ml.backbones import Backbone, SETTING_KEY, get_backbone
 from fluxcull.ml.inference import available_cores, default_batch_size, make_runner
 from fluxcull.ml.preprocess import to_square
-from fluxcull.ml.store import EmbeddingStore
+from fluxcull.ml.store import EmbeddingStore, backbone_store
 
 log = logging.getLogger(__name__)
 
@@ -51,23 +51,6 @@ def resolve_backbone(conn, name: str | None = None) -> Backbone:
     if name:
         return get_backbone(name)
     return get_backbone(read_text(conn, SETTING_KEY))
-
-
-def open_store(lib, conn, backbone: Backbone) -> EmbeddingStore:
-    return EmbeddingStore(conn, lib.embeddings_dir, backbone.id, backbone.dim, name=backbone.name,
-                          version=backbone.version, input_policy=f"{backbone.input_policy} {backbone.input_size}")
-
-
-def current_store(lib, conn) -> EmbeddingStore:
-    """The store of the active backbone (the library setting, else the one with most embeddings,
-    else the default), checked against its index: raises StoreDamaged when vectors are missing or
-    changed, so nothing downstream (scores, matches, training) is computed from wrong vectors."""
-    active = index.active_backbone_id(conn)
-    if active:
-        if index.backbone_dim(conn, active) is not None:
-            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active).verified()
-        return open_store(lib, conn, get_backbone(active)).verified()
-    return open_store(lib, conn, get_backbone(None)).verified()
 
 
 def _open_source(lib, path: str, thumb_key: str | None):
@@ -137,7 +120,7 @@ def _embed_job(lib, backbone, cancel, role, runtime, device, batch_size, workers
         if bb.dim <= 0:  # a timm model of unknown width: build it to learn the width
             runner = _make_runner(bb, runtime, device, lib, threads)
             bb = replace(bb, dim=int(runner(np.zeros((1, bb.input_size, bb.input_size, 3), np.uint8)).shape[1]))
-        store = open_store(lib, conn, bb)
+        store = backbone_store(lib, conn, bb)
         damaged = store.check().damaged_ids
         if damaged:
             log.warning("%s: %d stored vectors are missing or damaged; embedding them again", bb.id, len(damaged))

@@ -26,9 +26,9 @@ NEAREST = 5
 def explain(lib, photo_id: int) -> dict:
     from fluxcull.ml import calibrate
     from fluxcull.ml.context import input_spec
-    from fluxcull.ml.dataset import open_store
     from fluxcull.ml.inputs import embeddings_reader, prepare
     from fluxcull.ml.score import FailureRules, load_scoring_model, technical_failures
+    from fluxcull.ml.store import current_store
 
     conn = lib.connect()
     try:
@@ -40,7 +40,7 @@ def explain(lib, photo_id: int) -> dict:
             "decision": photo["decision"], "score": photo["keeper_score"], "band": band_of(photo["keeper_score"]),
         }
         model = load_scoring_model(lib, conn)
-        store = open_store(lib, conn)
+        store = current_store(lib, conn)
         names, schema = input_spec()
         model.check_compatible(store.backbone_id, schema)
         out["model"] = {"version": model.saved.id, "kind": model.kind, "backbone_id": model.saved.backbone_id,

@@ -17,8 +17,9 @@ import numpy as np
 
 from fluxcull.ml.bursts import BurstRule, find_bursts
 from fluxcull.ml.context import compute_context, input_spec
-from fluxcull.ml.dataset import Corpus, load_corpus, load_features, open_store, read_embeddings
+from fluxcull.ml.dataset import Corpus, load_corpus, load_features, read_embeddings
 from fluxcull.ml.ranker import InputTransform
+from fluxcull.ml.store import current_store
 
 PCA_SAMPLE = 20_000
 
@@ -53,7 +54,7 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     the sessions of those photos (context inputs depend on nothing else)."""
     t0 = time.perf_counter()
     timings = {}
-    store = open_store(lib, conn)
+    store = current_store(lib, conn)
     names, schema = input_spec()
     corpus = load_corpus(conn, store, sessions_of=sessions_of)
     n = len(corpus)

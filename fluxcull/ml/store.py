@@ -40,6 +40,7 @@ from fluxcull.catalog import transaction
 from fluxcull.catalog.embedding_index import active_backbone_id  # noqa: F401  (its home was here)
 from fluxcull.catalog.queries import photo_sha256s
 from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
+from fluxcull.ml.backbones import Backbone, get_backbone
 
 _GROW_ROWS = 4096
 _CHECK_CHUNK = 8192  # rows read at a time when verifying
@@ -312,3 +313,22 @@ _VERIFIED: dict[str, list] = {}
 
 def fkey_missing(key: list) -> bool:
     return key[0] is None
+
+
+def backbone_store(lib, conn: sqlite3.Connection, backbone: Backbone) -> EmbeddingStore:
+    """The store of a backbone in the library (recorded in the catalog the first time)."""
+    return EmbeddingStore(conn, lib.embeddings_dir, backbone.id, backbone.dim, name=backbone.name,
+                          version=backbone.version, input_policy=f"{backbone.input_policy} {backbone.input_size}")
+
+
+def current_store(lib, conn: sqlite3.Connection) -> EmbeddingStore:
+    """The store of the active backbone (the library setting, else the one with most embeddings,
+    else the default), checked against its index: raises StoreDamaged when vectors are missing or
+    changed, so nothing downstream (scores, matches, training) is computed from wrong vectors.
+    The one way every layer gets the library's embeddings."""
+    active = index.active_backbone_id(conn)
+    if active:
+        if index.backbone_dim(conn, active) is not None:
+            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active).verified()
+        return backbone_store(lib, conn, get_backbone(active)).verified()
+    return backbone_store(lib, conn, get_backbone(None)).verified()
