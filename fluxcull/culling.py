@@ -119,10 +119,14 @@ class CullingSession:
         if 0 <= target < self.rows.rowCount():
             self.view.go_to(target)
 
-    def chose(self, winner: int, loser: int) -> None:
-        """A side-by-side choice was recorded (by the compare view): one undo step."""
+    def chose(self, winner: int, loser: int, name: Callable[[int], str] | None = None) -> None:
+        """A side-by-side choice was recorded (by the compare view): one undo step. `name(photo_id)`
+        gives the file names the message shows."""
         self.undo_groups.append(1)
-        self.view.flash(f"Preferred #{winner} over #{loser} (Ctrl+Z undoes)", 3000)
+        if name is None:
+            self.view.flash("Preferred one photo over the other (Ctrl+Z undoes)", 3000)
+        else:
+            self.view.flash(f"Preferred {name(winner)} over {name(loser)} (Ctrl+Z undoes)", 3000)
 
     # -- undo ------------------------------------------------------------------------------------
     def undo(self) -> None:

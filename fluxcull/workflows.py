@@ -7,8 +7,8 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
 - `inbox_arrived_job`: ingest the inbox, embed and score what arrived.
 - `retrain_job`, `rescore_job`: the keeper model again on every decision so far / re-score only.
 
-Also the few keeper-model calls the GUI makes (`informative_pair`, `model_report`, `explain_photo`,
-`backbone_names`), so that fluxcull/ui imports no keeper-model module. Nothing here imports Qt; the
+Also the few keeper-model calls the GUI makes (`informative_pair`, `session_bursts`, `burst_members`,
+`model_report`, `model_quality`, `explain_photo`, `explanation_view`, `backbone_names`), so that fluxcull/ui imports no keeper-model module. Nothing here imports Qt; the
 heavy packages are imported when a workflow runs.
 """
 
@@ -99,11 +99,78 @@ def rescore_job(lib, *, cancel: CancelToken | None = None) -> Job:
     return score_job(lib, cancel=cancel)
 
 
-def informative_pair(catalog: Catalog, session_id: int | None) -> tuple[int, int] | None:
-    """The keeper model's next most informative pair to compare (same session, close scores, uncertain)."""
+def session_bursts(lib, catalog: Catalog, session_id: int) -> dict[int, int]:
+    """Burst id of every photo of a session (fluxcull.ml.bursts, the one burst definition, with the
+    library's `bursts` setting). Two frames with no embedding to compare (not embedded yet) are judged
+    by their capture times alone."""
+    import numpy as np
+
+    from fluxcull.catalog.queries import PhotoQuery
+    from fluxcull.ml.bursts import BurstRule, find_bursts
+
+    ids = catalog.photo_ids(PhotoQuery(session_id=int(session_id), sort="time"))
+    if not ids:
+        return {}
+    recs = catalog.photos(ids)
+    ids = np.array(sorted(ids, key=lambda i: (recs[i].get("capture_time") is None,
+                                               recs[i].get("capture_time") or 0.0, i)), np.int64)
+    times = np.array([recs[int(i)].get("capture_time") if recs[int(i)].get("capture_time") is not None
+                      else np.nan for i in ids], np.float64)
+    emb = _embeddings_or_none(lib, catalog, ids)
+    adjacent = np.ones(len(ids), np.float32)  # no embeddings: time alone decides
+    if emb is not None:
+        have = np.isfinite(emb[:, 0])
+        sims = np.einsum("ij,ij->i", np.nan_to_num(emb[1:]), np.nan_to_num(emb[:-1]))
+        both = have[1:] & have[:-1]
+        adjacent[1:][both] = sims[both]
+    burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: np.zeros((len(pos), 1), np.float32),
+                        rule=BurstRule.from_settings(catalog.connection), adjacent=adjacent)
+    return {int(i): int(b) for i, b in zip(ids, burst)}
+
+
+def _embeddings_or_none(lib, catalog: Catalog, ids):
+    """L2-normalised embeddings of `ids` (NaN rows where a photo has none), or None without a store."""
+    import numpy as np
+
+    try:
+        from fluxcull.ml.store import current_store
+
+        store = current_store(lib, catalog.connection)
+        have, _rows = store.ids_and_rows()
+    except Exception:  # no embeddings yet, or a damaged store: bursts by time alone
+        return None
+    present = np.isin(ids, have)
+    if not present.any():
+        return None
+    m = store.get(ids[present])
+    m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+    out = np.full((len(ids), m.shape[1]), np.nan, np.float32)
+    out[present] = m
+    return out
+
+
+def burst_members(lib, catalog: Catalog, photo_id: int) -> list[int]:
+    """The photos of `photo_id`'s burst, in capture order (itself alone when it has no session)."""
+    rec = catalog.photo(int(photo_id))
+    if rec is None or rec.get("session_id") is None:
+        return [int(photo_id)]
+    bursts = session_bursts(lib, catalog, rec["session_id"])
+    mine = bursts.get(int(photo_id))
+    return [i for i, b in bursts.items() if b == mine] or [int(photo_id)]
+
+
+def informative_pair(catalog: Catalog, session_id: int | None, lib=None,
+                     within: int | None = None) -> tuple[int, int] | None:
+    """The keeper model's next most informative pair to compare: two undecided frames of one burst of
+    the session (close scores, model uncertain); with `within`, of that photo's burst only. Frames
+    of different bursts are never paired. None when no such pair is left (or no session is given)."""
     from fluxcull.ml.pairs import next_informative_pair
 
-    pair = next_informative_pair(catalog.connection, session_id=session_id)
+    if session_id is None:
+        return None
+    group_of = session_bursts(lib, catalog, session_id) if lib is not None else None
+    only = None if within is None or group_of is None else group_of.get(int(within))
+    pair = next_informative_pair(catalog.connection, session_id=session_id, group_of=group_of, only_group=only)
     return None if pair is None else (int(pair[0]), int(pair[1]))
 
 
@@ -121,11 +188,35 @@ def explanation_lines(report: dict) -> list[str]:
     return lines(report)
 
 
+def explanation_view(report: dict) -> dict:
+    """An explain report as the GUI's explanation panel (fluxcull.ml.explain_words.explain_view)."""
+    from fluxcull.ml.explain_words import explain_view
+
+    return explain_view(report)
+
+
+def model_quality(summary: dict) -> dict:
+    """The model panel's content from an evaluation report or a training summary
+    (fluxcull.ml.quality_words.panel)."""
+    from fluxcull.ml.quality_words import panel
+
+    return panel(summary)
+
+
 def explain_photo(lib, photo_id: int) -> dict:
     """The rule or model behind a photo's score."""
     from fluxcull.ml.explain import explain
 
     return explain(lib, photo_id)
+
+
+def active_backbone_name(catalog: Catalog) -> str:
+    """The embedding backbone the library uses now (its setting, else the one most photos are
+    embedded with, else the default): what an empty `backbone` setting means."""
+    from fluxcull.ml.backbones import DEFAULT_BACKBONE
+    from fluxcull.ml.store import active_backbone_id
+
+    return (active_backbone_id(catalog.connection) or DEFAULT_BACKBONE).split("@", 1)[0] or DEFAULT_BACKBONE
 
 
 def backbone_names() -> list[str]:

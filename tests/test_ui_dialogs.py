@@ -11,7 +11,8 @@ pytest.importorskip("PySide6")
 from fluxcull.catalog import Catalog, transaction  # noqa: E402
 from fluxcull.catalog.settings import SETTINGS  # noqa: E402
 from fluxcull.catalog.keepers import confirmed_keeper_ids  # noqa: E402
-from fluxcull.ui.dialogs import KeymapDialog, MetricsDialog, metric_rows  # noqa: E402
+from fluxcull.ui.dialogs import KeymapDialog  # noqa: E402
+from fluxcull.ui.panels import ModelPanel  # noqa: E402
 from fluxcull.ui.images import ImageLoader  # noqa: E402
 from uigen import fill_catalog  # noqa: E402
 
@@ -84,15 +85,31 @@ def test_settings_dialog_stores_folders_backbone_and_threads(qtbot, library, con
     assert library.get_setting(conn, "model.kind") is None  # unchanged settings are not written
 
 
-def test_metrics_dialog_sets_the_new_model_beside_the_previous_one(qtbot):
-    new = {"table": [{"split": "by_time", "method": "linear", "roc_auc": 0.8, "ece": 0.05}], "primary": 0.8}
-    old = {"table": [{"split": "by_time", "method": "linear", "roc_auc": 0.7, "ece": 0.07}], "primary": 0.7}
-    rows = metric_rows(new, old)
-    assert ("table.by_time/linear.roc_auc", 0.7, 0.8) in rows and ("primary", 0.7, 0.8) in rows
-    dlg = MetricsDialog("t", new, old)
+def test_model_panel_says_it_in_words_with_plain_columns_baselines_last(qtbot):
+    from fluxcull.workflows import model_quality
+
+    def row(split, method, auc):
+        return {"split": split, "method": method, "roc_auc": auc, "pairwise_accuracy": auc, "recall_top20": auc,
+                "average_precision": 0.3, "recall_top10": 0.4, "ece": 0.05, "n_test": 40, "n_keepers": 12}
+
+    table = [row("random_by_session", "random", 0.5), row("random_by_session", "gbt *", 0.8),
+             row("by_time", "random", 0.52), row("by_time", "sharpness", 0.6), row("by_time", "linear", 0.7),
+             row("by_time", "gbt *", 0.81)]
+    summary = {"metrics_table": table, "kind": "gbt", "version": 2, "previous_version": 1, "activated": True,
+               "primary_metric": {"value": 0.81}, "previous_metrics": {"primary_on_current_data": 0.78},
+               "data": {"photos": 400, "positives": 11}, "choice": "trees by default"}
+    dlg = ModelPanel(model_quality(summary))
     qtbot.addWidget(dlg)
-    texts = {dlg.table.item(r, 0).text(): dlg.table.item(r, 3).text() for r in range(dlg.table.rowCount())}
-    assert texts["table.by_time/linear.roc_auc"] == "+0.1000"
+    words = dlg.summary.text()
+    assert "Model v2 is in use now" in words and "puts 8 in 10 in its top 20%" in words
+    assert "You have 11 keepers: scores stay low" in words
+    heads = [dlg.table.horizontalHeaderItem(c).text() for c in range(dlg.table.columnCount())]
+    assert heads == ["Method", "Ranking (AUC)", "Better of two in a session", "Keepers in its top 20%"]
+    names = [dlg.table.item(r, 0).text() for r in range(dlg.table.rowCount())]
+    assert names[0].startswith("★ gradient-boosted trees") and "in use" in names[0]
+    assert names[-2:] == ["sharpness alone (baseline)", "random guess (baseline)"]
+    assert not dlg.details_text.isVisible()
+    assert all("table." not in t and '{"' not in t for t in dlg.visible_texts())
     km = KeymapDialog()
     qtbot.addWidget(km)
     keys = {km.table.item(r, 1).text() for r in range(km.table.rowCount())}

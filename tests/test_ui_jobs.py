@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from fluxcull.catalog import Catalog  # noqa: E402
 from fluxcull.jobs import Progress  # noqa: E402
-from fluxcull.ui.dialogs import MetricsDialog  # noqa: E402
+from fluxcull.ui.panels import ModelPanel  # noqa: E402
 from fluxcull.ui.inbox import InboxWatcher  # noqa: E402
 from fluxcull.ui.background import INBOX_TITLE, RETRAIN_TITLE  # noqa: E402
 from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
@@ -88,8 +88,8 @@ def test_retrain_from_the_menu_runs_in_a_worker_and_updates_scores(qtbot, librar
     scores = dict(conn.execute("SELECT id, keeper_score FROM photos"))
     assert all(scores[i] is not None for i in ids)
     assert [win.model.record(r)["keeper_score"] for r in range(5)] == [scores[win.model.photo_id(r)] for r in range(5)]
-    assert isinstance(win.dialog, MetricsDialog) and win.dialog.rows
-    assert any(new is not None for _k, _old, new in win.dialog.rows)
+    assert isinstance(win.dialog, ModelPanel) and win.dialog.table.rowCount() >= 4
+    assert "in use now" in win.dialog.summary.text()
 
     # a decision is training data: after the next retrain the rejected photo scores 0 in the grid
     win.filters.sort_combo.setCurrentIndex(1)  # score, highest first
@@ -102,8 +102,8 @@ def test_retrain_from_the_menu_runs_in_a_worker_and_updates_scores(qtbot, librar
     win.actions_by_name["retrain"].trigger()
     qtbot.waitUntil(lambda: not win.runner.busy(), timeout=180000)
     assert win.runner.history[-1][:2] == (RETRAIN_TITLE, "ok")
-    assert isinstance(win.dialog, MetricsDialog)
-    assert any(old is not None for _k, old, _new in win.dialog.rows)  # previous model beside the new one
+    assert isinstance(win.dialog, ModelPanel)
+    assert "v1" in win.dialog.summary.text()  # the new model judged against the previous one
     new_row = win.model.row_of(target)
     assert win.model.record(new_row)["keeper_score"] == 0.0
     win.close()

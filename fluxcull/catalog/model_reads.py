@@ -31,6 +31,13 @@ def corpus_rows(conn: sqlite3.Connection, sessions=None) -> list[tuple]:
     return conn.execute(sql + " ORDER BY id", params).fetchall()
 
 
+def embedding_index(conn: sqlite3.Connection, backbone_id: str) -> list[tuple]:
+    """(photo_id, row, checksum, -1 when none was recorded) of every stored vector of a backbone,
+    by photo id."""
+    return conn.execute("SELECT photo_id, row, COALESCE(checksum, -1) FROM embedding_rows WHERE backbone_id = ?"
+                        " ORDER BY photo_id", (backbone_id,)).fetchall()
+
+
 def scoring_rows(conn: sqlite3.Connection, photo_ids=None) -> list[tuple]:
     """(id, role, status, decision) of every photo (or of the given ones), by id."""
     if photo_ids is None:

@@ -81,10 +81,12 @@ def cmd_train(args, lib) -> int:
           f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
     for sentence in s.get("in_words", []):
         print(sentence)
+    from fluxcull.ml.quality_words import methods_text
+
     if s.get("choice"):
         print(f"  ({s['choice']})")
     print()
-    print(s["table_text"])
+    print(methods_text(s["metrics_table"], s["kind"]))
     print()
     cal = s["calibration"]
     ece = cal.get("ece")
@@ -127,10 +129,18 @@ def cmd_eval(args, lib) -> int:
     if args.json:
         emit_json(r)
         return 0
-    for sentence in r.get("in_words", []):
+    from fluxcull.ml.quality_words import panel
+
+    words = panel(r)  # the same words as the window's model panel
+    for sentence in words["sentences"]:
         print(sentence)
     print()
-    print(r["text"])
+    print(words["tested_on"])
+    print(words["table_text"])
+    print()
+    print("Details")
+    print()
+    print(words["details"])
     return 0
 
 

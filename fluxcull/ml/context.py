@@ -107,27 +107,38 @@ def median_and_rank(groups: _Groups, values: np.ndarray) -> tuple[np.ndarray, np
     return med, rank
 
 
+def _group_sums(gid: np.ndarray, n_groups: int, z: np.ndarray, chunk: int) -> np.ndarray:
+    """float32 (n_groups x k): the sum of the rows of z in each group, read in chunks (z may be
+    float16 or memory-mapped; within a chunk rows of one group are mostly adjacent)."""
+    sums = np.zeros((n_groups, z.shape[1]), np.float32)
+    for s in range(0, len(z), chunk):
+        g = gid[s:s + chunk]
+        order = np.argsort(g, kind="stable")
+        gs = g[order]
+        starts = np.flatnonzero(np.r_[True, gs[1:] != gs[:-1]])
+        part = np.add.reduceat(np.asarray(z[s:s + chunk], np.float32)[order], starts, axis=0)
+        sums[gs[starts]] += part  # group ids within one chunk are distinct after reduceat
+    return sums
+
+
 def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk: int = 65536):
     """Cosine similarity of each row of z to its session's and to its burst's mean row.
 
-    A burst lies within one session, so one sort by (session, burst) serves both sums."""
+    A burst lies within one session, so one grouping by (session, burst) serves both sums."""
     n = len(z)
     order = np.lexsort((burst, session))
     s_sorted, b_sorted = session[order], burst[order]
     new_s = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
     new_b = new_s | np.r_[True, b_sorted[1:] != b_sorted[:-1]]
-    b_starts = np.flatnonzero(new_b)
-    zs = np.asarray(z[order], np.float32)
-    b_sums = np.add.reduceat(zs, b_starts, axis=0)
-    del zs
-    # session sums from the burst sums (bursts are contiguous within their session)
-    s_of_b = np.cumsum(new_s)[b_starts] - 1
-    s_starts_b = np.flatnonzero(np.r_[True, s_of_b[1:] != s_of_b[:-1]])
-    s_sums = np.add.reduceat(b_sums, s_starts_b, axis=0)
-    for sums in (b_sums, s_sums):
-        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
     b_gid = np.empty(n, np.int64)
     b_gid[order] = np.cumsum(new_b) - 1
+    b_sums = _group_sums(b_gid, int(new_b.sum()), z, chunk)
+    # session sums from the burst sums (bursts are contiguous within their session)
+    s_of_b = (np.cumsum(new_s) - 1)[np.flatnonzero(new_b)]
+    s_sums = np.zeros((int(new_s.sum()), z.shape[1]), np.float32)
+    np.add.at(s_sums, s_of_b, b_sums)
+    for sums in (b_sums, s_sums):
+        sums /= np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
     s_gid = s_of_b[b_gid]
     out_s, out_b = np.empty(n, np.float32), np.empty(n, np.float32)
     for s in range(0, n, chunk):

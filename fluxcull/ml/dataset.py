@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.catalog.model_reads import corpus_rows, session_ids_of
+from fluxcull.ml.projection_cache import embedding_keys
+from fluxcull.catalog.model_reads import corpus_rows, embedding_index, session_ids_of
 
 POS, NEG, UNLABELLED = 1, 0, -1
 
@@ -37,6 +38,7 @@ class Corpus:
     reject: np.ndarray     # bool: decided reject (explicit negative)
     decided_keep: np.ndarray  # bool: decided keep (explicit positive)
     confirmed: np.ndarray  # bool: linked from the keeper archive
+    keys: np.ndarray       # int64 embedding key (row and checksum; fluxcull.ml.projection_cache)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -77,7 +79,9 @@ class Corpus:
 def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
     """Every trainable/scorable photo with an embedding, with its label and grouping; with
     `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none)."""
-    emb_ids, emb_rows = store.ids_and_rows()
+    index = embedding_index(conn, store.backbone_id)
+    emb_ids, emb_rows, emb_sums = (np.asarray(index, np.int64).reshape(-1, 3).T if index
+                                   else (np.zeros(0, np.int64),) * 3)
     sessions = None
     if sessions_of is not None:
         sessions = session_ids_of(conn, sessions_of)
@@ -98,6 +102,7 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
     keep = (emb_ids[pos] == ids) if len(emb_ids) else np.zeros(n, bool)
     ids, role, sess, has_sess, tm, dec = ids[keep], role[keep], sess[keep], has_sess[keep], tm[keep], dec[keep]
     erows = emb_rows[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
+    esums = emb_sums[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
 
     # photos without a session: group by day, else alone
     day = np.where(np.isfinite(tm), np.floor(np.nan_to_num(tm) / 86400.0), np.nan)
@@ -120,7 +125,7 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
     label[reject] = NEG
     confirmed = confirmed & ~reject
     return Corpus(ids=ids, rows=erows, role=role, session=group, time=tm, label=label, reject=reject,
-                  decided_keep=decided_keep, confirmed=confirmed)
+                  decided_keep=decided_keep, confirmed=confirmed, keys=embedding_keys(erows, esums))
 
 
 def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np.float32):

@@ -204,7 +204,9 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
     k = fold_info["folds"]
     steps = k + 1
     step = 0
-    yield Progress("evaluate", 0, steps, f"{k}-fold by session")
+    # one step per held-out test (k folds of sessions, then the newest sessions): the bar and the
+    # words count the same thing
+    yield Progress("evaluate", 0, steps, f"{steps} held-out tests: {k} folds of sessions, then the newest sessions")
 
     # random by session: out-of-fold ranks per method
     oof_rank = {m: np.full(len(c), np.nan) for m in methods}
@@ -222,7 +224,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
                 if y_f.any() and not y_f.all():
                     fold_aucs[m].append((roc_auc(s, y_f.astype(np.int8)), int(y_f.sum())))
         step += 1
-        yield Progress("evaluate", step, steps, f"fold {f + 1} of {k}")
+        yield Progress("evaluate", step, steps, f"test {step} of {steps}: sessions fold {f + 1} of {k}")
     test_idx = np.flatnonzero(fold >= 0)
     rows = {}
     for m in methods:
@@ -255,7 +257,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         tinfo["skipped"] = "no keepers in the older or in the newest sessions"
     result["splits"]["by_time"] = {"info": tinfo, "rows": rows}
     step += 1
-    yield Progress("evaluate", step, steps, "time split")
+    yield Progress("evaluate", step, steps, f"test {step} of {steps}: the newest sessions")
     if kind == "auto":
         result["model"], result["choice"] = choose_method(result, [m for m in AUTO_CANDIDATES if m in methods])
     result["table"] = metrics_table(result)

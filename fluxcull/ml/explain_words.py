@@ -125,3 +125,84 @@ def explanation_lines(r: dict) -> list[str]:
     elif r.get("note"):
         lines.append(r["note"][0].upper() + r["note"][1:] + ".")
     return lines
+
+
+BAND_WORDS = {
+    "confirmed": "a keeper (1.0)", "high": "a probable keeper (0.8 or more)", "uncertain": "uncertain (0.5–0.8)",
+    "low": "probably not a keeper (below 0.5)", "unscored": "not scored yet",
+}
+MODEL_LABELS = {"gbt": "gradient-boosted trees", "linear": "pairwise linear ranker",
+                "mlp": "pairwise neural ranker", "centroid": "keeper centroid"}
+
+
+def _file_name(path: str | None) -> str:
+    return (path or "").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def rule_sentence(r: dict) -> str:
+    """Which rule set the score, as a photographer reads it."""
+    reason = r.get("reason") or ""
+    model = r.get("model") or {}
+    if reason == "marked keep":
+        return "Set by your decision: you marked it keep (P), so it scores 1.0."
+    if reason == "marked reject":
+        return "Set by your decision: you marked it reject (X), so it scores 0.0."
+    if reason.startswith("confirmed keeper"):
+        return "Set by your keeper archive: a keeper you exported comes from this original, so it scores 1.0."
+    if reason == "unreadable file":
+        return "Set by a technical check: the file cannot be read, so it scores 0.0."
+    if reason.startswith("technical failure"):
+        what = reason.split(":", 1)[-1].strip()
+        return f"Set by a technical check: {what}, so it scores 0.0."
+    if reason == "in the keeper archive":
+        return "A file of your keeper archive: the originals are scored, not the exports."
+    label = MODEL_LABELS.get(model.get("kind"), model.get("kind") or "keeper model")
+    version = f", version {model['version']}" if model.get("version") is not None else ""
+    return f"Set by the keeper model ({label}{version}): how likely you are to keep it, learned from your keepers."
+
+
+def explain_view(r: dict) -> dict:
+    """An explain() report as a photographer's panel: {title, headline, rule, model_line, for, against,
+    burst, nearest: [{id, name, similarity}], details}. No raw report: the details are numbers in lines."""
+    name = _file_name(r.get("path")) or "this photo"
+    score = r.get("score")
+    band = r.get("band") or "unscored"
+    headline = (f"{name}: not scored yet" if score is None
+                else f"{name}: keeper score {score:.2f}, {BAND_WORDS.get(band, band)}")
+    out = {"title": f"Why {name} scores as it does", "headline": headline, "rule": rule_sentence(r),
+           "model_line": "", "for": [], "against": [], "burst": "", "nearest": [], "details": ""}
+    if r.get("model_score") is not None:
+        share = math.floor(100 * r.get("corpus_rank", 0))
+        where = "every photo" if share >= 100 else f"{share}% of the photos"
+        model_says = f"The model says {r['model_score']:.2f}: it ranks this photo above {where} it learned from."
+        out["model_line"] = model_says if (r.get("reason") == "keeper model") else (
+            "On its own, the model would say " + model_says.split("says ", 1)[1])
+        out["for"] = [w["text"] for w in r.get("in_words", []) if w["effect"] == "for"]
+        out["against"] = [w["text"] for w in r.get("in_words", []) if w["effect"] == "against"]
+        burst = r.get("burst") or {}
+        if burst.get("size", 1) > 1:
+            out["burst"] = f"One of a {burst['size']}-frame burst (frames of one scene, seconds apart)."
+        out["nearest"] = [{"id": k["id"], "name": _file_name(k.get("path")), "similarity": k["similarity"]}
+                          for k in (r.get("nearest_keepers") or [])]
+    elif r.get("note"):
+        out["model_line"] = r["note"][0].upper() + r["note"][1:] + "."
+    lines = []
+    if r.get("model_score") is not None:
+        lines.append(f"Model score {r['model_score']:.3f}; ranked above {100 * r.get('corpus_rank', 0):.1f}% of the "
+                     "photos it learned from.")
+    contribs = r.get("contributions") or []
+    if contribs:
+        lines.append("What moved the model's score most (positive: towards keeping it):")
+        size = (r.get("burst") or {}).get("size", 1)
+        values = r.get("features") or {}
+        for c in contribs:
+            if c["input"] == "appearance (embedding)":
+                what = "how it looks (the image as a whole)"
+            else:
+                what = _phrase(c["input"], values.get(c["input"], c.get("value")), size) or c["input"].replace("_", " ")
+            val = "" if c.get("value") is None else f"  (measured {c['value']:.3g})"
+            lines.append(f"  {c['contribution']:+.3f}  {what}{val}")
+    for k in out["nearest"]:
+        lines.append(f"Like your keeper {k['name']}: similarity {k['similarity']:.2f} (1 = the same picture).")
+    out["details"] = "\n".join(lines)
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 from fluxcull.ml.bursts import BurstRule, find_bursts
 from fluxcull.ml.context import compute_context, input_spec
 from fluxcull.ml.dataset import Corpus, load_corpus, load_features, read_embeddings
+from fluxcull.ml.projection_cache import ProjectionCache
 from fluxcull.ml.ranker import InputTransform
 from fluxcull.ml.store import current_store
 
@@ -36,6 +37,7 @@ class Prepared:
     feature_schema: str
     store: object
     timings: dict | None = None   # seconds: load (corpus + features), project, bursts, context, standardise
+    adjacent: np.ndarray | None = None  # float32 cosine of each photo's embedding to the previous position's
 
 
 def embeddings_reader(store, rows: np.ndarray):
@@ -49,9 +51,10 @@ def embeddings_reader(store, rows: np.ndarray):
 
 
 def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTransform | None = None,
-            cancel=None, progress=None, sessions_of=None) -> Prepared:
+            cancel=None, progress=None, sessions_of=None, cache: ProjectionCache | None = None) -> Prepared:
     """Inputs of every trainable/scorable photo; with `sessions_of` (photo ids), only of the photos in
-    the sessions of those photos (context inputs depend on nothing else)."""
+    the sessions of those photos (context inputs depend on nothing else). With `cache` (the
+    projection saved with the model whose `transform` this is), unchanged embeddings are not read."""
     t0 = time.perf_counter()
     timings = {}
     store = current_store(lib, conn)
@@ -73,22 +76,10 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     k = transform.n_components
     t1 = time.perf_counter()
     timings["load_s"] = t1 - t0
-    z = np.empty((n, k), np.float32)
-    adjacent = np.full(n, np.nan, np.float32)  # cosine to the previous position: most burst neighbours
-    last = None
-    for start, block in read_embeddings(store, corpus.rows):
-        if cancel is not None:
-            cancel.check()
-        end = start + len(block)
-        z[start:end] = transform.project(block)
-        adjacent[start + 1:end] = np.einsum("ij,ij->i", block[1:], block[:-1])
-        if last is not None and len(block):
-            adjacent[start] = float(block[0] @ last)
-        last = block[-1].copy() if len(block) else last
-        if progress is not None:
-            progress(end, n)
+    z, adjacent, reused = _project(store, corpus, transform, cache, cancel, progress)
     t2 = time.perf_counter()
     timings["project_s"] = t2 - t1
+    timings["projection_reused"] = reused
     burst = find_bursts(corpus.ids, corpus.session, corpus.time, embeddings_reader(store, corpus.rows),
                         rule=BurstRule.from_settings(conn), adjacent=adjacent)
     t3 = time.perf_counter()
@@ -108,4 +99,49 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     timings["standardise_s"] = time.perf_counter() - t4
     return Prepared(corpus=corpus, x=x, feats=inputs, burst=burst, transform=transform,
                     backbone_id=store.backbone_id, feature_names=names, feature_schema=schema, store=store,
-                    timings={k: round(v, 3) for k, v in timings.items()})
+                    timings={k: round(v, 3) for k, v in timings.items()}, adjacent=adjacent)
+
+
+def _project(store, corpus: Corpus, transform: InputTransform, cache: ProjectionCache | None, cancel, progress):
+    """(z float32 n x k, adjacent float32 n, photos reused from the cache): the embedding projection
+    of every corpus photo and the cosine of its embedding to the previous position's; unchanged
+    photos from the cache, the rest projected from the store."""
+    n, k = len(corpus), transform.n_components
+    z = np.empty((n, k), np.float32)
+    adjacent = np.full(n, np.nan, np.float32)
+    at = cache.lookup(corpus.ids, corpus.keys) if cache is not None and cache.n_components == k else None
+    hit = at >= 0 if at is not None else np.zeros(n, bool)
+    if hit.sum() < n // 2:  # mostly new: one streaming pass over the store is cheaper than gathers
+        last = None
+        for start, block in read_embeddings(store, corpus.rows):
+            if cancel is not None:
+                cancel.check()
+            end = start + len(block)
+            z[start:end] = transform.project(block)
+            adjacent[start + 1:end] = np.einsum("ij,ij->i", block[1:], block[:-1])
+            if last is not None and len(block):
+                adjacent[start] = float(block[0] @ last)
+            last = block[-1].copy() if len(block) else last
+            if progress is not None:
+                progress(end, n)
+        return z, adjacent, 0
+    for s in range(0, n, 65536):  # memory-mapped rows, gathered in order
+        sl = slice(s, s + 65536)
+        h = np.flatnonzero(hit[sl]) + s
+        z[h] = cache.z[at[h]]
+    prev_ok = np.r_[False, hit[1:] & hit[:-1]]
+    prev_ok[1:] &= cache.prev[np.maximum(at[1:], 0)] == corpus.ids[:-1]
+    adjacent[prev_ok] = cache.adjacent[at[prev_ok]]
+    miss = np.flatnonzero(~hit)
+    for start, block in read_embeddings(store, corpus.rows[miss]):
+        if cancel is not None:
+            cancel.check()
+        z[miss[start:start + len(block)]] = transform.project(block)
+    todo = np.flatnonzero(~prev_ok[1:]) + 1  # positions whose cosine to the previous one is not known
+    read = embeddings_reader(store, corpus.rows)
+    for s in range(0, len(todo), 32768):
+        t = todo[s:s + 32768]
+        adjacent[t] = np.einsum("ij,ij->i", read(t), read(t - 1))
+    if progress is not None:
+        progress(n, n)
+    return z, adjacent, int(hit.sum())

@@ -222,8 +222,13 @@ def _group_index(keys: np.ndarray) -> dict[int, np.ndarray]:
 
 
 # -- the compare view: which pair would teach the model most -------------------------------------------
-def next_informative_pair(conn: sqlite3.Connection, session_id: int | None = None) -> tuple[int, int] | None:
+def next_informative_pair(conn: sqlite3.Connection, session_id: int | None = None, *,
+                          group_of: dict[int, int] | None = None,
+                          only_group: int | None = None) -> tuple[int, int] | None:
     """Two undecided photos of the same session whose scores are close and near the model's boundary.
+
+    With `group_of` (photo id -> group, e.g. its burst), both photos must be of one group (a photo
+    missing from it is a group of its own); with `only_group`, of that group.
 
     The cost of a candidate pair is |score_a - score_b| + |mean score - 0.5|: close scores say the
     model cannot order them, a mean near 0.5 says it cannot tell whether either is a keeper. Pairs
@@ -235,6 +240,10 @@ def next_informative_pair(conn: sqlite3.Connection, session_id: int | None = Non
     done = {(min(a, b), max(a, b)) for a, b in active_preferences(conn)}
     for lo, hi in ((0.25, 0.85), (0.05, 0.97), (0.0, 1.0)):
         rows = undecided_scored_rows(conn, lo, hi, session_id)
+        if group_of is not None:  # the group takes the session's place: pairs never cross groups
+            rows = [(r[0], group_of.get(r[0], -r[0]), r[2]) for r in rows]
+            if only_group is not None:
+                rows = [r for r in rows if r[1] == only_group]
         best = _best_pair(rows, done)
         if best is not None:
             return best

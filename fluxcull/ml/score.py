@@ -31,7 +31,7 @@ from fluxcull.catalog.model_reads import role_photo_ids, scoring_rows
 # the one writer of photos.keeper_score lives in the catalog; imported here for the scoring job
 from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F401
 from fluxcull.jobs import CancelToken, Job, Progress
-from fluxcull.ml import calibrate
+from fluxcull.ml import calibrate, projection_cache
 from fluxcull.ml.dataset import find_feature
 from fluxcull.ml.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
 from fluxcull.ml.ranker import InputTransform, params_from_saved, raw_scores
@@ -147,7 +147,8 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     names, schema = input_spec()
     if prep is None:
         model.check_compatible(current_store(lib, conn).backbone_id, schema)
-        prep = prepare(lib, conn, transform=model.transform, cancel=cancel, progress=progress, sessions_of=sessions_of)
+        prep = prepare(lib, conn, transform=model.transform, cancel=cancel, progress=progress, sessions_of=sessions_of,
+                       cache=projection_cache.load(model.saved.path))
     model.check_compatible(prep.backbone_id, prep.feature_schema)
     corpus, feats = prep.corpus, prep.feats
     prob = np.empty(len(corpus), np.float64)

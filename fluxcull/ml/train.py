@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from fluxcull.jobs import CancelToken, Job, Progress
-from fluxcull.ml import calibrate
+from fluxcull.ml import calibrate, projection_cache
 from fluxcull.ml.choice import choice_margin
 from fluxcull.ml.dataset import POS
 from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
@@ -36,6 +36,15 @@ from fluxcull.ml.ranker import KINDS, params_to_saved
 TOLERANCE = 0.005
 KIND_SETTING = "model.kind"
 DEVICE_SETTING = "model.device"  # cpu (default) | cuda | auto
+
+
+def keep_projection(lib, folder, prep) -> None:
+    """Save the training corpus's embedding projection beside the new active version, so scoring
+    reads it instead of every embedding (fluxcull.ml.projection_cache); drop older versions' caches."""
+    k = prep.transform.n_components
+    prev = np.r_[-1, prep.corpus.ids[:-1]].astype(np.int64)
+    projection_cache.save(folder, prep.corpus.ids, prep.corpus.keys, prep.x[:, :k], prep.adjacent, prev)
+    projection_cache.prune(lib.models_dir, folder)
 
 
 def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None = None, seed: int = 0,
@@ -129,6 +138,10 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             activate, reason = False, (f"worse than the active model v{prev_id} ({prev['kind']}) on the same data "
                                        f"(held-out AUC {new_primary:.3f} < {prev_now:.3f}); kept v{prev_id} active")
         vid = save_version(lib, conn, saved, activate=activate)
+        if activate:
+            t0 = time.perf_counter()
+            keep_projection(lib, saved.path, prep)
+            timings["projection_cache_s"] = time.perf_counter() - t0
 
         summary = {
             "version": vid, "activated": activate, "reason": reason, "kind": kind, "choice": choice, "seed": seed,

@@ -128,15 +128,17 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
 
 
 def run_app(lib, *, initial_role: str | None = None, screenshot: str | Path | None = None,
-            initial_session: int | None = None, view: str = "grid", size: tuple[int, int] = (1480, 920)) -> int:
+            initial_session: int | None = None, view: str = "grid", size: tuple[int, int] | None = None) -> int:
     """Open the culling window on `lib`; with `screenshot`, save a PNG of `view` and quit. Returns 0 on success."""
     from fluxcull import joblock
     from fluxcull.ui.mainwindow import MainWindow
 
     joblock.JOB_LOCK_WAIT = True  # a job finding the library busy waits (progress says for whom; Cancel stops it)
     app = ensure_app()
-    win = MainWindow(lib, initial_role=initial_role, initial_session=initial_session, watch_inbox=screenshot is None)
-    win.resize(*size)
+    win = MainWindow(lib, initial_role=initial_role, initial_session=initial_session, watch_inbox=screenshot is None,
+                     remember=screenshot is None)  # a screenshot neither uses nor changes what the window remembers
+    if size is not None:
+        win.resize(*size)
     win.show()
     if screenshot is not None:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject
 
 from fluxcull import workflows
-from fluxcull.ui.dialogs import MetricsDialog, ReportDialog
+from fluxcull.ui.panels import ExplainPanel, ModelPanel
 from fluxcull.ui.inbox import InboxWatcher
 from fluxcull.ui.worker import call_job
 
@@ -46,23 +46,13 @@ class BackgroundJobs(QObject):
         train = train or {}
         self.last_train = train
         self.win.browser.scores_changed()
-        primary = (train.get("primary_metric") or {}).get("value")
-        new = {"table": train.get("metrics_table"), "primary": primary}
-        note = "\n".join(train.get("in_words") or []) + f"\nModel v{train.get('version', '?')}: " + (
-            "active; the grid shows its scores." if train.get("activated", True) else "not activated.")
-        if train.get("reason"):
-            note += f" ({train['reason']})"
-        scoring = train.get("scoring") or {}
-        if isinstance(scoring, dict) and scoring.get("error"):
-            note += f" Scoring: {scoring['error']}"
-        self.win.show_dialog(MetricsDialog("New model against the previous one", new, train.get("previous_metrics"),
-                                           note, self.win))
+        self.win.show_dialog(ModelPanel(workflows.model_quality(train), "The model after retraining", self.win))
 
     def show_metrics(self) -> None:
         lib = self.lib
         self.runner.submit("Evaluating the model", lambda cancel: call_job("evaluate", lambda: workflows.model_report(lib)),
                            on_done=lambda r: self.win.show_dialog(
-                               ReportDialog("Current model", r, self.win, summary=(r or {}).get("in_words"))))
+                               ModelPanel(workflows.model_quality(r or {}), "Model quality", self.win)))
 
     def explain_current(self) -> None:
         pid = self.win.browser.current_photo_id()
@@ -71,9 +61,13 @@ class BackgroundJobs(QObject):
         lib = self.lib
         self.runner.submit("Explaining a score",
                            lambda cancel: call_job("explain", lambda: workflows.explain_photo(lib, pid)),
-                           on_done=lambda r: self.win.show_dialog(
-                               ReportDialog(f"Why photo #{pid} scores as it does", r, self.win,
-                                            summary=workflows.explanation_lines(r or {}))))
+                           on_done=self.show_explanation)
+
+    def show_explanation(self, report) -> None:
+        view = workflows.explanation_view(report or {})
+        records = self.win.catalog.photos([k["id"] for k in view["nearest"]])
+        thumbs = {pid: self.win._thumb_image(rec) for pid, rec in records.items()}
+        self.win.show_dialog(ExplainPanel(view, thumbs, self.win.browser.show_photo, self.win))
 
     def _on_job_finished(self, title: str, outcome: str, payload) -> None:
         if outcome == "failed":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
+from fluxcull.ui.empty import empty_message
 from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
 
 
@@ -35,12 +36,15 @@ class Browser(QObject):
         if self.win.mode is not self.win.modes["grid"]:
             self.win.show_grid()
 
-    def apply_query(self, keep_current: bool = False, offset: int | None = None) -> None:
-        """Run the current query; keep the current photo (and scroll offset) where asked."""
+    def apply_query(self, keep_current: bool = False, offset: int | None = None, at: int | None = None) -> None:
+        """Run the current query; keep the current photo (and scroll offset) where asked, or stand on
+        photo `at`."""
         win, model = self.win, self.win.model
-        current_id = self.current_photo_id() if keep_current else None
-        model.set_query(win.filters.query(self.source), win.reader)
+        current_id = at if at is not None else (self.current_photo_id() if keep_current else None)
+        query = win.filters.query(self.source)
+        model.set_query(query, win.reader)
         win.filters.source_label.setText(self.source.get("label") or "")
+        win.grid.set_empty_text(empty_message(query, self.source.get("label") or ""))
 
         def place():
             row = model.row_of(current_id) if current_id is not None else None
@@ -52,6 +56,30 @@ class Browser(QObject):
         place()
         self._after_load = None if model.complete else (place if current_id is not None else None)
         win.culling.recount()
+
+    def show_photo(self, photo_id: int) -> None:
+        """Go to a photo in the grid: where it stands in the grid, else in its session (or role) with
+        the decision and score filters set to Any."""
+        win = self.win
+        if win.model.row_of(photo_id) is None:
+            rec = win.catalog.photo(photo_id)
+            if rec is None:
+                return
+            role, session = rec.get("role"), rec.get("session_id")
+            try:
+                self.source = initial_source(win.catalog, role, session)
+            except LookupError:
+                self.source = initial_source(win.catalog, role, None)
+            win.filters.show_everything()
+            win.filters.follow_source(self.source)
+            win.sessions.blockSignals(True)
+            win.sessions.select_source(self.source["role"], self.source["session_id"])
+            win.sessions.blockSignals(False)
+            self.apply_query(at=photo_id)
+        else:
+            win.set_current_row(win.model.row_of(photo_id))
+        if win.mode is not win.modes["grid"]:
+            win.show_grid()
 
     def _on_model_loaded(self) -> None:
         restore, self._after_load = self._after_load, None

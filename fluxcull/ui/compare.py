@@ -1,8 +1,12 @@
 """Side-by-side compare: Left/Right choose the better photo (a pairwise preference for the ranker).
 
-With the champion frozen (F) the winner stays on the left while challengers come one by one (the
-best-of-a-burst workflow); otherwise fluxcull proposes the next most informative pair: same
-session, scores close, model uncertain (fluxcull.ml.pairs). Zoom and pan are synchronised.
+Compare stays within one group of look-alike frames. Three or more photos selected: the first is
+the champion, frozen, and the others challenge it one by one; when they are done, compare says
+which photo won and goes back to the grid. Otherwise fluxcull proposes the next most informative
+pair of one burst (fluxcull.ml.bursts through fluxcull.workflows: frames of one scene seconds apart;
+scores close, model uncertain), stays in that burst until it is done, says so, and only then moves
+to another burst of the session; photos of different bursts are never paired. F freezes the left
+photo as the champion of its burst. Zoom and pan are synchronised. Messages name files.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from fluxcull.ui import theme
 from fluxcull.ui.images import ImageLoader, ImagePane
 
 
-def propose_pair(catalog: Catalog, session_id: int | None,
-                 exclude: set[frozenset] | None = None) -> tuple[int, int] | None:
-    """The keeper model's next most informative pair (same session, close scores, uncertain)."""
+def file_name(rec: dict | None) -> str:
+    return ((rec or {}).get("path") or "").replace("\\", "/").rsplit("/", 1)[-1] or "this photo"
+
+
+def propose_pair(catalog: Catalog, session_id: int | None, exclude: set[frozenset] | None = None, *,
+                 lib=None, within: int | None = None) -> tuple[int, int] | None:
+    """The keeper model's next most informative pair of one burst (with `within`: of that photo's burst)."""
     from fluxcull.workflows import informative_pair
 
-    pair = informative_pair(catalog, session_id)
+    pair = informative_pair(catalog, session_id, lib, within=within)
     if pair is None or frozenset(pair) in (exclude or set()):
         return None
     return pair
@@ -56,11 +64,13 @@ class _Side(QWidget):
 
 class CompareView(QWidget):
     preferred = Signal(int, int)     # winner, loser (recorded)
-    exhausted = Signal()             # nothing left to compare
+    exhausted = Signal(str)          # nothing left to compare here: why, in words
+    said = Signal(str)               # a message for the status bar
 
-    def __init__(self, catalog: Catalog, loader: ImageLoader, thumb_image, writer=None, parent=None):
+    def __init__(self, catalog: Catalog, loader: ImageLoader, thumb_image, writer=None, parent=None, lib=None):
         super().__init__(parent)
         self.catalog = catalog
+        self.lib = lib        # the library: bursts need its embeddings (None: bursts by capture time)
         self.writer = writer  # CatalogWriter: commits off the GUI thread; None: commit here
         self.loader = loader
         self.thumb_image = thumb_image
@@ -75,26 +85,45 @@ class CompareView(QWidget):
         self.setFocusPolicy(Qt.StrongFocus)
         self.frozen = False
         self.session_id: int | None = None
+        self.group: list[int] = []         # the photos a frozen champion is compared with (and itself)
         self.challengers: list[int] = []
         self.skipped: set[frozenset] = set()
         self.records: dict[int, dict] = {}
         self.pair: tuple[int, int] | None = None
         loader.loaded.connect(self._on_loaded)
 
+    def name(self, photo_id: int) -> str:
+        rec = self.records.get(photo_id)
+        if rec is None:
+            rec = self.catalog.photo(photo_id)
+        return file_name(rec)
+
+    @property
+    def champion(self) -> bool:
+        """The left photo is a real champion: frozen, and both photos are of the group it leads."""
+        return bool(self.frozen and self.pair and self.group and set(self.pair) <= set(self.group))
+
     # -- pairs ----------------------------------------------------------------------------------
     def start(self, pair: tuple[int, int] | None, *, session_id: int | None,
               challengers: list[int] | None = None) -> bool:
-        """Show `pair` (or propose one); challengers follow the champion when it is frozen."""
+        """Show `pair` (or propose one of a burst); challengers follow the champion when it is frozen."""
         self.session_id = session_id
         self.challengers = list(challengers or [])
+        if not self.challengers:
+            self.frozen = False  # a champion leads its own group only
+        self.group = [*pair, *self.challengers] if pair is not None and self.challengers else []
         if pair is None:
-            pair = propose_pair(self.catalog, session_id, self.skipped)
+            pair = self._propose(None)
         if pair is None:
             self.pair = None
-            self.exhausted.emit()
+            self.exhausted.emit("No look-alike frames left to compare in this session: compare works within a "
+                                "burst (select two or more photos and press C to compare those)")
             return False
         self._show(pair)
         return True
+
+    def _propose(self, within: int | None) -> tuple[int, int] | None:
+        return propose_pair(self.catalog, self.session_id, self.skipped, lib=self.lib, within=within)
 
     def _show(self, pair: tuple[int, int]) -> None:
         self.pair = (int(pair[0]), int(pair[1]))
@@ -111,7 +140,7 @@ class CompareView(QWidget):
 
     def _captions(self) -> None:
         a, b = self.pair
-        self.left.set_caption(self.records.get(a, {}), "←", self.frozen)
+        self.left.set_caption(self.records.get(a, {}), "←", self.champion)
         self.right.set_caption(self.records.get(b, {}), "→", False)
 
     def _request(self) -> None:
@@ -133,7 +162,7 @@ class CompareView(QWidget):
         a, b = self.pair
         winner, loser = (a, b) if side == "left" else (b, a)
         self.preferred.emit(winner, loser)
-        if self.frozen and self.challengers:  # the next pair needs nothing from the catalog
+        if self.frozen and self.group:  # the next pair needs nothing from the catalog
             self._commit(winner, loser, None)
             self._advance(winner)
         else:  # the model's next proposal must see this choice: propose once it is committed
@@ -158,21 +187,39 @@ class CompareView(QWidget):
         return True
 
     def toggle_freeze(self) -> None:
+        """Freeze the left photo as the champion of its burst (the burst's other frames challenge it),
+        or release it."""
         self.frozen = not self.frozen
+        if self.frozen and self.pair is not None and not self.group:
+            from fluxcull.workflows import burst_members
+
+            members = burst_members(self.lib, self.catalog, self.pair[0]) if self.lib is not None else list(self.pair)
+            self.group = list(dict.fromkeys([*self.pair, *members]))
+            self.challengers = [i for i in self.group if i not in self.pair]
+        elif not self.frozen:
+            self.group, self.challengers = [], []
         if self.pair is not None:
             self._captions()
 
     def _advance(self, champion: int | None) -> None:
-        if self.frozen and champion is not None:
+        if self.frozen and self.group and champion is not None:
             while self.challengers and self.challengers[0] in (champion, *(self.pair or ())):
                 self.challengers.pop(0)
             if self.challengers:
                 self._show((champion, self.challengers.pop(0)))
                 return
-        pair = propose_pair(self.catalog, self.session_id, self.skipped)
+            self.pair = None
+            self.exhausted.emit(f"Every photo of this group has been compared: {self.name(champion)} is the best "
+                                "of them")
+            return
+        pair = self._propose(champion)  # first, the rest of this burst
+        if pair is None:
+            pair = self._propose(None)  # this burst is done: another burst of the session
+            if pair is not None:
+                self.said.emit(f"That burst is done; next, a burst with {self.name(pair[0])}")
         if pair is None:
             self.pair = None
-            self.exhausted.emit()
+            self.exhausted.emit("That burst is done, and no other burst of this session has frames left to compare")
             return
         self._show(pair)
 

@@ -8,6 +8,7 @@ repaints once per batch of thumbnails that arrive.
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QListView
 
 from fluxcull.ui.delegate import FOOTER, MARGIN, PAD, ThumbDelegate
@@ -27,6 +28,7 @@ class GridView(QListView):
         self.thumb_side = DEFAULT_SIDE
         self.no_upscale = False
         self.show_unscored = False
+        self.empty_text = ""  # shown in the grid when its query finds no photo (fluxcull.ui.empty)
         self._last_offset = 0
         self._direction = 1
         self.setViewMode(QListView.ListMode)
@@ -207,6 +209,25 @@ class GridView(QListView):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.schedule_requests()
+
+    def set_empty_text(self, text: str) -> None:
+        self.empty_text = text
+        self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if self.empty_text and model is not None and model.rowCount() == 0:
+            p = QPainter(self.viewport())
+            p.setPen(QColor("#b4b8bf"))
+            f = p.font()
+            f.setPointSizeF(f.pointSizeF() * 1.2)
+            p.setFont(f)
+            r = self.viewport().rect()
+            w = min(r.width() - 40, 640)
+            p.drawText(r.adjusted((r.width() - w) // 2, 0, -(r.width() - w) // 2, 0),
+                       Qt.AlignCenter | Qt.TextWordWrap, self.empty_text)
+            p.end()
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key_Return, Qt.Key_Enter) and self.currentIndex().isValid():

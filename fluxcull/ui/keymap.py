@@ -77,14 +77,16 @@ ACTIONS: tuple[Action, ...] = (
            "&View", "Grid"),
     Action("sort_score", "Sort by keeper score (highest first)", ("Ctrl+2",),
            lambda w: w.filters.sort_combo.setCurrentIndex(1), "&View", "Grid", title="Sort by keeper score"),
-    Action("focus_sessions", "Go to the session list", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid"),
+    Action("focus_sessions", "Go to the session list (arrows choose a session; Enter or a click gives the keyboard "
+           "back to the grid)", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid",
+           title="Go to the session list"),
     # Model
     Action("retrain", "Model: retrain now, then re-score", ("Ctrl+R",), lambda w: w.jobs.retrain(), "&Model",
            "Model and library", title="Retrain now"),
     Action("rescore", "Model: re-score every photo with the active model", ("Ctrl+Shift+R",),
            lambda w: w.jobs.rescore(), "&Model", "Model and library", title="Re-score every photo"),
-    Action("metrics", "The active model's evaluation on today's data", (), lambda w: w.jobs.show_metrics(), "&Model",
-           title="Current model metrics…"),
+    Action("metrics", "How well the keeper model knows your taste, tested again on today's photos", (),
+           lambda w: w.jobs.show_metrics(), "&Model", title="Model quality…"),
     Action("explain", "The rule or model behind the current photo's score", (), lambda w: w.jobs.explain_current(),
            "&Model", title="Explain this score…"),
     Action("review", "Keeper review: matches that need a decision", ("Ctrl+K",), lambda w: w.open_review(),
@@ -95,11 +97,15 @@ ACTIONS: tuple[Action, ...] = (
            title="Scan the inbox now"),
     # Help
     Action("keymap", "This key map", ("F1",), lambda w: w.show_keymap(), "&Help", "Model and library"),
+    Action("about", "The version, the library folder and the log file", (), lambda w: w.show_about(), "&Help",
+           title="About fluxcull"),
 )
 BY_ID: dict[str, Action] = {a.id: a for a in ACTIONS}
 
 # keys handled by the views themselves (not window-wide shortcuts)
 VIEW_KEYS: list[tuple[str, str]] = [
+    ("P / X / U", "Always act on the grid's current photo (or the photo shown large), wherever the keyboard is"),
+    ("Click a session", "The grid takes the keyboard: the arrows move in the grid, not in the session list"),
     ("Arrows", "Grid: move; loupe: previous/next photo"),
     ("Home / End", "Grid: first / last photo"),
     ("PgUp / PgDn", "Grid: a screenful up / down"),

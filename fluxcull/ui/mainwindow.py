@@ -18,13 +18,14 @@ from fluxcull.ui.actions import build_actions
 from fluxcull.ui.browse import Browser, initial_source
 from fluxcull.ui.background import BackgroundJobs
 from fluxcull.ui.compare import CompareView
-from fluxcull.ui.dialogs import KeymapDialog
+from fluxcull.ui.dialogs import AboutDialog, KeymapDialog
 from fluxcull.ui.grid import GridView
 from fluxcull.ui.images import ImageLoader
 from fluxcull.ui.loupe import LoupeView
 from fluxcull.ui.model import PhotoListModel
 from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode
 from fluxcull.ui.sessions import SessionPanel
+from fluxcull.ui.state import WindowState, fit_to_screen
 from fluxcull.ui.statusbar import StatusLine
 from fluxcull.ui.thumbs import PixmapCache, ThumbLoader, placeholder_image
 from fluxcull.ui.toolbar import FilterBar
@@ -35,17 +36,23 @@ from fluxcull.ui.writer import CatalogThread
 class MainWindow(QMainWindow):
     def __init__(self, lib, *, initial_role: str | None = None, initial_session: int | None = None,
                  watch_inbox: bool = True, inbox_debounce_ms: int = 1500, cache_bytes: int = 384 * 1024 * 1024,
-                 thumb_threads: int | None = None):
+                 thumb_threads: int | None = None, remember: bool = True):
         super().__init__()
         self.lib = lib
         self.catalog = Catalog.open(lib.catalog_path)
+        self.state = WindowState(lib) if remember else None  # size, layout, last source (ui/state.py)
+        last = self.state.source() if self.state and initial_role is None and initial_session is None else None
         try:
             source = initial_source(self.catalog, initial_role, initial_session)
+            if last is not None:  # the source shown when the window last closed, if it is still there
+                try:
+                    source = initial_source(self.catalog, *last)
+                except LookupError:
+                    pass
         except LookupError:
             self.catalog.close()
             raise
         self.setWindowTitle(f"fluxcull — {lib.root}")
-        self.resize(1480, 920)
         self.dialog = None
         self.closed = False
 
@@ -60,7 +67,7 @@ class MainWindow(QMainWindow):
         self.grid.setModel(self.model)
         self.sessions = SessionPanel(self.catalog)
         self.loupe = LoupeView(self.catalog, self.image_loader, self._thumb_image)
-        self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer)
+        self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer, lib=lib)
         self.stack = QStackedWidget()
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.sessions)
@@ -68,19 +75,26 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([420, 1060])
         self.setCentralWidget(splitter)
+        self.splitter = splitter
         self.modes = {"grid": GridMode(self, self.grid), "loupe": LoupeMode(self, self.loupe),
                       "compare": CompareMode(self, self.compare)}
         for m in self.modes.values():
             self.stack.addWidget(m.widget)
         self.mode = self.modes["grid"]
 
-        self.filters = FilterBar(self.addToolBar("View"), self)
+        toolbar = self.addToolBar("View")
+        toolbar.setObjectName("viewToolbar")  # a name, so its place is remembered
+        self.filters = FilterBar(toolbar, self)
         self.status = StatusLine(self.statusBar(), self.runner.widget, self)
         self.culling = CullingSession(self.model, self, self.writer.submit, read=self.reader.submit)
         self.actions_by_name = build_actions(self)
         self.jobs = BackgroundJobs(self, inbox_debounce_ms=inbox_debounce_ms)
         self.browser = Browser(self, source)
         self._connect()
+        if self.state is None:
+            fit_to_screen(self)
+        else:
+            self.state.restore(self, splitter)
 
         self.browser.apply_query()
         QTimer.singleShot(0, self.browser.load_sessions)
@@ -92,8 +106,10 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().selectionChanged.connect(lambda *a: self.status_changed())
         self.grid.selectionModel().currentChanged.connect(lambda *a: self.status_changed())
         self.sessions.source_chosen.connect(self.set_source)
+        self.sessions.handed_over.connect(lambda: self.mode.widget.setFocus())  # the grid owns the culling keys
         self.loupe.step.connect(self.modes["loupe"].step)
-        self.compare.preferred.connect(self.culling.chose)
+        self.compare.preferred.connect(lambda w, lo: self.culling.chose(w, lo, self.compare.name))
+        self.compare.said.connect(lambda text: self.flash(text, 5000))
         self.compare.exhausted.connect(self.modes["compare"].exhausted)
         self.filters.changed.connect(self.browser.apply_query)
         self.filters.advance_button.toggled.connect(self.set_auto_advance)
@@ -190,6 +206,9 @@ class MainWindow(QMainWindow):
     def show_keymap(self) -> None:
         self.show_dialog(KeymapDialog(self))
 
+    def show_about(self) -> None:
+        self.show_dialog(AboutDialog(self.lib, self))
+
     def open_settings(self) -> None:
         from fluxcull.ui.settings import SettingsDialog
 
@@ -221,6 +240,8 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         self.closed = True
+        if self.state is not None:
+            self.state.save(self, self.splitter, self.browser.source)
         self.culling.close()
         if self.dialog is not None:
             self.dialog.close()

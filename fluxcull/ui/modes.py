@@ -115,13 +115,14 @@ class CompareMode(ViewMode):
     def zoom(self) -> None:
         self.widget.toggle_zoom()
 
-    def exhausted(self) -> None:
-        """Nothing left to compare: say so and go back to the grid."""
-        self.win.flash("No more pairs to compare here", 4000)
+    def exhausted(self, why: str = "Nothing left to compare here") -> None:
+        """Nothing left to compare: say why and go back to the grid."""
+        self.win.flash(why, 8000)
         if self.win.mode is self:
             self.win.modes["grid"].enter()
 
     def toggle_freeze(self) -> None:
         self.widget.toggle_freeze()
-        self.win.flash("Champion frozen: challengers come one by one" if self.widget.frozen
-                       else "Champion released", 3000)
+        name = self.widget.name(self.widget.pair[0]) if self.widget.pair else "the left photo"
+        self.win.flash(f"{name} is the champion of its burst: the other frames challenge it one by one"
+                       if self.widget.champion else "Champion released", 4000)

@@ -4,6 +4,8 @@ link / unlink (fluxcull.catalog.keeper_links: logged, never overridden by later 
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
@@ -30,6 +32,20 @@ def candidate_options(entry: dict) -> list[dict]:
     return out
 
 
+_ORIGINAL_ID = re.compile(r"\b(original|bytes at|file name at) (\d+)\b")
+
+
+def named_reason(text: str, catalog) -> str:
+    """A matching reason with the originals it names by id ("original 8 is almost as similar")
+    named by file instead."""
+    ids = {int(m.group(2)) for m in _ORIGINAL_ID.finditer(text or "")}
+    if not ids:
+        return text or ""
+    recs = catalog.photos(sorted(ids))
+    return _ORIGINAL_ID.sub(lambda m: f"{m.group(1)} {_name(recs[int(m.group(2))]['path'])}"
+                            if int(m.group(2)) in recs else m.group(0), text)
+
+
 class ReviewDialog(QDialog):
     def __init__(self, catalog, loader: ImageLoader, thumb_image, parent=None):
         super().__init__(parent)
@@ -43,7 +59,7 @@ class ReviewDialog(QDialog):
         for entry in self.queue:
             tag = "review" if entry["status"] == "review" else "no match"
             item = QListWidgetItem(f"{_name(entry['keeper'])}   · {tag}")
-            item.setToolTip(entry.get("reason") or "")
+            item.setToolTip(named_reason(entry.get("reason"), catalog))
             self.list.addItem(item)
         self.list.currentRowChanged.connect(self._show_entry)
 
@@ -127,7 +143,7 @@ class ReviewDialog(QDialog):
         krec = self._records.get(entry["keeper_id"], {})
         self.keeper_label.setText(f"KEEPER  {_name(entry['keeper'])}")
         self._set_pane(self.keeper_pane, krec)
-        self.reason.setText(entry.get("reason") or "")
+        self.reason.setText(named_reason(entry.get("reason"), self.catalog))
         self._show_candidate()
 
     def _show_candidate(self, *_):

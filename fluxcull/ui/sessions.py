@@ -29,6 +29,7 @@ class SessionPanel(QTreeWidget):
     """Emits `source_chosen(dict)` with {label, role, session_id}."""
 
     source_chosen = Signal(dict)
+    handed_over = Signal()  # a click or Enter chose a source: the view beside takes the keyboard
 
     def __init__(self, catalog=None, parent=None):
         super().__init__(parent)
@@ -44,6 +45,7 @@ class SessionPanel(QTreeWidget):
         h.setSectionResizeMode(QHeaderView.Interactive)  # sized by _fit_columns, the user may widen them
         h.setSectionResizeMode(1, QHeaderView.Stretch)
         self.itemSelectionChanged.connect(self._on_selection)
+        self.itemClicked.connect(lambda *_: self.handed_over.emit())
         self._items: dict[tuple, QTreeWidgetItem] = {}
         self._suppress = False
         self._text_lengths = [0] * 4
@@ -155,6 +157,12 @@ class SessionPanel(QTreeWidget):
             return False
         self.setCurrentItem(item)
         return True
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter):
+            self.handed_over.emit()
+            return
+        super().keyPressEvent(event)
 
     def _on_selection(self) -> None:
         if self._suppress:

@@ -16,6 +16,7 @@ from fluxcull import workflows
 from fluxcull.catalog.settings import CHOICE, FOLDER, FOLDER_ROLES, INT, SETTINGS, Setting
 
 SUGGESTIONS = {"backbones": workflows.backbone_names}  # named lists a TEXT setting offers
+IN_USE = {"backbones": workflows.active_backbone_name}  # what an empty TEXT setting means, shown instead
 
 
 class _FolderField(QWidget):
@@ -57,7 +58,7 @@ def make_field(s: Setting, value):
     else:  # TEXT: free text, with suggestions where the declaration names a list
         w.setEditable(True)
         names = SUGGESTIONS[s.suggestions]() if s.suggestions else []
-        w.addItems([""] + [n for n in names if n])
+        w.addItems([n for n in names if n] or [""])
         w.value = lambda: w.currentText().strip()
     w.setCurrentText(str(value))
     return w
@@ -71,14 +72,18 @@ class SettingsDialog(QDialog):
         self.form = QFormLayout()
         self.declared = {s.key: s for s in SETTINGS if s.in_dialog}
         self.fields: dict[str, QWidget] = {}
+        self.shown: dict = {}  # the value each field opened with: only a changed one is saved
         for key, s in self.declared.items():
             try:
                 value = catalog.setting(key)
             except ValueError:  # unreadable stored text: offer the default
                 value = s.default
+            if value == "" and s.suggestions in IN_USE:  # empty means "the one in use": name it
+                value = IN_USE[s.suggestions](catalog)
             f = self.fields[key] = make_field(s, value)
             f.setToolTip(s.description)
             self.form.addRow(s.label, f)
+            self.shown[key] = f.value()
         note = QLabel("fluxcull only reads these folders; it never writes into them.")
         note.setObjectName("exifKey")
         self.layout_ = QVBoxLayout(self)
@@ -111,7 +116,7 @@ class SettingsDialog(QDialog):
                 current = self.catalog.setting(key)
             except ValueError:
                 current = None
-            if s.kind == FOLDER or value != current:
+            if s.kind == FOLDER or (value != current and value != self.shown.get(key)):
                 self.catalog.set_setting(key, value)
 
     def _save(self) -> None:

@@ -68,6 +68,13 @@ class FilterBar(QObject):
             sort=self.sort_combo.currentData() or "time",
         )
 
+    def show_everything(self) -> None:
+        """Decision and score filters to Any (without a signal: the caller runs the query)."""
+        for c in (self.decision_combo, self.band_combo):
+            c.blockSignals(True)
+            c.setCurrentIndex(0)
+            c.blockSignals(False)
+
     def follow_source(self, source: dict) -> None:
         """A source of one role: the role filter shows 'All' rather than contradict it."""
         if source.get("role") and self.role_combo.currentData() not in (None, source["role"]):

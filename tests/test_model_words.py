@@ -1,0 +1,56 @@
+"""The keeper model's evaluation said in words: on the command line as in the window, and a progress
+bar whose words count what the bar counts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import modelgen
+from fluxcull.cli import main
+
+
+@pytest.fixture
+def small(library, conn):
+    g = modelgen.build(library, conn, n=200, sessions=6, seed=5)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    return g
+
+
+def test_the_evaluation_progress_counts_what_its_words_say(library, conn, small):
+    from fluxcull.ml.evaluate import evaluate_steps
+    from fluxcull.ml.inputs import prepare
+
+    prep = prepare(library, conn)
+    steps = evaluate_steps(prep, conn, kind="linear", folds=4)
+    seen = []
+    try:
+        while True:
+            seen.append(next(steps))
+    except StopIteration:
+        pass
+    total = seen[0].total
+    for p in seen:
+        assert p.total == total
+        numbers = [int(n) for n in re.findall(r"\d+", p.message or "")]
+        # "5 held-out tests: ..." then "test 3 of 5: ...": the bar's total is the count in words
+        assert total in numbers, (p.message, p.done, p.total)
+        if "test " in p.message and " of " in p.message:
+            assert f"test {p.done} of {p.total}" in p.message
+
+
+def test_eval_without_json_speaks_in_words_with_plain_columns(library, conn, small, capsys):
+    library.set_setting(conn, "model.folds", "2")
+    assert main(["train", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["eval"]) == 0
+    out = capsys.readouterr().out
+    first = out.strip().splitlines()[0]
+    assert "In use: model v1" in first
+    assert "in its top 20%" in out
+    assert "Ranking (AUC)" in out and "Better of two in a session" in out and "Keepers in its top 20%" in out
+    assert "random_by_session" not in out and "by_time" not in out and "table." not in out and '{"' not in out
+    small_table = out.split("Details")[0]
+    rows = [ln for ln in small_table.splitlines() if "baseline" in ln or "— in use" in ln]
+    assert "in use" in rows[0] and all("baseline" in r for r in rows[-3:])

@@ -1,0 +1,86 @@
+"""The projection saved with the active model: scoring reuses it for unchanged embeddings only, gives
+the same scores as projecting every embedding, and falls back when the cache is gone or damaged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import modelgen
+from fluxcull.jobs import run_job
+from fluxcull.library import Library
+from fluxcull.ml import projection_cache
+from fluxcull.ml.inputs import prepare
+from fluxcull.ml.score import compute_scores, load_scoring_model
+from fluxcull.ml.train import train_job
+
+
+@pytest.fixture
+def trained(tmp_path):
+    lib = Library.open(tmp_path / "lib")
+    conn = lib.connect()
+    g = modelgen.build(lib, conn, n=300, sessions=6, seed=8)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    s1 = run_job(train_job(lib, seed=0))
+    yield {"lib": lib, "conn": conn, "g": g, "s": s1}
+    conn.close()
+
+
+def _fresh(lib, conn, model):
+    """Scores computed with every embedding projected from the store (no cache)."""
+    prep = prepare(lib, conn, transform=model.transform, cache=None)
+    assert prep.timings["projection_reused"] == 0
+    return compute_scores(lib, conn, model, prep=prep)
+
+
+def test_scoring_reuses_the_projection_and_scores_exactly_as_without_it(trained):
+    lib, conn, g = trained["lib"], trained["conn"], trained["g"]
+    model = load_scoring_model(lib, conn)
+    cache = projection_cache.load(model.saved.path)
+    assert cache is not None and len(cache.ids) == len(g["ids"])
+    prep = prepare(lib, conn, transform=model.transform, cache=cache)
+    assert prep.timings["projection_reused"] == len(g["ids"])
+    cached = compute_scores(lib, conn, model, prep=prep)
+    fresh = _fresh(lib, conn, model)
+    assert np.array_equal(cached["ids"], fresh["ids"])
+    np.testing.assert_array_equal(cached["scores"], fresh["scores"])
+    np.testing.assert_array_equal(prep.adjacent[1:], _fresh_prep_adjacent(lib, conn, model)[1:])
+
+
+def _fresh_prep_adjacent(lib, conn, model):
+    return prepare(lib, conn, transform=model.transform, cache=None).adjacent
+
+
+def test_a_photo_with_a_new_embedding_is_projected_again(trained):
+    lib, conn, g = trained["lib"], trained["conn"], trained["g"]
+    model = load_scoring_model(lib, conn)
+    victim = int(g["ids"][10])
+    new_vec = (g["emb"][10] * -1.0 + 0.5).astype(np.float16)
+    g["store"].write([victim], new_vec[None])  # re-embedded: a new row, a new checksum
+    prep = prepare(lib, conn, transform=model.transform, cache=projection_cache.load(model.saved.path))
+    assert prep.timings["projection_reused"] == len(g["ids"]) - 1
+    at = int(np.searchsorted(prep.corpus.ids, victim))
+    v = new_vec.astype(np.float32)
+    v /= np.linalg.norm(v)
+    np.testing.assert_allclose(prep.x[at, :model.transform.n_components], model.transform.project(v[None])[0],
+                               rtol=1e-5, atol=1e-5)
+    fresh = _fresh(lib, conn, model)
+    np.testing.assert_array_equal(compute_scores(lib, conn, model, prep=prep)["scores"], fresh["scores"])
+
+
+def test_a_missing_or_damaged_cache_only_costs_time(trained):
+    lib, conn = trained["lib"], trained["conn"]
+    model = load_scoring_model(lib, conn)
+    want = _fresh(lib, conn, model)["scores"]
+    (model.saved.path / projection_cache.FOLDER / "z.npy").write_bytes(b"not an array")
+    assert projection_cache.load(model.saved.path) is None
+    np.testing.assert_array_equal(compute_scores(lib, conn, load_scoring_model(lib, conn))["scores"], want)
+
+
+def test_only_the_active_version_keeps_a_cache(trained):
+    lib, conn = trained["lib"], trained["conn"]
+    first = load_scoring_model(lib, conn).saved.path
+    run_job(train_job(lib, seed=1, force=True))
+    second = load_scoring_model(lib, conn).saved.path
+    assert second != first
+    assert (second / projection_cache.FOLDER).is_dir() and not (first / projection_cache.FOLDER).exists()
