@@ -214,12 +214,12 @@ def add_stripped_keepers(root: Path, truth: dict, n: int, seed: int = 1) -> None
     """n new metadata-stripped keepers of random originals (the photographer's latest exports)."""
     from fluxcull.catalog import transaction
     from fluxcull.library import Library
-    from fluxcull.matching.similarity import open_store
+    from fluxcull.matching.similarity import available_store
 
     rng = np.random.default_rng(seed)
     lib = Library.open(root)
     conn = lib.connect()
-    store, _ = open_store(lib, conn)
+    store, _ = available_store(lib, conn)
     originals = np.array([r[0] for r in conn.execute("SELECT id FROM photos WHERE role = 'originals'")])
     first = conn.execute("SELECT MAX(id) FROM photos").fetchone()[0] + 1
     picks = rng.choice(originals, n, replace=False)
@@ -268,7 +268,7 @@ def _child(root: str, mode: str) -> None:
         from fluxcull.matching import similarity as S
 
         conn = lib.connect()
-        store, _ = S.open_store(lib, conn)
+        store, _ = S.available_store(lib, conn)
         vec = S.Vectors.from_store(store)
         q = [r[0] for r in conn.execute(
             "SELECT keeper_id FROM keeper_match_state WHERE status != 'linked' ORDER BY keeper_id")]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from fluxcull.catalog import transaction
 from fluxcull.catalog.db import latest_version, list_backups
+from fluxcull.catalog.health import integrity_check, schema_version
 from fluxcull.ingest.limits import pid_alive
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,9 @@ def check_library(lib, conn, *, repair: bool = False) -> dict:
     from fluxcull.logs import current_log_path
 
     report: dict = {"library": str(lib.root), "log": str(current_log_path() or "")}
-    rows = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    rows = integrity_check(conn)
     report["catalog"] = {"ok": rows == ["ok"], "integrity_check": rows[:20],
-                         "schema": conn.execute("PRAGMA user_version").fetchone()[0], "schema_known": latest_version(),
+                         "schema": schema_version(conn), "schema_known": latest_version(),
                          "backups": sorted(p.name for p in list_backups(lib.catalog_path))}
     report["stores"] = _check_stores(lib, conn, repair)
     report["onnx_cache"] = _check_onnx(lib, repair)
@@ -120,28 +121,23 @@ def check_library(lib, conn, *, repair: bool = False) -> dict:
 
 
 def _check_stores(lib, conn, repair: bool) -> list[dict]:
+    from fluxcull.catalog.embedding_index import backbone_ids, drop_rows, rows_without_checksum, set_checksums
     from fluxcull.ml.store import EmbeddingStore, row_checksums
 
     out = []
-    for (bid,) in conn.execute("SELECT id FROM backbones ORDER BY id").fetchall():
+    for bid in backbone_ids(conn):
         store = EmbeddingStore.open_existing(conn, lib.embeddings_dir, bid)
         res = store.check()
         d = res.as_dict()
         if repair and (res.damaged_ids or res.unverified):
             with transaction(conn):
-                bad = res.damaged_ids
-                for i in range(0, len(bad), 500):
-                    chunk = bad[i:i + 500]
-                    conn.execute(f"DELETE FROM embedding_rows WHERE backbone_id = ? AND photo_id IN "
-                                 f"({','.join('?' * len(chunk))})", [bid, *chunk])
+                drop_rows(conn, bid, res.damaged_ids)
                 mat = store.matrix()
-                fill = conn.execute("SELECT photo_id, row FROM embedding_rows WHERE backbone_id = ? AND checksum IS NULL"
-                                    " AND row < ?", (bid, len(mat))).fetchall()
+                fill = rows_without_checksum(conn, bid, len(mat))
                 for i in range(0, len(fill), 4096):
                     part = fill[i:i + 4096]
                     sums = row_checksums(mat[[r[1] for r in part]])
-                    conn.executemany("UPDATE embedding_rows SET checksum = ? WHERE backbone_id = ? AND photo_id = ?",
-                                     [(c, bid, r[0]) for c, r in zip(sums, part)])
+                    set_checksums(conn, bid, [(c, r[0]) for c, r in zip(sums, part)])
             d["repaired"] = {"dropped_rows": len(res.damaged_ids), "checksums_added": len(fill),
                              "next": "run `fluxcull embed` to compute the dropped vectors again" if res.damaged_ids else ""}
         out.append(d)

@@ -20,6 +20,7 @@ from pathlib import Path
 import platformdirs
 
 from fluxcull.catalog import connect
+from fluxcull.catalog.settings import read_text, write_text
 from fluxcull.errors import CatalogError, UserError
 
 ENV_VAR = "FLUXCULL_LIBRARY"
@@ -118,15 +119,8 @@ class Library:
         return connect(self.catalog_path, readonly=self.readonly)
 
     def get_setting(self, conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
-        row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        value = read_text(conn, key)
+        return default if value is None else value
 
     def set_setting(self, conn: sqlite3.Connection, key: str, value: str) -> None:
-        from fluxcull.catalog import transaction
-
-        with transaction(conn):
-            conn.execute(
-                "INSERT INTO settings(key, value) VALUES (?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+        write_text(conn, key, value)

@@ -156,9 +156,9 @@ def _embeddings_or_none(lib, catalog: Catalog, ids):
     import numpy as np
 
     try:
-        from fluxcull.ml.dataset import open_store
+        from fluxcull.ml.store import current_store
 
-        store = open_store(lib, catalog.connection)
+        store = current_store(lib, catalog.connection)
         have, _rows = store.ids_and_rows()
     except Exception:  # no embeddings yet, or a damaged store: bursts by time alone
         return None

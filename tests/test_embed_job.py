@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from fluxcull.jobs import CancelToken, Cancelled, run_job
-from fluxcull.ml.embed import current_store, embed_job
+from fluxcull.ml.embed import embed_job
+from fluxcull.ml.store import current_store
 from fluxcull.ml.features import FEATURE_NAMES, N_TECH, load_features
 from photogen import scene, write_jpeg
 

@@ -124,6 +124,7 @@ def declared(key: str) -> Setting:
 
 
 def read_text(conn: sqlite3.Connection, key: str) -> str | None:
+    """A setting's stored text, declared or not; None where none is stored."""
     row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None
 
@@ -133,14 +134,20 @@ def get(conn: sqlite3.Connection, key: str) -> Any:
     return declared(key).parse(read_text(conn, key))
 
 
+def write_text(conn: sqlite3.Connection, key: str, text: str) -> None:
+    """Store a setting's text as given, in its own transaction (no declaration looked up, nothing
+    validated: `put` is the checked way)."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, text),
+        )
+
+
 def put(conn: sqlite3.Connection, key: str, value: Any) -> None:
     """Validate and store a declared setting (ValueError naming the problem)."""
     s = declared(key)
     problem = s.validate(value)
     if problem:
         raise ValueError(problem)
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, s.format(value)),
-        )
+    write_text(conn, key, s.format(value))

@@ -174,11 +174,11 @@ def cmd_models(args, lib) -> int:
     with closing(lib.connect()) as conn:
         if args.activate is not None:
             from fluxcull.ml.context import input_spec
-            from fluxcull.ml.dataset import open_store
             from fluxcull.ml.score import load_scoring_model, score_job
+            from fluxcull.ml.store import current_store
 
             load_scoring_model(lib, conn, args.activate).check_compatible(
-                open_store(lib, conn).backbone_id, input_spec()[1])  # refuse before switching
+                current_store(lib, conn).backbone_id, input_spec()[1])  # refuse before switching
             activate_version(conn, args.activate)
             drive(score_job(lib))
         rows = list_versions(conn)

@@ -6,7 +6,7 @@ import os
 import time
 from typing import Iterable
 
-from fluxcull.catalog import transaction
+from fluxcull.catalog import ingest_store
 from fluxcull.catalog.queries import ROLES
 from fluxcull.errors import InvalidValue, MissingPath
 from fluxcull.ingest import records, sessions
@@ -90,8 +90,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
             cap = cap_for(caps, formats.format_name(f.path), formats.is_raw(f.path))
             todo.append(Task(f.path, f.size, f.mtime_ns, str(lib.thumbs_dir), f.error, cap))
         if relabel:
-            with transaction(conn):
-                conn.executemany("UPDATE photos SET role = ? WHERE id = ?", relabel)
+            ingest_store.set_roles(conn, relabel)
             counts["updated"] += len(relabel)
 
         # -- process (parallel) and write (batched transactions)
@@ -159,7 +158,6 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
 def _known_rows(conn, roots: list[str]) -> dict[str, dict]:
     out = {}
     for root in roots:
-        cond, params = records.under_root(root)
-        for r in conn.execute(f"SELECT id, path, role, size, mtime_ns, status, error FROM photos WHERE {cond}", params):
+        for r in ingest_store.known_rows_under(conn, root):
             out[r["path"]] = dict(r)
     return out

@@ -27,15 +27,17 @@ WATCH_SECONDS = 0.25
 
 def size_caps(conn) -> dict[str, int]:
     """Byte caps by format name ('raw' for every RAW format, 'default' for anything else)."""
+    from fluxcull.catalog.settings import read_text
+
     caps = dict(DEFAULT_CAPS_MB)
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING_KEY,)).fetchone()
-    if row and row[0]:
+    text = read_text(conn, SETTING_KEY)
+    if text:
         from fluxcull.errors import InvalidValue
 
         try:
-            value = json.loads(row[0])
+            value = json.loads(text)
         except ValueError:
-            raise InvalidValue(f"setting {SETTING_KEY} is not a number or a JSON object: {row[0]!r}") from None
+            raise InvalidValue(f"setting {SETTING_KEY} is not a number or a JSON object: {text!r}") from None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             caps = {k: value for k in caps}
         elif isinstance(value, dict):

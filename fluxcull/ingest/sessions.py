@@ -12,6 +12,7 @@ import math
 import sqlite3
 from collections import Counter
 
+from fluxcull.catalog import ingest_store as store
 from fluxcull.catalog import transaction
 
 DEFAULT_GAP_HOURS = 2.0
@@ -46,14 +47,10 @@ def recompute_sessions(conn: sqlite3.Connection, role: str, gap_hours: float = D
     """Regroup `role`'s photos (status ok) into sessions; return the number of sessions."""
     if gap_hours <= 0:
         raise ValueError("the session gap must be a positive number of hours")
-    rows = conn.execute(
-        "SELECT id, capture_time, gps_lat, gps_lon, session_id FROM photos "
-        "WHERE role = ? AND status = 'ok' AND capture_time IS NOT NULL ORDER BY capture_time, id",
-        (role,),
-    ).fetchall()
+    rows = store.session_candidates(conn, role)
     groups = group_times([r["capture_time"] for r in rows], gap_hours * 3600.0)
     with transaction(conn):
-        old_ids = {r[0] for r in conn.execute("SELECT id FROM sessions WHERE role = ?", (role,))}
+        old_ids = store.session_ids(conn, role)
         claimed: set[int] = set()
         assignments: list[tuple[int, int]] = []  # (session_id, photo_id) that change
         for a, b in groups:
@@ -65,25 +62,15 @@ def recompute_sessions(conn: sqlite3.Connection, role: str, gap_hours: float = D
                                   if r["gps_lat"] is not None and r["gps_lon"] is not None])
             values = (start, end, _iso(start), _iso(end), len(members), lat, lon)
             if sid is None:
-                sid = conn.execute(
-                    "INSERT INTO sessions (role, start_time, end_time, start_at, end_at, photo_count, gps_lat, gps_lon) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (role,) + values,
-                ).lastrowid
+                sid = store.insert_session(conn, role, values)
             else:
-                conn.execute(
-                    "UPDATE sessions SET start_time = ?, end_time = ?, start_at = ?, end_at = ?, photo_count = ?, "
-                    "gps_lat = ?, gps_lon = ? WHERE id = ?", values + (sid,),
-                )
+                store.update_session(conn, sid, values)
             claimed.add(sid)
             assignments += [(sid, r["id"]) for r in members if r["session_id"] != sid]
-        conn.executemany("UPDATE photos SET session_id = ? WHERE id = ?", assignments)
+        store.assign_sessions(conn, assignments)
         stale = old_ids - claimed
         if stale:
-            conn.executemany("UPDATE photos SET session_id = NULL WHERE session_id = ?", [(s,) for s in stale])
-            conn.executemany("DELETE FROM sessions WHERE id = ?", [(s,) for s in stale])
+            store.drop_sessions(conn, stale)
         # photos that left the grouping (errors, missing) drop their session
-        conn.execute(
-            "UPDATE photos SET session_id = NULL WHERE role = ? AND session_id IS NOT NULL "
-            "AND (status != 'ok' OR capture_time IS NULL)", (role,),
-        )
+        store.clear_ungrouped_sessions(conn, role)
     return len(groups)

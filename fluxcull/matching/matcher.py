@@ -21,7 +21,7 @@ from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.matching.candidates import OriginalsIndex, PhotoMeta, load_keepers
 from fluxcull.matching.decide import SIM_MATCH, Evidence, Outcome, decide
 from fluxcull.catalog.keeper_links import match_summary
-from fluxcull.matching.similarity import Vectors, nearest, open_store, pair_similarities
+from fluxcull.matching.similarity import Vectors, available_store, nearest, pair_similarities
 
 NEAREST_K = 5
 
@@ -125,7 +125,7 @@ def match_job(lib, *, redo_all: bool = False, cancel: CancelToken | None = None)
     conn = lib.connect()
     try:
         yield Progress("match", 0, None, "loading keepers")
-        store, note = open_store(lib, conn)
+        store, note = available_store(lib, conn)
         backbone_id = store.backbone_id if store is not None else None
         sig = corpus_signature(conn, backbone_id)
         keepers = load_keepers(conn)

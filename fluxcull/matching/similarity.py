@@ -30,13 +30,14 @@ EXACT_WORK_LIMIT = 2.5e11
 TWO_STAGE_MIN = 4096
 
 
-def open_store(lib, conn: sqlite3.Connection):
-    """The EmbeddingStore of the active backbone, or None (with the reason) where there is none."""
-    from fluxcull.ml.store import active_backbone_id
+def available_store(lib, conn: sqlite3.Connection):
+    """The current EmbeddingStore (fluxcull.ml.store.current_store), or None with the reason where
+    there is none."""
+    from fluxcull.catalog.embedding_index import active_backbone_id
+    from fluxcull.ml.store import current_store
 
     if active_backbone_id(conn) is None:
         return None, "no embeddings stored (run `fluxcull embed`)"
-    from fluxcull.ml.embed import current_store  # the embedding module's own choice of backbone
 
     try:
         store = current_store(lib, conn)

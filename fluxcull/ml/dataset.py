@@ -76,13 +76,6 @@ class Corpus:
         }
 
 
-def open_store(lib, conn: sqlite3.Connection):
-    """The embedding store of the library's active backbone."""
-    from fluxcull.ml.embed import current_store
-
-    return current_store(lib, conn)
-
-
 def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
     """Every trainable/scorable photo with an embedding, with its label and grouping; with
     `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none)."""

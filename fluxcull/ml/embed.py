@@ -20,13 +20,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from fluxcull.catalog import embedding_index as index
+from fluxcull.catalog.settings import read_text
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.joblock import locked
 from fluxcull.ml import features as F
 from fluxcull.ml.backbones import Backbone, SETTING_KEY, get_backbone
 from fluxcull.ml.inference import available_cores, default_batch_size, make_runner
 from fluxcull.ml.preprocess import to_square
-from fluxcull.ml.store import EmbeddingStore, active_backbone_id
+from fluxcull.ml.store import EmbeddingStore, backbone_store
 
 log = logging.getLogger(__name__)
 
@@ -48,26 +50,7 @@ def resolve_backbone(conn, name: str | None = None) -> Backbone:
     """The backbone named, else the library's setting, else the default."""
     if name:
         return get_backbone(name)
-    row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING_KEY,)).fetchone()
-    return get_backbone(row[0] if row else None)
-
-
-def open_store(lib, conn, backbone: Backbone) -> EmbeddingStore:
-    return EmbeddingStore(conn, lib.embeddings_dir, backbone.id, backbone.dim, name=backbone.name,
-                          version=backbone.version, input_policy=f"{backbone.input_policy} {backbone.input_size}")
-
-
-def current_store(lib, conn) -> EmbeddingStore:
-    """The store of the active backbone (the library setting, else the one with most embeddings,
-    else the default), checked against its index: raises StoreDamaged when vectors are missing or
-    changed, so nothing downstream (scores, matches, training) is computed from wrong vectors."""
-    active = active_backbone_id(conn)
-    if active:
-        row = conn.execute("SELECT 1 FROM backbones WHERE id = ?", (active,)).fetchone()
-        if row is not None:
-            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active).verified()
-        return open_store(lib, conn, get_backbone(active)).verified()
-    return open_store(lib, conn, get_backbone(None)).verified()
+    return get_backbone(read_text(conn, SETTING_KEY))
 
 
 def _open_source(lib, path: str, thumb_key: str | None):
@@ -112,13 +95,7 @@ def _work_list(conn, store: EmbeddingStore, role: str | None):
     need_emb = set(store.missing_photo_ids(role))
     need_feat = set(F.missing_feature_ids(conn, role))
     ids = sorted(need_emb | need_feat)
-    rows = {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        for r in conn.execute(
-            f"SELECT id, path, thumb_key, sha256 FROM photos WHERE id IN ({','.join('?' * len(chunk))})", chunk
-        ):
-            rows[r[0]] = (r[1], r[2], r[3])
+    rows = index.photo_sources(conn, ids)
     return [(pid, *rows[pid], pid in need_emb, pid in need_feat) for pid in ids if pid in rows]
 
 
@@ -138,15 +115,12 @@ def _embed_job(lib, backbone, cancel, role, runtime, device, batch_size, workers
     pool = None
     try:
         bb = resolve_backbone(conn, backbone)
-        total_photos = conn.execute(
-            "SELECT COUNT(*) FROM photos WHERE status = 'ok'" + (" AND role = ?" if role else ""),
-            (role,) if role else (),
-        ).fetchone()[0]
+        total_photos = index.count_ok_photos(conn, role)
         runner = None
         if bb.dim <= 0:  # a timm model of unknown width: build it to learn the width
             runner = _make_runner(bb, runtime, device, lib, threads)
             bb = replace(bb, dim=int(runner(np.zeros((1, bb.input_size, bb.input_size, 3), np.uint8)).shape[1]))
-        store = open_store(lib, conn, bb)
+        store = backbone_store(lib, conn, bb)
         damaged = store.check().damaged_ids
         if damaged:
             log.warning("%s: %d stored vectors are missing or damaged; embedding them again", bb.id, len(damaged))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fluxcull.catalog.keeper_reads import kept_photo_ids
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog.queries import band_of, photos_by_ids
 from fluxcull.ml.explain_words import in_words
@@ -25,9 +26,9 @@ NEAREST = 5
 def explain(lib, photo_id: int) -> dict:
     from fluxcull.ml import calibrate
     from fluxcull.ml.context import input_spec
-    from fluxcull.ml.dataset import open_store
     from fluxcull.ml.inputs import embeddings_reader, prepare
     from fluxcull.ml.score import FailureRules, load_scoring_model, technical_failures
+    from fluxcull.ml.store import current_store
 
     conn = lib.connect()
     try:
@@ -39,7 +40,7 @@ def explain(lib, photo_id: int) -> dict:
             "decision": photo["decision"], "score": photo["keeper_score"], "band": band_of(photo["keeper_score"]),
         }
         model = load_scoring_model(lib, conn)
-        store = open_store(lib, conn)
+        store = current_store(lib, conn)
         names, schema = input_spec()
         model.check_compatible(store.backbone_id, schema)
         out["model"] = {"version": model.saved.id, "kind": model.kind, "backbone_id": model.saved.backbone_id,
@@ -92,8 +93,7 @@ def _reason(photo: dict, confirmed: bool, failure: str) -> str:
 
 
 def _nearest_keepers(conn, store, emb: np.ndarray, photo_id: int, confirmed: set[int]) -> list[dict]:
-    keep_ids = set(confirmed) | {r[0] for r in conn.execute(
-        "SELECT id FROM photos WHERE decision = 'keep' AND role IN ('originals', 'inbox')")}
+    keep_ids = set(confirmed) | kept_photo_ids(conn)
     keep_ids.discard(photo_id)
     have, _rows = store.ids_and_rows()
     ids = np.intersect1d(np.fromiter(keep_ids, np.int64, len(keep_ids)), have)

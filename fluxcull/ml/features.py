@@ -45,11 +45,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import math
 import sqlite3
 
 import numpy as np
+
+from fluxcull.catalog import features_store
+from fluxcull.catalog.queries import photo_sha256s
 
 # the pixel side (names, measuring an image) lives in pixel_features; re-exported here for callers
 from fluxcull.ml.pixel_features import (FEATURE_SIZE, N_TECH, TECHNICAL_NAMES, feature_image,  # noqa: F401
@@ -141,40 +143,13 @@ def _metadata_row(row, position: float, session_len: int | None) -> np.ndarray:
     return out
 
 
-_META_KEYS = ("id", "capture_time", "time_source", "focal_length_35mm", "aperture", "shutter", "iso",
-              "subject_distance", "gps_lat", "gps_lon", "session_id", "width", "height")
-# the same columns, with time_source read as 1 ('exif') / 0 so that every value is a number or NULL
-_META_SELECT = ", ".join("(time_source IS 'exif')" if k == "time_source" else k for k in _META_KEYS)
+_META_KEYS = features_store.METADATA_COLUMNS  # time_source read as 1 ('exif') / 0: every value a number or NULL
 _COL = {k: i for i, k in enumerate(_META_KEYS)}
-_CHUNK = 500  # ids per IN (...) query
 # values that go through sin/cos/log: numpy's float64 versions may differ from libm's in the last
 # bits, so where such a value lies this close to a float32 rounding boundary the photo is computed
 # by _metadata_row instead, which makes the result bit-identical to it
 _TRANSCENDENTAL = (0, 1, 2, 3, 6, 7, 8, 9, 10, 11, 15)
 _TIE_MARGIN = 2.0 ** -40
-
-
-def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
-    cur = conn.cursor()
-    cur.row_factory = None  # plain tuples: several times cheaper than sqlite3.Row for bulk reads
-    return cur
-
-
-def _rows_by_id(conn: sqlite3.Connection, sql: str, key: str, uids: np.ndarray, params=()) -> list[tuple]:
-    """Rows of `sql` (whose WHERE clause ends with a `{where}` placeholder) for the sorted unique ids
-    `uids`, tested on column `key`: one range query where the ids are dense, IN batches otherwise.
-    Rows of ids not asked for may come back too (the range query); callers match on the id."""
-    cur = _plain_cursor(conn)
-    n = len(uids)
-    if n == 0:
-        return []
-    if n >= 2000 and 2 * n >= int(uids[-1]) - int(uids[0]) + 1:
-        return cur.execute(sql.format(where=f"{key} BETWEEN ? AND ?"), [*params, int(uids[0]), int(uids[-1])]).fetchall()
-    rows: list[tuple] = []
-    for i in range(0, n, _CHUNK):
-        chunk = uids[i:i + _CHUNK].tolist()
-        rows += cur.execute(sql.format(where=f"{key} IN ({','.join('?' * len(chunk))})"), [*params, *chunk]).fetchall()
-    return rows
 
 
 def _as_ids(photo_ids) -> np.ndarray:
@@ -185,15 +160,8 @@ def _as_ids(photo_ids) -> np.ndarray:
 
 def _session_ranks(conn: sqlite3.Connection, session_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every member of the given sessions: (photo ids sorted, position 0..1 by capture time, session length)."""
-    cur = _plain_cursor(conn)
     sids = np.unique(session_ids).tolist()
-    parts = []
-    for i in range(0, len(sids), _CHUNK):
-        chunk = sids[i:i + _CHUNK]
-        cur.execute(f"SELECT session_id, id FROM photos WHERE session_id IN ({','.join('?' * len(chunk))})"
-                    " ORDER BY session_id, capture_time, id", chunk)
-        parts.append(np.fromiter(itertools.chain.from_iterable(cur), np.int64).reshape(-1, 2))
-    members = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    members = features_store.session_members(conn, sids)
     sid, pid = members[:, 0], members[:, 1]
     m = len(pid)
     starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if m else np.zeros(0, np.int64)
@@ -247,7 +215,7 @@ def _days_of_year(ct: np.ndarray) -> np.ndarray:
 def _metadata_block(conn: sqlite3.Connection, uids: np.ndarray) -> np.ndarray:
     """The metadata features of the sorted unique ids `uids` (rows of unknown ids stay NaN)."""
     out = np.full((len(uids), len(METADATA_NAMES)), np.nan, np.float32)
-    rows = _rows_by_id(conn, f"SELECT {_META_SELECT} FROM photos WHERE {{where}}", "id", uids)
+    rows = features_store.metadata_rows(conn, uids)
     if not rows:
         return out
     raw = np.array(rows, np.float64)  # NULL -> NaN
@@ -332,35 +300,21 @@ def store_features(conn: sqlite3.Connection, photo_ids, technical: np.ndarray,
                    source_sha256: list[str | None] | None = None) -> None:
     """Write full vectors (technical rows given, metadata from the catalog) in one transaction,
     recording the SHA-256 of the bytes they were measured on (default: the photo's current one)."""
-    from fluxcull.catalog import transaction
-
     ids = [int(p) for p in photo_ids]
     if not ids:
         return
     tech = np.asarray(technical, np.float32).reshape(len(ids), N_TECH)
     full = np.concatenate([tech, metadata_features(conn, ids)], axis=1).astype(np.float32)
     if source_sha256 is None:
-        shas = dict(conn.execute(f"SELECT id, sha256 FROM photos WHERE id IN ({','.join('?' * len(ids))})", ids))
+        shas = photo_sha256s(conn, ids)
         source_sha256 = [shas.get(pid) for pid in ids]
-    with transaction(conn):
-        conn.executemany(
-            "INSERT INTO photo_features(photo_id, schema, vector, source_sha256) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(photo_id) DO UPDATE SET schema = excluded.schema, vector = excluded.vector,"
-            " source_sha256 = excluded.source_sha256, computed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            [(pid, FEATURE_SCHEMA, full[i].tobytes(), source_sha256[i]) for i, pid in enumerate(ids)],
-        )
+    features_store.put_feature_vectors(conn, FEATURE_SCHEMA,
+                                       ((pid, full[i].tobytes(), source_sha256[i]) for i, pid in enumerate(ids)))
 
 
 def missing_feature_ids(conn: sqlite3.Connection, role: str | None = None) -> list[int]:
     """Photos (status ok) without features of the current schema for their current bytes."""
-    sql = ("SELECT p.id FROM photos p LEFT JOIN photo_features f ON f.photo_id = p.id"
-           " WHERE p.status = 'ok' AND (f.photo_id IS NULL OR f.schema IS NOT ?"
-           " OR f.source_sha256 IS NOT p.sha256)")
-    params: list = [FEATURE_SCHEMA]
-    if role:
-        sql += " AND p.role = ?"
-        params.append(role)
-    return [r[0] for r in conn.execute(sql + " ORDER BY p.id", params)]
+    return features_store.missing_feature_ids(conn, FEATURE_SCHEMA, role)
 
 
 def _stored_technical(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
@@ -369,8 +323,7 @@ def _stored_technical(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
     ids = _as_ids(photo_ids)
     uids, inv = np.unique(ids, return_inverse=True)
     tech = np.full((len(uids), N_TECH), np.nan, np.float32)
-    rows = _rows_by_id(conn, "SELECT photo_id, vector FROM photo_features WHERE schema = ? AND {where}",
-                       "photo_id", uids, (FEATURE_SCHEMA,))
+    rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
     size = 4 * len(FEATURE_NAMES)
     rows = [r for r in rows if isinstance(r[1], bytes) and len(r[1]) == size]  # others: not readable, NaN
     if rows:

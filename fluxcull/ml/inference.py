@@ -22,6 +22,7 @@ import numpy as np
 
 from fluxcull.ml.backbones import Backbone
 from fluxcull.ml.preprocess import l2_normalize, normalize
+from fluxcull.ml.torch_model import build_torch_model
 
 RUNTIMES = ("auto", "torch", "torch-fp32", "onnx")
 THREADS_ENV = "FLUXCULL_THREADS"
@@ -138,16 +139,6 @@ class OnnxRunner:
         x = normalize(batch, self.backbone.normalization)
         y = self.session.run(None, {self.input_name: x})[0]
         return l2_normalize(y)
-
-
-def build_torch_model(backbone: Backbone, *, allow_download: bool | None = None, fuse: bool = True):
-    """The backbone's torch module (batch-norm folded where the architecture allows)."""
-    model = backbone.build(allow_download=allow_download)
-    if fuse and backbone.source == "package":
-        from fluxcull.ml.efficientnet_lite import fuse_batchnorm
-
-        model.model = fuse_batchnorm(model.model)
-    return model
 
 
 def make_runner(backbone: Backbone, *, runtime: str = "auto", device: str | None = None, lib=None,

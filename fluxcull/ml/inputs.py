@@ -17,9 +17,10 @@ import numpy as np
 
 from fluxcull.ml.bursts import BurstRule, find_bursts
 from fluxcull.ml.context import compute_context, input_spec
-from fluxcull.ml.dataset import Corpus, load_corpus, load_features, open_store, read_embeddings
+from fluxcull.ml.dataset import Corpus, load_corpus, load_features, read_embeddings
 from fluxcull.ml.projection_cache import ProjectionCache
 from fluxcull.ml.ranker import InputTransform
+from fluxcull.ml.store import current_store
 
 PCA_SAMPLE = 20_000
 
@@ -56,7 +57,7 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     projection saved with the model whose `transform` this is), unchanged embeddings are not read."""
     t0 = time.perf_counter()
     timings = {}
-    store = open_store(lib, conn)
+    store = current_store(lib, conn)
     names, schema = input_spec()
     corpus = load_corpus(conn, store, sessions_of=sessions_of)
     n = len(corpus)

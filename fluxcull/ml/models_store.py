@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fluxcull.catalog import model_versions as versions
 from fluxcull.catalog import transaction
 from fluxcull.errors import InvalidValue, Unavailable
 
@@ -89,14 +90,12 @@ def save_version(lib, conn: sqlite3.Connection, model: SavedModel, *, activate: 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     with transaction(conn):
-        cur = conn.execute(
-            "INSERT INTO model_versions(kind, backbone_id, feature_schema, path, metrics, training)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (model.kind, model.backbone_id, model.feature_schema, name,
-             json.dumps(jsonable(model.metrics), default=_json_default),
-             json.dumps(jsonable(model.training), default=_json_default)),
+        vid = versions.insert_version(
+            conn,
+            model.kind, model.backbone_id, model.feature_schema, name,
+            json.dumps(jsonable(model.metrics), default=_json_default),
+            json.dumps(jsonable(model.training), default=_json_default),
         )
-        vid = int(cur.lastrowid)
         if activate:
             activate_version(conn, vid)
     model.id, model.path = vid, lib.models_dir / name
@@ -106,19 +105,13 @@ def save_version(lib, conn: sqlite3.Connection, model: SavedModel, *, activate: 
 def activate_version(conn: sqlite3.Connection, version_id: int) -> None:
     """Make one version the active one (atomically: no moment with two or with none)."""
     with transaction(conn):
-        if conn.execute("SELECT 1 FROM model_versions WHERE id = ?", (version_id,)).fetchone() is None:
+        if not versions.version_exists(conn, version_id):
             raise KeyError(f"no model version {version_id}")
-        conn.execute("UPDATE model_versions SET active = 0 WHERE active = 1 AND id != ?", (version_id,))
-        conn.execute(
-            "UPDATE model_versions SET active = 1, activated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-            " WHERE id = ?",
-            (version_id,),
-        )
+        versions.set_active(conn, version_id)
 
 
 def active_version_id(conn: sqlite3.Connection) -> int | None:
-    row = conn.execute("SELECT id FROM model_versions WHERE active = 1").fetchone()
-    return int(row[0]) if row else None
+    return versions.active_version_id(conn)
 
 
 def _decode_row(r) -> dict:
@@ -130,11 +123,11 @@ def _decode_row(r) -> dict:
 
 
 def list_versions(conn: sqlite3.Connection) -> list[dict]:
-    return [_decode_row(r) for r in conn.execute("SELECT * FROM model_versions ORDER BY id")]
+    return [_decode_row(r) for r in versions.version_rows(conn)]
 
 
 def version_row(conn: sqlite3.Connection, version_id: int) -> dict:
-    r = conn.execute("SELECT * FROM model_versions WHERE id = ?", (version_id,)).fetchone()
+    r = versions.version_row(conn, version_id)
     if r is None:
         raise KeyError(f"no model version {version_id}")
     return _decode_row(r)

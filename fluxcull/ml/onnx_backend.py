@@ -50,7 +50,7 @@ def export_onnx(backbone: Backbone, path: Path) -> dict:
     """Export, check against torch, then move into place. Returns the check record."""
     import torch
 
-    from fluxcull.ml.inference import build_torch_model
+    from fluxcull.ml.torch_model import build_torch_model
 
     model = build_torch_model(backbone, fuse=False).eval()
     size = backbone.input_size

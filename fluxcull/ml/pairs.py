@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from fluxcull.catalog.settings import read_text
+
 SETTING_KEY = "model.pairs"
 
 
@@ -43,11 +45,11 @@ class PairConfig:
 
     @classmethod
     def from_settings(cls, conn: sqlite3.Connection) -> "PairConfig":
-        row = conn.execute("SELECT value FROM settings WHERE key = ?", (SETTING_KEY,)).fetchone()
+        text = read_text(conn, SETTING_KEY)
         cfg = cls()
-        if row:
+        if text is not None:
             try:
-                data = json.loads(row[0])
+                data = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"setting {SETTING_KEY} is not valid JSON: {exc}") from exc
             for k, v in data.items():
@@ -233,18 +235,11 @@ def next_informative_pair(conn: sqlite3.Connection, session_id: int | None = Non
     already compared (and not undone) are skipped. Returns None when no pair is left.
     """
     from fluxcull.catalog.decisions import active_preferences
+    from fluxcull.catalog.keeper_reads import undecided_scored_rows
 
     done = {(min(a, b), max(a, b)) for a, b in active_preferences(conn)}
-    sql = (
-        "SELECT id, session_id, keeper_score FROM photos WHERE status = 'ok' AND role IN ('originals', 'inbox')"
-        " AND decision = 'none' AND session_id IS NOT NULL AND keeper_score > 0.0 AND keeper_score < 1.0"
-    )
-    params: list = []
-    if session_id is not None:
-        sql += " AND session_id = ?"
-        params.append(int(session_id))
     for lo, hi in ((0.25, 0.85), (0.05, 0.97), (0.0, 1.0)):
-        rows = conn.execute(sql + " AND keeper_score >= ? AND keeper_score <= ?", params + [lo, hi]).fetchall()
+        rows = undecided_scored_rows(conn, lo, hi, session_id)
         if group_of is not None:  # the group takes the session's place: pairs never cross groups
             rows = [(r[0], group_of.get(r[0], -r[0]), r[2]) for r in rows]
             if only_group is not None:

@@ -147,12 +147,12 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     inbox batch: context inputs depend on the session alone, so the rest keep their scores).
     """
     from fluxcull.ml.context import input_spec
-    from fluxcull.ml.dataset import open_store
     from fluxcull.ml.inputs import prepare
+    from fluxcull.ml.store import current_store
 
     names, schema = input_spec()
     if prep is None:
-        model.check_compatible(open_store(lib, conn).backbone_id, schema)
+        model.check_compatible(current_store(lib, conn).backbone_id, schema)
         prep = prepare(lib, conn, transform=model.transform, cancel=cancel, progress=progress, sessions_of=sessions_of,
                        cache=projection_cache.load(model.saved.path))
     model.check_compatible(prep.backbone_id, prep.feature_schema)

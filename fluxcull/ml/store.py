@@ -35,8 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from fluxcull.catalog import embedding_index as index
 from fluxcull.catalog import transaction
+from fluxcull.catalog.embedding_index import active_backbone_id  # noqa: F401  (its home was here)
+from fluxcull.catalog.queries import photo_sha256s
 from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
+from fluxcull.ml.backbones import Backbone, get_backbone
 
 _GROW_ROWS = 4096
 _CHECK_CHUNK = 8192  # rows read at a time when verifying
@@ -97,22 +101,18 @@ class EmbeddingStore:
         self.dim = int(dim)
         self.dir = Path(embeddings_dir) / backbone_id
         self.path = self.dir / "vectors.f16"
-        row = conn.execute("SELECT dim FROM backbones WHERE id = ?", (backbone_id,)).fetchone()
-        if row is None:
-            with transaction(conn):
-                conn.execute(
-                    "INSERT OR IGNORE INTO backbones(id, name, version, dim, input) VALUES (?, ?, ?, ?, ?)",
-                    (backbone_id, name or backbone_id, version, self.dim, input_policy),
-                )
-        elif row[0] != self.dim:
-            raise InvalidValue(f"backbone {backbone_id} is stored with dim {row[0]}, not {self.dim}")
+        stored_dim = index.backbone_dim(conn, backbone_id)
+        if stored_dim is None:
+            index.add_backbone(conn, backbone_id, name or backbone_id, version, self.dim, input_policy)
+        elif stored_dim != self.dim:
+            raise InvalidValue(f"backbone {backbone_id} is stored with dim {stored_dim}, not {self.dim}")
 
     @classmethod
     def open_existing(cls, conn: sqlite3.Connection, embeddings_dir: Path, backbone_id: str) -> "EmbeddingStore":
-        row = conn.execute("SELECT dim FROM backbones WHERE id = ?", (backbone_id,)).fetchone()
-        if row is None:
+        dim = index.backbone_dim(conn, backbone_id)
+        if dim is None:
             raise Unavailable(f"no embeddings stored for backbone {backbone_id!r}; run `fluxcull embed` first")
-        return cls(conn, embeddings_dir, backbone_id, row[0])
+        return cls(conn, embeddings_dir, backbone_id, dim)
 
     @property
     def row_bytes(self) -> int:
@@ -120,16 +120,11 @@ class EmbeddingStore:
 
     # -- index -------------------------------------------------------------------------------
     def count(self) -> int:
-        return self.conn.execute(
-            "SELECT COUNT(*) FROM embedding_rows WHERE backbone_id = ?", (self.backbone_id,)
-        ).fetchone()[0]
+        return index.row_count(self.conn, self.backbone_id)
 
     def ids_and_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """All stored (photo_id, row) pairs, sorted by photo id."""
-        data = self.conn.execute(
-            "SELECT photo_id, row FROM embedding_rows WHERE backbone_id = ? ORDER BY photo_id",
-            (self.backbone_id,),
-        ).fetchall()
+        data = index.ids_and_rows(self.conn, self.backbone_id)
         if not data:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         arr = np.asarray(data, dtype=np.int64)
@@ -138,16 +133,7 @@ class EmbeddingStore:
     def missing_photo_ids(self, role: str | None = None) -> list[int]:
         """Photos (status ok) without a current embedding: none stored, stored for other bytes, or
         stored in a row that is missing from the file or no longer matches its checksum."""
-        sql = (
-            "SELECT p.id FROM photos p LEFT JOIN embedding_rows e"
-            " ON e.photo_id = p.id AND e.backbone_id = ?"
-            " WHERE p.status = 'ok' AND (e.photo_id IS NULL OR e.source_sha256 IS NOT p.sha256)"
-        )
-        params: list = [self.backbone_id]
-        if role:
-            sql += " AND p.role = ?"
-            params.append(role)
-        missing = {r[0] for r in self.conn.execute(sql, params)}
+        missing = index.photos_without_embedding(self.conn, self.backbone_id, role)
         key = self._state_key()
         damaged = []
         if not self._trusted(key):
@@ -156,21 +142,9 @@ class EmbeddingStore:
             if res.ok:
                 self._remember_verified(key)
         if damaged:
-            ok_ids = self._ok_photo_ids(damaged, role)
+            ok_ids = index.ok_photo_ids(self.conn, damaged, role)
             missing.update(ok_ids)
         return sorted(missing)
-
-    def _ok_photo_ids(self, ids: list[int], role: str | None) -> list[int]:
-        out = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            sql = f"SELECT id FROM photos WHERE status = 'ok' AND id IN ({','.join('?' * len(chunk))})"
-            params = list(chunk)
-            if role:
-                sql += " AND role = ?"
-                params.append(role)
-            out += [r[0] for r in self.conn.execute(sql, params)]
-        return out
 
     # -- integrity ---------------------------------------------------------------------------
     def _capacity_rows(self) -> int:
@@ -185,10 +159,7 @@ class EmbeddingStore:
         res = StoreCheck(self.backbone_id, str(self.path))
         res.file_exists = self.path.is_file()
         res.file_rows = self._capacity_rows()
-        data = self.conn.execute(
-            "SELECT photo_id, row, checksum FROM embedding_rows WHERE backbone_id = ? ORDER BY row",
-            (self.backbone_id,),
-        ).fetchall()
+        data = index.index_rows(self.conn, self.backbone_id)
         res.rows = len(data)
         if not data:
             return res
@@ -228,10 +199,7 @@ class EmbeddingStore:
             fkey = [st.st_size, st.st_mtime_ns, st.st_ino]
         except FileNotFoundError:
             fkey = None
-        ikey = self.conn.execute(
-            "SELECT COUNT(*), MAX(row), SUM(checksum), MAX(created_at) FROM embedding_rows WHERE backbone_id = ?",
-            (self.backbone_id,),
-        ).fetchone()
+        ikey = index.index_state(self.conn, self.backbone_id)
         return [fkey, list(ikey)]
 
     def _trusted(self, key: list) -> bool:
@@ -273,33 +241,20 @@ class EmbeddingStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         with transaction(self.conn):
             if source_sha256 is None:
-                rows = self.conn.execute(
-                    "SELECT id, sha256 FROM photos WHERE id IN (%s)" % ",".join("?" * len(photo_ids)), photo_ids
-                ).fetchall()
-                shas = {r[0]: r[1] for r in rows}
+                shas = photo_sha256s(self.conn, photo_ids)
                 source_sha256 = [shas.get(pid) for pid in photo_ids]
             chained = self._trusted(self._state_key())  # the store was whole before this write
             rows = self._allocate(photo_ids)
             self._write_rows(rows, vectors)
-            self.conn.executemany(
-                "INSERT INTO embedding_rows(backbone_id, photo_id, row, source_sha256, checksum) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT(backbone_id, photo_id) DO UPDATE SET row = excluded.row,"
-                " source_sha256 = excluded.source_sha256, checksum = excluded.checksum,"
-                " created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-                [(self.backbone_id, pid, r, sha, c) for pid, r, sha, c in zip(photo_ids, rows, source_sha256, sums)],
-            )
+            index.put_rows(self.conn, self.backbone_id, zip(photo_ids, rows, source_sha256, sums))
             if chained:  # ... and this write added only vectors whose checksums it just recorded
                 self._remember_verified(self._state_key())
 
     def _allocate(self, photo_ids: list[int]) -> list[int]:
         """Rows for the photos (called inside the write transaction): a damaged old row is reused,
         anything else gets a fresh row after the last indexed one."""
-        existing = {r[0]: (r[1], r[2]) for r in self.conn.execute(
-            "SELECT photo_id, row, checksum FROM embedding_rows WHERE backbone_id = ? AND photo_id IN (%s)"
-            % ",".join("?" * len(photo_ids)), [self.backbone_id, *photo_ids])}
-        next_row = self.conn.execute(
-            "SELECT COALESCE(MAX(row) + 1, 0) FROM embedding_rows WHERE backbone_id = ?", (self.backbone_id,)
-        ).fetchone()[0]
+        existing = index.rows_of(self.conn, self.backbone_id, photo_ids)
+        next_row = index.next_row(self.conn, self.backbone_id)
         cap = self._capacity_rows()
         mat = self.matrix() if cap else None
         rows = []
@@ -341,16 +296,7 @@ class EmbeddingStore:
     def get(self, photo_ids: list[int] | np.ndarray, dtype=np.float32) -> np.ndarray:
         """Vectors for photos in the given order; raises KeyError naming any without one."""
         photo_ids = [int(p) for p in photo_ids]
-        rowmap: dict[int, int] = {}
-        for i in range(0, len(photo_ids), 500):
-            chunk = photo_ids[i : i + 500]
-            rowmap.update(
-                self.conn.execute(
-                    "SELECT photo_id, row FROM embedding_rows WHERE backbone_id = ? AND photo_id IN (%s)"
-                    % ",".join("?" * len(chunk)),
-                    [self.backbone_id, *chunk],
-                ).fetchall()
-            )
+        rowmap = index.row_map(self.conn, self.backbone_id, photo_ids)
         missing = [p for p in photo_ids if p not in rowmap]
         if missing:
             raise KeyError(f"no {self.backbone_id} embedding for photo ids {missing[:10]}")
@@ -369,12 +315,20 @@ def fkey_missing(key: list) -> bool:
     return key[0] is None
 
 
-def active_backbone_id(conn: sqlite3.Connection) -> str | None:
-    """The backbone chosen in the library settings, else the one with most stored embeddings."""
-    row = conn.execute("SELECT value FROM settings WHERE key = 'backbone'").fetchone()
-    if row:
-        return row[0]
-    row = conn.execute(
-        "SELECT backbone_id FROM embedding_rows GROUP BY backbone_id ORDER BY COUNT(*) DESC LIMIT 1"
-    ).fetchone()
-    return row[0] if row else None
+def backbone_store(lib, conn: sqlite3.Connection, backbone: Backbone) -> EmbeddingStore:
+    """The store of a backbone in the library (recorded in the catalog the first time)."""
+    return EmbeddingStore(conn, lib.embeddings_dir, backbone.id, backbone.dim, name=backbone.name,
+                          version=backbone.version, input_policy=f"{backbone.input_policy} {backbone.input_size}")
+
+
+def current_store(lib, conn: sqlite3.Connection) -> EmbeddingStore:
+    """The store of the active backbone (the library setting, else the one with most embeddings,
+    else the default), checked against its index: raises StoreDamaged when vectors are missing or
+    changed, so nothing downstream (scores, matches, training) is computed from wrong vectors.
+    The one way every layer gets the library's embeddings."""
+    active = index.active_backbone_id(conn)
+    if active:
+        if index.backbone_dim(conn, active) is not None:
+            return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active).verified()
+        return backbone_store(lib, conn, get_backbone(active)).verified()
+    return backbone_store(lib, conn, get_backbone(None)).verified()
