@@ -275,3 +275,35 @@ def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path, ki
     after = gaps(pairs)
     assert (after > before).mean() >= 0.8 and np.median(after - before) > 0
     conn.close()
+
+
+def test_a_tiny_data_retrain_keeps_the_model_and_a_lone_photo_stays_off_the_top(tmp_path):
+    """Issue finding 4: after 2 keeps, 3 rejects and a retrain, an unrelated photo alone in its
+    session went to the top; the guard said "not worse (0.828 vs 0.828)" and activated the retrain."""
+    lib = Library.open(tmp_path / "lib")
+    conn = lib.connect()
+    g = modelgen.build(lib, conn, n=120, sessions=8, keep_rate=0.08, seed=0)
+    lone = int(modelgen.build(lib, conn, n=1, sessions=1, seed=100, start=1.7e9)["ids"][0])
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    first = run_job(train_job(lib, seed=0))
+    assert first["data"]["positives"] < 20  # a handful of keepers
+
+    def lone_rank():
+        free = np.array([r[0] for r in conn.execute(
+            "SELECT keeper_score FROM photos WHERE role = 'originals' AND decision = 'none' AND id NOT IN"
+            " (SELECT original_id FROM keeper_links)")])
+        return float((free < _scores(conn, [lone])[0]).mean())
+
+    # alone in its session it has nothing to be typical of: no top rank from that
+    assert lone_rank() < 0.8
+    pick = np.random.default_rng(0).choice(np.flatnonzero(~g["keeper"]), 5, replace=False)
+    decide(conn, g["ids"][pick[:2]].tolist(), "keep", "test")
+    decide(conn, g["ids"][pick[2:]].tolist(), "reject", "test")
+    second = run_job(train_job(lib, seed=0))
+    # no real held-out improvement with a handful of keepers: the model in use stays, and says why
+    assert not second["activated"] and second["active_version"] == first["version"]
+    assert "must be clearly better" in second["reason"] and f"kept v{first['version']}" in second["reason"]
+    assert lone_rank() < 0.8
+    # the decisions themselves are in the scores at once
+    assert (_scores(conn, g["ids"][pick[:2]]) == 1.0).all() and (_scores(conn, g["ids"][pick[2:]]) == 0.0).all()
+    conn.close()

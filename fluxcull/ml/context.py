@@ -23,6 +23,10 @@ haze, colour, noise, aspect). The session is the catalog session (a walk: photos
 session gap apart), or the capture day for photos without one. Centroids are taken in the keeper
 model's embedding projection (its first `CENTROID_COMPONENTS` principal components).
 
+For a photo alone in its session the session columns (`<f>_vs_session`, `<f>_rank_session`,
+`session_sim`) are missing (NaN): with nothing to compare it with it is neither typical nor unusual,
+and a model must not read it as the perfectly typical frame of a walk (cx2; cx1 gave 0, 0.5 and 1).
+
 Context inputs are recomputed from the catalog whenever a model is trained or photos are scored,
 so they always reflect the sessions and bursts as they are now (a growing inbox session, a
 regrouped session). `CONTEXT_SCHEMA` versions this table: a model trained on another version is
@@ -42,7 +46,9 @@ CENTROID_COMPONENTS = 256
 _RELATIVE = [f"{f}_{kind}_{grp}" for f in TECHNICAL_NAMES for grp in ("session", "burst") for kind in ("vs", "rank")]
 CONTEXT_NAMES = _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2", "session_sim",
                              "burst_sim", "burst_typical"]
-CONTEXT_SCHEMA = "cx1-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
+CONTEXT_SCHEMA = "cx2-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
+_SESSION_COLUMNS = np.array([i for i, name in enumerate(CONTEXT_NAMES)
+                             if name.endswith("_session") or name == "session_sim"], np.int64)
 INPUT_NAMES = list(FEATURE_NAMES) + CONTEXT_NAMES
 INPUT_SCHEMA = f"{FEATURE_SCHEMA}+{CONTEXT_SCHEMA}"
 
@@ -210,4 +216,8 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
         best = np.full(len(by_burst.starts), -np.inf, np.float32)
         np.maximum.at(best, by_burst.gid, bsim)
         out[:, col + 5] = (bsim >= best[by_burst.gid]).astype(np.float32)
+    # alone in its session: nothing to compare with. Missing, not "exactly typical": a photo no
+    # other photo was shot near would otherwise look like the most typical frame of a walk
+    alone = by_session.size_of() == 1
+    out[np.ix_(alone, _SESSION_COLUMNS)] = np.nan
     return out

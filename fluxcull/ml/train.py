@@ -12,7 +12,9 @@ train_job(lib) runs the whole "Retrain now":
 5. activate it unless it is worse than the active model: the active model's method is evaluated in
    the same run on the same data, and the new one must not lose more than `TOLERANCE` of held-out
    ROC AUC (the selection metric) against it (a model retrained on fresher decisions is judged on those decisions too);
-   always when the active one no longer fits the library's embeddings/features;
+   always when the active one no longer fits the library's embeddings/features; with fewer than
+   MIN_KEEPERS_FOR_TREES keepers the new one must be better by CHOICE_MARGIN (a real improvement, not
+   noise) or the active one stays (fluxcull.ml.choice);
 6. re-score every photo with the active model (new decisions always reach the scores).
 """
 
@@ -24,7 +26,7 @@ import numpy as np
 
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import calibrate, projection_cache
-from fluxcull.ml.choice import choice_margin
+from fluxcull.ml.choice import CHOICE_MARGIN, MIN_KEEPERS_FOR_TREES, choice_margin
 from fluxcull.ml.dataset import POS
 from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
                                   primary_metric, raw_scores_chunked)
@@ -121,6 +123,9 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         # an automatic choice may prefer a method within the choice's margin of the best, and the
         # same margin holds against the active model (else a retrain could never move to it)
         tolerance = max(TOLERANCE, choice_margin(metrics)) if choice else TOLERANCE
+        # with few keepers a retrain on a handful of new decisions moves scores by noise (an unrelated
+        # photo can jump to the top): the version in use stays unless the new one is really better
+        few = data["positives"] < MIN_KEEPERS_FOR_TREES
         new_primary = primary_metric(metrics)
         prev_primary = primary_metric(prev["metrics"]) if prev else None
         prev_now = primary_metric(metrics, prev["kind"]) if prev else None
@@ -130,6 +135,13 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             activate, reason = True, "forced"
         elif prev["backbone_id"] != prep.backbone_id or prev["feature_schema"] != prep.feature_schema:
             activate, reason = True, "the active model does not fit the current embeddings/features"
+        elif few and prev_now is not None and (new_primary is None or new_primary < prev_now + CHOICE_MARGIN):
+            activate, reason = False, (
+                f"with {data['positives']} keepers a retrain must be clearly better on held-out photos than the "
+                f"active model v{prev_id} ({prev['kind']}) to replace it (held-out AUC "
+                + (f"{new_primary:.3f}" if new_primary is not None else "unknown")
+                + f", needs {prev_now + CHOICE_MARGIN:.3f}); kept v{prev_id} active: your decisions already set "
+                "their own photos' scores")
         elif prev_now is None or (new_primary is not None and new_primary >= prev_now - tolerance):
             activate, reason = True, (f"not worse than the active model v{prev_id} ({prev['kind']}) on the same data"
                                       + (f" (held-out AUC {new_primary:.3f} vs {prev_now:.3f})"
