@@ -56,6 +56,15 @@ def embedding_index(conn: sqlite3.Connection, backbone_id: str) -> list[tuple]:
                         " ORDER BY photo_id", (backbone_id,)).fetchall()
 
 
+def photo_rows(conn: sqlite3.Connection) -> np.ndarray:
+    """float64 (n x 6): id, role code, status code, decision code, session_id (NaN: none),
+    capture_time (NaN: unknown) of every photo, by id: what a whole-library scoring pass reads
+    (its corpus and its scoring rows) in one scan."""
+    cols = (f"id, {_code('role', ROLES)}, {_code('status', STATUSES)}, {_code('decision', DECISIONS)},"
+            " session_id, capture_time")
+    return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), 6)
+
+
 def scoring_rows(conn: sqlite3.Connection, photo_ids=None) -> np.ndarray:
     """float64 (n x 4): id, role code (ROLES), status code (STATUSES), decision code (DECISIONS) of
     every photo (or of the given ones), by id."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.ml.projection_cache import embedding_keys
-from fluxcull.catalog.model_reads import DECISIONS, ROLES, corpus_rows, embedding_index, session_ids_of
+from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, embedding_index, session_ids_of
 
 POS, NEG, UNLABELLED = 1, 0, -1
 
@@ -76,9 +76,10 @@ class Corpus:
         }
 
 
-def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
+def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.ndarray | None = None) -> Corpus:
     """Every trainable/scorable photo with an embedding, with its label and grouping; with
-    `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none)."""
+    `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none).
+    `photos`: the library's `photo_rows`, when already read (a whole-library pass)."""
     index = embedding_index(conn, store.backbone_id)
     emb_ids, emb_rows, emb_sums = (np.asarray(index, np.int64).reshape(-1, 3).T if index
                                    else (np.zeros(0, np.int64),) * 3)
@@ -87,7 +88,12 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None) -> Corpus:
         sessions = session_ids_of(conn, sessions_of)
         if None in sessions:  # photos without a session are grouped by day: select them in numpy
             return load_corpus(conn, store).select_sessions_of(sessions_of)
-    rows = corpus_rows(conn, sessions)
+    if photos is not None and sessions is None:  # id, role, status, decision, session, time -> corpus_rows'
+        ok = (photos[:, 2] == STATUSES.index("ok")) & np.isin(photos[:, 1], (ROLES.index("originals"),
+                                                                               ROLES.index("inbox")))
+        rows = photos[ok][:, [0, 1, 4, 5, 3]]
+    else:
+        rows = corpus_rows(conn, sessions)
     n = len(rows)
     ids = rows[:, 0].astype(np.int64)
     role = np.array(ROLES, "<U9")[rows[:, 1].astype(np.int64)] if n else np.zeros(0, "<U9")

@@ -43,7 +43,7 @@ BAG_LARGE = 20_000  # rows from which each round sees half of them (bagging 0.5,
 
 def _unit(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, np.float32)
-    return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
+    return z / np.maximum(np.sqrt(np.einsum("ij,ij->i", z, z)), 1e-9)[:, None]
 
 
 def likeness_centroids(z: np.ndarray, label: np.ndarray, session: np.ndarray, train: np.ndarray):
@@ -67,10 +67,13 @@ def likeness(z: np.ndarray, pos_sum: np.ndarray, neg_sum: np.ndarray, own_pos=No
     a keeper is never compared with itself or its burst neighbours: the trees see on their training
     photos what they will see on new ones."""
     u = _unit(z)
-    cp = pos_sum[None, :] - (own_pos if own_pos is not None else 0.0)
-    cn = neg_sum[None, :] - (own_neg if own_neg is not None else 0.0)
-    a = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cp, u.shape)))
-    b = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cn, u.shape)))
+    if own_pos is None and own_neg is None:  # scoring: one centroid for every row, normalised once
+        a, b = u @ _unit(pos_sum[None, :])[0], u @ _unit(neg_sum[None, :])[0]
+    else:
+        cp = pos_sum[None, :] - (own_pos if own_pos is not None else 0.0)
+        cn = neg_sum[None, :] - (own_neg if own_neg is not None else 0.0)
+        a = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cp, u.shape)))
+        b = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cn, u.shape)))
     return np.stack([a, b, a - b], axis=1).astype(np.float32)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fluxcull.catalog.model_reads import photo_rows
 from fluxcull.ml.bursts import BurstRule, find_bursts
 from fluxcull.ml.context import compute_context, input_spec
 from fluxcull.ml.dataset import Corpus, load_corpus, load_features, read_embeddings
@@ -38,6 +39,7 @@ class Prepared:
     store: object
     timings: dict | None = None   # seconds: load (corpus + features), project, bursts, context, standardise
     adjacent: np.ndarray | None = None  # float32 cosine of each photo's embedding to the previous position's
+    photos: np.ndarray | None = None    # the library's photo_rows as read (a whole-library pass), else None
 
 
 def embeddings_reader(store, rows: np.ndarray):
@@ -51,15 +53,17 @@ def embeddings_reader(store, rows: np.ndarray):
 
 
 def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTransform | None = None,
-            cancel=None, progress=None, sessions_of=None, cache: ProjectionCache | None = None) -> Prepared:
+            cancel=None, progress=None, sessions_of=None, cache: ProjectionCache | None = None,
+            store=None) -> Prepared:
     """Inputs of every trainable/scorable photo; with `sessions_of` (photo ids), only of the photos in
     the sessions of those photos (context inputs depend on nothing else). With `cache` (the
     projection saved with the model whose `transform` this is), unchanged embeddings are not read."""
     t0 = time.perf_counter()
     timings = {}
-    store = current_store(lib, conn)
+    store = store or current_store(lib, conn)
     names, schema = input_spec()
-    corpus = load_corpus(conn, store, sessions_of=sessions_of)
+    photos = photo_rows(conn) if sessions_of is None else None
+    corpus = load_corpus(conn, store, sessions_of=sessions_of, photos=photos)
     n = len(corpus)
     feats = load_features(conn, corpus.ids) if n else np.zeros((0, len(names)), np.float32)
     if transform is None:
@@ -99,7 +103,8 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     timings["standardise_s"] = time.perf_counter() - t4
     return Prepared(corpus=corpus, x=x, feats=inputs, burst=burst, transform=transform,
                     backbone_id=store.backbone_id, feature_names=names, feature_schema=schema, store=store,
-                    timings={k: round(v, 3) for k, v in timings.items()}, adjacent=adjacent)
+                    timings={k: round(v, 3) for k, v in timings.items()}, adjacent=adjacent,
+                    photos=photos)
 
 
 def _project(store, corpus: Corpus, transform: InputTransform, cache: ProjectionCache | None, cancel, progress):
@@ -128,7 +133,10 @@ def _project(store, corpus: Corpus, transform: InputTransform, cache: Projection
     for s in range(0, n, 65536):  # memory-mapped rows, gathered in order
         sl = slice(s, s + 65536)
         h = np.flatnonzero(hit[sl]) + s
-        z[h] = cache.z[at[h]]
+        if len(h) and h[-1] - h[0] == len(h) - 1 and at[h[-1]] - at[h[0]] == len(h) - 1:
+            z[h[0]:h[-1] + 1] = cache.z[at[h[0]]:at[h[-1]] + 1]  # a run of the file: one copy
+        else:
+            z[h] = cache.z[at[h]]
     prev_ok = np.r_[False, hit[1:] & hit[:-1]]
     prev_ok[1:] &= cache.prev[np.maximum(at[1:], 0)] == corpus.ids[:-1]
     adjacent[prev_ok] = cache.adjacent[at[prev_ok]]

@@ -151,10 +151,13 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     from fluxcull.ml.store import current_store
 
     names, schema = input_spec()
+    fresh = None  # the photo rows read with the corpus just now, if it was read here
     if prep is None:
-        model.check_compatible(current_store(lib, conn).backbone_id, schema)
+        store = current_store(lib, conn)
+        model.check_compatible(store.backbone_id, schema)
         prep = prepare(lib, conn, transform=model.transform, cancel=cancel, progress=progress, sessions_of=sessions_of,
-                       cache=projection_cache.load(model.saved.path))
+                       cache=projection_cache.load(model.saved.path), store=store)
+        fresh = prep.photos
     model.check_compatible(prep.backbone_id, prep.feature_schema)
     corpus, feats = prep.corpus, prep.feats
     prob = np.empty(len(corpus), np.float64)
@@ -164,7 +167,10 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
         prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
-    rows = scoring_rows(conn, None if sessions_of is None else [*sessions_of, *corpus.ids.tolist()])
+    if fresh is not None and sessions_of is None:
+        rows = fresh[:, :4]
+    else:  # a preparation from earlier (a training run): decisions and statuses as they are now
+        rows = scoring_rows(conn, None if sessions_of is None else [*sessions_of, *corpus.ids.tolist()])
     n = len(rows)
     ids = rows[:, 0].astype(np.int64)
     code = rows[:, 1:].astype(np.int64)  # -1 (a value none of these) never matches below
