@@ -165,8 +165,9 @@ def test_method_choice_prefers_trees_within_the_margin_and_the_simplest_with_few
     assert kind == "gbt" and "better by more than 0.01" in why  # within the margin: the trees stay
     assert choose_method(metrics(0.94, 0.90, 8, 60))[0] == "gbt"  # 8 held-out keepers: 0.04 is noise
     assert choose_method(metrics(0.96, 0.90, 8, 60))[0] == "linear"
-    kind, why = choose_method(metrics(0.88, 0.90, 3, 12))  # 12 keepers: the simplest within the margin
-    assert kind == "linear" and "12 keepers" in why
+    kind, why = choose_method(metrics(0.88, 0.90, 3, 6))  # 6 keepers: the simplest within the margin
+    assert kind == "linear" and "6 keepers" in why
+    assert choose_method(metrics(0.88, 0.90, 3, 12))[0] == "gbt"  # from 8 keepers: trees first
 
 
 def test_gradient_boosted_model_round_trips_without_pickle(library, conn):

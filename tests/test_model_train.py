@@ -277,13 +277,12 @@ def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path, ki
     conn.close()
 
 
-def test_a_tiny_data_retrain_keeps_the_model_and_a_lone_photo_stays_off_the_top(tmp_path):
-    """Issue finding 4: after 2 keeps, 3 rejects and a retrain, an unrelated photo alone in its
-    session went to the top; the guard said "not worse (0.828 vs 0.828)" and activated the retrain."""
+def _tiny_library(tmp_path, seed):
+    """About ten keepers, and one photo alone in a session of its own; trained once."""
     lib = Library.open(tmp_path / "lib")
     conn = lib.connect()
-    g = modelgen.build(lib, conn, n=120, sessions=8, keep_rate=0.08, seed=0)
-    lone = int(modelgen.build(lib, conn, n=1, sessions=1, seed=100, start=1.7e9)["ids"][0])
+    g = modelgen.build(lib, conn, n=120, sessions=8, keep_rate=0.08, seed=seed)
+    lone = int(modelgen.build(lib, conn, n=1, sessions=1, seed=100 + seed, start=1.7e9)["ids"][0])
     modelgen.link_keepers(conn, g["ids"][g["keeper"]])
     first = run_job(train_job(lib, seed=0))
     assert first["data"]["positives"] < 20  # a handful of keepers
@@ -294,16 +293,34 @@ def test_a_tiny_data_retrain_keeps_the_model_and_a_lone_photo_stays_off_the_top(
             " (SELECT original_id FROM keeper_links)")])
         return float((free < _scores(conn, [lone])[0]).mean())
 
-    # alone in its session it has nothing to be typical of: no top rank from that
-    assert lone_rank() < 0.8
-    pick = np.random.default_rng(0).choice(np.flatnonzero(~g["keeper"]), 5, replace=False)
+    pick = np.random.default_rng(seed).choice(np.flatnonzero(~g["keeper"]), 5, replace=False)
+    return lib, conn, g, first, lone_rank, pick
+
+
+def _two_keeps_three_rejects(lib, conn, g, pick):
     decide(conn, g["ids"][pick[:2]].tolist(), "keep", "test")
     decide(conn, g["ids"][pick[2:]].tolist(), "reject", "test")
-    second = run_job(train_job(lib, seed=0))
-    # no real held-out improvement with a handful of keepers: the model in use stays, and says why
+    again = run_job(train_job(lib, seed=0))
+    # the decisions themselves are in the scores at once, whatever the model
+    assert (_scores(conn, g["ids"][pick[:2]]) == 1.0).all() and (_scores(conn, g["ids"][pick[2:]]) == 0.0).all()
+    return again
+
+
+def test_a_photo_alone_in_its_session_is_not_put_at_the_top(tmp_path):
+    """Issue finding 4: after 2 keeps, 3 rejects and a retrain, an unrelated photo alone in its
+    session went to the top (0.995, its top input the session's length)."""
+    lib, conn, g, first, lone_rank, pick = _tiny_library(tmp_path, seed=0)
+    assert lone_rank() < 0.8  # it has nothing to be typical of: no top rank from that
+    _two_keeps_three_rejects(lib, conn, g, pick)
+    assert lone_rank() < 0.8
+    conn.close()
+
+
+def test_a_tiny_data_retrain_without_a_real_improvement_keeps_the_model_in_use(tmp_path):
+    """Issue finding 4: the guard said "not worse (0.828 vs 0.828)" and activated a retrain on five
+    new decisions (here a worse one: 0.647 against 0.678 was within the few-keepers margin)."""
+    lib, conn, g, first, lone_rank, pick = _tiny_library(tmp_path, seed=1)
+    second = _two_keeps_three_rejects(lib, conn, g, pick)
     assert not second["activated"] and second["active_version"] == first["version"]
     assert "must be clearly better" in second["reason"] and f"kept v{first['version']}" in second["reason"]
-    assert lone_rank() < 0.8
-    # the decisions themselves are in the scores at once
-    assert (_scores(conn, g["ids"][pick[:2]]) == 1.0).all() and (_scores(conn, g["ids"][pick[2:]]) == 0.0).all()
     conn.close()

@@ -13,7 +13,7 @@ train_job(lib) runs the whole "Retrain now":
    the same run on the same data, and the new one must not lose more than `TOLERANCE` of held-out
    ROC AUC (the selection metric) against it (a model retrained on fresher decisions is judged on those decisions too);
    always when the active one no longer fits the library's embeddings/features; with fewer than
-   MIN_KEEPERS_FOR_TREES keepers the new one must be better by CHOICE_MARGIN (a real improvement, not
+   FEW_KEEPERS_TO_REPLACE keepers the new one must be better by CHOICE_MARGIN (a real improvement, not
    noise) or the active one stays (fluxcull.ml.choice);
 6. re-score every photo with the active model (new decisions always reach the scores).
 """
@@ -26,7 +26,7 @@ import numpy as np
 
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.ml import calibrate, projection_cache
-from fluxcull.ml.choice import CHOICE_MARGIN, MIN_KEEPERS_FOR_TREES, choice_margin
+from fluxcull.ml.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
 from fluxcull.ml.dataset import POS
 from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
                                   primary_metric, raw_scores_chunked)
@@ -125,7 +125,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         tolerance = max(TOLERANCE, choice_margin(metrics)) if choice else TOLERANCE
         # with few keepers a retrain on a handful of new decisions moves scores by noise (an unrelated
         # photo can jump to the top): the version in use stays unless the new one is really better
-        few = data["positives"] < MIN_KEEPERS_FOR_TREES
+        few = data["positives"] < FEW_KEEPERS_TO_REPLACE
         new_primary = primary_metric(metrics)
         prev_primary = primary_metric(prev["metrics"]) if prev else None
         prev_now = primary_metric(metrics, prev["kind"]) if prev else None
