@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from fluxcull.catalog import transaction
-from fluxcull.ml import features as F
+from fluxcull.embedding import features as F
 
 IDX = {n: i for i, n in enumerate(F.FEATURE_NAMES)}
 META = {n: i for i, n in enumerate(F.METADATA_NAMES)}

@@ -2,7 +2,7 @@
 in bulk, as plain tuples, for 400,000 photos at a time), the members of their sessions, and the
 stored feature vectors (table `photo_features`).
 
-The features themselves (names, schema, the arithmetic) live in fluxcull.ml.features; these are
+The features themselves (names, schema, the arithmetic) live in fluxcull.embedding.features; these are
 the statements it runs. Bulk reads take sorted unique id arrays and use a plain-tuple cursor (several
 times cheaper than sqlite3.Row): one range query where the ids are dense, IN batches otherwise.
 """

@@ -54,7 +54,7 @@ from fluxcull.catalog import features_store
 from fluxcull.catalog.queries import photo_sha256s
 
 # the pixel side (names, measuring an image) lives in pixel_features; re-exported here for callers
-from fluxcull.ml.pixel_features import (FEATURE_SIZE, N_TECH, TECHNICAL_NAMES, feature_image,  # noqa: F401
+from fluxcull.embedding.pixel_features import (FEATURE_SIZE, N_TECH, TECHNICAL_NAMES, feature_image,  # noqa: F401
                                         level_lines, technical_features)
 
 METADATA_NAMES = [

@@ -1,6 +1,6 @@
 """Which keeper-model method to activate: chosen on held-out evidence, with a default on a tie.
 
-Every candidate method is evaluated in the same run (fluxcull.ml.evaluate). The selection metric
+Every candidate method is evaluated in the same run (fluxcull.keeper.evaluate). The selection metric
 is the held-out ROC AUC on the by-time split (the newest sessions, as the inbox will be), pooled with
 the random-by-session split while the newest sessions hold few keepers (see `selection_metric`).
 
