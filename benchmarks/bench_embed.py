@@ -52,8 +52,8 @@ def naive_pipeline(paths: list[Path], backbone) -> dict:
     import torch
     from PIL import Image
 
+    from fluxcull.embedding.preprocess import normalize, to_square
     from fluxcull.media.decode import DecodeError, load_image
-    from fluxcull.ml.preprocess import normalize, to_square
 
     torch.set_num_threads(os.cpu_count() or 1)
     model = backbone.build(allow_download=False)
@@ -81,8 +81,8 @@ def naive_pipeline(paths: list[Path], backbone) -> dict:
 
 
 def pipeline(lib, **kw) -> dict:
+    from fluxcull.embedding.embed import embed_job
     from fluxcull.jobs import run_job
-    from fluxcull.ml.embed import embed_job
 
     conn = lib.connect()
     conn.execute("DELETE FROM embedding_rows")
@@ -112,8 +112,8 @@ def matmul_gflops(threads: int) -> float:
 
 
 def inference_only(backbone, cache_dir: Path, seconds: float) -> list[dict]:
-    from fluxcull.ml.inference import cpu_threads, make_runner
-    from fluxcull.ml.onnx_backend import check_batch
+    from fluxcull.embedding.inference import cpu_threads, make_runner
+    from fluxcull.embedding.onnx_backend import check_batch
 
     class Lib:
         pass
@@ -143,8 +143,8 @@ def input_policies(backbone, cache_dir: Path) -> list[dict]:
     """Similarity of a photo to its re-exported, lightly cropped copy vs between burst frames."""
     from PIL import Image
 
-    from fluxcull.ml.inference import make_runner
-    from fluxcull.ml.preprocess import POLICIES, to_square
+    from fluxcull.embedding.inference import make_runner
+    from fluxcull.embedding.preprocess import POLICIES, to_square
 
     class Lib:
         pass
@@ -184,11 +184,11 @@ def input_policies(backbone, cache_dir: Path) -> list[dict]:
 
 
 def run(out_dir: Path, quick: bool = False) -> dict:
+    from fluxcull.embedding.backbones import get_backbone
+    from fluxcull.embedding.inference import cpu_threads
     from fluxcull.ingest import ingest_job
     from fluxcull.jobs import run_job
     from fluxcull.library import Library
-    from fluxcull.ml.backbones import get_backbone
-    from fluxcull.ml.inference import cpu_threads
 
     n_big = 12 if quick else 50
     big = make_big_jpegs(n_big)

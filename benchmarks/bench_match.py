@@ -66,8 +66,8 @@ def _iso(t: float, sub: int | None) -> str:
 def build(root: Path, n_orig: int, n_keep: int, seed: int = 0) -> dict:
     """Write the synthetic library; return the planted truth {keeper_id: (kind, original_id|None)}."""
     from fluxcull.catalog import transaction
+    from fluxcull.embedding.store import EmbeddingStore
     from fluxcull.library import Library
-    from fluxcull.ml.store import EmbeddingStore
 
     rng = np.random.default_rng(seed)
     lib = Library.open(root)

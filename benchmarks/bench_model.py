@@ -29,9 +29,9 @@ def build_library(root: Path, n: int, seed: int = 0) -> dict:
     import numpy as np
 
     from fluxcull.catalog import transaction
+    from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
+    from fluxcull.embedding.store import EmbeddingStore
     from fluxcull.library import Library
-    from fluxcull.ml.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
-    from fluxcull.ml.store import EmbeddingStore
 
     lib = Library.open(root)
     conn = lib.connect()
@@ -86,11 +86,11 @@ def build_library(root: Path, n: int, seed: int = 0) -> dict:
 def measure(n: int, kind: str) -> dict:
     """Run in a subprocess: build, then time the retrain and a scoring pass."""
     from benchmarks.common import peak_rss_mb
+    from fluxcull.embedding.features import load_features
     from fluxcull.jobs import run_job
+    from fluxcull.keeper.score import score_job
+    from fluxcull.keeper.train import train_job
     from fluxcull.library import Library
-    from fluxcull.ml.features import load_features
-    from fluxcull.ml.score import score_job
-    from fluxcull.ml.train import train_job
 
     with tempfile.TemporaryDirectory(prefix="fluxcull-bench-model-") as tmp:
         t = time.perf_counter()
@@ -132,10 +132,10 @@ def _inbox_rescore(lib, n: int, new: int = 2000) -> dict:
     import numpy as np
 
     from fluxcull.catalog import transaction
+    from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
+    from fluxcull.embedding.store import EmbeddingStore
     from fluxcull.jobs import run_job
-    from fluxcull.ml.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
-    from fluxcull.ml.score import score_job
-    from fluxcull.ml.store import EmbeddingStore
+    from fluxcull.keeper.score import score_job
 
     rng = np.random.default_rng(5)
     conn = lib.connect()
@@ -173,7 +173,7 @@ def _score_with_writer_probe(lib) -> dict:
 
     from fluxcull.catalog import transaction
     from fluxcull.jobs import run_job
-    from fluxcull.ml.score import score_job
+    from fluxcull.keeper.score import score_job
 
     conn = lib.connect()
     with transaction(conn):
@@ -233,7 +233,7 @@ def run(out_dir: Path, quick: bool) -> None:
     notes = ("Synthetic libraries: n originals in sessions of 300, 1280-d float16 embeddings with a planted taste, "
              "3.75% keepers linked from a keeper archive. retrain_s = train_job (prepare + 5-fold and time-split "
              "evaluation of random/sharpness/exposure/centroid/pairwise + final fit + calibration + re-scoring); "
-             "score_s = score_job alone; load_features_s = fluxcull.ml.features.load_features of every photo "
+             "score_s = score_job alone; load_features_s = fluxcull.embedding.features.load_features of every photo "
              "(stored technical part + metadata from the catalog), part of scoring. "
              "score_fresh_s = score_job again after clearing every score (all rows written), while another connection "
              "commits a one-row write every 50 ms as the GUI does for a keep/reject: write_s = its writing part, "

@@ -33,9 +33,9 @@ N_PHOTOS = 24
 BYPASS = """
 import sys
 from pathlib import Path
+from fluxcull.embedding.embed import _embed_job
 from fluxcull.jobs import CancelToken, run_job
 from fluxcull.library import Library
-from fluxcull.ml.embed import _embed_job
 lib = Library(Path(sys.argv[1]))
 s = run_job(_embed_job(lib, None, CancelToken(), None, "auto", None, 2, 1, 1))
 print(s["embedded"])

@@ -35,9 +35,9 @@ def main() -> int:
     n_photos = int(sys.argv[sys.argv.index("--photos") + 1]) if "--photos" in sys.argv else 800
     import torch
 
-    from fluxcull.ml.backbones import get_backbone
-    from fluxcull.ml.inference import TorchRunner, build_torch_model, cpu_threads, make_runner, select_device
-    from fluxcull.ml.onnx_backend import check_batch
+    from fluxcull.embedding.backbones import get_backbone
+    from fluxcull.embedding.inference import TorchRunner, build_torch_model, cpu_threads, make_runner, select_device
+    from fluxcull.embedding.onnx_backend import check_batch
 
     res: dict = {"torch": torch.__version__, "cpu_count": os.cpu_count(), "cpu_threads_cap": cpu_threads()}
     res["auto_device"] = select_device()
@@ -81,10 +81,10 @@ def main() -> int:
     res["inference"] = rows
 
     # end to end: ingest generated 640x480 JPEGs (like small thumbnails), then embed on CUDA and on CPU
+    from fluxcull.embedding.embed import embed_job
     from fluxcull.ingest import ingest_job
     from fluxcull.jobs import run_job
     from fluxcull.library import Library
-    from fluxcull.ml.embed import embed_job
     from photogen import scene, write_jpeg
 
     work = Path(tempfile.mkdtemp())

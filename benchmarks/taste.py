@@ -82,8 +82,8 @@ def sharpness_scores(lib: Path) -> dict[str, float | None]:
     """The inbox photos' stored sharpness_laplacian, read in-process from the catalog the CLI built."""
     from contextlib import closing
 
+    from fluxcull.embedding.features import FEATURE_NAMES, load_features
     from fluxcull.library import Library
-    from fluxcull.ml.features import FEATURE_NAMES, load_features
 
     with closing(Library.open(lib).connect()) as conn:
         rows = conn.execute("SELECT id, path FROM photos WHERE role = 'inbox' AND status = 'ok'").fetchall()

@@ -3,13 +3,13 @@
 Data flow:
     folders (ORIGINALS, KEEPERS, INBOX)
       -> ingest (fluxcull.ingest: scan, hash, EXIF, thumbnail)   -> catalog (fluxcull.catalog, SQLite)
-      -> embed  (fluxcull.ml: backbone embeddings + features)     -> library caches (memmap, features)
+      -> embed  (fluxcull.embedding: backbone embeddings + features) -> library caches (memmap, features)
       -> match  (fluxcull.matching: keepers linked to originals)  -> keeper_links
-      -> train / score (fluxcull.ml: pairwise ranker)             -> photos.keeper_score
+      -> train / score (fluxcull.keeper: the keeper model)        -> photos.keeper_score
       -> cull   (fluxcull.ui: grid, loupe, compare)               -> decisions + decision_events
                                                                    -> back into training
 
-Only fluxcull.ui imports Qt; only fluxcull.ml imports torch.
+Only fluxcull.ui imports Qt; only fluxcull.embedding and fluxcull.keeper import torch.
 """
 
 __version__ = "0.1.0"

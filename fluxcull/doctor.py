@@ -122,7 +122,7 @@ def check_library(lib, conn, *, repair: bool = False) -> dict:
 
 def _check_stores(lib, conn, repair: bool) -> list[dict]:
     from fluxcull.catalog.embedding_index import backbone_ids, drop_rows, rows_without_checksum, set_checksums
-    from fluxcull.ml.store import EmbeddingStore, row_checksums
+    from fluxcull.embedding.store import EmbeddingStore, row_checksums
 
     out = []
     for bid in backbone_ids(conn):
@@ -145,7 +145,7 @@ def _check_stores(lib, conn, repair: bool) -> list[dict]:
 
 
 def _check_onnx(lib, repair: bool) -> list[dict]:
-    from fluxcull.ml.onnx_backend import verify_file
+    from fluxcull.embedding.onnx_backend import verify_file
 
     out = []
     folder = lib.cache_dir / "onnx"

@@ -1,4 +1,4 @@
-"""Logging: one logger per package (``fluxcull.ingest``, ``fluxcull.ml``, ...) under ``fluxcull``,
+"""Logging: one logger per package (``fluxcull.ingest``, ``fluxcull.embedding``, ...) under ``fluxcull``,
 written to a rotating log file inside the library (``LIBRARY/logs/fluxcull.log``, 1 MB x 4).
 
 Warnings and errors meant for the person at the terminal are also printed to stderr as

@@ -43,10 +43,10 @@ def build_library_job(lib, folders: dict[str, str], *, cancel: CancelToken | Non
     `before_train()` runs between matching and training (the demo's near-miss decisions); what it
     returns joins the summary. Returns {'ingest_<role>', 'embed', 'match', 'train', ...}.
     """
+    from fluxcull.embedding.embed import embed_job
     from fluxcull.ingest import ingest_job
+    from fluxcull.keeper.train import train_job
     from fluxcull.matching import match_job
-    from fluxcull.ml.embed import embed_job
-    from fluxcull.ml.train import train_job
 
     summary: dict = {}
     for role in ROLE_ORDER:
@@ -69,8 +69,8 @@ def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, wo
 
     summary = {"ingest": (yield from ingest_job(lib, [folder], "inbox", cancel=cancel, workers=workers))}
     try:
-        from fluxcull.ml.embed import embed_job
-        from fluxcull.ml.score import score_job
+        from fluxcull.embedding.embed import embed_job
+        from fluxcull.keeper.score import score_job
     except ImportError as exc:
         summary["not_scored"] = f"keeper model not available: {exc}"
         return summary
@@ -110,26 +110,26 @@ def inbox_moved_job(lib, old: str, new: str, *, cancel: CancelToken | None = Non
 
 def retrain_job(lib, *, cancel: CancelToken | None = None) -> Job:
     """Build pairs from every decision so far, train, evaluate against the active model, re-score."""
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.train import train_job
 
     return train_job(lib, cancel=cancel)
 
 
 def rescore_job(lib, *, cancel: CancelToken | None = None) -> Job:
     """Re-score every photo with the active keeper model."""
-    from fluxcull.ml.score import score_job
+    from fluxcull.keeper.score import score_job
 
     return score_job(lib, cancel=cancel)
 
 
 def session_bursts(lib, catalog: Catalog, session_id: int) -> dict[int, int]:
-    """Burst id of every photo of a session (fluxcull.ml.bursts, the one burst definition, with the
+    """Burst id of every photo of a session (fluxcull.keeper.bursts, the one burst definition, with the
     library's `bursts` setting). Two frames with no embedding to compare (not embedded yet) are judged
     by their capture times alone."""
     import numpy as np
 
     from fluxcull.catalog.queries import PhotoQuery
-    from fluxcull.ml.bursts import BurstRule, find_bursts
+    from fluxcull.keeper.bursts import BurstRule, find_bursts
 
     ids = catalog.photo_ids(PhotoQuery(session_id=int(session_id), sort="time"))
     if not ids:
@@ -156,7 +156,7 @@ def _embeddings_or_none(lib, catalog: Catalog, ids):
     import numpy as np
 
     try:
-        from fluxcull.ml.store import current_store
+        from fluxcull.embedding.store import current_store
 
         store = current_store(lib, catalog.connection)
         have, _rows = store.ids_and_rows()
@@ -187,7 +187,7 @@ def informative_pair(catalog: Catalog, session_id: int | None, lib=None,
     """The keeper model's next most informative pair to compare: two undecided frames of one burst of
     the session (close scores, model uncertain); with `within`, of that photo's burst only. Frames
     of different bursts are never paired. None when no such pair is left (or no session is given)."""
-    from fluxcull.ml.pairs import next_informative_pair
+    from fluxcull.keeper.pairs import next_informative_pair
 
     if session_id is None:
         return None
@@ -199,36 +199,36 @@ def informative_pair(catalog: Catalog, session_id: int | None, lib=None,
 
 def model_report(lib) -> dict:
     """The active model's evaluation on today's data (nothing saved)."""
-    from fluxcull.ml.evaluate import eval_report
+    from fluxcull.keeper.evaluate import eval_report
 
     return eval_report(lib)
 
 
 def explanation_lines(report: dict) -> list[str]:
     """An explain report in sentences (for the GUI's explanation)."""
-    from fluxcull.ml.explain_words import explanation_lines as lines
+    from fluxcull.keeper.explain_words import explanation_lines as lines
 
     return lines(report)
 
 
 def explanation_view(report: dict) -> dict:
-    """An explain report as the GUI's explanation panel (fluxcull.ml.explain_words.explain_view)."""
-    from fluxcull.ml.explain_words import explain_view
+    """An explain report as the GUI's explanation panel (fluxcull.keeper.explain_words.explain_view)."""
+    from fluxcull.keeper.explain_words import explain_view
 
     return explain_view(report)
 
 
 def model_quality(summary: dict) -> dict:
     """The model panel's content from an evaluation report or a training summary
-    (fluxcull.ml.quality_words.panel)."""
-    from fluxcull.ml.quality_words import panel
+    (fluxcull.keeper.quality_words.panel)."""
+    from fluxcull.keeper.quality_words import panel
 
     return panel(summary)
 
 
 def explain_photo(lib, photo_id: int) -> dict:
     """The rule or model behind a photo's score."""
-    from fluxcull.ml.explain import explain
+    from fluxcull.keeper.explain import explain
 
     return explain(lib, photo_id)
 
@@ -236,14 +236,14 @@ def explain_photo(lib, photo_id: int) -> dict:
 def active_backbone_name(catalog: Catalog) -> str:
     """The embedding backbone the library uses now (its setting, else the one most photos are
     embedded with, else the default): what an empty `backbone` setting means."""
-    from fluxcull.ml.backbones import DEFAULT_BACKBONE
-    from fluxcull.ml.store import active_backbone_id
+    from fluxcull.embedding.backbones import DEFAULT_BACKBONE
+    from fluxcull.embedding.store import active_backbone_id
 
     return (active_backbone_id(catalog.connection) or DEFAULT_BACKBONE).split("@", 1)[0] or DEFAULT_BACKBONE
 
 
 def backbone_names() -> list[str]:
     """The embedding backbones the `backbone` setting accepts."""
-    from fluxcull.ml.backbones import list_backbones
+    from fluxcull.embedding.backbones import list_backbones
 
     return [bb.name for bb in list_backbones()]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from fluxcull.catalog import transaction
-from fluxcull.ml.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
-from fluxcull.ml.store import EmbeddingStore
+from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
+from fluxcull.embedding.store import EmbeddingStore
 
 BACKBONE = "synthetic@1"
 

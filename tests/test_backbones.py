@@ -8,7 +8,7 @@ import urllib.error
 
 import pytest
 
-from fluxcull.ml.backbones import DEFAULT_BACKBONE, BackboneUnavailable, get_backbone, list_backbones
+from fluxcull.embedding.backbones import DEFAULT_BACKBONE, BackboneUnavailable, get_backbone, list_backbones
 
 
 def test_default_is_lite0_and_ids_carry_versions():
@@ -96,8 +96,8 @@ def test_lite0_weights_classify_real_photos(shared_photos):
     from PIL import Image
     from torchvision.models import ResNet50_Weights
 
-    from fluxcull.ml.efficientnet_lite import load_pretrained
-    from fluxcull.ml.preprocess import normalize, to_square
+    from fluxcull.embedding.efficientnet_lite import load_pretrained
+    from fluxcull.embedding.preprocess import normalize, to_square
 
     cats = ResNet50_Weights.IMAGENET1K_V1.meta["categories"]  # class names ship with torchvision
     model = load_pretrained()
@@ -115,11 +115,12 @@ def test_lite0_weights_classify_real_photos(shared_photos):
 def test_light_modules_do_not_import_torch_or_qt():
     code = (
         "import sys\n"
-        "import fluxcull.ml.backbones, fluxcull.ml.features, fluxcull.ml.store, fluxcull.ml.preprocess\n"
+        "import fluxcull.embedding.backbones, fluxcull.embedding.features, fluxcull.embedding.store\n"
+        "import fluxcull.embedding.preprocess\n"
         "import fluxcull.cli.embed_cmd\n"
         "bad = [m for m in ('torch', 'PySide6', 'onnxruntime') if m in sys.modules]\n"
         "assert not bad, bad\n"
-        "import fluxcull.ml.embed, fluxcull.ml.inference, fluxcull.ml.onnx_backend\n"
+        "import fluxcull.embedding.embed, fluxcull.embedding.inference, fluxcull.embedding.onnx_backend\n"
         "assert 'PySide6' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -3,7 +3,7 @@ import pytest
 
 from fluxcull.catalog import transaction
 from fluxcull.catalog.decisions import active_preferences, decide, prefer, undo_last
-from fluxcull.ml.store import EmbeddingStore
+from fluxcull.embedding.store import EmbeddingStore
 
 
 def _photos(conn, n):

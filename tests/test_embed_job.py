@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 
 from fluxcull.jobs import CancelToken, Cancelled, run_job
-from fluxcull.ml.embed import embed_job
-from fluxcull.ml.store import current_store
-from fluxcull.ml.features import FEATURE_NAMES, N_TECH, load_features
+from fluxcull.embedding.embed import embed_job
+from fluxcull.embedding.store import current_store
+from fluxcull.embedding.features import FEATURE_NAMES, N_TECH, load_features
 from photogen import scene, write_jpeg
 
 
 @pytest.fixture(scope="module")
 def exported_onnx(tmp_path_factory):
-    from fluxcull.ml.backbones import get_backbone
-    from fluxcull.ml.onnx_backend import ensure_onnx
+    from fluxcull.embedding.backbones import get_backbone
+    from fluxcull.embedding.onnx_backend import ensure_onnx
 
     return ensure_onnx(get_backbone(), tmp_path_factory.mktemp("cache"))
 

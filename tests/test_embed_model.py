@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fluxcull.ml.backbones import get_backbone
-from fluxcull.ml.preprocess import to_square
+from fluxcull.embedding.backbones import get_backbone
+from fluxcull.embedding.preprocess import to_square
 
 GROUP = ("raw-io", "test", "media", "group")
 
@@ -24,7 +24,7 @@ def onnx_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runners(onnx_cache):
-    from fluxcull.ml.inference import make_runner
+    from fluxcull.embedding.inference import make_runner
 
     bb = get_backbone()
     return {rt: make_runner(bb, runtime=rt, device="cpu", lib=onnx_cache) for rt in ("torch-fp32", "torch", "onnx")}
@@ -68,7 +68,7 @@ def test_torch_and_onnx_agree(runners, onnx_cache, shared_photos):
 
 
 def test_onnx_export_is_cached(onnx_cache, runners):
-    from fluxcull.ml.onnx_backend import ensure_onnx
+    from fluxcull.embedding.onnx_backend import ensure_onnx
 
     path = ensure_onnx(get_backbone(), onnx_cache.cache_dir)
     before = path.stat().st_mtime_ns

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFilter
 
-from fluxcull.ml import features as F
+from fluxcull.embedding import features as F
 from photogen import scene, write_jpeg
 
 IDX = {n: i for i, n in enumerate(F.FEATURE_NAMES)}

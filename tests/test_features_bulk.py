@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from fluxcull.catalog import transaction
-from fluxcull.ml import features as F
+from fluxcull.embedding import features as F
+from fluxcull.embedding import metadata_features as M
 
 IDX = {n: i for i, n in enumerate(F.FEATURE_NAMES)}
 META = {n: i for i, n in enumerate(F.METADATA_NAMES)}
@@ -97,7 +98,7 @@ def reference_metadata(conn, ids) -> np.ndarray:
             order = [m[0] for m in sorted(members, key=lambda m: (m[1] is not None, m[1] or 0.0, m[0]))]
             n = len(order)
             pos = order.index(row["id"]) / (n - 1) if n > 1 else 0.5
-        out[i] = F._metadata_row(dict(row), pos, n)
+        out[i] = M._metadata_row(dict(row), pos, n)
     return out
 
 
@@ -132,9 +133,9 @@ def test_rows_near_a_float32_rounding_boundary_take_the_per_photo_path(conn, cat
     ids = catalog[:600]
     before = F.metadata_features(conn, ids)
     calls = []
-    real = F._metadata_row
-    monkeypatch.setattr(F, "_TIE_MARGIN", 1e-3)
-    monkeypatch.setattr(F, "_metadata_row", lambda *a: calls.append(1) or real(*a))
+    real = M._metadata_row
+    monkeypatch.setattr(M, "_TIE_MARGIN", 1e-3)
+    monkeypatch.setattr(M, "_metadata_row", lambda *a: calls.append(1) or real(*a))
     assert_bits_equal(F.metadata_features(conn, ids), before)
     assert len(calls) > 300
 

@@ -69,10 +69,10 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def _build_archive(sp: Path, root: Path) -> dict:
+    from fluxcull.embedding.embed import embed_job
     from fluxcull.ingest import ingest_job
     from fluxcull.library import Library
     from fluxcull.matching import match_job
-    from fluxcull.ml.embed import embed_job
 
     O, K = root / "ORIGINALS", root / "KEEPERS"
     orig = {}

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from fluxcull.catalog import transaction
+from fluxcull.embedding.store import EmbeddingStore
 from fluxcull.jobs import run_job
 from fluxcull.matching import link, match_job, match_summary, review_queue, unlink
 from fluxcull.matching.names import camera_stems, parse_taken, stem_key
-from fluxcull.ml.store import EmbeddingStore
 
 DIM = 64
 

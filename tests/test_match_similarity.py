@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from fluxcull.catalog import transaction
+from fluxcull.embedding.store import EmbeddingStore
 from fluxcull.matching import similarity as S
-from fluxcull.ml.store import EmbeddingStore
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_matching_does_not_import_torch_or_qt(stored, library):
         f"run_job(match_job(Library.open({str(library.root)!r})))\n"
         "bad = [m for m in ('torch', 'PySide6', 'torchvision') if m in sys.modules]\n"
         "assert not bad, bad\n"
-        "assert 'fluxcull.ml.store' in sys.modules\n"
+        "assert 'fluxcull.embedding.store' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -11,12 +11,12 @@ from PIL import ImageFilter
 import modelgen
 from photogen import write_jpeg
 from fluxcull.jobs import run_job
-from fluxcull.ml.features import N_TECH
+from fluxcull.embedding.features import N_TECH
 
 
 # -- group statistics and bursts (no catalog) --------------------------------------------------------
 def test_median_and_rank_within_groups_share_ties_and_skip_missing():
-    from fluxcull.ml.context import _Groups, median_and_rank
+    from fluxcull.keeper.context import _Groups, median_and_rank
 
     g = np.array([5, 5, 5, 5, 9, 9, 7])
     v = np.array([3.0, 1.0, 3.0, np.nan, 2.0, 4.0, 8.0])
@@ -28,7 +28,7 @@ def test_median_and_rank_within_groups_share_ties_and_skip_missing():
 
 
 def test_bursts_need_both_a_short_gap_and_a_similar_look():
-    from fluxcull.ml.bursts import BurstRule, find_bursts
+    from fluxcull.keeper.bursts import BurstRule, find_bursts
 
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 16))
@@ -48,8 +48,8 @@ def test_bursts_need_both_a_short_gap_and_a_similar_look():
 
 
 def test_context_inputs_describe_each_photo_against_its_burst_and_session():
-    from fluxcull.ml.context import CONTEXT_NAMES, compute_context
-    from fluxcull.ml.features import FEATURE_NAMES
+    from fluxcull.keeper.context import CONTEXT_NAMES, compute_context
+    from fluxcull.embedding.features import FEATURE_NAMES
 
     n = 6
     feats = np.full((n, len(FEATURE_NAMES)), np.nan, np.float32)
@@ -77,11 +77,11 @@ def test_context_inputs_describe_each_photo_against_its_burst_and_session():
 @pytest.mark.slow
 def test_context_inputs_on_a_real_burst_put_the_sharp_frame_first(shared_photos, library, tmp_path):
     from fluxcull.ingest import ingest_job
-    from fluxcull.ml.context import CONTEXT_NAMES
-    from fluxcull.ml.embed import embed_job
-    from fluxcull.ml.explain_words import in_words
-    from fluxcull.ml.inputs import prepare
-    from fluxcull.ml.features import FEATURE_NAMES
+    from fluxcull.keeper.context import CONTEXT_NAMES
+    from fluxcull.embedding.embed import embed_job
+    from fluxcull.keeper.explain_words import in_words
+    from fluxcull.keeper.inputs import prepare
+    from fluxcull.embedding.features import FEATURE_NAMES
 
     from test_model_real import _sources
 
@@ -140,7 +140,7 @@ def _band_taste(lib, conn, seed=0, n=700, sessions=14):
 
 
 def test_method_choice_prefers_trees_when_the_taste_is_not_a_line(library, conn):
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.train import train_job
 
     _band_taste(library, conn)
     s = run_job(train_job(library, seed=0, score=False))
@@ -152,7 +152,7 @@ def test_method_choice_prefers_trees_when_the_taste_is_not_a_line(library, conn)
 
 
 def test_method_choice_prefers_trees_within_the_margin_and_the_simplest_with_few_keepers():
-    from fluxcull.ml.evaluate import choose_method
+    from fluxcull.keeper.evaluate import choose_method
 
     def metrics(lin, gbt, held_out, keepers):
         rows = {"linear": {"roc_auc": lin, "n_keepers": held_out}, "gbt": {"roc_auc": gbt, "n_keepers": held_out},
@@ -171,9 +171,9 @@ def test_method_choice_prefers_trees_within_the_margin_and_the_simplest_with_few
 
 
 def test_gradient_boosted_model_round_trips_without_pickle(library, conn):
-    from fluxcull.ml.models_store import load_version
-    from fluxcull.ml.score import compute_scores, load_scoring_model
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.models_store import load_version
+    from fluxcull.keeper.score import compute_scores, load_scoring_model
+    from fluxcull.keeper.train import train_job
 
     _band_taste(library, conn, seed=3, n=500, sessions=10)
     s = run_job(train_job(library, seed=0, model_kind="gbt"))
@@ -197,9 +197,9 @@ def test_gradient_boosted_model_round_trips_without_pickle(library, conn):
 
 def test_a_model_from_another_context_schema_is_refused_with_a_clear_message(library, conn):
     from fluxcull.catalog import transaction
-    from fluxcull.ml.models_store import ModelMismatch
-    from fluxcull.ml.score import score_job
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.models_store import ModelMismatch
+    from fluxcull.keeper.score import score_job
+    from fluxcull.keeper.train import train_job
 
     g = modelgen.build(library, conn, n=300, sessions=8, seed=4)
     modelgen.link_keepers(conn, g["ids"][g["keeper"]])
@@ -218,9 +218,9 @@ def test_a_model_from_another_context_schema_is_refused_with_a_clear_message(lib
 
 def test_a_model_with_nan_weights_is_refused_not_used(library, conn, capsys):
     from fluxcull.cli import main
-    from fluxcull.ml.models_store import ModelDamaged, load_version
-    from fluxcull.ml.score import score_job
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.models_store import ModelDamaged, load_version
+    from fluxcull.keeper.score import score_job
+    from fluxcull.keeper.train import train_job
 
     g = modelgen.build(library, conn, n=300, sessions=8, seed=6)
     modelgen.link_keepers(conn, g["ids"][g["keeper"]])
@@ -238,7 +238,7 @@ def test_a_model_with_nan_weights_is_refused_not_used(library, conn, capsys):
 
 
 def test_an_explanation_reads_as_sentences():
-    from fluxcull.ml.explain_words import explanation_lines, in_words
+    from fluxcull.keeper.explain_words import explanation_lines, in_words
 
     values = {"brightness_vs_session": -0.2, "sharpness_laplacian_rank_burst": 1.0, "hour_sin": 0.5}
     contrib = [{"input": "sharpness_laplacian_rank_burst", "contribution": 0.9},

@@ -11,9 +11,9 @@ import pytest
 import modelgen
 from fluxcull.catalog import transaction
 from fluxcull.catalog.decisions import prefer
-from fluxcull.ml import calibrate
-from fluxcull.ml import evaluate as ev
-from fluxcull.ml.pairs import KINDS, PairConfig, build_pairs, next_informative_pair
+from fluxcull.keeper import calibrate
+from fluxcull.keeper import evaluate as ev
+from fluxcull.keeper.pairs import KINDS, PairConfig, build_pairs, next_informative_pair
 
 
 # -- metrics --------------------------------------------------------------------------------------------
@@ -174,9 +174,9 @@ def test_next_informative_pair_is_same_session_close_and_uncertain(conn):
 # -- scoring rules and model versions -----------------------------------------------------------------------
 def test_scoring_rules_decisions_failures_errors_and_unembedded(library, conn):
     from fluxcull.catalog.decisions import decide
+    from fluxcull.embedding.features import N_TECH
     from fluxcull.jobs import run_job
-    from fluxcull.ml.features import N_TECH
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.train import train_job
 
     g = modelgen.build(library, conn, n=300, sessions=6, seed=9)
     modelgen.link_keepers(conn, g["ids"][g["keeper"]])
@@ -202,7 +202,7 @@ def test_scoring_rules_decisions_failures_errors_and_unembedded(library, conn):
     assert reasons["failure:black"] == 1 and reasons["failure:blurred"] == 1 and reasons["unreadable"] == 1
     assert reasons["decided_keep"] == 1 and reasons["decided_reject"] == 1 and reasons["unscored"] == 1
     # scoring only the sessions of a few photos (a new inbox batch) gives exactly the full run's scores
-    from fluxcull.ml.score import compute_scores, load_scoring_model
+    from fluxcull.keeper.score import compute_scores, load_scoring_model
 
     m = load_scoring_model(library, conn)
     full = compute_scores(library, conn, m)
@@ -215,7 +215,7 @@ def test_scoring_rules_decisions_failures_errors_and_unembedded(library, conn):
 
 
 def test_activation_is_atomic_and_versions_load_without_pickle(library, conn):
-    from fluxcull.ml.models_store import SavedModel, activate_version, list_versions, load_version, save_version
+    from fluxcull.keeper.models_store import SavedModel, activate_version, list_versions, load_version, save_version
 
     ids = []
     for i in range(3):

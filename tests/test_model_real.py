@@ -61,10 +61,10 @@ def _burst(folder, i, img, start):
 def test_model_learns_a_planted_taste_on_real_photos(shared_photos, library, tmp_path):
     from fluxcull.catalog.decisions import decide
     from fluxcull.catalog.queries import resolve_photo
+    from fluxcull.embedding.embed import embed_job
     from fluxcull.ingest import ingest_job
     from fluxcull.jobs import run_job
-    from fluxcull.ml.embed import embed_job
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.train import train_job
 
     imgs = _sources(shared_photos, N_TRAIN + N_NEW)
     start = dt.datetime(2023, 3, 1, 8, 0, 0)

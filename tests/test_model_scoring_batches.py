@@ -16,10 +16,10 @@ from fluxcull.catalog import score_writes
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.decisions import decide
 from fluxcull.jobs import CancelToken, Cancelled, run_job
+from fluxcull.keeper import calibrate
+from fluxcull.keeper.score import score_job, write_scores
+from fluxcull.keeper.train import train_job
 from fluxcull.library import Library
-from fluxcull.ml import calibrate
-from fluxcull.ml.score import score_job, write_scores
-from fluxcull.ml.train import train_job
 
 BATCH = 40
 

@@ -13,11 +13,11 @@ import modelgen
 from fluxcull.catalog import transaction
 from fluxcull.catalog.decisions import decide
 from fluxcull.jobs import run_job
+from fluxcull.keeper import evaluate as ev
+from fluxcull.keeper.models_store import ModelMismatch, list_versions, load_version
+from fluxcull.keeper.score import score_job
+from fluxcull.keeper.train import train_job
 from fluxcull.library import Library
-from fluxcull.ml import evaluate as ev
-from fluxcull.ml.models_store import ModelMismatch, list_versions, load_version
-from fluxcull.ml.score import score_job
-from fluxcull.ml.train import train_job
 
 
 def _scores(conn, ids):
@@ -66,7 +66,7 @@ def test_scores_on_unseen_inbox_are_calibrated_and_in_the_spec_bands(trained):
     assert np.isfinite(p).all() and (p > 0).all() and (p < 1).all()
     assert ev.roc_auc(p, y) > 0.85
     # calibrated: predicted probabilities match the keeper rate of photos the model never saw
-    from fluxcull.ml.calibrate import expected_calibration_error
+    from fluxcull.keeper.calibrate import expected_calibration_error
 
     assert expected_calibration_error(p, y) < 0.06
     assert abs(p.mean() - y.mean()) < 0.04
@@ -140,7 +140,7 @@ def test_scoring_refuses_a_model_trained_on_other_embeddings_or_features(trained
     modelgen.link_keepers(conn, g["ids"][g["keeper"]])
     run_job(train_job(lib, seed=0))
     # the library switches to another backbone (its embeddings now the active ones)
-    from fluxcull.ml.store import EmbeddingStore
+    from fluxcull.embedding.store import EmbeddingStore
 
     other = EmbeddingStore(conn, lib.embeddings_dir, "other-net@2", 16)
     other.write(g["ids"].tolist(), np.ones((len(g["ids"]), 16), np.float32))
@@ -169,7 +169,7 @@ def test_a_worse_model_is_saved_but_not_activated_unless_forced(trained):
     assert f["activated"]
     assert [v["id"] for v in list_versions(conn) if v["active"]] == [f["version"]]
     # back to the pairwise model for the other tests of this module
-    from fluxcull.ml.models_store import activate_version
+    from fluxcull.keeper.models_store import activate_version
 
     activate_version(conn, trained["summary"]["version"])
 
@@ -185,7 +185,7 @@ def test_model_files_are_plain_arrays_and_json(trained):
 
 
 def test_explain_names_the_rule_the_nearest_keepers_and_the_inputs(trained):
-    from fluxcull.ml.explain import explain
+    from fluxcull.keeper.explain import explain
 
     lib, inbox, orig = trained["lib"], trained["inbox"], trained["orig"]
     pid = int(inbox["ids"][np.argmax(inbox["utility"])])
@@ -237,8 +237,8 @@ def test_clear_errors_without_keepers_or_embeddings(tmp_path):
 @pytest.mark.parametrize("kind", ["linear", "gbt"])
 def test_side_by_side_choices_between_unlabelled_photos_are_learned(tmp_path, kind):
     from fluxcull.catalog.decisions import prefer
-    from fluxcull.ml.inputs import prepare
-    from fluxcull.ml.score import load_scoring_model
+    from fluxcull.keeper.inputs import prepare
+    from fluxcull.keeper.score import load_scoring_model
 
     lib = Library.open(tmp_path / "lib")
     conn = lib.connect()

@@ -19,8 +19,8 @@ def small(library, conn):
 
 
 def test_the_evaluation_progress_counts_what_its_words_say(library, conn, small):
-    from fluxcull.ml.evaluate import evaluate_steps
-    from fluxcull.ml.inputs import prepare
+    from fluxcull.keeper.evaluate import evaluate_steps
+    from fluxcull.keeper.inputs import prepare
 
     prep = prepare(library, conn)
     steps = evaluate_steps(prep, conn, kind="linear", folds=4)

@@ -8,11 +8,11 @@ import pytest
 
 import modelgen
 from fluxcull.jobs import run_job
+from fluxcull.keeper import projection_cache
+from fluxcull.keeper.inputs import prepare
+from fluxcull.keeper.score import compute_scores, load_scoring_model
+from fluxcull.keeper.train import train_job
 from fluxcull.library import Library
-from fluxcull.ml import projection_cache
-from fluxcull.ml.inputs import prepare
-from fluxcull.ml.score import compute_scores, load_scoring_model
-from fluxcull.ml.train import train_job
 
 
 @pytest.fixture

@@ -125,8 +125,8 @@ def star_field(n: int = 300, size=(768, 512), seed: int = 1) -> Image.Image:
 def test_a_star_field_is_no_failure_but_a_black_or_underexposed_frame_is():
     from photogen import scene
 
-    from fluxcull.ml.features import FEATURE_NAMES, N_TECH, technical_features
-    from fluxcull.ml.score import FailureRules, technical_failures
+    from fluxcull.embedding.features import FEATURE_NAMES, N_TECH, technical_features
+    from fluxcull.keeper.score import FailureRules, technical_failures
 
     rng = np.random.default_rng(3)
     frames = {

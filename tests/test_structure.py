@@ -67,10 +67,11 @@ def test_only_the_catalog_runs_sql(tmp_path):
     assert _sql_outside_catalog(ROOT) == []
     # the scan does catch one: a statement run by the keeper model, and one left in the catalog
     (tmp_path / "catalog").mkdir()
-    (tmp_path / "ml").mkdir()
+    (tmp_path / "keeper").mkdir()
     (tmp_path / "catalog" / "reads.py").write_text("def n(conn):\n    return conn.execute('SELECT 1')\n")
-    (tmp_path / "ml" / "score.py").write_text("import numpy\n\n\ndef f(cur, rows):\n    cur.executemany('X', rows)\n")
-    assert _sql_outside_catalog(tmp_path) == ["ml/score.py:5"]
+    sql = "import numpy\n\n\ndef f(cur, rows):\n    cur.executemany('X', rows)\n"
+    (tmp_path / "keeper" / "score.py").write_text(sql)
+    assert _sql_outside_catalog(tmp_path) == ["keeper/score.py:5"]
 
 
 def _lint(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess:
@@ -83,11 +84,19 @@ def test_import_contracts_hold_and_fail_on_a_wrong_import(tmp_path):
     pytest.importorskip("importlinter")
     ok = _lint(REPO, REPO)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    # the same contracts on a copy whose grid widget reads the catalog with sqlite3 itself
+    # the same contracts on a copy whose grid widget reads the catalog with sqlite3 itself, and whose
+    # embedding store calls into the keeper model (a function-local import counts too)
     shutil.copytree(ROOT, tmp_path / "fluxcull", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     grid = tmp_path / "fluxcull" / "ui" / "grid.py"
     grid.write_text(grid.read_text() + "\n\ndef _peek(path):\n    import sqlite3\n\n    return sqlite3.connect(path)\n")
+    store = tmp_path / "fluxcull" / "embedding" / "store.py"
+    store.write_text(store.read_text() + "\n\ndef _calibrated(x):\n    from fluxcull.keeper import calibrate\n\n"
+                     "    return calibrate\n")
     bad = _lint(tmp_path, tmp_path)
     assert bad.returncode != 0
     assert "BROKEN" in bad.stdout and "fluxcull.ui.grid -> sqlite3" in bad.stdout, bad.stdout
+    assert "fluxcull.embedding.store -> fluxcull.keeper.calibrate" in bad.stdout, bad.stdout
+    # matching reads the embedding store, so it now reaches the keeper model indirectly: broken too
+    assert "fluxcull.matching.similarity -> fluxcull.embedding.store" in bad.stdout, bad.stdout
+    assert "Contracts: 3 kept, 3 broken." in bad.stdout, bad.stdout

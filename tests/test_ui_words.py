@@ -109,7 +109,7 @@ def _two_bursts(library, conn, tmp_path):
     import numpy as np
 
     from fluxcull.catalog import transaction
-    from fluxcull.ml.store import EmbeddingStore
+    from fluxcull.embedding.store import EmbeddingStore
 
     ids = fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=6)
     scores = [0.50, 0.70, 0.90, 0.52, 0.72, 0.92]

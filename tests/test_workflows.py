@@ -11,11 +11,11 @@ from fluxcull.jobs import Progress, run_job
 
 @pytest.fixture
 def calls(monkeypatch):
+    import fluxcull.embedding.embed
     import fluxcull.ingest
+    import fluxcull.keeper.score
+    import fluxcull.keeper.train
     import fluxcull.matching
-    import fluxcull.ml.embed
-    import fluxcull.ml.score
-    import fluxcull.ml.train
 
     log: list = []
 
@@ -28,9 +28,9 @@ def calls(monkeypatch):
 
     monkeypatch.setattr(fluxcull.ingest, "ingest_job", step("ingest"))
     monkeypatch.setattr(fluxcull.matching, "match_job", step("match"))
-    monkeypatch.setattr(fluxcull.ml.embed, "embed_job", step("embed"))
-    monkeypatch.setattr(fluxcull.ml.train, "train_job", step("train"))
-    monkeypatch.setattr(fluxcull.ml.score, "score_job", step("score"))
+    monkeypatch.setattr(fluxcull.embedding.embed, "embed_job", step("embed"))
+    monkeypatch.setattr(fluxcull.keeper.train, "train_job", step("train"))
+    monkeypatch.setattr(fluxcull.keeper.score, "score_job", step("score"))
     return log
 
 
@@ -52,13 +52,13 @@ def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monke
     assert calls[1][2] == {"role": "inbox"} and "not_scored" not in summary
     assert calls[2][2] == {"role": "inbox"}  # only the inbox's sessions are re-scored
 
-    import fluxcull.ml.score
+    import fluxcull.keeper.score
 
     def no_model(lib, *, cancel=None, **kw):
         raise LookupError("no keeper model trained yet")
         yield  # a generator
 
-    monkeypatch.setattr(fluxcull.ml.score, "score_job", no_model)
+    monkeypatch.setattr(fluxcull.keeper.score, "score_job", no_model)
     summary = run_job(workflows.inbox_arrived_job(library, "/inbox"))
     assert summary["not_scored"] == "LookupError: no keeper model trained yet"
 

@@ -4,7 +4,7 @@ SHA-256 of the bytes embedded, the CRC-32 of the stored vector). Also what `embe
 photos it works on.
 
 The vectors themselves, and the rules (row allocation, checks, the verified stamp), live in
-fluxcull.ml.store. Writes run inside the caller's `transaction(conn)` unless a function says it
+fluxcull.embedding.store. Writes run inside the caller's `transaction(conn)` unless a function says it
 opens its own: the store allocates rows and writes vectors inside one write transaction.
 """
 

@@ -2,9 +2,10 @@
 in bulk, as plain tuples, for 400,000 photos at a time), the members of their sessions, and the
 stored feature vectors (table `photo_features`).
 
-The features themselves (names, schema, the arithmetic) live in fluxcull.ml.features; these are
-the statements it runs. Bulk reads take sorted unique id arrays and use a plain-tuple cursor (several
-times cheaper than sqlite3.Row): one range query where the ids are dense, IN batches otherwise.
+The features themselves (names, schema, storage) live in fluxcull.embedding.features, the metadata
+arithmetic in fluxcull.embedding.metadata_features; these are the statements they run. Bulk reads
+take sorted unique id arrays and use a plain-tuple cursor (several times cheaper than sqlite3.Row):
+one range query where the ids are dense, IN batches otherwise.
 """
 
 from __future__ import annotations

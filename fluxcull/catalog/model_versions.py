@@ -2,7 +2,7 @@
 (kind, backbone, feature schema, folder name under the library's models/, metrics and training
 summary as JSON), and which one is active.
 
-The files of a version, and decoding its row, live in fluxcull.ml.models_store. `insert_version`
+The files of a version, and decoding its row, live in fluxcull.keeper.models_store. `insert_version`
 and `set_active` run inside the caller's `transaction(conn)`.
 """
 

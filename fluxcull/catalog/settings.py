@@ -103,13 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model.folds", INT, 5, "Evaluation folds",
             "Folds of the random-by-session evaluation.", minimum=2, maximum=20, in_dialog=False),
     Setting("model.pairs", JSON, {}, "Pair weights",
-            "JSON object overriding the pair weights of training (fluxcull.ml.pairs.PairConfig).",
+            "JSON object overriding the pair weights of training (fluxcull.keeper.pairs.PairConfig).",
             in_dialog=False),
     Setting("model.failures", JSON, {}, "Failure thresholds",
-            "JSON object overriding the technical-failure thresholds (fluxcull.ml.score.FailureRules).",
+            "JSON object overriding the technical-failure thresholds (fluxcull.keeper.score.FailureRules).",
             in_dialog=False),
     Setting("bursts", JSON, {}, "Burst thresholds",
-            "JSON object overriding what makes a burst (fluxcull.ml.bursts.BurstRule): gap_seconds between "
+            "JSON object overriding what makes a burst (fluxcull.keeper.bursts.BurstRule): gap_seconds between "
             "frames, min_similarity of their embeddings.", in_dialog=False),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -61,7 +61,7 @@ def _print_summary(s: dict) -> None:
     t = s["train"]
     print(f"  train           : model {t.get('version')} activated={t.get('activated')}")
     if t.get("metrics_table"):
-        from fluxcull.ml.evaluate import format_table
+        from fluxcull.keeper.evaluate import format_table
 
         print(format_table(t["metrics_table"]))
     print(f"  score           : {t.get('scoring')}")

@@ -47,7 +47,7 @@ def register(sub) -> None:
 
 
 def run_embed(args, lib: Library) -> int:
-    from fluxcull.ml.embed import embed_job
+    from fluxcull.embedding.embed import embed_job
 
     require_positive(args, "batch_size", "threads", "workers")
     job = embed_job(lib, backbone=args.backbone, role=args.role, runtime=args.runtime,
@@ -72,7 +72,7 @@ def run_embed(args, lib: Library) -> int:
 def run_backbones(args, lib: Library) -> int:
     from fluxcull.catalog import settings
     from fluxcull.catalog.queries import embeddings_by_backbone
-    from fluxcull.ml.backbones import SETTING_KEY, get_backbone, list_backbones
+    from fluxcull.embedding.backbones import SETTING_KEY, get_backbone, list_backbones
 
     conn = lib.connect()
     try:
@@ -103,7 +103,7 @@ def run_backbones(args, lib: Library) -> int:
 
 def run_features(args, lib: Library) -> int:
     from fluxcull.catalog.queries import resolve_photo
-    from fluxcull.ml.features import FEATURE_NAMES, load_features
+    from fluxcull.embedding.features import FEATURE_NAMES, load_features
 
     conn = lib.connect()
     try:

@@ -69,7 +69,7 @@ def register(sub) -> None:
 
 # -- model ---------------------------------------------------------------------------------------------
 def cmd_train(args, lib) -> int:
-    from fluxcull.ml.train import train_job
+    from fluxcull.keeper.train import train_job
 
     s = drive(train_job(lib, model_kind=args.model, seed=args.seed, force=args.force, score=not args.no_score))
     if args.json:
@@ -81,7 +81,7 @@ def cmd_train(args, lib) -> int:
           f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
     for sentence in s.get("in_words", []):
         print(sentence)
-    from fluxcull.ml.quality_words import methods_text
+    from fluxcull.keeper.quality_words import methods_text
 
     if s.get("choice"):
         print(f"  ({s['choice']})")
@@ -109,7 +109,7 @@ def cmd_train(args, lib) -> int:
 
 
 def cmd_score(args, lib) -> int:
-    from fluxcull.ml.score import score_job
+    from fluxcull.keeper.score import score_job
 
     s = drive(score_job(lib))
     if args.json:
@@ -123,13 +123,13 @@ def cmd_score(args, lib) -> int:
 
 
 def cmd_eval(args, lib) -> int:
-    from fluxcull.ml.evaluate import eval_report
+    from fluxcull.keeper.evaluate import eval_report
 
     r = eval_report(lib, kind=args.model, seed=args.seed)
     if args.json:
         emit_json(r)
         return 0
-    from fluxcull.ml.quality_words import panel
+    from fluxcull.keeper.quality_words import panel
 
     words = panel(r)  # the same words as the window's model panel
     for sentence in words["sentences"]:
@@ -146,7 +146,7 @@ def cmd_eval(args, lib) -> int:
 
 def cmd_explain(args, lib) -> int:
     from fluxcull.catalog.queries import resolve_photo
-    from fluxcull.ml.explain import explain
+    from fluxcull.keeper.explain import explain
 
     with closing(lib.connect()) as conn:
         pid = resolve_photo(conn, args.photo)
@@ -154,7 +154,7 @@ def cmd_explain(args, lib) -> int:
     if args.json:
         emit_json(r)
         return 0
-    from fluxcull.ml.explain_words import explanation_lines
+    from fluxcull.keeper.explain_words import explanation_lines
 
     print(r["path"])
     for line in explanation_lines(r):
@@ -168,14 +168,14 @@ def cmd_explain(args, lib) -> int:
 
 
 def cmd_models(args, lib) -> int:
-    from fluxcull.ml.evaluate import primary_metric
-    from fluxcull.ml.models_store import activate_version, list_versions
+    from fluxcull.keeper.evaluate import primary_metric
+    from fluxcull.keeper.models_store import activate_version, list_versions
 
     with closing(lib.connect()) as conn:
         if args.activate is not None:
-            from fluxcull.ml.context import input_spec
-            from fluxcull.ml.score import load_scoring_model, score_job
-            from fluxcull.ml.store import current_store
+            from fluxcull.embedding.store import current_store
+            from fluxcull.keeper.context import input_spec
+            from fluxcull.keeper.score import load_scoring_model, score_job
 
             load_scoring_model(lib, conn, args.activate).check_compatible(
                 current_store(lib, conn).backbone_id, input_spec()[1])  # refuse before switching

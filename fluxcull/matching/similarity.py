@@ -31,10 +31,10 @@ TWO_STAGE_MIN = 4096
 
 
 def available_store(lib, conn: sqlite3.Connection):
-    """The current EmbeddingStore (fluxcull.ml.store.current_store), or None with the reason where
+    """The current EmbeddingStore (fluxcull.embedding.store.current_store), or None with the reason where
     there is none."""
     from fluxcull.catalog.embedding_index import active_backbone_id
-    from fluxcull.ml.store import current_store
+    from fluxcull.embedding.store import current_store
 
     if active_backbone_id(conn) is None:
         return None, "no embeddings stored (run `fluxcull embed`)"

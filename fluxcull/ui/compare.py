@@ -3,7 +3,7 @@
 Compare stays within one group of look-alike frames. Three or more photos selected: the first is
 the champion, frozen, and the others challenge it one by one; when they are done, compare says
 which photo won and goes back to the grid. Otherwise fluxcull proposes the next most informative
-pair of one burst (fluxcull.ml.bursts through fluxcull.workflows: frames of one scene seconds apart;
+pair of one burst (fluxcull.keeper.bursts through fluxcull.workflows: frames of one scene seconds apart;
 scores close, model uncertain), stays in that burst until it is done, says so, and only then moves
 to another burst of the session; photos of different bursts are never paired. F freezes the left
 photo as the champion of its burst. Zoom and pan are synchronised. Messages name files.

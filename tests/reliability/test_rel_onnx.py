@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fluxcull.ml import onnx_backend
-from fluxcull.ml.backbones import get_backbone
+from fluxcull.embedding import onnx_backend
+from fluxcull.embedding.backbones import get_backbone
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_without_a_library_nothing_is_cached_under_home(tmp_path, fake_export, m
 
 
 def test_a_cache_onnxruntime_cannot_load_is_exported_again(tmp_path, fake_export, monkeypatch):
-    from fluxcull.ml import inference
+    from fluxcull.embedding import inference
 
     made = []
 
@@ -94,7 +94,7 @@ def test_onnxruntime_writes_its_files_into_the_library_not_home(tmp_path):
 
     env = env_for(tmp_path)
     env.pop("XDG_CACHE_HOME")
-    code = ("import sys; from pathlib import Path; from fluxcull.ml.onnx_backend import import_onnxruntime; "
+    code = ("import sys; from pathlib import Path; from fluxcull.embedding.onnx_backend import import_onnxruntime; "
             "import_onnxruntime(Path(sys.argv[1]))")
     p = subprocess.run([sys.executable, "-c", code, str(tmp_path / "lib" / "cache")], env=env, cwd=REPO,
                        capture_output=True, text=True, timeout=120)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from fluxcull.catalog import transaction
+from fluxcull.embedding.store import EmbeddingStore
 from fluxcull.errors import StoreDamaged
-from fluxcull.ml.store import EmbeddingStore
 
 DIM = 16
 BACKBONE = "test@1"
@@ -118,7 +118,7 @@ def test_a_new_vector_for_a_valid_row_goes_to_a_new_row(filled):
 def test_a_verified_store_is_not_read_again_until_something_changes(filled, monkeypatch):
     """A full check reads every vector (20 s at 400,000 photos): a fresh process trusts the stamp a
     passed check left, our own writes carry it forward, and any other change brings the check back."""
-    import fluxcull.ml.store as store_mod
+    import fluxcull.embedding.store as store_mod
 
     store, ids = filled
     store.verified()

@@ -21,7 +21,7 @@ CREATE TABLE embedding_rows (
 CREATE UNIQUE INDEX embedding_rows_row ON embedding_rows(backbone_id, row);
 
 -- Technical and metadata features: a float32 vector per photo (NaN = missing), whose names and
--- order are given by the schema id (see fluxcull.ml.features).
+-- order are given by the schema id (see fluxcull.embedding.features).
 CREATE TABLE photo_features (
     photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
     schema      TEXT NOT NULL,

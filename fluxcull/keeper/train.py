@@ -2,11 +2,11 @@
 
 train_job(lib) runs the whole "Retrain now":
 1. read the corpus (labels from the keeper links and the decision log, embeddings, features);
-2. evaluate on both splits with all baselines (fluxcull.ml.evaluate); the out-of-fold ranks of the
+2. evaluate on both splits with all baselines (fluxcull.keeper.evaluate); the out-of-fold ranks of the
    random-by-session split are the held-out data the calibrator is fitted on;
 3. choose the method (setting `model.kind`, default `auto`: every candidate is evaluated and the
    simplest one within a small margin of the best held-out AUC on the by-time split wins, see
-   fluxcull.ml.evaluate.choose_method; `--model` forces one), fit it on all labelled photos, and store
+   fluxcull.keeper.evaluate.choose_method; `--model` forces one), fit it on all labelled photos, and store
    the corpus quantiles of its raw scores;
 4. save the version (arrays + JSON) with its metrics and training summary;
 5. activate it unless it is worse than the active model: the active model's method is evaluated in
@@ -14,7 +14,7 @@ train_job(lib) runs the whole "Retrain now":
    ROC AUC (the selection metric) against it (a model retrained on fresher decisions is judged on those decisions too);
    always when the active one no longer fits the library's embeddings/features; with fewer than
    FEW_KEEPERS_TO_REPLACE keepers the new one must be better by CHOICE_MARGIN (a real improvement, not
-   noise) or the active one stays (fluxcull.ml.choice);
+   noise) or the active one stays (fluxcull.keeper.choice);
 6. re-score every photo with the active model (new decisions always reach the scores).
 """
 
@@ -25,15 +25,15 @@ import time
 import numpy as np
 
 from fluxcull.jobs import CancelToken, Job, Progress
-from fluxcull.ml import calibrate, projection_cache
-from fluxcull.ml.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
-from fluxcull.ml.dataset import POS
-from fluxcull.ml.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
+from fluxcull.keeper import calibrate, projection_cache
+from fluxcull.keeper.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
+from fluxcull.keeper.dataset import POS
+from fluxcull.keeper.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
                                   primary_metric, raw_scores_chunked)
-from fluxcull.ml.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
-from fluxcull.ml.pairs import PairConfig
-from fluxcull.ml.quality_words import quality_sentences
-from fluxcull.ml.ranker import KINDS, params_to_saved
+from fluxcull.keeper.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
+from fluxcull.keeper.pairs import PairConfig
+from fluxcull.keeper.quality_words import quality_sentences
+from fluxcull.keeper.ranker import KINDS, params_to_saved
 
 TOLERANCE = 0.005
 KIND_SETTING = "model.kind"
@@ -42,7 +42,7 @@ DEVICE_SETTING = "model.device"  # cpu (default) | cuda | auto
 
 def keep_projection(lib, folder, prep) -> None:
     """Save the training corpus's embedding projection beside the new active version, so scoring
-    reads it instead of every embedding (fluxcull.ml.projection_cache); drop older versions' caches."""
+    reads it instead of every embedding (fluxcull.keeper.projection_cache); drop older versions' caches."""
     k = prep.transform.n_components
     prev = np.r_[-1, prep.corpus.ids[:-1]].astype(np.int64)
     projection_cache.save(folder, prep.corpus.ids, prep.corpus.keys, prep.x[:, :k], prep.adjacent, prev)
@@ -54,7 +54,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
     """Train, evaluate, save, activate if not worse, re-score. Returns the summary dict:
     {version, activated, reason, kind, metrics_table, table_text, previous_metrics, calibration,
      data, timings, scoring}."""
-    from fluxcull.ml.inputs import prepare
+    from fluxcull.keeper.inputs import prepare
 
     conn = lib.connect()
     try:
@@ -168,7 +168,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         }
         summary["in_words"] = quality_sentences(kind, metrics["table"], data["positives"], choice)
         if score:
-            from fluxcull.ml.score import ModelMismatch, load_scoring_model, run_scoring
+            from fluxcull.keeper.score import ModelMismatch, load_scoring_model, run_scoring
 
             t0 = time.perf_counter()
             try:

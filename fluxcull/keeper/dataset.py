@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.ml.projection_cache import embedding_keys
 from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, embedding_index, session_ids_of
+from fluxcull.keeper.projection_cache import embedding_keys
 
 POS, NEG, UNLABELLED = 1, 0, -1
 
@@ -38,7 +38,7 @@ class Corpus:
     reject: np.ndarray     # bool: decided reject (explicit negative)
     decided_keep: np.ndarray  # bool: decided keep (explicit positive)
     confirmed: np.ndarray  # bool: linked from the keeper archive
-    keys: np.ndarray       # int64 embedding key (row and checksum; fluxcull.ml.projection_cache)
+    keys: np.ndarray       # int64 embedding key (row and checksum; fluxcull.keeper.projection_cache)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -152,17 +152,17 @@ def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np
         yield s, block
 
 
-# -- technical and metadata features (computed by fluxcull.ml.features) ----------------------------
+# -- technical and metadata features (computed by fluxcull.embedding.features) -------------------------
 def feature_spec() -> tuple[list[str], str]:
     """(FEATURE_NAMES, FEATURE_SCHEMA) of the feature extractor this build ships."""
-    from fluxcull.ml import features
+    from fluxcull.embedding import features
 
     return list(features.FEATURE_NAMES), str(features.FEATURE_SCHEMA)
 
 
 def load_features(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
     """float32 (n x len(FEATURE_NAMES)), NaN where a value is missing or not computed."""
-    from fluxcull.ml import features
+    from fluxcull.embedding import features
 
     ids = [int(i) for i in photo_ids]
     if not ids:

@@ -1,6 +1,6 @@
 """Which keeper-model method to activate: chosen on held-out evidence, with a default on a tie.
 
-Every candidate method is evaluated in the same run (fluxcull.ml.evaluate). The selection metric
+Every candidate method is evaluated in the same run (fluxcull.keeper.evaluate). The selection metric
 is the held-out ROC AUC on the by-time split (the newest sessions, as the inbox will be), pooled with
 the random-by-session split while the newest sessions hold few keepers (see `selection_metric`).
 
@@ -30,7 +30,7 @@ SIMPLICITY = ("linear", "centroid", "gbt", "mlp")   # preference with few keeper
 PREFERENCE = ("gbt", "linear", "mlp", "centroid")   # preference from MIN_KEEPERS_FOR_TREES keepers on
 MIN_KEEPERS_FOR_TREES = 8
 # below this many keepers a retrain must be better by CHOICE_MARGIN to replace the model in use
-# (fluxcull.ml.train): a handful of new decisions moves a small model by noise
+# (fluxcull.keeper.train): a handful of new decisions moves a small model by noise
 FEW_KEEPERS_TO_REPLACE = 20
 CHOICE_MARGIN = 0.01        # AUC within which the preferred method stays ...
 CHOICE_MARGIN_FEW = 0.05    # ... or this, when the held-out sessions hold fewer than FEW_KEEPERS keepers

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fluxcull.ml.backbones import Backbone
-from fluxcull.ml.preprocess import l2_normalize, normalize
+from fluxcull.embedding.backbones import Backbone
+from fluxcull.embedding.preprocess import l2_normalize, normalize
 
 OPSET = 17
 TOLERANCE = 1e-4
@@ -50,7 +50,7 @@ def export_onnx(backbone: Backbone, path: Path) -> dict:
     """Export, check against torch, then move into place. Returns the check record."""
     import torch
 
-    from fluxcull.ml.torch_model import build_torch_model
+    from fluxcull.embedding.torch_model import build_torch_model
 
     model = build_torch_model(backbone, fuse=False).eval()
     size = backbone.input_size

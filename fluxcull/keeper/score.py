@@ -32,10 +32,10 @@ from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, role_photo_
 # the one writer of photos.keeper_score lives in the catalog; imported here for the scoring job
 from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F401
 from fluxcull.jobs import CancelToken, Job, Progress
-from fluxcull.ml import calibrate, projection_cache
-from fluxcull.ml.dataset import find_feature
-from fluxcull.ml.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
-from fluxcull.ml.ranker import InputTransform, params_from_saved, raw_scores
+from fluxcull.keeper import calibrate, projection_cache
+from fluxcull.keeper.dataset import find_feature
+from fluxcull.keeper.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
+from fluxcull.keeper.ranker import InputTransform, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 FAILURE_SETTING = "model.failures"
@@ -146,9 +146,9 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     With `sessions_of` (photo ids): only those photos and the photos of their sessions (a new
     inbox batch: context inputs depend on the session alone, so the rest keep their scores).
     """
-    from fluxcull.ml.context import input_spec
-    from fluxcull.ml.inputs import prepare
-    from fluxcull.ml.store import current_store
+    from fluxcull.embedding.store import current_store
+    from fluxcull.keeper.context import input_spec
+    from fluxcull.keeper.inputs import prepare
 
     names, schema = input_spec()
     fresh = None  # the photo rows read with the corpus just now, if it was read here

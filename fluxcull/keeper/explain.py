@@ -4,7 +4,7 @@ that moved the model's score most.
 Contributions are measured against an average photo of the corpus (model inputs are centred):
 weight x input for the linear model, gradient x input for the MLP and the centroid score, SHAP
 values for the gradient-boosted trees. The strongest ones are also said in words
-(fluxcull.ml.explain_words: "sharpest of its 5-frame burst", "darker than the rest of this session"). All the
+(fluxcull.keeper.explain_words: "sharpest of its 5-frame burst", "darker than the rest of this session"). All the
 embedding's components are summed into one "appearance" entry; each technical/metadata feature
 (with its missing-value indicator) is one entry.
 """
@@ -16,19 +16,19 @@ import numpy as np
 from fluxcull.catalog.keeper_reads import kept_photo_ids
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog.queries import band_of, photos_by_ids
-from fluxcull.ml.explain_words import in_words
-from fluxcull.ml.ranker import input_contributions
+from fluxcull.keeper.explain_words import in_words
+from fluxcull.keeper.ranker import input_contributions
 
 TOP_FEATURES = 10
 NEAREST = 5
 
 
 def explain(lib, photo_id: int) -> dict:
-    from fluxcull.ml import calibrate
-    from fluxcull.ml.context import input_spec
-    from fluxcull.ml.inputs import embeddings_reader, prepare
-    from fluxcull.ml.score import FailureRules, load_scoring_model, technical_failures
-    from fluxcull.ml.store import current_store
+    from fluxcull.embedding.store import current_store
+    from fluxcull.keeper import calibrate
+    from fluxcull.keeper.context import input_spec
+    from fluxcull.keeper.inputs import embeddings_reader, prepare
+    from fluxcull.keeper.score import FailureRules, load_scoring_model, technical_failures
 
     conn = lib.connect()
     try:

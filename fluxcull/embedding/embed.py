@@ -22,13 +22,13 @@ import numpy as np
 
 from fluxcull.catalog import embedding_index as index
 from fluxcull.catalog.settings import read_text
+from fluxcull.embedding import features as F
+from fluxcull.embedding.backbones import Backbone, SETTING_KEY, get_backbone
+from fluxcull.embedding.inference import available_cores, default_batch_size, make_runner
+from fluxcull.embedding.preprocess import to_square
+from fluxcull.embedding.store import EmbeddingStore, backbone_store
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.joblock import locked
-from fluxcull.ml import features as F
-from fluxcull.ml.backbones import Backbone, SETTING_KEY, get_backbone
-from fluxcull.ml.inference import available_cores, default_batch_size, make_runner
-from fluxcull.ml.preprocess import to_square
-from fluxcull.ml.store import EmbeddingStore, backbone_store
 
 log = logging.getLogger(__name__)
 

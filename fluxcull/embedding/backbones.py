@@ -86,7 +86,7 @@ def _unavailable(bb: Backbone, why: str) -> BackboneUnavailable:
 
 # -- loaders ---------------------------------------------------------------------------------
 def _load_lite0(bb: Backbone, allow_download: bool):
-    from fluxcull.ml.efficientnet_lite import load_pretrained
+    from fluxcull.embedding.efficientnet_lite import load_pretrained
 
     model = load_pretrained()
     return _FeatureModule(model, "forward_features")
@@ -169,7 +169,7 @@ def _FeatureModule(model, method: str):
 
 def _check_available(bb: Backbone) -> None:
     if bb.source == "package":
-        from fluxcull.ml.efficientnet_lite import weights_path
+        from fluxcull.embedding.efficientnet_lite import weights_path
 
         try:
             weights_path()

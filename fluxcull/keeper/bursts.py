@@ -6,7 +6,7 @@ before it when both
 - look alike: the cosine similarity of their (L2-normalised) embeddings is at least `min_similarity`.
 Anything else starts a new burst; a photo without a capture time is a burst of its own. A burst is
 named by the photo id of its first frame, so its id survives re-computation as long as that frame
-does. The keeper model's context inputs (fluxcull.ml.context) describe each photo against its
+does. The keeper model's context inputs (fluxcull.keeper.context) describe each photo against its
 burst; the grid's stacks are meant to use the same function.
 
 The thresholds live in the setting `bursts` (JSON, e.g. {"gap_seconds": 10, "min_similarity": 0.7}).

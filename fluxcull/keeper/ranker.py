@@ -141,7 +141,7 @@ def raw_scores(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_components:
         z = x[:, :n_components]
         return (z @ p["centroid"]) / np.maximum(np.linalg.norm(z, axis=1), 1e-9)
     if kind == "gbt":
-        from fluxcull.ml import gbt
+        from fluxcull.keeper import gbt
 
         return gbt.predict(p, x)
     raise ValueError(f"unknown model kind {kind!r}: expected one of {', '.join(KINDS)}")
@@ -163,7 +163,7 @@ def input_contributions(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_co
         out[:n_components] = z * p["centroid"] / max(float(np.linalg.norm(z)), 1e-9)
         return out
     if kind == "gbt":
-        from fluxcull.ml import gbt
+        from fluxcull.keeper import gbt
 
         return gbt.contributions(p, x, len(x)).astype(np.float32)
     raise ValueError(f"unknown model kind {kind!r}")
@@ -172,7 +172,7 @@ def input_contributions(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_co
 def params_to_saved(kind: str, params: dict) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """A fitted scorer as (arrays named m_*, text parts) for the model store."""
     if kind == "gbt":
-        from fluxcull.ml import gbt
+        from fluxcull.keeper import gbt
 
         return ({"m_" + k: np.asarray(params[k]) for k in ("cols", "k", "pos_sum", "neg_sum")},
                 {"booster": gbt.to_text(params)})
@@ -183,7 +183,7 @@ def params_from_saved(kind: str, arrays: dict[str, np.ndarray], texts: dict[str,
     """The inverse of params_to_saved."""
     p = {k[2:]: v for k, v in arrays.items() if k.startswith("m_")}
     if kind == "gbt":
-        from fluxcull.ml import gbt
+        from fluxcull.keeper import gbt
 
         if "booster" not in texts:
             raise ValueError("gradient-boosted model without its trees (booster.txt)")

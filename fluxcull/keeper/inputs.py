@@ -3,8 +3,8 @@ inputs standardised.
 
 `prepare` reads the corpus once: embeddings stream from the memory-mapped store in chunks and are
 projected straight away, so memory stays at n x (components + inputs) float32 (about 0.6 GB for
-400,000 photos), never the full float32 embedding matrix. Bursts (fluxcull.ml.bursts) and the
-context inputs (fluxcull.ml.context) are computed from the catalog as it is now, every time.
+400,000 photos), never the full float32 embedding matrix. Bursts (fluxcull.keeper.bursts) and the
+context inputs (fluxcull.keeper.context) are computed from the catalog as it is now, every time.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxcull.catalog.model_reads import photo_rows
-from fluxcull.ml.bursts import BurstRule, find_bursts
-from fluxcull.ml.context import compute_context, input_spec
-from fluxcull.ml.dataset import Corpus, load_corpus, load_features, read_embeddings
-from fluxcull.ml.projection_cache import ProjectionCache
-from fluxcull.ml.ranker import InputTransform
-from fluxcull.ml.store import current_store
+from fluxcull.embedding.store import current_store
+from fluxcull.keeper.bursts import BurstRule, find_bursts
+from fluxcull.keeper.context import compute_context, input_spec
+from fluxcull.keeper.dataset import Corpus, load_corpus, load_features, read_embeddings
+from fluxcull.keeper.projection_cache import ProjectionCache
+from fluxcull.keeper.ranker import InputTransform
 
 PCA_SAMPLE = 20_000
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fluxcull.ml.backbones import Backbone
-from fluxcull.ml.preprocess import l2_normalize, normalize
-from fluxcull.ml.torch_model import build_torch_model
+from fluxcull.embedding.backbones import Backbone
+from fluxcull.embedding.preprocess import l2_normalize, normalize
+from fluxcull.embedding.torch_model import build_torch_model
 
 RUNTIMES = ("auto", "torch", "torch-fp32", "onnx")
 THREADS_ENV = "FLUXCULL_THREADS"
@@ -123,7 +123,7 @@ class OnnxRunner:
     def __init__(self, path, backbone: Backbone, *, threads: int | None = None):
         from pathlib import Path
 
-        from fluxcull.ml.onnx_backend import import_onnxruntime
+        from fluxcull.embedding.onnx_backend import import_onnxruntime
 
         ort = import_onnxruntime(Path(path).parent.parent)
         opts = ort.SessionOptions()
@@ -152,7 +152,7 @@ def make_runner(backbone: Backbone, *, runtime: str = "auto", device: str | None
     if runtime == "onnx":
         if device != "cpu":
             device = "cpu"  # the onnxruntime wheel fluxcull depends on runs on the CPU
-        from fluxcull.ml.onnx_backend import ensure_onnx, export_onnx
+        from fluxcull.embedding.onnx_backend import ensure_onnx, export_onnx
 
         path = ensure_onnx(backbone, cache_dir=(lib.cache_dir if lib is not None else None))
         try:

@@ -1,4 +1,4 @@
-"""Technical features measured on a photo's pixels (the table is in fluxcull.ml.features), at a
+"""Technical features measured on a photo's pixels (the table is in fluxcull.embedding.features), at a
 fixed size (long side FEATURE_SIZE px, the size of the ingest thumbnails) so they are comparable
 across cameras and resolutions. numpy and Pillow only."""
 

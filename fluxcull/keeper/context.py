@@ -3,13 +3,13 @@
 A near-miss is only "near" next to its neighbours: the shaken frame of a burst is sharp enough in
 absolute terms and still loses to the frame shot a second later. The photographer's thresholds are
 relative to what else was shot (spec section 4), so the keeper model sees, besides the absolute
-features (fluxcull.ml.features), these inputs (NaN where the feature itself is missing):
+features (fluxcull.embedding.features), these inputs (NaN where the feature itself is missing):
 
 | name | meaning | range |
 | --- | --- | --- |
 | `<f>_vs_session` | the technical feature f minus its median over the photo's session | feature units |
 | `<f>_rank_session` | percentile rank of f within the session (ties share; 0.5 when alone) | 0 .. 1 |
-| `<f>_vs_burst` | f minus its median over the photo's burst (fluxcull.ml.bursts) | feature units |
+| `<f>_vs_burst` | f minus its median over the photo's burst (fluxcull.keeper.bursts) | feature units |
 | `<f>_rank_burst` | percentile rank of f within the burst | 0 .. 1 |
 | `burst_size_log2` | log2(frames in the photo's burst) | 0 .. |
 | `burst_position` | capture-time rank in the burst, 0 first .. 1 last; 0.5 alone | 0 .. 1 |
@@ -18,7 +18,7 @@ features (fluxcull.ml.features), these inputs (NaN where the feature itself is m
 | `burst_sim` | cosine similarity to its burst's centroid | -1 .. 1 |
 | `burst_typical` | 1 for the burst's most typical frame (highest `burst_sim`), else 0 | 0 / 1 |
 
-for every technical feature f of fluxcull.ml.features (sharpness, brightness, clipping, contrast,
+for every technical feature f of fluxcull.embedding.features (sharpness, brightness, clipping, contrast,
 haze, colour, noise, aspect). The session is the catalog session (a walk: photos less than the
 session gap apart), or the capture day for photos without one. Centroids are taken in the keeper
 model's embedding projection (its first `CENTROID_COMPONENTS` principal components).
@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from fluxcull.ml.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
+from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
 
 CENTROID_COMPONENTS = 256
 _RELATIVE = [f"{f}_{kind}_{grp}" for f in TECHNICAL_NAMES for grp in ("session", "burst") for kind in ("vs", "rank")]

@@ -1,7 +1,7 @@
 """The gradient-boosted keeper scorer (LightGBM): trees over absolute + context inputs.
 
 Inputs: the per-photo inputs of the model (absolute features, context inputs relative to the
-session and burst, missing indicators; fluxcull.ml.context), the first `GBT_COMPONENTS`
+session and burst, missing indicators; fluxcull.keeper.context), the first `GBT_COMPONENTS`
 components of the embedding projection (columns of the shared input matrix), and three "likeness"
 inputs: the cosine of the photo's appearance (all components) to the centroid of the training
 keepers and of the training non-keepers, and their difference (what a subject taste looks like;

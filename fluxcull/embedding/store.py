@@ -39,8 +39,8 @@ from fluxcull.catalog import embedding_index as index
 from fluxcull.catalog import transaction
 from fluxcull.catalog.embedding_index import active_backbone_id  # noqa: F401  (its home was here)
 from fluxcull.catalog.queries import photo_sha256s
+from fluxcull.embedding.backbones import Backbone, get_backbone
 from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
-from fluxcull.ml.backbones import Backbone, get_backbone
 
 _GROW_ROWS = 4096
 _CHECK_CHUNK = 8192  # rows read at a time when verifying

@@ -18,13 +18,13 @@ import sqlite3
 import numpy as np
 
 from fluxcull.jobs import Progress
-from fluxcull.ml import calibrate
-from fluxcull.ml.dataset import NEG, POS, UNLABELLED, find_feature
-from fluxcull.ml.metrics import (average_precision, average_ranks, pairwise_accuracy, recall_at,  # noqa: F401
+from fluxcull.keeper import calibrate
+from fluxcull.keeper.dataset import NEG, POS, UNLABELLED, find_feature
+from fluxcull.keeper.metrics import (average_precision, average_ranks, pairwise_accuracy, recall_at,  # noqa: F401
                                   roc_auc)
-from fluxcull.ml.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
-from fluxcull.ml.pairs import PairConfig, build_pairs
-from fluxcull.ml.ranker import fit_centroid, fit_pairwise, raw_scores
+from fluxcull.keeper.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
+from fluxcull.keeper.pairs import PairConfig, build_pairs
+from fluxcull.keeper.ranker import fit_centroid, fit_pairwise, raw_scores
 
 METRICS = ("roc_auc", "average_precision", "pairwise_accuracy", "recall_top10", "recall_top20", "ece")
 SHARPNESS_NAMES = ("sharpness", "laplacian_var", "lap_var", "focus", "sharp", "acutance")
@@ -59,7 +59,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
     c = prep.corpus
     k = prep.transform.n_components
     if kind == "gbt":
-        from fluxcull.ml import gbt
+        from fluxcull.keeper import gbt
 
         cfg = cfg or PairConfig()
         cols = gbt.columns(k, prep.x.shape[1])
@@ -327,8 +327,8 @@ def primary_metric(metrics: dict, method: str | None = None) -> float | None:
 def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None) -> dict:
     """Evaluate on the library's current data (nothing saved); with the active model's kind and seed
     unless given. Includes the metrics stored with the active version for comparison."""
-    from fluxcull.ml.inputs import prepare
-    from fluxcull.ml.models_store import active_version_id, jsonable, version_row
+    from fluxcull.keeper.inputs import prepare
+    from fluxcull.keeper.models_store import active_version_id, jsonable, version_row
 
     conn = lib.connect()
     try:
@@ -348,7 +348,7 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
         res["active_version"] = ({"id": stored["id"], "kind": stored["kind"], "created_at": stored["created_at"],
                                   "table": stored["metrics"].get("table")} if stored else None)
         res["text"] = format_table(res["table"])
-        from fluxcull.ml.quality_words import quality_sentences
+        from fluxcull.keeper.quality_words import quality_sentences
 
         res["in_words"] = quality_sentences(res["model"], res["table"], res["data"]["positives"], res.get("choice"))
         return jsonable(res)

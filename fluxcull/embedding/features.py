@@ -1,0 +1,112 @@
+"""Technical and metadata features of a photo: one float32 vector, NaN where a value is unknown.
+
+numpy only (no torch). This module is the public entry: the names and schema of the whole vector,
+and its storage. Technical features come from the pixels (`pixel_features`), computed in the same
+decode pass as the embedding on a fixed-size image (long side `FEATURE_SIZE` px, the size of the
+ingest thumbnails), so they are comparable across cameras and resolutions. Metadata features come
+from the catalog (`metadata_features`). `photo_features.vector` stores the whole vector (schema
+`FEATURE_SCHEMA`, with the SHA-256 of the bytes measured); `load_features` returns the stored
+technical part and recomputes the metadata part from the catalog, so later ingests (which can grow
+or split sessions) are always reflected.
+
+| # | name | meaning | range / unit |
+| --- | --- | --- | --- |
+| 0 | sharpness_laplacian | log10(1 + variance of the 3x3 Laplacian) of the luminance | ~0 (blurred) .. 4 (crisp) |
+| 1 | sharpness_edge | noise-robust sharpness: 99th-percentile gradient on the 2x2-binned luminance over the same on the 8x8-binned one (per pixel) | ~1 (blurred) .. 3 (crisp) |
+| 2 | brightness | mean luminance (Rec. 601) | 0 .. 1 |
+| 3 | highlights_clipped | fraction of pixels with a channel >= 250 | 0 .. 1 |
+| 4 | shadows_clipped | fraction of pixels with luminance <= 5 | 0 .. 1 |
+| 5 | contrast_rms | standard deviation of luminance | 0 .. 0.5 |
+| 6 | dynamic_range | 99th minus 1st percentile of luminance | 0 .. 1 |
+| 7 | haze | flat light / fog: mean of the 16x16-block minimum of the darkest channel (dark-channel prior) | 0 (clear) .. 1 |
+| 8 | colorfulness | Hasler-Suesstrunk colourfulness M / 100 | 0 .. ~1.5 |
+| 9 | saturation | mean HSV saturation | 0 .. 1 |
+| 10 | monochrome | 1 when the photo has no real colour (99th percentile of max-min channel < 12/255), else 0 | 0 / 1 |
+| 11 | noise_sigma | Immerkaer noise estimate on the flattest half of the luminance, in 8-bit levels at feature scale | 0 .. ~20 |
+| 12 | aspect_log2 | log2(width / height) as displayed (orientation applied) | 0.58 = 3:2 landscape |
+| 13 | tilt_degrees | how far the dominant straight lines lean from level: the strongest peak within 10 degrees of horizontal/vertical of the edge-orientation histogram (strong edges, folded to +-45 degrees) | 0 (level) .. 10 |
+| 14 | line_strength | how much of the strong-edge energy lies along that peak, over a flat histogram (low: no straight lines, tilt_degrees means little) | 1 .. ~20 |
+| 15 | hour_sin | sin(2 pi hour / 24), local capture time; NaN without an EXIF time | -1 .. 1 |
+| 16 | hour_cos | cos(2 pi hour / 24) | -1 .. 1 |
+| 17 | season_sin | sin(2 pi day-of-year / 365.25), shifted half a year south of the equator | -1 .. 1 |
+| 18 | season_cos | cos(2 pi day-of-year / 365.25), idem (1 = midwinter) | -1 .. 1 |
+| 19 | focal_35mm | focal length, 35 mm equivalent | mm |
+| 20 | aperture | f-number | e.g. 2.8 |
+| 21 | shutter_log2 | log2(exposure time in s) | -13 (1/8000) .. 5 |
+| 22 | iso_log2 | log2(ISO) | 6.6 (100) .. |
+| 23 | subject_distance_log10 | log10(focus / subject distance in m), clipped to [-2, 3] | |
+| 24-26 | gps_x, gps_y, gps_z | GPS position on the unit sphere (continuous, no wrap-around at +-180) | -1 .. 1 |
+| 27 | gps_cell | location cluster: the 4-character geohash cell (~39 x 20 km) as a 20-bit integer; photos in the same cell share it | 0 .. 1048575 |
+| 28 | session_position | rank of the photo in its session by capture time, 0 (first) .. 1 (last); 0.5 alone | 0 .. 1 |
+| 29 | session_length_log2 | log2(number of photos in the session) | 0 .. |
+| 30 | megapixels_log2 | log2(width x height / 1e6) of the original | |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import numpy as np
+
+from fluxcull.catalog import features_store
+from fluxcull.catalog.queries import photo_sha256s
+
+# the two halves of the vector live in their own modules; re-exported here, the public entry
+from fluxcull.embedding.metadata_features import (METADATA_NAMES, as_ids, geohash_cell,  # noqa: F401
+                                                  geohash_string, metadata_features)
+from fluxcull.embedding.pixel_features import (FEATURE_SIZE, N_TECH, TECHNICAL_NAMES, feature_image,  # noqa: F401
+                                               level_lines, technical_features)
+
+FEATURE_NAMES = TECHNICAL_NAMES + METADATA_NAMES
+FEATURE_SCHEMA = "fx1-" + hashlib.sha1(",".join(FEATURE_NAMES).encode()).hexdigest()[:10]
+
+
+# -- storage ---------------------------------------------------------------------------------
+def store_features(conn: sqlite3.Connection, photo_ids, technical: np.ndarray,
+                   source_sha256: list[str | None] | None = None) -> None:
+    """Write full vectors (technical rows given, metadata from the catalog) in one transaction,
+    recording the SHA-256 of the bytes they were measured on (default: the photo's current one)."""
+    ids = [int(p) for p in photo_ids]
+    if not ids:
+        return
+    tech = np.asarray(technical, np.float32).reshape(len(ids), N_TECH)
+    full = np.concatenate([tech, metadata_features(conn, ids)], axis=1).astype(np.float32)
+    if source_sha256 is None:
+        shas = photo_sha256s(conn, ids)
+        source_sha256 = [shas.get(pid) for pid in ids]
+    features_store.put_feature_vectors(conn, FEATURE_SCHEMA,
+                                       ((pid, full[i].tobytes(), source_sha256[i]) for i, pid in enumerate(ids)))
+
+
+def missing_feature_ids(conn: sqlite3.Connection, role: str | None = None) -> list[int]:
+    """Photos (status ok) without features of the current schema for their current bytes."""
+    return features_store.missing_feature_ids(conn, FEATURE_SCHEMA, role)
+
+
+def _stored_technical(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
+    """The stored technical features (n x N_TECH float32) of photos, in order; NaN where none are
+    stored under the current schema."""
+    ids = as_ids(photo_ids)
+    uids, inv = np.unique(ids, return_inverse=True)
+    tech = np.full((len(uids), N_TECH), np.nan, np.float32)
+    rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
+    size = 4 * len(FEATURE_NAMES)
+    rows = [r for r in rows if isinstance(r[1], bytes) and len(r[1]) == size]  # others: not readable, NaN
+    if rows:
+        pid = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        vecs = np.frombuffer(b"".join([r[1] for r in rows]), np.float32).reshape(len(rows), len(FEATURE_NAMES))
+        at = np.searchsorted(uids, pid)
+        ok = (at < len(uids)) & (uids[np.minimum(at, len(uids) - 1)] == pid)
+        tech[at[ok]] = vecs[ok, :N_TECH]
+    return tech[inv.ravel()]
+
+
+def load_features(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
+    """Features of photos in the given order: float32 (n x len(FEATURE_NAMES)), NaN = missing.
+
+    Technical values come from photo_features (NaN where not computed yet or computed under an
+    older schema); metadata values are computed from the catalog as it is now.
+    """
+    ids = as_ids(photo_ids)
+    return np.concatenate([_stored_technical(conn, ids), metadata_features(conn, ids)], axis=1)
