@@ -54,3 +54,31 @@ def test_eval_without_json_speaks_in_words_with_plain_columns(library, conn, sma
     small_table = out.split("Details")[0]
     rows = [ln for ln in small_table.splitlines() if "baseline" in ln or "— in use" in ln]
     assert "in use" in rows[0] and all("baseline" in r for r in rows[-3:])
+
+
+def test_the_demo_summary_speaks_the_words_eval_prints(library, conn, small, capsys):
+    import json
+
+    from fluxcull.cli.demo_cmd import summary_lines
+
+    library.set_setting(conn, "model.folds", "2")
+    assert main(["train", "--json"]) == 0
+    train = json.loads(capsys.readouterr().out)
+    summary = {"library": str(library.root), "ingest_originals": {"added": 200, "errors": [{"path": "x", "reason": "y"}]},
+               "ingest_keepers": {"unchanged": 12}, "ingest_inbox": {"added": 0},
+               "embed": {"embedded": 212, "backbone": "efficientnet_lite0@1"},
+               "match": {"linked": {"similarity": 2, "timestamp": 9}, "review": 1, "unmatched": 0},
+               "decisions": {"rejected": 8}, "train": train}
+    out = "\n".join(summary_lines(summary))
+    assert "Photos: 200 originals, 12 from the keeper archive, 0 in the inbox; 1 file could not be read" in out
+    assert "11 keepers linked to their originals (2 by look, 9 by capture time); 1 to confirm" in out
+    assert "Rejected 8 shaken frames" in out and "Scored " in out
+    assert "Model v1 is in use now" in out
+    assert "Ranking (AUC)" in out and "Better of two in a session" in out and "Keepers in its top 20%" in out
+    # no developer table, no raw dict, no dotted or snake_case keys
+    for raw in ("random_by_session", "by_time", "rec@20%", "pair acc", "activated=", "{'", "by_reason", "metrics_table"):
+        assert raw not in out, raw
+    assert main(["eval"]) == 0
+    eval_out = capsys.readouterr().out
+    header = next(ln for ln in out.splitlines() if "Ranking (AUC)" in ln)
+    assert header in eval_out  # the same table as `fluxcull eval`

@@ -101,7 +101,7 @@ def test_rejecting_a_confirmed_keeper_warns_and_every_view_follows_keep_reject_u
         assert _score(conn, ids[2]) == 1.0
         _status_says(qtbot, win, "✔ 2 keepers (1 kept here)")
         win.show_loupe(2)
-        assert win.loupe.info.values["score"].text().startswith("1.000 (Kept")
+        assert win.loupe.info.values["score"].text().startswith("1.00 — Kept")
         assert "Confirmed" not in win.loupe.info.values["score"].text()
         win.show_loupe(0)
         assert "Confirmed keeper" in win.loupe.info.values["score"].text()

@@ -152,6 +152,7 @@ STATE_LABELS: dict[str, str] = {
     "failure": "Technical failure",
 }
 KEEPER_STATES = frozenset({"confirmed", "archive", "kept"})  # what counts among a session's keepers
+CONFIRMED_STATES = frozenset({"confirmed", "archive"})  # drawn as a confirmed keeper (gold ★), not rejected
 
 
 def keeper_state(rec: dict, linked: bool) -> str:

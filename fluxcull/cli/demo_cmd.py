@@ -47,21 +47,62 @@ def run(args, lib: Library) -> int:
     return run_app(lib)
 
 
-def _print_summary(s: dict) -> None:
-    print(f"demo library: {s['library']}")
-    for role in ("originals", "keepers", "inbox"):
-        i = s[f"ingest_{role}"]
-        print(f"  ingest {role:<9}: {i.get('added', 0)} added, {i.get('unchanged', 0)} unchanged,"
-              f" {len(i.get('errors', []))} errors")
-    e = s["embed"]
-    print(f"  embed           : {e.get('embedded')} embedded with {e.get('backbone')}")
-    m = s["match"]
-    print(f"  match           : {m.get('linked')} linked, {m.get('review')} to review, {m.get('unmatched')} unmatched")
-    print(f"  decisions       : {s['decisions']}")
-    t = s["train"]
-    print(f"  train           : model {t.get('version')} activated={t.get('activated')}")
-    if t.get("metrics_table"):
-        from fluxcull.keeper.evaluate import format_table
+ROLE_WORDS = {"originals": "originals", "keepers": "from the keeper archive", "inbox": "in the inbox"}
+METHOD_WORDS = {"timestamp": "capture time", "filename": "camera file name", "sha256": "identical file",
+                "similarity": "look", "manual": "by hand"}
 
-        print(format_table(t["metrics_table"]))
-    print(f"  score           : {t.get('scoring')}")
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'s' * (n != 1)}"
+
+
+def summary_lines(s: dict) -> list[str]:
+    """The demo's outcome in sentences, then the model in the words `fluxcull eval` prints (the
+    window's model panel): no raw summary, no metric table."""
+    lines = [f"Demo library: {s['library']}"]
+    photos, failed = [], 0
+    for role in ("originals", "keepers", "inbox"):
+        i = s.get(f"ingest_{role}") or {}
+        n = sum(int(i.get(k) or 0) for k in ("added", "updated", "unchanged"))
+        photos.append(f"{n:,} {ROLE_WORDS[role]}")
+        failed += len(i.get("errors") or [])
+    lines.append(f"  Photos: {', '.join(photos)}; "
+                 + (f"{_plural(failed, 'file')} could not be read (the window's Problems filter lists them)."
+                    if failed else "every file could be read."))
+    e = s.get("embed") or {}
+    if e.get("backbone"):
+        lines.append(f"  Every photo embedded with {str(e['backbone']).split('@', 1)[0]}, the image network the "
+                     "keeper model learns from.")
+    m = s.get("match") or {}
+    linked = m.get("linked") or {}
+    n_linked = sum(linked.values()) if isinstance(linked, dict) else int(linked or 0)
+    how = ", ".join(f"{n} by {METHOD_WORDS.get(k, k)}" for k, n in sorted(linked.items()) if n) \
+        if isinstance(linked, dict) else ""
+    review, unmatched = int(m.get("review") or 0), int(m.get("unmatched") or 0)
+    lines.append(f"  Keeper archive: {_plural(n_linked, 'keeper')} linked to {'its' if n_linked == 1 else 'their'} "
+                 f"original{'s' * (n_linked != 1)}" + (f" ({how})" if how else "")
+                 + (f"; {review} to confirm in Model ▸ Keeper review" if review else "")
+                 + (f"; {unmatched} without an original" if unmatched else "") + ".")
+    d = s.get("decisions") or {}
+    if d.get("rejected"):
+        lines.append(f"  Rejected {_plural(int(d['rejected']), 'shaken frame')}, as a photographer reviewing "
+                     "the first walks would.")
+    t = s.get("train") or {}
+    sc = t.get("scoring") or {}
+    if isinstance(sc, dict) and sc.get("bands"):
+        b = sc["bands"]
+        lines.append(f"  Scored {sc.get('photos', 0):,} photos: {b.get('confirmed', 0)} keepers (1.0), "
+                     f"{b.get('high', 0)} probable keepers (0.8+), {b.get('uncertain', 0)} uncertain (0.5–0.8), "
+                     f"{b.get('low', 0)} probable non-keepers (below 0.5)"
+                     + (f", {b['unscored']} not scored" if b.get("unscored") else "") + ".")
+    if t:
+        from fluxcull.cli.model_cmd import model_words_lines
+        from fluxcull.workflows import model_quality
+
+        lines.append("")
+        lines += model_words_lines(model_quality(t))
+    return lines
+
+
+def _print_summary(s: dict) -> None:
+    print("\n".join(summary_lines(s)))

@@ -131,17 +131,17 @@ def cmd_eval(args, lib) -> int:
         return 0
     from fluxcull.keeper.quality_words import panel
 
-    words = panel(r)  # the same words as the window's model panel
-    for sentence in words["sentences"]:
-        print(sentence)
-    print()
-    print(words["tested_on"])
-    print(words["table_text"])
-    print()
-    print("Details")
-    print()
-    print(words["details"])
+    print("\n".join(model_words_lines(panel(r), details=True)))  # the same words as the window's model panel
     return 0
+
+
+def model_words_lines(words: dict, *, details: bool = False) -> list[str]:
+    """The model panel's words (fluxcull.keeper.quality_words.panel) as text: sentences, then the methods
+    table; with `details`, the numbers behind them (`fluxcull eval`, `fluxcull demo`)."""
+    lines = [*words["sentences"], "", words["tested_on"], words["table_text"]]
+    if details:
+        lines += ["", "Details", "", words["details"]]
+    return lines
 
 
 def cmd_explain(args, lib) -> int:

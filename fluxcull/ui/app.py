@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication
 
+from fluxcull.catalog.scores import KEEPER_STATES
 from fluxcull.ui.delegate import star_polygon
 from fluxcull.ui.theme import apply_dark_theme
 
@@ -86,15 +87,19 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
     return False
 
 
+SET_APART = KEEPER_STATES | {"failure"}  # never a challenger of a screenshot's burst
+
+
 def _select_burst(win) -> None:
-    """Select the first run of three or more undecided frames of one session: a burst to compare
-    with a frozen champion (nothing selected beyond the current photo when there is none)."""
+    """Select the first run of three or more undecided frames of one session, none of them a keeper
+    or a technical failure (what the grid's badges say: fluxcull.catalog.scores.keeper_state): a
+    burst to compare with a frozen champion (nothing selected beyond the current photo when there is none)."""
     from PySide6.QtCore import QItemSelectionModel
 
     model, n = win.model, win.model.rowCount()
     for i in range(n - 2):
         recs = [model.record(r) for r in (i, i + 1, i + 2)]
-        if all(r["role"] == "originals" and r["decision"] == "none" and (r["keeper_score"] or 0) < 1.0
+        if all(r["role"] == "originals" and r["decision"] == "none" and model.state(r) not in SET_APART
                and r["session_id"] == recs[0]["session_id"] for r in recs):
             sm = win.grid.selectionModel()
             sm.clearSelection()

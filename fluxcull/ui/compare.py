@@ -11,13 +11,16 @@ photo as the champion of its burst. Zoom and pan are synchronised. Messages name
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from fluxcull.catalog import Catalog
-from fluxcull.catalog.scores import band_of
-from fluxcull.ui import theme
+from fluxcull.ui.delegate import record_pill
 from fluxcull.ui.images import ImageLoader, ImagePane
+from fluxcull.ui.loupe import state_note
 
 
 def file_name(rec: dict | None) -> str:
@@ -36,30 +39,47 @@ def propose_pair(catalog: Catalog, session_id: int | None, exclude: set[frozense
 
 
 class _Side(QWidget):
+    """One photo of the pair under its caption: key and file name, the grid's score pill (the same
+    badge rules: ★ confirmed keeper, ☆ rejected one, ⚠ technical failure), the decision, what the
+    photo is, and ★ CHAMPION while it leads its group."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.RichText)
+        self.title.setObjectName("panelTitle")
+        self.pill = QLabel()
+        self.pill.setContentsMargins(0, 4, 0, 0)
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.RichText)
         self.caption.setObjectName("panelTitle")
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.title)
+        row.addWidget(self.pill)
+        row.addWidget(self.caption)
+        row.addStretch(1)
         self.pane = ImagePane()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.caption)
+        lay.addLayout(row)
         lay.addWidget(self.pane, 1)
 
-    def set_caption(self, rec: dict, key: str, champion: bool) -> None:
-        score = rec.get("keeper_score")
-        band = band_of(score)
-        colour = theme.BAND_COLOURS[band].name()
+    def set_caption(self, rec: dict, key: str, champion: bool, linked: bool = False) -> None:
+        """`linked`: the photo is an original linked from the keeper archive."""
         name = (rec.get("path") or "").rsplit("/", 1)[-1]
-        tag = ' &nbsp;<span style="color:#f2c230">★ CHAMPION</span>' if champion else ""
+        self.title.setText(f'<span style="color:#6b7078">[{key}]</span> &nbsp;{escape(name)}')
+        font = QFont(self.font())
+        font.setBold(True)
+        self.pill.setPixmap(record_pill(rec, linked, font, dpr=self.devicePixelRatioF()))
         decision = {"keep": ' &nbsp;<span style="color:#43b96f">✔ keep</span>',
                     "reject": ' &nbsp;<span style="color:#d9534f">✖ reject</span>'}.get(rec.get("decision"), "")
-        self.caption.setText(
-            f'<span style="color:#6b7078">[{key}]</span> &nbsp;{name} &nbsp;'
-            f'<span style="color:{colour}">● {theme.score_text(score)}</span>{decision}{tag}'
-        )
+        note = state_note(rec, linked)
+        note = f' &nbsp;<span style="color:#b8bcc4">{escape(note)}</span>' if note else ""
+        tag = ' &nbsp;<span style="color:#f2c230">★ CHAMPION</span>' if champion else ""
+        self.caption.setText(f"{decision}{note}{tag}")
 
 
 class CompareView(QWidget):
@@ -140,8 +160,8 @@ class CompareView(QWidget):
 
     def _captions(self) -> None:
         a, b = self.pair
-        self.left.set_caption(self.records.get(a, {}), "←", self.champion)
-        self.right.set_caption(self.records.get(b, {}), "→", False)
+        self.left.set_caption(self.records.get(a, {}), "←", self.champion, self.catalog.is_confirmed_keeper(a))
+        self.right.set_caption(self.records.get(b, {}), "→", False, self.catalog.is_confirmed_keeper(b))
 
     def _request(self) -> None:
         wanted = []

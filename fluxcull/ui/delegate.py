@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from fluxcull.catalog.scores import display_band
+from fluxcull.catalog.scores import CONFIRMED_STATES, display_band, keeper_state
 from fluxcull.ui import theme
 from fluxcull.ui.model import RecordRole
 
@@ -66,18 +66,31 @@ def draw_warning(p: QPainter, cx: float, cy: float, r: float) -> None:
     p.drawPoint(QPointF(cx, cy + r * 0.55))
 
 
+def _metrics(font: QFont) -> QFontMetrics:
+    fm = _METRICS.get(font.key())
+    if fm is None:
+        fm = _METRICS[font.key()] = QFontMetrics(font)
+    return fm
+
+
+def _pill_text(score: float | None, confirmed: bool) -> str:
+    return ("1.00" if score is None else f"{score:.2f}") if confirmed else theme.score_text(score)
+
+
+def pill_width(score: float | None, confirmed: bool, font: QFont, state: str = "") -> float:
+    icon = confirmed or state in ("failure", "rejected_keeper")
+    return _metrics(font).horizontalAdvance(_pill_text(score, confirmed)) + 12 + (12 if icon else 0)
+
+
 def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, confirmed: bool, font: QFont,
                     height: float = 17.0, state: str = "") -> None:
     """A rounded score label whose right-bottom corner is at anchor_right. `state`
     (fluxcull.catalog.scores.keeper_state): a technical failure shows a warning sign on its own
     colour, a rejected confirmed keeper a hollow star."""
     band = display_band(score, confirmed)
-    text = ("1.00" if score is None else f"{score:.2f}") if confirmed else theme.score_text(score)
-    fm = _METRICS.get(font.key())
-    if fm is None:
-        fm = _METRICS[font.key()] = QFontMetrics(font)
+    text = _pill_text(score, confirmed)
     icon = confirmed or state in ("failure", "rejected_keeper")
-    w = fm.horizontalAdvance(text) + 12 + (12 if icon else 0)
+    w = pill_width(score, confirmed, font, state)
     rect = QRectF(anchor_right.x() - w, anchor_right.y() - height, w, height)
     colour = theme.FAILURE_COLOUR if state == "failure" else theme.BAND_COLOURS[band]
     p.setPen(Qt.NoPen)
@@ -100,6 +113,24 @@ def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, con
     p.setPen(QColor("#15171a") if dark else QColor("#f4f4f4"))
     p.setFont(font)
     p.drawText(text_rect, Qt.AlignCenter, text)
+
+
+def record_pill(rec: dict, linked: bool, font: QFont, height: float = 17.0, dpr: float = 1.0) -> QPixmap:
+    """The grid's score pill of a photo record as a pixmap (compare's captions): the same state
+    (fluxcull.catalog.scores.keeper_state) and the same drawing as a thumbnail's.
+    `linked`: the photo is an original linked from the keeper archive."""
+    state = keeper_state(rec, linked)
+    confirmed = state in CONFIRMED_STATES
+    score = rec.get("keeper_score")
+    w = math.ceil(pill_width(score, confirmed, font, state)) + 1
+    pix = QPixmap(int(w * dpr), int(math.ceil(height * dpr)))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.Antialiasing, True)
+    draw_score_pill(p, QPointF(w, height), score, confirmed, font, height, state)
+    p.end()
+    return pix
 
 
 class ThumbDelegate(QStyledItemDelegate):

@@ -14,9 +14,63 @@ from fluxcull.ui.images import ImageLoader, ImagePane
 EXIF_FIELDS = [
     ("File", "path"), ("Taken", "taken_at"), ("Camera", "camera"), ("Lens", "lens"), ("Focal length", "focal"),
     ("Aperture", "aperture"), ("Shutter", "shutter"), ("ISO", "iso"), ("Size", "dimensions"),
-    ("Format", "format"), ("GPS", "gps"), ("Role", "role"), ("Keeper score", "score"), ("Decision", "decision"),
-    ("Decoded from", "source"),
+    ("Format", "format"), ("GPS", "gps"), ("Folder", "role"), ("Keeper score", "score"), ("Decision", "decision"),
+    ("Shown from", "source"),
 ]
+ROLE_WORDS = {"originals": "Originals", "keepers": "Keeper archive", "inbox": "Inbox"}
+DECISION_WORDS = {"keep": "Keep", "reject": "Reject", "none": "Not decided yet"}
+# where the image on the screen was decoded from (fluxcull.media.decode's sources); others are not shown
+SOURCE_WORDS = {"decode": "the full image", "jpeg-draft": "the JPEG, decoded at screen size",
+                "raw-preview": "the camera's preview inside the RAW file", "raw-decode": "the RAW data, developed",
+                "embedded-jpeg": "the JPEG preview inside the file"}
+
+
+def taken_text(rec: dict) -> str:
+    """The capture time as a photographer reads it: '2024-03-09 08:00:00 +01:00' (sub-seconds only
+    when there are some), else the file's time, said so."""
+    taken = (rec.get("taken_at") or "").replace("T", " ")
+    if not taken:
+        if rec.get("capture_time") is None:
+            return ""
+        when = dt.datetime.fromtimestamp(rec["capture_time"], dt.timezone.utc)
+        return when.strftime("%Y-%m-%d %H:%M:%S") + " (file time)"
+    offset = rec.get("taken_offset") or ""
+    for sign in ("+", "-"):  # an offset written into the time: set it apart
+        head, sep, tail = taken[11:].rpartition(sign)
+        if sep and ":" in tail and len(tail) == 5:
+            taken, offset = taken[:11] + head, sign + tail
+            break
+    if taken.endswith("Z"):
+        taken, offset = taken[:-1], offset or "UTC"
+    if "." in taken[11:]:
+        base, frac = taken.rsplit(".", 1)
+        taken = base if not frac.strip("0") else f"{base}.{frac.rstrip('0')}"
+    return f"{taken} {offset}".strip()
+
+
+def camera_text(rec: dict) -> str:
+    """'RICOH GR III', not 'RICOH IMAGING COMPANY, LTD. RICOH GR III': the make only when the model
+    does not already name it."""
+    make, model = (rec.get("camera_make") or "").strip(), (rec.get("camera_model") or "").strip()
+    brand = make.split()[0].rstrip(",").lower() if make else ""
+    if model and brand and model.lower().startswith(brand):
+        return model
+    return " ".join(x for x in (make, model) if x)
+
+
+def gps_text(lat, lon) -> str:
+    if lat is None or lon is None:
+        return ""
+    return f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
+
+
+def score_line(rec: dict, linked: bool) -> str:
+    """'0.87 — Probable keeper (0.8+)', '1.00 — Kept (marked keep)', 'Not scored yet'."""
+    score = rec.get("keeper_score")
+    if score is None:
+        return "Not scored: the file could not be read" if rec.get("status") == "error" else "Not scored yet"
+    words = score_words(rec, linked)
+    return f"{theme.score_text(score)} — {words[:1].upper()}{words[1:]}"
 
 
 def describe(rec: dict, linked: bool = False) -> dict[str, str]:
@@ -32,26 +86,21 @@ def describe(rec: dict, linked: bool = False) -> dict[str, str]:
     focal = num(rec.get("focal_length"), "{:g} mm")
     if rec.get("focal_length_35mm"):
         focal += f" ({rec['focal_length_35mm']:g} mm eq.)"
-    score = rec.get("keeper_score")
-    taken = rec.get("taken_at") or ""
-    if not taken and rec.get("capture_time") is not None:
-        taken = dt.datetime.fromtimestamp(rec["capture_time"], dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + " (file time)"
     return {
         "path": (rec.get("path") or "").replace("/", "/\u200b"),  # lets the label wrap at the slashes
-        "taken_at": taken.replace("T", " ") + (
-            f" {rec['taken_offset']}" if rec.get("taken_offset") and rec["taken_offset"] not in taken else ""),
-        "camera": " ".join(x for x in (rec.get("camera_make"), rec.get("camera_model")) if x),
+        "taken_at": taken_text(rec),
+        "camera": camera_text(rec),
         "lens": rec.get("lens") or "",
         "focal": focal,
         "aperture": num(rec.get("aperture"), "f/{:g}"),
         "shutter": shutter_s,
         "iso": num(rec.get("iso"), "{}"),
-        "dimensions": f"{rec['width']} × {rec['height']}" if rec.get("width") and rec.get("height") else "",
+        "dimensions": f"{rec['width']} × {rec['height']} px" if rec.get("width") and rec.get("height") else "",
         "format": (rec.get("format") or "").upper(),
-        "gps": f"{rec['gps_lat']:.5f}, {rec['gps_lon']:.5f}" if rec.get("gps_lat") is not None and rec.get("gps_lon") is not None else "",
-        "role": rec.get("role") or "",
-        "score": ("not scored" if score is None else f"{score:.3f}") + f" ({score_words(rec, linked)})",
-        "decision": rec.get("decision") or "none",
+        "gps": gps_text(rec.get("gps_lat"), rec.get("gps_lon")),
+        "role": ROLE_WORDS.get(rec.get("role") or "", rec.get("role") or ""),
+        "score": score_line(rec, linked),
+        "decision": DECISION_WORDS.get(rec.get("decision") or "none", rec.get("decision") or ""),
         "source": "",
     }
 
@@ -62,16 +111,22 @@ def score_words(rec: dict, linked: bool) -> str:
     return failure_text(rec) if state == "failure" else STATE_LABELS[state]
 
 
+def state_note(rec: dict, linked: bool) -> str:
+    """What the caption adds to the score for a photo that is more than its band: a confirmed
+    keeper (★), one rejected (☆), a keeper-archive file, a technical failure (⚠) with its reason."""
+    state = keeper_state(rec, linked)
+    return {"rejected_keeper": "☆ a confirmed keeper of your keeper archive", "confirmed": "★ confirmed keeper",
+            "archive": "★ keeper-archive file", "failure": f"⚠ {failure_text(rec)}"}.get(state, "")
+
+
 def caption_text(rec: dict, linked: bool) -> str:
     """The loupe's caption: file name, the score as stored now, the decision and what the photo is."""
     name = (rec.get("path") or "").rsplit("/", 1)[-1]
-    state = keeper_state(rec, linked)
     mark = {"keep": "  ✔ KEEP", "reject": "  ✖ REJECT"}.get(rec.get("decision") or "none", "")
     if rec.get("status") == "error":
         return f"{name}    ⚠ could not be read: {rec.get('error') or 'unknown reason'}"
-    extra = {"rejected_keeper": "  ☆ a confirmed keeper of your keeper archive", "confirmed": "  ★ confirmed keeper",
-             "archive": "  ★ keeper-archive file", "failure": f"  ⚠ {failure_text(rec)}"}.get(state, "")
-    return f"{name}    score {theme.score_text(rec.get('keeper_score'))}{mark}{extra}"
+    note = state_note(rec, linked)
+    return f"{name}    score {theme.score_text(rec.get('keeper_score'))}{mark}{'  ' + note if note else ''}"
 
 
 class InfoPanel(QFrame):
@@ -102,7 +157,7 @@ class InfoPanel(QFrame):
 
     def show_record(self, rec: dict, source: str | None = None, linked: bool = False) -> None:
         d = describe(rec, linked)
-        d["source"] = source or ""
+        d["source"] = SOURCE_WORDS.get(source or "", "")  # a source without words is not shown
         for key, label in self.values.items():
             text = d.get(key, "")
             label.setText(text)

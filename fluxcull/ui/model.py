@@ -18,7 +18,8 @@ from PySide6.QtCore import QModelIndex, QStringListModel, Qt, Signal
 from fluxcull.catalog import Catalog
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.records import GridRecord, placeholder
-from fluxcull.catalog.scores import STATE_LABELS, apply_decision, display_band, failure_text, keeper_state
+from fluxcull.catalog.scores import (CONFIRMED_STATES, STATE_LABELS, apply_decision, display_band, failure_text,
+                                      keeper_state)
 
 PAGE = 256
 HEAD = 4000  # rows read at once; the rest of a large query arrives from the reader thread
@@ -174,7 +175,7 @@ class PhotoListModel(QStringListModel):
     def is_confirmed(self, rec: GridRecord) -> bool:
         """A confirmed keeper not rejected: linked from the keeper archive, a keeper-archive file, or
         scored 1.0 by the rules without a decision (a marked keep is 'kept', not confirmed)."""
-        return self.state(rec) in ("confirmed", "archive")
+        return self.state(rec) in CONFIRMED_STATES
 
     def _fetch_page(self, page: int) -> list[GridRecord]:
         ids = self._ids[page * PAGE : (page + 1) * PAGE]

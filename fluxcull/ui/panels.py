@@ -38,16 +38,24 @@ class _Panel(QDialog):
         self.details_text = QPlainTextEdit()
         self.details_text.setReadOnly(True)
         self.details_text.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))
-        self.details_text.setLineWrapMode(QPlainTextEdit.NoWrap)
+        self.details_text.setLineWrapMode(QPlainTextEdit.WidgetWidth)  # sentences wrap; the panel fits the tables
         self.details_text.setVisible(False)
         self.details_button = QPushButton("Details")
         self.details_button.setCheckable(True)
         self.details_button.toggled.connect(self._toggle_details)
 
+    def details_width(self) -> int:
+        """The width the Details text needs to show its widest table row whole (sentences wrap)."""
+        fm = self.details_text.fontMetrics()
+        rows = [line for line in self.details_text.toPlainText().splitlines() if "  " in line.strip()]
+        return max((fm.horizontalAdvance(line) for line in rows), default=0) + 60
+
     def _toggle_details(self, on: bool) -> None:
         self.details_text.setVisible(on)
-        if on:  # room for the numbers; the words keep their width
-            self.resize(max(self.width(), 940), max(self.height(), 760))
+        if on:  # room for the numbers (every column of the tables, within the screen); the words keep their width
+            screen = self.screen().availableGeometry().width() if self.screen() is not None else 1900
+            width = min(max(self.width(), 940, self.details_width()), screen - 40)
+            self.resize(width, max(self.height(), 760))
 
     def finish(self, details: str) -> None:
         self.details_text.setPlainText(details)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QListWid
                                QSplitter, QVBoxLayout, QWidget)
 
 from fluxcull.ui.images import ImageLoader, ImagePane
+from fluxcull.ui.loupe import taken_text
 
 
 def _name(path: str | None) -> str:
@@ -57,7 +58,7 @@ class ReviewDialog(QDialog):
 
         self.list = QListWidget()
         for entry in self.queue:
-            tag = "review" if entry["status"] == "review" else "no match"
+            tag = "a match to confirm" if entry["status"] == "review" else "no original found"
             item = QListWidgetItem(f"{_name(entry['keeper'])}   · {tag}")
             item.setToolTip(named_reason(entry.get("reason"), catalog))
             self.list.addItem(item)
@@ -119,7 +120,8 @@ class ReviewDialog(QDialog):
 
     def _update_header(self) -> None:
         left = sum(1 for i in range(self.list.count()) if not self.list.item(i).data(Qt.UserRole))
-        self.header.setText(f"{left} of {len(self.queue)} keepers need a decision")
+        self.header.setText(f"{left} of {len(self.queue)} keeper{'s' * (len(self.queue) != 1)} "
+                            f"need{'s' * (left == 1)} a decision")
 
     def current_entry(self) -> dict | None:
         row = self.list.currentRow()
@@ -153,7 +155,7 @@ class ReviewDialog(QDialog):
             self.original_pane.set_image(None, message="no candidate original")
         else:
             rec = self._records.get(oid, {})
-            self.original_label.setText(f"ORIGINAL  {_name(rec.get('path'))}   {rec.get('taken_at') or ''}")
+            self.original_label.setText(f"ORIGINAL  {_name(rec.get('path'))}   {taken_text(rec)}")
             self._set_pane(self.original_pane, rec)
         ids = self._entry_ids()
         wanted = [(pid, r["path"], "screen") for pid, r in self._records.items() if pid in ids and r.get("path")]
