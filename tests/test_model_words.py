@@ -82,3 +82,25 @@ def test_the_demo_summary_speaks_the_words_eval_prints(library, conn, small, cap
     eval_out = capsys.readouterr().out
     header = next(ln for ln in out.splitlines() if "Ranking (AUC)" in ln)
     assert header in eval_out  # the same table as `fluxcull eval`
+
+
+def test_explain_headline_names_the_rule_without_repeating_the_score():
+    from fluxcull.keeper.explain_words import explain_view
+
+    keeper = explain_view({"path": "/o/R0001.JPG", "score": 1.0, "band": "confirmed", "reason": "confirmed keeper"})
+    assert keeper["headline"] == "R0001.JPG: keeper score 1.00, a keeper"
+    dark = explain_view({"path": "/o/R0002.JPG", "score": 0.0, "band": "low",
+                         "reason": "technical failure: near-black frame"})
+    assert "technical failure (near-black frame)" in dark["headline"] and "probably not" not in dark["headline"]
+
+
+def test_a_retrain_kept_back_by_the_few_keepers_rule_says_so_and_a_tie_shows_its_digits():
+    from fluxcull.keeper.quality_words import _verdict
+
+    kept = _verdict({"version": 2, "previous_version": 1, "activated": False, "data": {"positives": 11},
+                     "reason": "with 11 keepers a retrain must be clearly better on held-out photos than ...",
+                     "primary_metric": {"value": 0.776}, "previous_metrics": {"primary_on_current_data": 0.776}})
+    assert "With 11 keepers a retrain must rank your photos clearly better than v1" in kept and "worse" not in kept
+    tie = _verdict({"version": 2, "previous_version": 1, "activated": False, "reason": "worse than the active model",
+                    "primary_metric": {"value": 0.9981}, "previous_metrics": {"primary_on_current_data": 0.9996}})
+    assert "AUC 0.998 against 1.000" in tie

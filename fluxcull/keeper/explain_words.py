@@ -131,6 +131,8 @@ BAND_WORDS = {
     "confirmed": "a keeper (1.0)", "high": "a probable keeper (0.8 or more)", "uncertain": "uncertain (0.5–0.8)",
     "low": "probably not a keeper (below 0.5)", "unscored": "not scored yet",
 }
+BAND_HEADLINE = {"confirmed": "a keeper", "high": "a probable keeper", "uncertain": "uncertain",
+                 "low": "probably not a keeper", "unscored": "not scored yet"}
 MODEL_LABELS = {"gbt": "gradient-boosted trees", "linear": "pairwise linear ranker",
                 "mlp": "pairwise neural ranker", "centroid": "keeper centroid"}
 
@@ -167,8 +169,15 @@ def explain_view(r: dict) -> dict:
     name = _file_name(r.get("path")) or "this photo"
     score = r.get("score")
     band = r.get("band") or "unscored"
-    headline = (f"{name}: not scored yet" if score is None
-                else f"{name}: keeper score {score:.2f}, {BAND_WORDS.get(band, band)}")
+    reason = r.get("reason") or ""
+    if score is None:
+        headline = f"{name}: not scored yet"
+    elif reason.startswith("technical failure"):
+        headline = f"{name}: keeper score {score:.2f}, a technical failure ({reason.split(':', 1)[-1].strip()})"
+    elif reason == "unreadable file":
+        headline = f"{name}: keeper score {score:.2f}, the file cannot be read"
+    else:  # the score is shown: the band in words, without repeating its number
+        headline = f"{name}: keeper score {score:.2f}, {BAND_HEADLINE.get(band, band)}"
     out = {"title": f"Why {name} scores as it does", "headline": headline, "rule": rule_sentence(r),
            "model_line": "", "for": [], "against": [], "burst": "", "nearest": [], "details": ""}
     if r.get("model_score") is not None:

@@ -155,6 +155,14 @@ def _verdict(s: dict) -> str:
         if prev is None:
             return f"Model v{v} is in use now: the grid shows its scores."
         return f"Model v{v} is in use now: it ranks your photos at least as well as v{prev} did on the same photos{auc}."
+    if "must be clearly better" in (s.get("reason") or ""):
+        keepers = (s.get("data") or {}).get("positives")
+        with_n = f"With {keepers} keepers" if keepers is not None else "With few keepers"
+        return (f"Model v{v} was not put in use: {with_n} a retrain must rank your photos "
+                f"clearly better than v{prev} to replace it{auc}, so v{prev} stays. Your keeps and rejects already "
+                "set their own photos' scores.")
+    if new is not None and old is not None and f"{new:.2f}" == f"{old:.2f}":
+        auc = f" (AUC {new:.3f} against {old:.3f})"
     return (f"Model v{v} was not put in use: it ranked your photos worse than v{prev} on the same photos{auc}, "
             f"so v{prev} stays.")
 
