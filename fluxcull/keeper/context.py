@@ -152,7 +152,7 @@ def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk:
     b_sums = _group_sums(b_gid, int(new_b.sum()), z)
     # session sums from the burst sums (bursts are contiguous within their session)
     s_of_b = (np.cumsum(new_s) - 1)[np.flatnonzero(new_b)]
-    s_sums = np.add.reduceat(b_sums, np.flatnonzero(np.r_[True, s_of_b[1:] != s_of_b[:-1]]), axis=0)
+    s_sums = _group_sums(s_of_b, int(new_s.sum()), b_sums)
     for sums in (b_sums, s_sums):
         sums /= np.maximum(_norms(sums), 1e-9)[:, None]
     s_gid = s_of_b[b_gid]

@@ -99,7 +99,7 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     x[:, :k] = z
     del z
     for s in range(0, n, 65536):
-        x[s:s + 65536, k:] = transform.features(inputs[s:s + 65536])
+        transform.features(inputs[s:s + 65536], out=x[s:s + 65536, k:])
     timings["standardise_s"] = time.perf_counter() - t4
     return Prepared(corpus=corpus, x=x, feats=inputs, burst=burst, transform=transform,
                     backbone_id=store.backbone_id, feature_names=names, feature_schema=schema, store=store,

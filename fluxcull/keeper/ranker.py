@@ -102,8 +102,9 @@ class InputTransform:
     def project(self, emb_normalised: np.ndarray) -> np.ndarray:
         return ((emb_normalised - self.a["emb_mean"]) @ self.a["emb_components"]) / self.a["emb_scale"]
 
-    def features(self, feats: np.ndarray) -> np.ndarray:
-        f = np.asarray(feats, np.float32).copy()
+    def features(self, feats: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Standardised inputs then missing indicators; into `out` (rows x their width) when given."""
+        f = np.array(feats, np.float32)  # a copy, worked on in place
         if f.shape[1] != len(self.a["feat_center"]):
             raise ValueError(f"expected {len(self.a['feat_center'])} features, got {f.shape[1]}")
         miss = ~np.isfinite(f)
@@ -111,12 +112,17 @@ class InputTransform:
         if lc.any():
             with np.errstate(invalid="ignore"):
                 f[:, lc] = np.log1p(np.maximum(f[:, lc], 0))
-        f = (f - self.a["feat_center"]) / self.a["feat_scale"]
-        f = np.clip(f, -CLIP, CLIP)
+        f -= self.a["feat_center"]
+        f /= self.a["feat_scale"]
+        np.clip(f, -CLIP, CLIP, out=f)
         f[miss] = 0.0
         f[:, ~self.a["feat_use"]] = 0.0
-        ind = miss[:, self.a["feat_missing_cols"]].astype(np.float32)
-        return np.concatenate([f, ind], axis=1)
+        ind = miss[:, self.a["feat_missing_cols"]]
+        if out is None:
+            return np.concatenate([f, ind.astype(np.float32)], axis=1)
+        out[:, :f.shape[1]] = f
+        out[:, f.shape[1]:] = ind
+        return out
 
     def transform(self, emb_normalised: np.ndarray, feats: np.ndarray) -> np.ndarray:
         return np.concatenate([self.project(emb_normalised), self.features(feats)], axis=1).astype(np.float32)
