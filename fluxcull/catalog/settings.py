@@ -134,6 +134,22 @@ def get(conn: sqlite3.Connection, key: str) -> Any:
     return declared(key).parse(read_text(conn, key))
 
 
+def numbers_into(conn: sqlite3.Connection, key: str, target, *, non_negative: bool = False):
+    """`target` (a dataclass of float thresholds) with the numbers of the JSON setting `key` put in;
+    an unknown name, or with `non_negative` a value that is not a finite number >= 0, is refused."""
+    import math
+    from dataclasses import asdict
+
+    for k, v in (get(conn, key) or {}).items():
+        if not hasattr(target, k):
+            raise ValueError(f"setting {key}: unknown key {k!r} (have {', '.join(asdict(target))})")
+        v = float(v)
+        if non_negative and not (math.isfinite(v) and v >= 0):
+            raise ValueError(f"setting {key}: {k} must be a finite number >= 0, not {v}")
+        setattr(target, k, v)
+    return target
+
+
 def write_text(conn: sqlite3.Connection, key: str, text: str) -> None:
     """Store a setting's text as given, in its own transaction (no declaration looked up, nothing
     validated: `put` is the checked way)."""

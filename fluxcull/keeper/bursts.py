@@ -18,7 +18,7 @@ EfficientNet-Lite0 embeddings; unrelated photos score about 0.35.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,15 +34,7 @@ class BurstRule:
     def from_settings(cls, conn: sqlite3.Connection) -> "BurstRule":
         from fluxcull.catalog import settings
 
-        rule = cls()
-        for k, v in (settings.get(conn, SETTING_KEY) or {}).items():
-            if not hasattr(rule, k):
-                raise ValueError(f"setting {SETTING_KEY}: unknown key {k!r} (have {', '.join(asdict(rule))})")
-            v = float(v)
-            if not np.isfinite(v) or v < 0:
-                raise ValueError(f"setting {SETTING_KEY}: {k} must be a finite number >= 0, not {v}")
-            setattr(rule, k, v)
-        return rule
+        return settings.numbers_into(conn, SETTING_KEY, cls(), non_negative=True)
 
 
 def time_order(session: np.ndarray, time: np.ndarray, ids: np.ndarray) -> np.ndarray:

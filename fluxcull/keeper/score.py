@@ -53,12 +53,7 @@ class FailureRules:
 
     @classmethod
     def from_settings(cls, conn: sqlite3.Connection) -> "FailureRules":
-        rules = cls()
-        for k, v in (settings.get(conn, FAILURE_SETTING) or {}).items():
-            if not hasattr(rules, k):
-                raise ValueError(f"setting {FAILURE_SETTING}: unknown key {k!r}")
-            setattr(rules, k, float(v))
-        return rules
+        return settings.numbers_into(conn, FAILURE_SETTING, cls())
 
 
 def technical_failures(names: list[str], feats: np.ndarray, rules: FailureRules | None = None) -> np.ndarray:
