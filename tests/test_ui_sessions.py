@@ -46,3 +46,23 @@ def _option(view):
     option = QStyleOptionViewItem()
     view.initViewItemOption(option)
     return option
+
+
+def test_new_counts_for_the_same_sessions_update_the_rows_in_place(qtbot):
+    """After every burst of keep/reject keys the keeper shares are re-read: rebuilding 4,000 session
+    rows held the event loop ~150 ms (a stall during a running job); the rows now keep their items."""
+    panel = SessionPanel()
+    qtbot.addWidget(panel)
+    sessions = _sessions(4000, big_at=-1)
+    panel.reload({"counts": {"originals": (40_000, 900)}, "sessions": sessions})
+    item = panel._items[("originals", 7)]
+    panel.select_source("originals", 7)
+    changed = [dict(s) for s in sessions]
+    changed[6].update(keepers=changed[6]["photo_count"], keeper_density=1.0)  # every photo of session 7 kept
+    panel.reload({"counts": {"originals": (40_000, 950)}, "sessions": changed})
+    assert panel._items[("originals", 7)] is item and item.text(3) == "100%"
+    assert panel.currentItem() is item
+    assert panel._items[(None, None)].toolTip(3) == "950 kept or confirmed of 40000"
+    # a new session: the list is built again, and holds it
+    panel.reload({"counts": {"originals": (40_001, 950)}, "sessions": changed + _sessions(1, -1, first_id=9000)})
+    assert ("originals", 9000) in panel._items and panel._items[("originals", 7)] is not item
