@@ -149,12 +149,13 @@ class SessionPanel(QTreeWidget):
         return f"{count:,}", (f"{density * 100:.0f}%" if count else ""), density
 
     def _set_counts(self, item: QTreeWidgetItem, count: int, keepers: int, density: float | None = None) -> None:
+        tip = f"{keepers} kept or confirmed of {count}"
+        if item.toolTip(3) == tip:  # unchanged (every change sets a new tooltip): touch nothing
+            return
         n_text, share, density = self._count_texts(count, keepers, density)
-        if item.text(2) != n_text:
-            item.setText(2, n_text)
-        if item.text(3) != share:
-            item.setText(3, share)
-        item.setToolTip(3, f"{keepers} kept or confirmed of {count}")
+        item.setText(2, n_text)
+        item.setText(3, share)
+        item.setToolTip(3, tip)
         item.setData(3, Qt.ForegroundRole, QBrush(QColor("#f2c230")) if density >= 0.1 else None)
 
     def _add(self, parent, src: dict, count: int, keepers: int, place: str = "", density: float | None = None,
