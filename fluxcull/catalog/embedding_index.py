@@ -62,10 +62,12 @@ def row_count(conn: sqlite3.Connection, backbone_id: str) -> int:
     return conn.execute("SELECT COUNT(*) FROM embedding_rows WHERE backbone_id = ?", (backbone_id,)).fetchone()[0]
 
 
-def ids_and_rows(conn: sqlite3.Connection, backbone_id: str) -> list[tuple[int, int]]:
-    """Every (photo_id, row) of a backbone, by photo id."""
+def ids_and_rows(conn: sqlite3.Connection, backbone_id: str, *, checksums: bool = False) -> list[tuple]:
+    """Every (photo_id, row) of a backbone, by photo id; with `checksums`, (photo_id, row, checksum)
+    with -1 where none was recorded (stored before checksums)."""
+    cols = "photo_id, row" + (", COALESCE(checksum, -1)" if checksums else "")
     return conn.execute(
-        "SELECT photo_id, row FROM embedding_rows WHERE backbone_id = ? ORDER BY photo_id", (backbone_id,)
+        f"SELECT {cols} FROM embedding_rows WHERE backbone_id = ? ORDER BY photo_id", (backbone_id,)
     ).fetchall()
 
 

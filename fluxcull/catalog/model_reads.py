@@ -49,13 +49,6 @@ def corpus_rows(conn: sqlite3.Connection, sessions=None) -> np.ndarray:
     return _array(conn.execute(sql, (_ids_param(sessions),)).fetchall(), 5)
 
 
-def embedding_index(conn: sqlite3.Connection, backbone_id: str) -> list[tuple]:
-    """(photo_id, row, checksum, -1 when none was recorded) of every stored vector of a backbone,
-    by photo id."""
-    return conn.execute("SELECT photo_id, row, COALESCE(checksum, -1) FROM embedding_rows WHERE backbone_id = ?"
-                        " ORDER BY photo_id", (backbone_id,)).fetchall()
-
-
 def photo_rows(conn: sqlite3.Connection) -> np.ndarray:
     """float64 (n x 6): id, role code, status code, decision code, session_id (NaN: none),
     capture_time (NaN: unknown) of every photo, by id: what a whole-library scoring pass reads

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
-from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, embedding_index, session_ids_of
+from fluxcull.catalog import embedding_index
+from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, session_ids_of
 from fluxcull.keeper.projection_cache import embedding_keys
 
 POS, NEG, UNLABELLED = 1, 0, -1
@@ -80,7 +81,7 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
     """Every trainable/scorable photo with an embedding, with its label and grouping; with
     `sessions_of` (photo ids), only the photos of those photos' sessions (None: they have none).
     `photos`: the library's `photo_rows`, when already read (a whole-library pass)."""
-    index = embedding_index(conn, store.backbone_id)
+    index = embedding_index.ids_and_rows(conn, store.backbone_id, checksums=True)
     emb_ids, emb_rows, emb_sums = (np.asarray(index, np.int64).reshape(-1, 3).T if index
                                    else (np.zeros(0, np.int64),) * 3)
     sessions = None

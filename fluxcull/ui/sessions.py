@@ -142,34 +142,25 @@ class SessionPanel(QTreeWidget):
             self._set_counts(self._items[(s["role"], s["id"])], s["photo_count"], s["keepers"], s.get("keeper_density"))
         return True
 
-    @staticmethod
-    def _count_texts(count: int, keepers: int, density: float | None) -> tuple[str, str, float]:
-        if density is None:
-            density = (keepers / count) if count else 0.0
-        return f"{count:,}", (f"{density * 100:.0f}%" if count else ""), density
-
     def _set_counts(self, item: QTreeWidgetItem, count: int, keepers: int, density: float | None = None) -> None:
         tip = f"{keepers} kept or confirmed of {count}"
         if item.toolTip(3) == tip:  # unchanged (every change sets a new tooltip): touch nothing
             return
-        n_text, share, density = self._count_texts(count, keepers, density)
-        item.setText(2, n_text)
-        item.setText(3, share)
+        if density is None:
+            density = (keepers / count) if count else 0.0
+        item.setText(2, f"{count:,}")
+        item.setText(3, f"{density * 100:.0f}%" if count else "")
         item.setToolTip(3, tip)
         item.setData(3, Qt.ForegroundRole, QBrush(QColor("#f2c230")) if density >= 0.1 else None)
 
     def _add(self, parent, src: dict, count: int, keepers: int, place: str = "", density: float | None = None,
              label: str | None = None) -> QTreeWidgetItem:
-        n_text, share, density = self._count_texts(count, keepers, density)
-        texts = [label or src["label"], place, n_text, share]
-        self._text_lengths = [len(t) for t in texts]
-        item = QTreeWidgetItem(texts)
+        item = QTreeWidgetItem([label or src["label"], place, "", ""])
         item.setData(0, SourceRole, src)
         item.setTextAlignment(2, _RIGHT)
         item.setTextAlignment(3, _RIGHT)
-        item.setToolTip(3, f"{keepers} kept or confirmed of {count}")
-        if density >= 0.1:
-            item.setForeground(3, QBrush(QColor("#f2c230")))
+        self._set_counts(item, count, keepers, density)
+        self._text_lengths = [len(item.text(col)) for col in range(4)]
         if parent is None:
             self.addTopLevelItem(item)
         else:
