@@ -72,6 +72,10 @@ def test_decisions_made_between_batches_win_over_the_scores_computed_before(trai
     run_job(score_job(lib))
     assert _scores(conn)[cleared] == 1.0
     model_before = {pid: _scores(conn)[pid] for pid in (kept, rejected)}
+    with transaction(conn):  # stored scores that differ (an older model's): every row is written again
+        conn.execute("UPDATE photos SET base_score = base_score * 0.5 + 0.25,"
+                     " keeper_score = CASE decision WHEN 'none' THEN keeper_score * 0.5 + 0.25 ELSE keeper_score END"
+                     " WHERE base_score IS NOT NULL")
 
     job = score_job(lib)
     p = _until_mid_write(job)
@@ -198,3 +202,43 @@ def test_platt_calibration_is_warning_free_on_extreme_ranks_slopes_and_separated
     assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
     assert p[1] < 0.5 < p[5] and np.all(np.diff(p[[1, 3, 5]]) > 0)
     assert np.isfinite(fit.params).all()
+
+
+def test_rows_the_catalog_already_holds_are_skipped_and_the_result_is_the_same_as_writing_all(library):
+    """A whole-library pass passes the rows it read (`stored`): the write sends only the photos whose
+    stored base score, failure or decided score differ, and ends in exactly the catalog an unfiltered
+    write gives, decisions, failures, NULLs and left photos included."""
+    from fluxcull.catalog.model_reads import photo_rows
+
+    states = []
+    for filtered in (False, True):
+        c = library.connect() if not states else Library.open(library.root.parent / "again").connect()
+        with transaction(c):
+            ids = [c.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES (?, 'originals', 1, 1)",
+                             (f"/o/{i}.jpg",)).lastrowid for i in range(60)]
+        r = np.random.default_rng(3)
+        old = np.round(r.uniform(0, 1, 60), 6)
+        old[r.random(60) < 0.2] = np.nan
+        old_reasons = np.where(r.random(60) < 0.15, "failure:black", "model")
+        run_job(write_scores(c, np.array(ids), old, np.zeros(60, bool), reasons=old_reasons))
+        dec = r.choice(["none", "keep", "reject"], 60, p=[0.6, 0.2, 0.2])
+        decide(c, [i for i, d in zip(ids, dec) if d == "keep"], "keep", "test")
+        decide(c, [i for i, d in zip(ids, dec) if d == "reject"], "reject", "test")
+        new = old.copy()
+        moved = r.random(60) < 0.4
+        new[moved] = np.round(r.uniform(0, 1, moved.sum()), 6)
+        new[r.random(60) < 0.1] = np.nan
+        new_reasons = np.where(r.random(60) < 0.15, "failure:black", old_reasons)
+        leave = r.random(60) < 0.1
+        stored = photo_rows(c)[:, [0, 3, 6, 7, 8]] if filtered else None
+        changed = run_job(write_scores(c, np.array(ids), new, leave, reasons=new_reasons, stored=stored))
+        states.append((changed, c.execute("SELECT keeper_score, base_score, failure, decision FROM photos"
+                                          " ORDER BY id").fetchall()))
+        if filtered:  # written once, every row that is not left now agrees and would be skipped
+            same = score_writes.unchanged_rows(np.array(ids), np.round(new, 6), leave,
+                                               score_writes.failure_codes(new_reasons),
+                                               photo_rows(c)[:, [0, 3, 6, 7, 8]])
+            assert (same == ~leave).all()
+        c.close()
+    assert states[0] == states[1]
+    assert 0 < states[0][0] < 60

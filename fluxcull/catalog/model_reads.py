@@ -8,6 +8,8 @@ import sqlite3
 
 import numpy as np
 
+from fluxcull.catalog.scores import FAILURE_WORDS
+
 _IDS = "SELECT value FROM json_each(?)"  # a list of ids bound as one JSON parameter
 
 
@@ -24,6 +26,7 @@ def session_ids_of(conn: sqlite3.Connection, photo_ids) -> set:
 ROLES = ("originals", "inbox", "keepers")   # role codes of the array reads: the index in this tuple
 STATUSES = ("ok", "error", "missing")
 DECISIONS = ("none", "keep", "reject")
+FAILURES = tuple(FAILURE_WORDS)  # photos.failure codes (NULL: -1)
 
 
 def _code(column: str, values: tuple[str, ...]) -> str:
@@ -50,12 +53,13 @@ def corpus_rows(conn: sqlite3.Connection, sessions=None) -> np.ndarray:
 
 
 def photo_rows(conn: sqlite3.Connection) -> np.ndarray:
-    """float64 (n x 6): id, role code, status code, decision code, session_id (NaN: none),
-    capture_time (NaN: unknown) of every photo, by id: what a whole-library scoring pass reads
-    (its corpus and its scoring rows) in one scan."""
+    """float64 (n x 9): id, role code, status code, decision code, session_id (NaN: none),
+    capture_time (NaN: unknown), keeper_score, base_score (NaN: NULL), failure code (FAILURES; -1
+    none) of every photo, by id: what a whole-library scoring pass reads (its corpus, its scoring
+    rows and the stored scores it need not write again) in one scan."""
     cols = (f"id, {_code('role', ROLES)}, {_code('status', STATUSES)}, {_code('decision', DECISIONS)},"
-            " session_id, capture_time")
-    return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), 6)
+            f" session_id, capture_time, keeper_score, base_score, {_code('failure', FAILURES)}")
+    return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), 9)
 
 
 def scoring_rows(conn: sqlite3.Connection, photo_ids=None) -> np.ndarray:

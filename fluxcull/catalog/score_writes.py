@@ -17,7 +17,8 @@ import time
 from typing import TYPE_CHECKING, Iterable
 
 from fluxcull.catalog.db import transaction
-from fluxcull.catalog.scores import BANDS, BASE_SCORE_SQL, CONFIRMED_SCORE, FAILURE_WORDS, decision_score_sql
+from fluxcull.catalog.scores import (BANDS, BASE_SCORE_SQL, CONFIRMED_SCORE, DECISION_SCORES, FAILURE_WORDS,
+                                     decision_score_sql)
 from fluxcull.jobs import CancelToken, Job, Progress
 
 if TYPE_CHECKING:  # numpy is imported when scores are written, not when the GUI starts
@@ -75,8 +76,38 @@ def failure_codes(reasons) -> list[str | None]:
     return [r[8:] if r.startswith("failure:") and r[8:] in FAILURE_WORDS else None for r in map(str, reasons)]
 
 
+def unchanged_rows(ids: np.ndarray, scores: np.ndarray, leave: np.ndarray, fails: list[str | None],
+                   stored: np.ndarray) -> np.ndarray:
+    """bool per photo: its stored row already holds what this write would store, so the write can
+    skip it. `stored` (n x 5, as `model_reads.photo_rows` columns 0, 3, 6, 7, 8 give them): id,
+    decision code, keeper_score, base_score, failure code. Only a row whose base score, failure and
+    decided score all agree is skipped; a decision made after `stored` was read keeps its row right
+    by itself (a keep / reject sets keeper_score, base_score stays), so skipping stays safe."""
+    import numpy as np
+
+    from fluxcull.catalog.model_reads import DECISIONS, FAILURES
+
+    n = len(ids)
+    st = np.asarray(stored, np.float64)
+    if st.shape != (n, 5) or not np.array_equal(st[:, 0].astype(np.int64), ids):
+        return np.zeros(n, bool)
+    code = {f: i for i, f in enumerate(FAILURES)}
+    new_fail = np.array([-1 if f is None else code.get(f, -2) for f in fails], np.float64)
+    decided = np.full(n, np.nan)
+    decided[:] = scores
+    for d, v in DECISION_SCORES.items():
+        decided[st[:, 1] == DECISIONS.index(d)] = v
+
+    def same(a, b):
+        with np.errstate(invalid="ignore"):
+            return (np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= 2e-6)
+
+    return ~leave & same(st[:, 3], scores) & same(st[:, 2], decided) & (st[:, 4] == new_fail)
+
+
 def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, leave: np.ndarray, *,
-                 cancel: CancelToken | None = None, batch: int | None = None, reasons=None) -> Job:
+                 cancel: CancelToken | None = None, batch: int | None = None, reasons=None,
+                 stored: np.ndarray | None = None) -> Job:
     """Store scores (NaN -> NULL; `leave`: keep the stored one) touching only rows whose value changes;
     a job: yields Progress after each batch, returns the number of rows changed.
     `reasons`: the rule behind each score by rules 2-5 ('failure:black', 'model', ...); the reason of
@@ -88,7 +119,8 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
     batch of ids, each in its own transaction; between batches the write lock stays free for a short
     pause so a writer waiting in SQLite's busy handler gets in. A cancelled write leaves the batches
     already committed (each photo's score is whole; the rest keep their previous scores).
-    `batch`: photos per transaction (default WRITE_BATCH).
+    `batch`: photos per transaction (default WRITE_BATCH). `stored`: the rows as read before scoring
+    (`unchanged_rows`); photos whose stored values already agree are not sent to SQLite at all.
     """
     import numpy as np
 
@@ -99,6 +131,10 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
     vals = np.round(np.asarray(scores, np.float64)[order], 6)
     left = np.asarray(leave, bool)[order]
     fails = failure_codes(np.asarray(reasons)[order]) if reasons is not None else [None] * len(ids)
+    if stored is not None:
+        todo = ~unchanged_rows(ids, vals, left, fails, np.asarray(stored)[order])
+        ids, vals, left = ids[todo], vals[todo], left[todo]
+        fails = [f for f, t in zip(fails, todo.tolist()) if t]
     rows = [(pid, None if v != v else v, int(lv), f)
             for pid, v, lv, f in zip(ids.tolist(), vals.tolist(), left.tolist(), fails)]
     total = len(rows)

@@ -137,7 +137,8 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
 
     'scores' (NaN = NULL) and 'leave' (bool: keep the stored score) by all the rules, 'reasons';
     'base' and 'base_leave': the same by rules 2-5 only, what `write_scores` stores for a photo
-    without a keep/reject decision at write time (rule 1 is applied there, in SQL).
+    without a keep/reject decision at write time (rule 1 is applied there, in SQL); 'stored': the
+    rows as the catalog held them when read here (a whole-library pass), else None.
     With `sessions_of` (photo ids): only those photos and the photos of their sessions (a new
     inbox batch: context inputs depend on the session alone, so the rest keep their scores).
     """
@@ -162,8 +163,10 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
         prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
+    stored = None
     if fresh is not None and sessions_of is None:
         rows = fresh[:, :4]
+        stored = fresh[:, [0, 3, 6, 7, 8]]
     else:  # a preparation from earlier (a training run): decisions and statuses as they are now
         rows = scoring_rows(conn, None if sessions_of is None else [*sessions_of, *corpus.ids.tolist()])
     n = len(rows)
@@ -190,7 +193,7 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
     scores[dec == "reject"], reasons[dec == "reject"] = 0.0, "decided_reject"
     leave = (status == "missing") & (reasons == "unscored")
     return {"ids": ids, "scores": scores, "leave": leave, "reasons": reasons, "base": base, "base_leave": base_leave,
-            "base_reasons": base_reasons}
+            "base_reasons": base_reasons, "stored": stored}
 
 
 def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None, prep=None,
@@ -202,7 +205,7 @@ def run_scoring(lib, conn: sqlite3.Connection, model: ScoringModel, cancel=None,
         cancel.check()
     yield Progress("score", 0, len(res["ids"]), "writing scores")
     changed = yield from write_scores(conn, res["ids"], res["base"], res["base_leave"], cancel=cancel,
-                                      reasons=res["base_reasons"])
+                                      reasons=res["base_reasons"], stored=res["stored"])
     reasons, counts = np.unique(res["reasons"], return_counts=True)
     return {
         "version": model.saved.id, "kind": model.kind, "photos": int(len(res["ids"])), "changed": changed,
