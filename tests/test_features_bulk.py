@@ -118,6 +118,23 @@ def test_bulk_metadata_is_bit_identical_to_the_per_photo_definition(conn, catalo
     assert_bits_equal(F.metadata_features(conn, ids), reference_metadata(conn, ids))
 
 
+def test_rows_read_by_a_whole_library_pass_give_the_same_bits_as_the_queries(conn, catalog, monkeypatch):
+    """A scoring pass hands in the metadata columns of every photo it read in its one photos scan:
+    no metadata query is made, and the values (session positions included, NULL times first) are the
+    same bits as the per-photo definition, tie-breaking path included."""
+    from fluxcull.catalog.model_reads import PHOTO_ROW_METADATA, photo_rows
+
+    every = photo_rows(conn)[:, PHOTO_ROW_METADATA]
+    rng = np.random.default_rng(4)
+    ids = [*rng.permutation(catalog)[:900], catalog[5], 10 ** 9]
+    monkeypatch.setattr(M.features_store, "metadata_rows", lambda *a: pytest.fail("queried"))
+    monkeypatch.setattr(M.features_store, "session_members", lambda *a: pytest.fail("queried"))
+    want = reference_metadata(conn, ids)
+    assert_bits_equal(F.metadata_features(conn, np.array(ids), every=every), want)
+    monkeypatch.setattr(M, "_TIE_MARGIN", 1e-3)  # nearly every row through _metadata_row, from float rows
+    assert_bits_equal(F.metadata_features(conn, np.array(ids), every=every), want)
+
+
 def test_bulk_metadata_for_a_sparse_shuffled_request_with_duplicates_and_unknown_ids(conn, catalog):
     rng = np.random.default_rng(1)
     ids = [*catalog[::7], catalog[3], catalog[3], 10 ** 9, -5, *catalog[-12:]]

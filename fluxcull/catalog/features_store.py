@@ -22,7 +22,7 @@ from fluxcull.catalog.db import transaction
 METADATA_COLUMNS = ("id", "capture_time", "time_source", "focal_length_35mm", "aperture", "shutter", "iso",
                     "subject_distance", "gps_lat", "gps_lon", "session_id", "width", "height")
 # the same columns, with time_source read as 1 ('exif') / 0 so that every value is a number or NULL
-_META_SELECT = ", ".join("(time_source IS 'exif')" if k == "time_source" else k for k in METADATA_COLUMNS)
+METADATA_SELECT = ", ".join("(time_source IS 'exif')" if k == "time_source" else k for k in METADATA_COLUMNS)
 _CHUNK = 500  # ids per IN (...) query
 
 
@@ -52,7 +52,7 @@ def _rows_by_id(conn: sqlite3.Connection, sql: str, key: str, uids: np.ndarray, 
 def metadata_rows(conn: sqlite3.Connection, uids: np.ndarray) -> list[tuple]:
     """Plain tuples of METADATA_COLUMNS (time_source as 1 for 'exif', else 0; NULL as None) for the
     sorted unique photo ids `uids`; rows of other ids may come back too (match on the id)."""
-    return _rows_by_id(conn, f"SELECT {_META_SELECT} FROM photos WHERE {{where}}", "id", uids)
+    return _rows_by_id(conn, f"SELECT {METADATA_SELECT} FROM photos WHERE {{where}}", "id", uids)
 
 
 def feature_vector_rows(conn: sqlite3.Connection, uids: np.ndarray, schema: str) -> list[tuple]:

@@ -8,6 +8,7 @@ import sqlite3
 
 import numpy as np
 
+from fluxcull.catalog.features_store import METADATA_COLUMNS, METADATA_SELECT
 from fluxcull.catalog.scores import FAILURE_WORDS
 
 _IDS = "SELECT value FROM json_each(?)"  # a list of ids bound as one JSON parameter
@@ -27,6 +28,8 @@ ROLES = ("originals", "inbox", "keepers")   # role codes of the array reads: the
 STATUSES = ("ok", "error", "missing")
 DECISIONS = ("none", "keep", "reject")
 FAILURES = tuple(FAILURE_WORDS)  # photos.failure codes (NULL: -1)
+PHOTO_ROW_WIDTH = 9 + len(METADATA_COLUMNS) - 1
+PHOTO_ROW_METADATA = [0, *range(9, PHOTO_ROW_WIDTH)]  # photo_rows columns that make METADATA_COLUMNS
 
 
 def _code(column: str, values: tuple[str, ...]) -> str:
@@ -53,13 +56,15 @@ def corpus_rows(conn: sqlite3.Connection, sessions=None) -> np.ndarray:
 
 
 def photo_rows(conn: sqlite3.Connection) -> np.ndarray:
-    """float64 (n x 9): id, role code, status code, decision code, session_id (NaN: none),
-    capture_time (NaN: unknown), keeper_score, base_score (NaN: NULL), failure code (FAILURES; -1
-    none) of every photo, by id: what a whole-library scoring pass reads (its corpus, its scoring
-    rows and the stored scores it need not write again) in one scan."""
+    """float64 (n x PHOTO_ROW_WIDTH), by id, every photo: id, role code, status code, decision code,
+    session_id (NaN: none), capture_time (NaN: unknown), keeper_score, base_score (NaN: NULL), failure
+    code (FAILURES; -1 none), then features_store.METADATA_COLUMNS after the id (time_source as 1 /
+    0). What a whole-library scoring pass reads (its corpus, the metadata features, its scoring rows
+    and the stored scores it need not write again) in one scan."""
     cols = (f"id, {_code('role', ROLES)}, {_code('status', STATUSES)}, {_code('decision', DECISIONS)},"
-            f" session_id, capture_time, keeper_score, base_score, {_code('failure', FAILURES)}")
-    return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), 9)
+            f" session_id, capture_time, keeper_score, base_score, {_code('failure', FAILURES)},"
+            f" {METADATA_SELECT.partition(', ')[2]}")
+    return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), PHOTO_ROW_WIDTH)
 
 
 def scoring_rows(conn: sqlite3.Connection, photo_ids=None) -> np.ndarray:

@@ -102,11 +102,12 @@ def _stored_technical(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
     return tech[inv.ravel()]
 
 
-def load_features(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
+def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None) -> np.ndarray:
     """Features of photos in the given order: float32 (n x len(FEATURE_NAMES)), NaN = missing.
 
     Technical values come from photo_features (NaN where not computed yet or computed under an
-    older schema); metadata values are computed from the catalog as it is now.
+    older schema); metadata values are computed from the catalog as it is now (`metadata_rows`: the
+    metadata columns of every photo, when a whole-library pass has just read them).
     """
     ids = as_ids(photo_ids)
-    return np.concatenate([_stored_technical(conn, ids), metadata_features(conn, ids)], axis=1)
+    return np.concatenate([_stored_technical(conn, ids), metadata_features(conn, ids, every=metadata_rows)], axis=1)

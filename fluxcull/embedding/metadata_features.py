@@ -103,6 +103,7 @@ def _metadata_row(row, position: float, session_len: int | None) -> np.ndarray:
 
 _META_KEYS = features_store.METADATA_COLUMNS  # time_source read as 1 ('exif') / 0: every value a number or NULL
 _COL = {k: i for i, k in enumerate(_META_KEYS)}
+_INTEGER_COLUMNS = {"id", "time_source", "iso", "session_id", "width", "height"}
 # values that go through sin/cos/log: numpy's float64 versions may differ from libm's in the last
 # bits, so where such a value lies this close to a float32 rounding boundary the photo is computed
 # by _metadata_row instead, which makes the result bit-identical to it
@@ -116,10 +117,17 @@ def as_ids(photo_ids) -> np.ndarray:
     return np.array([int(p) for p in photo_ids], np.int64)
 
 
-def _session_ranks(conn: sqlite3.Connection, session_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every member of the given sessions: (photo ids sorted, position 0..1 by capture time, session length)."""
-    sids = np.unique(session_ids).tolist()
-    members = features_store.session_members(conn, sids)
+def _session_ranks(conn: sqlite3.Connection, session_ids: np.ndarray, every: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every member of the given sessions: (photo ids sorted, position 0..1 by capture time, session length).
+    `every`: the metadata rows of every photo of the library, when already read (no query then)."""
+    if every is None:
+        members = features_store.session_members(conn, np.unique(session_ids).tolist())
+    else:  # the catalog's order: session, then capture time (NULL first), then id
+        sess, ct, pid = every[:, _COL["session_id"]], every[:, _COL["capture_time"]], every[:, _COL["id"]]
+        inside = np.isin(sess, np.unique(session_ids))
+        order = np.lexsort((pid[inside], np.where(np.isnan(ct[inside]), -np.inf, ct[inside]), sess[inside]))
+        members = np.stack([sess[inside][order], pid[inside][order]], axis=1).astype(np.int64)
     sid, pid = members[:, 0], members[:, 1]
     m = len(pid)
     starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if m else np.zeros(0, np.int64)
@@ -170,13 +178,19 @@ def _days_of_year(ct: np.ndarray) -> np.ndarray:
     return doy
 
 
-def _metadata_block(conn: sqlite3.Connection, uids: np.ndarray) -> np.ndarray:
-    """The metadata features of the sorted unique ids `uids` (rows of unknown ids stay NaN)."""
+def _metadata_block(conn: sqlite3.Connection, uids: np.ndarray, every: np.ndarray | None = None) -> np.ndarray:
+    """The metadata features of the sorted unique ids `uids` (rows of unknown ids stay NaN); `every`:
+    see `metadata_features`."""
     out = np.full((len(uids), len(METADATA_NAMES)), np.nan, np.float32)
-    rows = features_store.metadata_rows(conn, uids)
-    if not rows:
-        return out
-    raw = np.array(rows, np.float64)  # NULL -> NaN
+    if every is None:
+        rows = features_store.metadata_rows(conn, uids)
+        if not rows:
+            return out
+        raw = np.array(rows, np.float64)  # NULL -> NaN
+    else:
+        raw = rows = np.asarray(every, np.float64)
+        if not len(raw):
+            return out
     at = np.searchsorted(uids, raw[:, 0])
     wanted = (at < len(uids)) & (uids[np.minimum(at, len(uids) - 1)] == raw[:, 0])
     src = np.flatnonzero(wanted)  # index into rows
@@ -217,7 +231,7 @@ def _metadata_block(conn: sqlite3.Connection, uids: np.ndarray) -> np.ndarray:
     # position in the session and its length
     sess = c["session_id"]
     in_sess = ~np.isnan(sess)
-    spid, spos, slen = _session_ranks(conn, sess[in_sess].astype(np.int64))
+    spid, spos, slen = _session_ranks(conn, sess[in_sess].astype(np.int64), every=raw if every is not None else None)
     pos = np.full(n, np.nan)
     length = np.zeros(n, np.int64)
     if len(spid):
@@ -236,6 +250,8 @@ def _metadata_block(conn: sqlite3.Connection, uids: np.ndarray) -> np.ndarray:
         tie = ((t * (1 - _TIE_MARGIN)).astype(np.float32) != (t * (1 + _TIE_MARGIN)).astype(np.float32))
     for j in np.flatnonzero((tie & ~np.isnan(t)).any(axis=1)):
         r = rows[src[j]]
+        if every is not None:  # a float row: NaN was NULL, ids and counts were integers
+            r = tuple(None if v != v else (int(v) if k in _INTEGER_COLUMNS else float(v)) for k, v in zip(_META_KEYS, r))
         row = dict(zip(_META_KEYS, r))
         row["time_source"] = "exif" if r[_COL["time_source"]] else None
         block[j] = _metadata_row(row, float(pos[j]), int(length[j]) or None)
@@ -243,11 +259,13 @@ def _metadata_block(conn: sqlite3.Connection, uids: np.ndarray) -> np.ndarray:
     return out
 
 
-def metadata_features(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
+def metadata_features(conn: sqlite3.Connection, photo_ids, every: np.ndarray | None = None) -> np.ndarray:
     """The metadata features (METADATA_NAMES) of photos, in order; unknown ids give NaN rows.
 
     Vectorised over all photos: a few bulk queries and array operations; the values are
-    bit-identical to `_metadata_row` photo by photo."""
+    bit-identical to `_metadata_row` photo by photo. `every`: float64 rows of
+    features_store.METADATA_COLUMNS (NULL as NaN) of every photo of the library, when a whole-library
+    pass has read them already; then no query is made."""
     ids = as_ids(photo_ids)
     uids, inv = np.unique(ids, return_inverse=True)
-    return _metadata_block(conn, uids)[inv.ravel()]
+    return _metadata_block(conn, uids, every)[inv.ravel()]

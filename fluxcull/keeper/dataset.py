@@ -161,14 +161,15 @@ def feature_spec() -> tuple[list[str], str]:
     return list(features.FEATURE_NAMES), str(features.FEATURE_SCHEMA)
 
 
-def load_features(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
-    """float32 (n x len(FEATURE_NAMES)), NaN where a value is missing or not computed."""
+def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None) -> np.ndarray:
+    """float32 (n x len(FEATURE_NAMES)), NaN where a value is missing or not computed.
+    `metadata_rows`: see fluxcull.embedding.features.load_features."""
     from fluxcull.embedding import features
 
-    ids = [int(i) for i in photo_ids]
-    if not ids:
+    ids = np.asarray(photo_ids, np.int64)
+    if not len(ids):
         return np.zeros((0, len(features.FEATURE_NAMES)), np.float32)
-    return np.asarray(features.load_features(conn, ids), dtype=np.float32)
+    return np.asarray(features.load_features(conn, ids, metadata_rows), dtype=np.float32)
 
 
 def find_feature(names: list[str], *candidates: str) -> int | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fluxcull.catalog.model_reads import photo_rows
+from fluxcull.catalog.model_reads import PHOTO_ROW_METADATA, photo_rows
 from fluxcull.embedding.store import current_store
 from fluxcull.keeper.bursts import BurstRule, find_bursts
 from fluxcull.keeper.context import compute_context, input_spec
@@ -65,7 +65,9 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     photos = photo_rows(conn) if sessions_of is None else None
     corpus = load_corpus(conn, store, sessions_of=sessions_of, photos=photos)
     n = len(corpus)
-    feats = load_features(conn, corpus.ids) if n else np.zeros((0, len(names)), np.float32)
+    meta = photos[:, PHOTO_ROW_METADATA] if photos is not None else None
+    feats = load_features(conn, corpus.ids, meta) if n else np.zeros((0, len(names)), np.float32)
+    del meta
     if transform is None:
         rng = np.random.default_rng(seed)
         take = np.sort(rng.choice(n, size=min(n, PCA_SAMPLE), replace=False)) if n else np.zeros(0, np.int64)
