@@ -12,9 +12,11 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from fluxcull.catalog.scores import CONFIRMED_STATES, display_band, keeper_state
 from fluxcull.ui import theme
-from fluxcull.ui.model import RecordRole
+from fluxcull.ui.model import RecordRole, display_name
 
 FOOTER = 20
+_LEFT_MIDDLE = Qt.AlignLeft | Qt.AlignVCenter  # combined once: an enum "|" is a Python call per cell
+_RIGHT_MIDDLE = Qt.AlignRight | Qt.AlignVCenter
 PAD = 6
 MARGIN = 3
 
@@ -94,7 +96,7 @@ def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, con
     rect = QRectF(anchor_right.x() - w, anchor_right.y() - height, w, height)
     colour = theme.FAILURE_COLOUR if state == "failure" else theme.BAND_COLOURS[band]
     p.setPen(Qt.NoPen)
-    p.setBrush(QColor(colour.red(), colour.green(), colour.blue(), 235))
+    p.setBrush(_translucent(colour))
     p.drawRoundedRect(rect, height / 2, height / 2)
     text_rect = rect.adjusted(6, 0, -6, 0)
     dark = band in ("confirmed", "high", "uncertain") and state != "failure"
@@ -110,9 +112,22 @@ def draw_score_pill(p: QPainter, anchor_right: QPointF, score: float | None, con
             p.setBrush(QColor("#2a2100"))
             p.drawPolygon(star_polygon(cx, cy, 5.0))
         text_rect = rect.adjusted(17, 0, -6, 0)
-    p.setPen(QColor("#15171a") if dark else QColor("#f4f4f4"))
+    p.setPen(_PILL_TEXT_DARK if dark else _PILL_TEXT_LIGHT)
     p.setFont(font)
     p.drawText(text_rect, Qt.AlignCenter, text)
+
+
+_PILL_TEXT_DARK, _PILL_TEXT_LIGHT = QColor("#15171a"), QColor("#f4f4f4")
+_TRANSLUCENT: dict[int, QColor] = {}
+
+
+def _translucent(colour: QColor) -> QColor:
+    """The pill's fill: the band colour at alpha 235 (made once per colour, not once per cell)."""
+    rgba = colour.rgba()
+    fill = _TRANSLUCENT.get(rgba)
+    if fill is None:
+        fill = _TRANSLUCENT[rgba] = QColor(colour.red(), colour.green(), colour.blue(), 235)
+    return fill
 
 
 def record_pill(rec: dict, linked: bool, font: QFont, height: float = 17.0, dpr: float = 1.0) -> QPixmap:
@@ -203,8 +218,8 @@ class ThumbDelegate(QStyledItemDelegate):
         # decision badge (top left) and score pill (bottom right of the image)
         if decision in ("keep", "reject"):
             draw_badge(p, QPointF(image_rect.left() + 12, image_rect.top() + 12), 8.5, decision)
-        confirmed = model.is_confirmed(rec) if hasattr(model, "is_confirmed") else False
         state = model.state(rec) if hasattr(model, "state") else ""
+        confirmed = state in CONFIRMED_STATES
         score = rec.get("keeper_score")
         if rec.get("status") != "error" and (score is not None or confirmed or self.view.show_unscored):
             draw_score_pill(p, QPointF(image_rect.right() - 4, image_rect.bottom() - 4), score, confirmed, self.bold,
@@ -214,14 +229,14 @@ class ThumbDelegate(QStyledItemDelegate):
         p.setFont(self.small)
         p.setPen(theme.TEXT if selected else theme.TEXT_DIM)
         footer = QRect(cell.left() + PAD, cell.bottom() - FOOTER - PAD // 2 + 2, cell.width() - 2 * PAD, FOOTER)
-        name = index.data(Qt.DisplayRole) or ""
+        name = display_name(rec)
         role = rec.get("role")
         tag = {"inbox": "INBOX", "keepers": "ARCHIVE"}.get(role or "", "")
         if tag:
             tag_w = self.fm_small.horizontalAdvance(tag) + 6
-            p.drawText(footer.adjusted(footer.width() - tag_w, 0, 0, 0), Qt.AlignRight | Qt.AlignVCenter, tag)
+            p.drawText(footer.adjusted(footer.width() - tag_w, 0, 0, 0), _RIGHT_MIDDLE, tag)
             footer.setRight(footer.right() - tag_w)
-        p.drawText(footer, Qt.AlignLeft | Qt.AlignVCenter,
+        p.drawText(footer, _LEFT_MIDDLE,
                    self.fm_small.elidedText(name, Qt.ElideMiddle, footer.width()))
 
         if selected or current:

@@ -200,7 +200,7 @@ class PhotoListModel(QStringListModel):
         if rec is None:
             return None
         if role == Qt.DisplayRole:
-            return _name(rec)
+            return display_name(rec)
         if role == IdRole:
             return rec["id"]
         if role == RecordRole:
@@ -220,9 +220,7 @@ class PhotoListModel(QStringListModel):
         return None
 
     def flags(self, index: QModelIndex):
-        if not index.isValid():
-            return Qt.NoItemFlags
-        return Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
+        return _CELL_FLAGS if index.isValid() else Qt.NoItemFlags
 
     def setData(self, index: QModelIndex, value, role: int = Qt.EditRole) -> bool:
         return False  # read-only: decisions go through the catalog
@@ -248,6 +246,11 @@ def tooltip(rec: dict, state: str) -> str:
     return "\n".join(parts)
 
 
-def _name(rec: dict) -> str:
+# combined once: an enum "|" in PySide6 costs a Python call, and Qt asks for flags on every paint
+_CELL_FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
+
+
+def display_name(rec: dict) -> str:
+    """The name a cell shows (Qt.DisplayRole): the file name."""
     path = rec.get("path") or ""
     return path.rsplit("/", 1)[-1] or f"#{rec['id']}"
