@@ -19,6 +19,7 @@ from typing import Any, Iterable
 from fluxcull.catalog import decisions as _decisions
 from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
+from fluxcull.catalog import marks as _marks
 from fluxcull.catalog import queries as _q
 from fluxcull.catalog import settings as _settings
 from fluxcull.catalog.db import connect
@@ -159,6 +160,23 @@ class Catalog:
 
     def prefer(self, winner: int, loser: int, source: str) -> int:
         return _decisions.prefer(self._conn, winner, loser, source)
+
+    def decide_batch(self, items: Iterable[tuple[int, str, str | None]], source: str) -> int | None:
+        """Decide photos as one step that one undo takes back: (photo id, kind, detail) each; the batch id."""
+        return _decisions.decide_batch(self._conn, items, source)
+
+    # -- imported marks (read from XMP at ingest) -----------------------------------------------------
+    def imported_marks(self, ids: Iterable[int]) -> dict[int, dict]:
+        """photo id -> its imported marks (rating, pick, label, color_label, pick_label, keywords, source)."""
+        return _marks.effective(self._conn, ids)
+
+    def marked_photos(self) -> list[dict]:
+        """Every ok photo with imported marks: the marks, photo_id, path and current decision."""
+        return _marks.marked_photos(self._conn)
+
+    def live_decisions(self) -> dict[int, dict]:
+        """photo id -> {kind, source, event_id, batch} of its latest keep / reject / clear not undone."""
+        return _marks.live_decisions(self._conn)
 
     # -- keeper review ------------------------------------------------------------------------------
     def review_queue(self) -> list[dict]:

@@ -4,6 +4,9 @@ Every function commits its own transaction (or joins the caller's), so a decisio
 moment the call returns. A keep / reject imposes its score (1.0 / 0.0, score rule 1) on keeper_score
 in the same UPDATE, and a clear or an undo gives the photo its own score back (base_score: rules
 2-5), so what the catalog says is current without a re-score.
+
+Decisions made together as one step (`decide_batch`: one `fluxcull import-marks`) share a batch, and an
+undo takes the whole batch back at once; a photo decided again after the batch keeps that later decision.
 """
 
 from __future__ import annotations
@@ -45,10 +48,55 @@ def decide(conn: sqlite3.Connection, photo_ids: Iterable[int], kind: str, source
     return changed
 
 
-def undo_last(conn: sqlite3.Connection, source: str, *, sources: Iterable[str] | None = None) -> dict | None:
-    """Undo the most recent keep/reject/clear/prefer not already undone.
+def decide_batch(conn: sqlite3.Connection, items: Iterable[tuple[int, str, str | None]], source: str) -> int | None:
+    """Keep / reject / clear photos as one step, undone together: `items` are (photo id, kind, detail),
+    one per photo. Returns the batch (the id of its first event), None when there is nothing to do."""
+    items = list(items)
+    if not items:
+        return None
+    with transaction(conn):
+        batch = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM decision_events").fetchone()[0])
+        for pid, kind, detail in items:
+            new = decision_value(kind)
+            row = conn.execute("SELECT decision FROM photos WHERE id = ?", (pid,)).fetchone()
+            if row is None:
+                raise KeyError(f"no photo with id {pid}")
+            event = conn.execute(
+                "INSERT INTO decision_events(photo_id, kind, previous, source, detail, batch) VALUES (?, ?, ?, ?, ?, ?)",
+                (pid, kind, row[0], source, detail, batch)).lastrowid
+            if pid == items[0][0] and event != batch:  # rowids are max + 1 inside the write transaction
+                raise RuntimeError(f"decision batch {batch} began at event {event}")
+            _set_decision(conn, pid, new)
+    return batch
 
-    Returns {"event_id", "photo_id", "kind", "restored"} or None when there is nothing to undo.
+
+def _undo_batch(conn: sqlite3.Connection, batch: int, undone: set[int], source: str) -> dict:
+    """Undo every event of a batch not undone yet, newest first; a photo decided again since keeps that."""
+    events = [e for e in conn.execute("SELECT * FROM decision_events WHERE batch = ? ORDER BY id DESC", (batch,))
+              if e["id"] not in undone]
+    restored = 0
+    for ev in events:
+        later = conn.execute("SELECT id FROM decision_events WHERE photo_id = ? AND id > ? AND kind IN "
+                             "('keep', 'reject', 'clear')", (ev["photo_id"], ev["id"])).fetchall()
+        if all(r[0] in undone for r in later):
+            _set_decision(conn, ev["photo_id"], ev["previous"] or "none", stamp=False)
+            restored += 1
+        conn.execute(
+            "INSERT INTO decision_events(photo_id, kind, other_photo_id, previous, source, detail)"
+            " VALUES (?, 'undo', ?, ?, ?, ?)",
+            (ev["photo_id"], ev["other_photo_id"], ev["kind"], source, str(ev["id"])),
+        )
+    first = events[0]
+    return {"event_id": first["id"], "photo_id": first["photo_id"], "kind": first["kind"],
+            "restored": first["previous"] or "none", "batch": batch, "source": first["source"],
+            "events": len(events), "photos_restored": restored}
+
+
+def undo_last(conn: sqlite3.Connection, source: str, *, sources: Iterable[str] | None = None) -> dict | None:
+    """Undo the most recent keep/reject/clear/prefer not already undone (all of its batch, if it has one).
+
+    Returns {"event_id", "photo_id", "kind", "restored"} or None when there is nothing to undo; for a
+    batch also "batch", "source", "events" (how many were undone) and "photos_restored".
     With `sources`, only events from those sources are considered (the GUI undoes its own clicks).
     """
     with transaction(conn):
@@ -65,6 +113,8 @@ def undo_last(conn: sqlite3.Connection, source: str, *, sources: Iterable[str] |
         for ev in conn.execute(f"SELECT * FROM decision_events WHERE {where} ORDER BY id DESC", params):
             if ev["id"] in undone:
                 continue
+            if ev["batch"] is not None:
+                return _undo_batch(conn, ev["batch"], undone, source)
             restored = None
             if ev["kind"] != "prefer":
                 restored = ev["previous"] or "none"

@@ -80,8 +80,9 @@ def session_ids(conn: sqlite3.Connection, role: str) -> set[int]:
 
 
 # -- photo writes (inside the caller's transaction) ------------------------------------------------
-def insert_photo(conn: sqlite3.Connection, path: str, role: str, rec: dict[str, Any]) -> None:
-    conn.execute(_INSERT, [path, role] + ingest_values(rec))
+def insert_photo(conn: sqlite3.Connection, path: str, role: str, rec: dict[str, Any]) -> int:
+    """A new photo row from a processed record; returns its id."""
+    return int(conn.execute(_INSERT, [path, role] + ingest_values(rec)).lastrowid)
 
 
 def update_photo(conn: sqlite3.Connection, photo_id: int, role: str, rec: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.embed_cmd",    # embed, features
     "fluxcull.cli.match_cmd",    # match, review, link, unlink
     "fluxcull.cli.model_cmd",    # train, score, eval, explain, decide, prefer, undo
+    "fluxcull.cli.marks_cmd",    # import-marks
     "fluxcull.cli.doctor_cmd",   # doctor
     "fluxcull.cli.demo_cmd",     # demo
     "fluxcull.cli.gui_cmd",      # gui
@@ -70,6 +71,8 @@ def _writes(args) -> bool:
         return bool(args.use)
     if cmd == "doctor":
         return bool(args.repair)
+    if cmd == "import-marks":
+        return not args.dry_run
     return cmd not in ("eval", "explain")
 
 

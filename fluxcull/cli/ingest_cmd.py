@@ -1,4 +1,5 @@
-"""`fluxcull ingest PATH... --role originals|keepers|inbox [--json] [--workers N] [--session-gap HOURS]`."""
+"""`fluxcull ingest PATH... --role originals|keepers|inbox [--json] [--workers N] [--session-gap HOURS]
+[--no-xmp]`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ def register(sub) -> None:
         help="add photo folders to the catalog (hash, EXIF, thumbnails, sessions)",
         description="Scan files and folders recursively for photos (JPEG, PNG, TIFF, HEIC/HEIF, camera RAW) "
                     "and record them in the catalog under a role. Re-running is incremental: unchanged files "
-                    "(same size and modification time) are not read again. The folders are never written to.",
+                    "(same size and modification time) are not read again. The culling marks of XMP sidecars "
+                    "(IMG_1234.xmp, IMG_1234.CR2.xmp) and of the XMP embedded in the files are read as imported "
+                    "marks (see `fluxcull import-marks`). The folders are never written to.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders (recursive)")
     p.add_argument("--role", required=True, choices=ROLES, help="what these photos are")
@@ -25,6 +28,8 @@ def register(sub) -> None:
                    help="worker processes (default: every core)")
     p.add_argument("--session-gap", type=float_option(0, 24 * 366, lo_open=True), default=2.0, metavar="HOURS",
                    help="a gap in capture time longer than this starts a new session (default 2)")
+    p.add_argument("--no-xmp", dest="xmp", action="store_false",
+                   help="do not read XMP sidecars or embedded XMP marks (ratings, flags, labels, keywords)")
     p.set_defaults(func=run)
 
 
@@ -32,7 +37,8 @@ def run(args, lib: Library) -> int:
     from fluxcull.ingest import ingest_job
 
     require_positive(args, "workers")
-    job = ingest_job(lib, args.paths, args.role, workers=args.workers, session_gap_hours=args.session_gap)
+    job = ingest_job(lib, args.paths, args.role, workers=args.workers, session_gap_hours=args.session_gap,
+                     xmp=args.xmp)
     summary = drive(job, quiet=args.json)
     if args.json:
         emit_json(summary)
@@ -48,6 +54,10 @@ def print_summary(s: dict, out=None) -> None:
     print(f"{s['role']}: {s['scanned']} photos scanned in {s['seconds']:.1f}s{rate}", file=out)
     print(f"  added {s['added']}, updated {s['updated']} (moved {s['moved']}), unchanged {s['unchanged']}, "
           f"missing {s['missing']}, not photos {s['skipped']}, sessions {s['sessions']}", file=out)
+    x = s.get("xmp")
+    if x:
+        print(f"  XMP: {x['sidecars']} sidecars and {x['embedded']} embedded packets read, {x['marks']} photos "
+              f"with marks, {x['warnings']} refused", file=out)
     if s["known_errors"]:
         print(f"  {s['known_errors']} unchanged files still fail (see `fluxcull status`)", file=out)
     for w in s["warnings"]:

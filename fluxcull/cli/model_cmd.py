@@ -1,5 +1,6 @@
 """Keeper-model commands: train, score, eval, explain, models, and scripted decisions (decide,
-prefer, undo) that append to the decision log with source 'cli'."""
+prefer, undo) that append to the decision log with source 'cli'. `undo` also takes back the last
+`fluxcull import-marks` (source 'import'), whole."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fluxcull.errors import NotFound, UserError
 from fluxcull.validate import int_option
 
 SOURCE = "cli"
+UNDO_SOURCES = (SOURCE, "import")  # what a plain `fluxcull undo` may take back: the command line's own
 
 
 def register(sub) -> None:
@@ -61,7 +63,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_prefer)
 
-    p = sub.add_parser("undo", help="undo the last decision or preference made from the command line")
+    p = sub.add_parser("undo", help="undo the last decision or preference made from the command line "
+                                    "(a whole `fluxcull import-marks` at once)")
     p.add_argument("--all-sources", action="store_true", help="undo the last one from any source (also the GUI)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_undo)
@@ -76,8 +79,10 @@ def cmd_train(args, lib) -> int:
         emit_json(s)
         return 0
     d = s["data"]
+    imported = f", {d['from_imported_marks']} of those decisions from imported marks" \
+        if d.get("from_imported_marks") else ""
     print(f"trained {s['kind']} model v{s['version']} on {d['photos']} photos: {d['positives']} keepers "
-          f"({d['confirmed_keepers']} confirmed, {d['decided_keep']} marked keep), {d['decided_reject']} rejects, "
+          f"({d['confirmed_keepers']} confirmed, {d['decided_keep']} marked keep), {d['decided_reject']} rejects{imported}, "
           f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
     for sentence in s.get("in_words", []):
         print(sentence)
@@ -255,11 +260,15 @@ def cmd_undo(args, lib) -> int:
     from fluxcull.catalog.decisions import undo_last
 
     with closing(lib.connect()) as conn:
-        r = undo_last(conn, SOURCE, sources=None if args.all_sources else [SOURCE])
+        r = undo_last(conn, SOURCE, sources=None if args.all_sources else UNDO_SOURCES)
     if args.json:
         emit_json({"undone": r})
     elif r is None:
         print("nothing to undo")
+    elif r.get("batch") is not None:
+        kept = r["events"] - r["photos_restored"]
+        print(f"undid {r['events']} decisions of one {r['source']} step: {r['photos_restored']} photos restored"
+              + (f", {kept} kept the decision made after it" if kept else ""))
     else:
         what = f"restored {r['restored']}" if r["restored"] is not None else "preference removed"
         print(f"undid {r['kind']} on photo {r['photo_id']}: {what}")

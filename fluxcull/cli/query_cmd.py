@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from fluxcull.catalog.marks import effective as effective_marks
 from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
@@ -71,8 +72,11 @@ def run_photos(args, lib: Library) -> int:
     conn = lib.connect()
     try:
         rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
+        marks = effective_marks(conn, [r["id"] for r in rows]) if args.json else {}
     finally:
         conn.close()
+    for r in rows:
+        r["imported_marks"] = marks.get(r["id"])
     if args.json:
         emit_json(rows)
         return 0

@@ -1,4 +1,5 @@
-"""`ingest_job`: scan -> triage -> process (parallel) -> write (batched) -> missing -> sessions."""
+"""`ingest_job`: scan -> triage -> process (parallel) -> write (batched) -> XMP of unchanged photos
+-> missing -> sessions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import time
 from typing import Iterable
 
 from fluxcull.catalog import ingest_store
+from fluxcull.catalog import marks as marks_store
 from fluxcull.catalog.queries import ROLES
 from fluxcull.errors import InvalidValue, MissingPath
-from fluxcull.ingest import records, sessions
+from fluxcull.ingest import records, sessions, xmp_marks
 from fluxcull.ingest.limits import cap_for, size_caps
 from fluxcull.ingest.pipeline import Stage, chunked, default_workers
 from fluxcull.ingest.scan import ScanStats, scan
@@ -34,12 +36,15 @@ def _needs_retry(error: str | None) -> bool:
 
 
 def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: CancelToken | None = None,
-               workers: int | None = None, session_gap_hours: float = sessions.DEFAULT_GAP_HOURS) -> Job:
+               workers: int | None = None, session_gap_hours: float = sessions.DEFAULT_GAP_HOURS,
+               xmp: bool = True) -> Job:
     """Ingest photo files and folders into the catalog under `role`, holding the library's job lock.
-    Fluxcull libraries inside the scanned folders (this one included) are skipped.
+    Fluxcull libraries inside the scanned folders (this one included) are skipped. With `xmp`, the
+    culling marks of XMP sidecars and embedded packets are read too (fluxcull.ingest.xmp_marks).
 
     Summary: {scanned, added, updated, unchanged, moved, missing, skipped, errors: [{path, reason}],
-    warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers}.
+    warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers,
+    xmp: {sidecars, embedded, marks, warnings} (None without `xmp`)}.
     """
     if role not in ROLES:
         raise InvalidValue(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
@@ -52,11 +57,11 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
     for r in roots:
         if not os.path.lexists(r):
             raise MissingPath(f"{r}: no such file or folder")
-    return locked(lib, _ingest_job(lib, roots, role, cancel, workers, session_gap_hours), cancel=cancel)
+    return locked(lib, _ingest_job(lib, roots, role, cancel, workers, session_gap_hours, xmp), cancel=cancel)
 
 
 def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: int | None,
-                session_gap_hours: float) -> Job:
+                session_gap_hours: float, xmp: bool) -> Job:
     t0 = time.monotonic()
     conn = lib.connect()
     lib.thumbs_dir.mkdir(parents=True, exist_ok=True)
@@ -74,8 +79,9 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
 
         # -- triage against the catalog: size and mtime decide what is unchanged
         known = _known_rows(conn, roots)
+        side_states, packets_read = _xmp_states(conn, roots) if xmp else ({}, set())
         counts = {"added": 0, "updated": 0, "moved": 0, "roles": {role}}
-        unchanged, known_errors, relabel, todo = 0, 0, [], []
+        unchanged, known_errors, relabel, todo, xmp_todo = 0, 0, [], [], []
         for f in found:
             row = known.get(f.path)
             if (row is not None and f.error is None and row["size"] == f.size and row["mtime_ns"] == f.mtime_ns
@@ -86,9 +92,15 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
                 else:
                     unchanged += 1
                     known_errors += row["status"] == "error"
+                if xmp:
+                    t = xmp_marks.xmp_task(row["id"], f, side_states.get(f.path),
+                                           f.path in packets_read or row["status"] != "ok")
+                    if t is not None:
+                        xmp_todo.append(t)
                 continue
             cap = cap_for(caps, formats.format_name(f.path), formats.is_raw(f.path))
-            todo.append(Task(f.path, f.size, f.mtime_ns, str(lib.thumbs_dir), f.error, cap))
+            todo.append(Task(f.path, f.size, f.mtime_ns, str(lib.thumbs_dir), f.error, cap, xmp, f.sidecar,
+                             f.sidecar_size, f.sidecar_mtime_ns))
         if relabel:
             ingest_store.set_roles(conn, relabel)
             counts["updated"] += len(relabel)
@@ -100,6 +112,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
         stage = Stage(process_many, n_workers, crash_result=_crash_record)
         total, total_bytes = len(todo), sum(t.size for t in todo)
         errors, warnings = list(stats.dir_errors), list(stats.libraries)
+        xmp_counts = dict(xmp_marks.ZERO_COUNTS)
         done, nbytes, batch, last_commit = 0, 0, [], time.monotonic()
         last_progress = last_commit
         if todo:
@@ -113,6 +126,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
                     errors.append({"path": rec["path"], "reason": rec["error"]})
                 elif rec.get("warning"):
                     warnings.append({"path": rec["path"], "reason": rec["warning"]})
+                xmp_marks.tally(rec.get("xmp"), rec["path"], xmp_counts, warnings)
                 now = time.monotonic()
                 if len(batch) >= BATCH_ROWS or now - last_commit >= BATCH_SECONDS:
                     full, batch = batch, []  # a batch whose write fails is not retried below
@@ -126,6 +140,8 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
                 records.write_batch(conn, role, batch, counts)
         if todo:
             yield Progress("ingest", done, total, "", nbytes)
+        if xmp_todo:
+            yield from _read_xmp_only(conn, xmp_todo, workers or default_workers(), cancel, xmp_counts, warnings)
 
         # -- files gone from the scanned folders; sessions
         seen = {f.path for f in found}
@@ -150,6 +166,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
             "bytes": nbytes,
             "seconds": round(time.monotonic() - t0, 3),
             "workers": n_workers if todo else 0,
+            "xmp": xmp_counts if xmp else None,
         }
     finally:
         conn.close()
@@ -161,3 +178,34 @@ def _known_rows(conn, roots: list[str]) -> dict[str, dict]:
         for r in ingest_store.known_rows_under(conn, root):
             out[r["path"]] = dict(r)
     return out
+
+
+def _xmp_states(conn, roots: list[str]) -> tuple[dict[str, tuple], set[str]]:
+    sidecars, packets = {}, set()
+    for root in roots:
+        s, p = marks_store.xmp_states_under(conn, *ingest_store.under_root(root))
+        sidecars.update(s)
+        packets |= p
+    return sidecars, packets
+
+
+def _read_xmp_only(conn, tasks: list, workers: int, cancel: CancelToken, counts: dict, warnings: list) -> Job:
+    """Read the XMP of unchanged photos (a changed sidecar, a packet never read) and store it."""
+    total = len(tasks)
+    stage = Stage(xmp_marks.process_xmp_many, workers if total >= SERIAL_BELOW * 8 else 1,
+                  crash_result=lambda t: (t.photo_id, t.path, {"embedded": None}))
+    yield Progress("xmp", 0, total, f"{total} photos' XMP")
+    batch, done = [], 0
+    try:
+        for photo_id, path, rec in stage.run(chunked(tasks, lambda t: 1, max_items=64), cancel):
+            xmp_marks.tally(rec, path, counts, warnings)
+            batch.append((photo_id, rec))
+            done += 1
+            if len(batch) >= BATCH_ROWS:
+                full, batch = batch, []
+                records.write_xmp_only(conn, full)
+                yield Progress("xmp", done, total, os.path.basename(path))
+    finally:
+        if batch:
+            records.write_xmp_only(conn, batch)
+    yield Progress("xmp", done, total)

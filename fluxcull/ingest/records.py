@@ -4,7 +4,8 @@ Rules: a path already in the catalog is updated in place (decisions, scores, lin
 path whose SHA-256 matches a row of the same role whose file is gone, or a row detached when its
 folder stopped being one of the library's (fluxcull.catalog.folders: a byte-identical copy in the new
 INBOX folder), is that photo moved or renamed (the row's path is updated); anything else is added. A photo that was fine before and now
-fails keeps its metadata, thumbnail and decisions; only its status and error change.
+fails keeps its metadata, thumbnail and decisions; only its status and error change. The XMP marks
+read with a record are stored with its row (fluxcull.ingest.xmp_marks).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from fluxcull.catalog import ingest_store as store
 from fluxcull.catalog import transaction
 from fluxcull.catalog.folders import OUTSIDE_REASON
+from fluxcull.ingest import xmp_marks
 
 # Errors about reaching the file (not its content): retried on every run even when size and
 # mtime did not change, since fixing them (permissions, a link target) does not touch the file.
@@ -34,7 +36,19 @@ def write_batch(conn: sqlite3.Connection, role: str, records: list[dict[str, Any
             _write_one(conn, role, rec, counts)
 
 
+def write_xmp_only(conn: sqlite3.Connection, reads: list[tuple[int, dict]]) -> None:
+    """Store the XMP read for unchanged photos, (photo id, XMP record) each, in one transaction."""
+    with transaction(conn):
+        for photo_id, xmp in reads:
+            xmp_marks.store_record(conn, photo_id, xmp)
+
+
 def _write_one(conn: sqlite3.Connection, role: str, rec: dict, counts: dict) -> None:
+    photo_id = _write_photo(conn, role, rec, counts)
+    xmp_marks.store_record(conn, photo_id, rec.get("xmp"))
+
+
+def _write_photo(conn: sqlite3.Connection, role: str, rec: dict, counts: dict) -> int:
     existing = store.photo_at_path(conn, rec["path"])
     if existing is not None:
         counts.setdefault("roles", set()).add(existing["role"])
@@ -44,7 +58,7 @@ def _write_one(conn: sqlite3.Connection, role: str, rec: dict, counts: dict) -> 
         else:
             store.update_photo(conn, existing["id"], role, rec)
         counts["updated"] += 1
-        return
+        return existing["id"]
     if rec.get("sha256"):
         moved = _moved_from(conn, role, rec["sha256"], rec["path"])
         if moved is not None:
@@ -52,9 +66,9 @@ def _write_one(conn: sqlite3.Connection, role: str, rec: dict, counts: dict) -> 
             store.update_photo(conn, moved, role, rec)
             counts["moved"] += 1
             counts["updated"] += 1
-            return
-    store.insert_photo(conn, rec["path"], role, rec)
+            return moved
     counts["added"] += 1
+    return store.insert_photo(conn, rec["path"], role, rec)
 
 
 def _moved_from(conn: sqlite3.Connection, role: str, sha256: str, new_path: str) -> int | None:

@@ -1,10 +1,12 @@
 """Walk folders for photos: recursive, hidden files and sidecars skipped, symlinks followed
 safely (a directory reached twice is visited once; broken and looping links are reported).
 A fluxcull library (a folder holding `catalog.sqlite`), and anything inside one, is never
-ingested: its thumbnails are not photos."""
+ingested: its thumbnails are not photos. Each photo comes with its XMP sidecar, where it has one
+(fluxcull.media.sidecars says which), found in the same folder listing."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from fluxcull.media import formats
+from fluxcull.media.sidecars import SidecarIndex, is_sidecar
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,9 @@ class Found:
     size: int
     mtime_ns: int
     error: str | None = None   # set when the file cannot even be stat-ed or read
+    sidecar: str | None = None  # its XMP sidecar's path, where it has one
+    sidecar_size: int = 0       # -1: the sidecar could not be stat-ed (its read will say why)
+    sidecar_mtime_ns: int = 0
 
 
 @dataclass
@@ -102,6 +108,7 @@ def scan(paths: Iterable[str | os.PathLike], stats: ScanStats | None = None,
     stats = stats if stats is not None else ScanStats()
     seen_dirs: set[tuple[int, int]] = set()
     seen_files: set[str] = set()
+    indexes: dict[str, SidecarIndex | None] = {}  # parent folder of a single file -> its sidecars
     skip = [os.path.abspath(d) for d in skip_dirs]
     for root in paths:
         root = os.path.abspath(os.fspath(root))
@@ -115,7 +122,7 @@ def scan(paths: Iterable[str | os.PathLike], stats: ScanStats | None = None,
         elif os.path.lexists(root):
             if formats.is_supported(root) and root not in seen_files:
                 seen_files.add(root)
-                yield _stat_file(root)
+                yield _with_sidecar(_stat_file(root), _folder_index(os.path.dirname(root), indexes))
             elif root not in seen_files:
                 stats.skipped += 1
         else:
@@ -141,7 +148,7 @@ def _walk(top: str, stats: ScanStats, seen_dirs: set, seen_files: set, skip: lis
     except OSError as exc:
         stats.dir_errors.append({"path": top, "reason": f"cannot list folder: {exc.strerror or exc}"})
         return
-    subdirs = []
+    subdirs, photos, sidecars = [], [], []
     for e in entries:
         if e.name.startswith("."):
             stats.skipped += 1
@@ -155,14 +162,44 @@ def _walk(top: str, stats: ScanStats, seen_dirs: set, seen_files: set, skip: lis
             continue
         if not formats.is_supported(e.name):
             stats.skipped += 1
+            if is_sidecar(e.name) and _encodable(e.path):
+                sidecars.append(e.name)
             continue
         if not _encodable(e.path):
             stats.dir_errors.append({"path": os.fsencode(e.path).decode("utf-8", "replace"),
                                      "reason": "file name is not valid UTF-8: rename the file to ingest it"})
             continue
+        photos.append(e)
+    index = SidecarIndex(sidecars + [e.name for e in photos]) if sidecars else None
+    for e in photos:
         if e.path in seen_files:
             continue
         seen_files.add(e.path)
-        yield _stat_file(e.path)
+        yield _with_sidecar(_stat_file(e.path), index)
     for d in subdirs:
         yield from _walk(d, stats, seen_dirs, seen_files, skip)
+
+
+def _folder_index(folder: str, cache: dict[str, SidecarIndex | None]) -> SidecarIndex | None:
+    """The sidecars of `folder` (listed once per scan), None where it has none or cannot be listed."""
+    if folder not in cache:
+        try:
+            names = [n for n in os.listdir(folder) if not n.startswith(".") and _encodable(n)]
+        except OSError:
+            names = []
+        cache[folder] = SidecarIndex(names) if any(is_sidecar(n) for n in names) else None
+    return cache[folder]
+
+
+def _with_sidecar(found: Found, index: SidecarIndex | None) -> Found:
+    """`found` with its sidecar's path, size and mtime (its folder's sidecars are in `index`)."""
+    name = index.for_photo(os.path.basename(found.path)) if index else None
+    if name is None:
+        return found
+    path = os.path.join(os.path.dirname(found.path), name)
+    try:
+        st = os.stat(path)
+        size, mtime = (st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else (-1, 0)
+    except OSError:
+        size, mtime = -1, 0
+    return dataclasses.replace(found, sidecar=path, sidecar_size=size, sidecar_mtime_ns=mtime)

@@ -1,7 +1,9 @@
 """The process stage: one file in, one catalog record out (runs in a worker process).
 
-Reads the file once, hashing it chunk by chunk as it streams in; EXIF and XMP come from the
-same bytes; the thumbnail comes from the fastest adequate source (see fluxcull.media.decode).
+Reads the file once, hashing it chunk by chunk as it streams in; EXIF and XMP (the embedded
+packet's culling marks too) come from the same bytes, and the photo's XMP sidecar is read beside
+it (fluxcull.ingest.xmp_marks); the thumbnail comes from the fastest adequate source (see
+fluxcull.media.decode).
 A file over its format's size cap is refused before it is read (fluxcull.ingest.limits), and
 what LibRaw/libtiff print while decoding becomes the photo's warning, not terminal noise.
 Never raises for a bad file: the record says status 'error' and why.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fluxcull.ingest.limits import capture_stderr, too_big_reason
+from fluxcull.ingest.xmp_marks import read_xmp
 from fluxcull.media import formats
 from fluxcull.media.decode import DecodeError, decode_bytes, os_error_reason, probe
 from fluxcull.media.exif import read_metadata
@@ -31,6 +34,10 @@ class Task:
     thumbs_dir: str
     error: str | None = None  # a failure already known from the scan (broken link, no permission)
     max_bytes: int = 0        # size cap for this file's format (0: none)
+    xmp: bool = False         # read the XMP marks (sidecar and embedded packet)
+    sidecar: str | None = None
+    sidecar_size: int = 0
+    sidecar_mtime_ns: int = 0
 
 
 class TooBig(Exception):
@@ -71,20 +78,28 @@ def new_record(task: Task) -> dict[str, Any]:
 
 
 def process(task: Task) -> dict[str, Any]:
+    rec, data = _read_and_decode(task)
+    if task.xmp:
+        rec["xmp"] = read_xmp(task.sidecar, task.sidecar_size, task.sidecar_mtime_ns, data)
+    return rec
+
+
+def _read_and_decode(task: Task) -> tuple[dict[str, Any], bytes | None]:
+    """The photo's record, and its bytes (None where they could not be read)."""
     rec = new_record(task)
     if task.error:
-        return fail(rec, task.error)
+        return fail(rec, task.error), None
     if task.max_bytes and task.size > task.max_bytes:
-        return fail(rec, too_big_reason(task.size, task.max_bytes, rec["format"]))
+        return fail(rec, too_big_reason(task.size, task.max_bytes, rec["format"])), None
     try:
         data, sha = read_hashing(task.path, task.max_bytes)
     except TooBig as exc:
-        return fail(rec, too_big_reason(exc.args[0], task.max_bytes, rec["format"]))
+        return fail(rec, too_big_reason(exc.args[0], task.max_bytes, rec["format"])), None
     except OSError as exc:
-        return fail(rec, os_error_reason(exc))
+        return fail(rec, os_error_reason(exc)), None
     rec["sha256"], rec["nbytes"], rec["size"] = sha, len(data), len(data)
     if not data:
-        return fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy")
+        return fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy"), None
     with capture_stderr() as noise:
         rec = _decode(task, rec, data, sha)
     if noise:
@@ -94,7 +109,7 @@ def process(task: Task) -> dict[str, Any]:
         else:
             rec["warning"] = f"{rec['warning']}; {said}" if rec.get("warning") else said
             rec["error"] = rec["warning"]
-    return rec
+    return rec, data
 
 
 def _decode(task: Task, rec: dict[str, Any], data: bytes, sha: str) -> dict[str, Any]:

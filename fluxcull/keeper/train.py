@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from fluxcull.catalog.marks import import_decided_ids
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.keeper import calibrate, projection_cache
 from fluxcull.keeper.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
@@ -72,6 +73,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         timings["prepare"] = prep.timings
         c = prep.corpus
         data = c.summary()
+        data["from_imported_marks"] = int(np.isin(c.ids, sorted(import_decided_ids(conn))).sum())
 
         prev_id = active_version_id(conn)
         prev = version_row(conn, prev_id) if prev_id is not None else None
