@@ -107,6 +107,7 @@ def test_default_destination_is_the_mirror_folder_and_an_independent_reader_read
 def test_dry_run_writes_nothing_and_a_second_export_changes_nothing(decided, library, capsys):
     s = run_json(capsys, ["export", "xmp", "--dry-run"])
     assert s["dry_run"] and s["written"] == 5
+    assert run_json(capsys, ["export", "xmp", "--dry-run", "--role", "keepers"])["photos"] == 0
     assert not (library.root / "export").exists()
     run_json(capsys, ["export", "xmp"])
     mirror = library.root / "export" / "xmp"
@@ -123,6 +124,24 @@ def test_dry_run_writes_nothing_and_a_second_export_changes_nothing(decided, lib
     backup = list((library.root / "export" / "backup").rglob("Nikon_D70.xmp"))
     assert [b.read_bytes() for b in backup] == [before[target][0]]
     assert checksums(decided["root"]) == decided["sums"]
+
+
+def test_a_cancelled_export_leaves_whole_files_and_the_next_run_finishes_it(decided, library):
+    from fluxcull.interop.export_xmp import export_xmp_job
+    from fluxcull.jobs import CancelToken, Cancelled, run_job
+
+    token = CancelToken()
+    job = export_xmp_job(library, cancel=token)
+    for _ in range(3):  # the start, then two photos prepared
+        next(job)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        next(job)
+    done = list((library.root / "export" / "xmp").rglob("*.xmp"))
+    assert len(done) == 2 and all(marks(read_back(p))[4] in ("keep", "reject") for p in done)
+    assert not [p for p in (library.root / "export").rglob(".*")]  # no temp file left
+    s = run_job(export_xmp_job(library))
+    assert (s["written"], s["unchanged"]) == (3, 2)
 
 
 def _without_additions(text: str) -> str:

@@ -105,11 +105,11 @@ def sha256_file(path: str | os.PathLike) -> str:
 def mirrored(root: Path, path: str | os.PathLike) -> Path:
     """`path` (absolute) re-rooted under `root`: /home/ana/Photos/a.xmp -> ROOT/home/ana/Photos/a.xmp
     (a Windows drive becomes a folder: C:\\Photos -> ROOT/C/Photos)."""
-    p = Path(os.path.abspath(path))
-    parts = list(p.parts[1:])
-    if p.drive:
-        parts.insert(0, p.drive.rstrip(":\\/").replace(":", "") or "drive")
-    return root.joinpath(*parts)
+    drive, rest = os.path.splitdrive(os.path.abspath(path))
+    rel = rest.lstrip("\\/")
+    if drive:
+        rel = os.path.join(drive.strip(":\\/").replace(":", "").replace("\\", "_") or "drive", rel)
+    return Path(os.path.join(root, rel))
 
 
 def _pid_alive(pid: int) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fluxcull.interop.fileio import mirrored, read_limited, remove_stale_temps
-from fluxcull.interop.xmp_fields import XmpPolicy, target_values
+from fluxcull.interop.xmp_fields import OWNED, XmpPolicy, target_values
 from fluxcull.interop.xmp_merge import MAX_SIDECAR_BYTES, Sidecar, SidecarRefused
 from fluxcull.media.formats import IMAGE_EXTENSIONS, RAW_EXTENSIONS, is_raw
 
@@ -96,6 +96,19 @@ class XmpWriter:
     def __post_init__(self):
         self.namer = SidecarNamer()
         self._cleaned: set[Path] = set()
+        self._fresh_cache: dict[tuple, bytes] = {}
+
+    def _fresh(self, photo: dict) -> bytes:
+        """fluxcull's own new sidecar for this photo. Merging the same photo into it again changes
+        nothing (target_values keeps what it wrote), so an existing file equal to it is up to date."""
+        values = target_values(photo, {}, self.policy)
+        key = tuple(values[p] for p in OWNED)
+        data = self._fresh_cache.get(key)
+        if data is None:
+            if len(self._fresh_cache) >= 4096:
+                self._fresh_cache.clear()
+            data = self._fresh_cache[key] = Sidecar.new().with_values(values)
+        return data
 
     def photo_present(self, photo_path: str) -> bool:
         folder, name = os.path.split(photo_path)
@@ -121,12 +134,16 @@ class XmpWriter:
             mine = read_limited(beside, MAX_SIDECAR_BYTES)
             if mine is not None:
                 base, source = mine, beside
-        try:
-            sidecar = Sidecar.parse(base) if base is not None else Sidecar.new()
-        except SidecarRefused as exc:
-            exc.path = source
-            raise
-        data = sidecar.with_values(target_values(photo, sidecar.current, self.policy))
+        fresh = self._fresh(photo) if base is existing else None
+        if fresh is not None and (base is None or base == fresh):
+            data = fresh  # a new sidecar, or fluxcull's own saying the same already: nothing to parse
+        else:
+            try:
+                sidecar = Sidecar.parse(base)  # type: ignore[arg-type]
+            except SidecarRefused as exc:
+                exc.path = source
+                raise
+            data = sidecar.with_values(target_values(photo, sidecar.current, self.policy))
         if data == existing:
             return Outcome(target, "unchanged")
         if self.dry_run:
