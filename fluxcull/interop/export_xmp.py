@@ -24,8 +24,8 @@ from pathlib import Path
 from fluxcull.catalog import Catalog
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.errors import InvalidValue
-from fluxcull.interop.places import check_destination, export_root
 from fluxcull.interop.fileio import write_units
+from fluxcull.interop.places import check_destination, export_root
 from fluxcull.interop.sidecars import Outcome, XmpWriter
 from fluxcull.interop.xmp_fields import XmpPolicy
 from fluxcull.interop.xmp_merge import SidecarRefused
