@@ -61,7 +61,7 @@ def _check_folder(root: Path, create: bool) -> None:
         except PermissionError:
             raise CatalogError(f"the library {root} cannot be read: permission denied") from None
         # the library's own sub-folders (a library whose catalog was removed) are not "other files"
-        others = [e for e in others if e not in ("thumbs", "embeddings", "models", "cache", "logs")]
+        others = [e for e in others if e not in ("thumbs", "embeddings", "models", "cache", "logs", "export")]
         if others:
             raise UserError(f"{root} is not a fluxcull library and not empty ({len(others)} other entries, "
                             f"e.g. {sorted(others)[0]!r}): give --library a library or a new folder")

@@ -7,6 +7,8 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
 - `inbox_arrived_job`: ingest the inbox, embed and score what arrived.
 - `inbox_moved_job`: the INBOX folder changed: photos found again by their bytes are re-pointed.
 - `retrain_job`, `rescore_job`: the keeper model again on every decision so far / re-score only.
+- `export_xmp_job`: keeps, rejects and keeper scores written into XMP sidecars (fluxcull.interop),
+  with `xmp_mirror_folder`, where they go unless written beside the photos.
 
 Also the few keeper-model calls the GUI makes (`informative_pair`, `session_bursts`, `burst_members`,
 `model_report`, `model_quality`, `explain_photo`, `explanation_view`, `backbone_names`), so that fluxcull/ui imports no keeper-model module. Nothing here imports Qt; the
@@ -120,6 +122,22 @@ def rescore_job(lib, *, cancel: CancelToken | None = None) -> Job:
     from fluxcull.keeper.score import score_job
 
     return score_job(lib, cancel=cancel)
+
+
+def export_xmp_job(lib, *, dest: str = "mirror", decided_only: bool = True, session_id: int | None = None,
+                   cancel: CancelToken | None = None) -> Job:
+    """Each photo's decision and keeper score into its XMP sidecar: `dest` 'mirror' (LIBRARY/export/xmp)
+    or 'sidecar' (beside the photos); see fluxcull.interop.export_xmp for the summary."""
+    from fluxcull.interop.export_xmp import export_xmp_job as job
+
+    return job(lib, dest=dest, decided_only=decided_only, session_id=session_id, cancel=cancel)
+
+
+def xmp_mirror_folder(lib):
+    """Where the XMP export writes by default (LIBRARY/export/xmp)."""
+    from fluxcull.interop.export_xmp import mirror_folder
+
+    return mirror_folder(lib)
 
 
 def session_bursts(lib, catalog: Catalog, session_id: int) -> dict[int, int]:

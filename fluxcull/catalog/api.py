@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fluxcull.catalog import decisions as _decisions
+from fluxcull.catalog import export_reads as _exports
 from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import marks as _marks
@@ -177,6 +178,20 @@ class Catalog:
     def live_decisions(self) -> dict[int, dict]:
         """photo id -> {kind, source, event_id, batch} of its latest keep / reject / clear not undone."""
         return _marks.live_decisions(self._conn)
+
+    # -- exports ------------------------------------------------------------------------------------
+    def export_records(self, query: _q.PhotoQuery, decisions: tuple[str, ...] | None = None,
+                       min_score: float | None = None) -> list[dict]:
+        """The photos an export carries out, by id (fluxcull.catalog.export_reads.export_rows)."""
+        return _exports.export_rows(self._conn, query, decisions, min_score)
+
+    def photo_roots(self) -> dict[str, str]:
+        """Per role, the deepest folder holding all its photos (role -> folder)."""
+        return _exports.role_roots(self._conn)
+
+    def has_photos_under(self, folder: str | os.PathLike) -> bool:
+        """Whether a catalogued photo lies in `folder` or below it."""
+        return _exports.has_photos_under(self._conn, os.fspath(folder))
 
     # -- keeper review ------------------------------------------------------------------------------
     def review_queue(self) -> list[dict]:

@@ -82,6 +82,22 @@ def _existing_folder(value: str) -> str | None:
     return None
 
 
+EXPORT_XMP_DEFAULTS = {"keep_rating": 3, "keep_label": "Green", "reject_label": "Red", "destination": "mirror"}
+
+
+def _export_xmp_problem(value: dict) -> str | None:
+    for k, v in value.items():
+        if k not in EXPORT_XMP_DEFAULTS:
+            return f"export.xmp: unknown key {k!r} (have {', '.join(EXPORT_XMP_DEFAULTS)})"
+        if k == "keep_rating" and (not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= 5):
+            return "export.xmp: keep_rating must be a whole number of stars from 1 to 5"
+        if k in ("keep_label", "reject_label") and (not isinstance(v, str) or len(v) > 64):
+            return f"export.xmp: {k} must be text (64 characters at most; empty: no label)"
+        if k == "destination" and v not in ("mirror", "sidecar"):
+            return "export.xmp: destination must be 'mirror' (a folder in the library) or 'sidecar' (beside the photos)"
+    return None
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("originals_dir", FOLDER, "", "ORIGINALS (the full corpus)",
             "Every frame you shot; fluxcull only reads it.", check=_existing_folder),
@@ -111,6 +127,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bursts", JSON, {}, "Burst thresholds",
             "JSON object overriding what makes a burst (fluxcull.keeper.bursts.BurstRule): gap_seconds between "
             "frames, min_similarity of their embeddings.", in_dialog=False),
+    Setting("export.xmp", JSON, {}, "XMP export",
+            "JSON object: keep_rating (stars of a keep, 1-5, default 3), keep_label and reject_label (xmp:Label, "
+            "default Green and Red; empty: none), destination (mirror: LIBRARY/export/xmp, the default; sidecar: "
+            "beside the photos).", in_dialog=False, check=_export_xmp_problem),
 )
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 FOLDER_ROLES = {"originals": "originals_dir", "keepers": "keepers_dir", "inbox": "inbox_dir"}

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.doctor_cmd",   # doctor
     "fluxcull.cli.demo_cmd",     # demo
     "fluxcull.cli.gui_cmd",      # gui
+    "fluxcull.cli.export_cmd",   # export xmp, export files
 )
 
 # Commands that only read the catalog: opened read-only (they work on a read-only library).

@@ -43,6 +43,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("settings", "Library settings", ("Ctrl+,",), lambda w: w.open_settings(), "&Library", "Model and library"),
     Action("first_run", "Choose the folders and build the library", (), lambda w: w.open_first_run(), "&Library",
            title="First-run guide…"),
+    Action("export_xmp", "Write keeps, rejects and keeper scores into XMP sidecars for other applications", (),
+           lambda w: w.open_export(), "&Library", title="Export decisions…", separator=True),
     Action("quit", "Quit fluxcull", (), lambda w: w.close(), "&Library", title="Quit", separator=True,
            standard="Quit"),
     # Photo

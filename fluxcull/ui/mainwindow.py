@@ -234,6 +234,11 @@ class MainWindow(QMainWindow):
         dlg.finished.connect(lambda *_: self.browser.scores_changed())
         self.show_dialog(dlg)
 
+    def open_export(self) -> None:
+        from fluxcull.ui.export import ExportDialog
+
+        self.show_dialog(ExportDialog(self))
+
     @property
     def inbox_watcher(self):
         return self.jobs.inbox_watcher
