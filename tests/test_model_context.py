@@ -73,6 +73,29 @@ def test_context_inputs_describe_each_photo_against_its_burst_and_session():
     assert np.isnan(col["haze_vs_session"]).all()  # a missing feature stays missing
 
 
+def test_derived_inputs_do_not_rise_with_exposure_where_the_raw_measures_do(shared_photos):
+    """A frame shot darker or brighter is no sharper and no punchier: the Laplacian variance and the
+    luminance spread move with the gain, sharpness_per_contrast and contrast_per_brightness stay
+    (short of clipping), so a near-miss exposure cannot win a burst on them."""
+    from PIL import ImageEnhance
+
+    from fluxcull.embedding.features import FEATURE_NAMES, N_TECH, technical_features
+    from fluxcull.keeper.context import DERIVED_NAMES, derived_inputs
+    from test_model_real import _sources
+
+    (photo,) = _sources(shared_photos, 1)
+    rows = np.full((3, len(FEATURE_NAMES)), np.nan)
+    for i, gain in enumerate((1.0, 0.6, 0.8)):
+        rows[i, :N_TECH] = technical_features(ImageEnhance.Brightness(photo).enhance(gain))
+    d = derived_inputs(rows)
+    raw = {k: rows[:, FEATURE_NAMES.index(k)] for k in ("sharpness_laplacian", "contrast_rms")}
+    for j, (name, measure) in enumerate(zip(DERIVED_NAMES, ("sharpness_laplacian", "contrast_rms"))):
+        moved_raw = abs(raw[measure][1] - raw[measure][0]) / abs(raw[measure][0])
+        moved = abs(d[1, j] - d[0, j]) / abs(d[0, j])
+        assert moved < 0.25 * moved_raw, (name, moved, moved_raw)
+    assert np.isnan(derived_inputs(np.full((1, len(FEATURE_NAMES)), np.nan))).all()
+
+
 # -- real photos through ingest and embed ---------------------------------------------------------------
 @pytest.mark.slow
 def test_context_inputs_on_a_real_burst_put_the_sharp_frame_first(shared_photos, library, tmp_path):

@@ -7,6 +7,8 @@ features (fluxcull.embedding.features), these inputs (NaN where the feature itse
 
 | name | meaning | range |
 | --- | --- | --- |
+| `sharpness_per_contrast` | sharpness_laplacian - 2 log10(255 contrast_rms): sharpness that exposure does not raise | log10 |
+| `contrast_per_brightness` | contrast_rms / brightness: tonal punch that exposure does not change | 0 .. ~2 |
 | `<f>_vs_session` | the technical feature f minus its median over the photo's session | feature units |
 | `<f>_rank_session` | percentile rank of f within the session (ties share; 0.5 when alone) | 0 .. 1 |
 | `<f>_vs_burst` | f minus its median over the photo's burst (fluxcull.keeper.bursts) | feature units |
@@ -19,13 +21,14 @@ features (fluxcull.embedding.features), these inputs (NaN where the feature itse
 | `burst_typical` | 1 for the burst's most typical frame (highest `burst_sim`), else 0 | 0 / 1 |
 
 for every technical feature f of fluxcull.embedding.features (sharpness, brightness, clipping, contrast,
-haze, colour, noise, aspect). The session is the catalog session (a walk: photos less than the
+haze, colour, noise, aspect) and the two derived ones above. The session is the catalog session (a walk: photos less than the
 session gap apart), or the capture day for photos without one. Centroids are taken in the keeper
 model's embedding projection (its first `CENTROID_COMPONENTS` principal components).
 
 For a photo alone in its session the session columns (`<f>_vs_session`, `<f>_rank_session`,
 `session_sim`) are missing (NaN): with nothing to compare it with it is neither typical nor unusual,
-and a model must not read it as the perfectly typical frame of a walk (cx2; cx1 gave 0, 0.5 and 1).
+and a model must not read it as the perfectly typical frame of a walk (cx2; cx1 gave 0, 0.5 and 1). cx3
+added the two exposure-independent measures.
 
 Context inputs are recomputed from the catalog whenever a model is trained or photos are scored,
 so they always reflect the sessions and bursts as they are now (a growing inbox session, a
@@ -43,14 +46,34 @@ import numpy as np
 from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
 
 CENTROID_COMPONENTS = 256
-_RELATIVE = [f"{f}_{kind}_{grp}" for f in TECHNICAL_NAMES for grp in ("session", "burst") for kind in ("vs", "rank")]
-CONTEXT_NAMES = _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2", "session_sim",
-                             "burst_sim", "burst_typical"]
-CONTEXT_SCHEMA = "cx2-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
+# exposure-independent measures derived from the stored features: a frame shot brighter has a higher
+# Laplacian variance and standard deviation without being sharper or more contrasty
+DERIVED_NAMES = ["sharpness_per_contrast", "contrast_per_brightness"]
+_RELATIVE_OF = TECHNICAL_NAMES + DERIVED_NAMES
+_RELATIVE = [f"{f}_{kind}_{grp}" for f in _RELATIVE_OF for grp in ("session", "burst") for kind in ("vs", "rank")]
+CONTEXT_NAMES = DERIVED_NAMES + _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2",
+                                             "session_sim", "burst_sim", "burst_typical"]
+CONTEXT_SCHEMA = "cx3-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
 _SESSION_COLUMNS = np.array([i for i, name in enumerate(CONTEXT_NAMES)
                              if name.endswith("_session") or name == "session_sim"], np.int64)
 INPUT_NAMES = list(FEATURE_NAMES) + CONTEXT_NAMES
 INPUT_SCHEMA = f"{FEATURE_SCHEMA}+{CONTEXT_SCHEMA}"
+
+
+def derived_inputs(feats: np.ndarray) -> np.ndarray:
+    """float64 (n x len(DERIVED_NAMES)) from the absolute features (NaN where an operand is missing):
+    sharpness_per_contrast = sharpness_laplacian - 2 log10(255 contrast_rms), the Laplacian's spread
+    against the luminance's (a brighter or punchier copy of a frame is not sharper);
+    contrast_per_brightness = contrast_rms / brightness, the coefficient of variation of luminance (the
+    same scene shot a stop over or under keeps it, short of clipping)."""
+    f = np.asarray(feats)
+    sharp, bright, contrast = (np.asarray(f[:, FEATURE_NAMES.index(k)], np.float64)
+                               for k in ("sharpness_laplacian", "brightness", "contrast_rms"))
+    out = np.empty((len(f), len(DERIVED_NAMES)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, 0] = sharp - 2.0 * np.log10(np.maximum(255.0 * contrast, 0.5))
+        out[:, 1] = contrast / np.maximum(bright, 0.02)
+    return out
 
 
 def input_spec() -> tuple[list[str], str]:
@@ -180,21 +203,24 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     t = np.where(np.isfinite(time), time, np.inf)
     by_session = _Groups(session)
     by_burst = _Groups(burst, secondary=t)
+    derived = derived_inputs(feats)
+    out[:, :len(DERIVED_NAMES)] = derived
+    bases = len(TECHNICAL_NAMES)
+
     def relative(j):
-        f = np.asarray(feats[:, j], np.float64)
+        f = np.asarray(feats[:, j], np.float64) if j < bases else derived[:, j - bases]
         ranks = value_ranks(f)
         return [(f - med, rank) for med, rank in (median_and_rank(groups, f, ranks)
                                                   for groups in (by_session, by_burst))]
 
     # numpy sorts release the GIL: two threads halve this on two cores (same results, written in order)
-    i = 0
+    col = len(DERIVED_NAMES)
     with ThreadPoolExecutor(max_workers=2 if n >= 50_000 else 1) as pool:
-        for both in pool.map(relative, range(len(TECHNICAL_NAMES))):
+        for both in pool.map(relative, range(len(_RELATIVE_OF))):
             for diff, rank in both:
-                out[:, 2 * i] = diff
-                out[:, 2 * i + 1] = rank
-                i += 1
-    col = 2 * i
+                out[:, col] = diff
+                out[:, col + 1] = rank
+                col += 2
     bsize = by_burst.size_of()
     out[:, col] = np.log2(bsize)
     # position in the burst by time: the burst groups are ordered by (burst, time)

@@ -30,6 +30,8 @@ ADJECTIVES = {
                    "only colour frame", "black and white"),
     "noise_sigma": ("noisier", "cleaner", "noisiest", "cleanest", "noise"),
     "aspect_log2": ("wider in format", "taller in format", "widest in format", "tallest in format", "format"),
+    "sharpness_per_contrast": ("crisper", "softer", "crispest", "softest", "focus"),
+    "contrast_per_brightness": ("punchier", "flatter", "punchiest", "flattest", "tonal punch"),
 }
 NOUNS = {
     "hour_sin": "the time of day", "hour_cos": "the time of day", "season_sin": "the season",
