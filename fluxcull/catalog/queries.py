@@ -1,11 +1,14 @@
 """Read queries shared by the CLI and the GUI: photo listings, counts, sessions.
 
-Sort and filter columns come from whitelists; every value is a bound parameter.
+Sort and filter columns come from whitelists; every value is a bound parameter. A query may show
+stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame (STACK_TOP_ORDER) among the
+frames the filters select, decided in SQL by the ids query itself.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +33,13 @@ PHOTO_FIELDS = (
     "focal_length", "focal_length_35mm", "aperture", "shutter", "iso", "subject_distance",
     "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
     "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at", "base_score", "failure",
+    "stack_id", "stack_size", "stack_position",
 )
+
+# how a stack's frames rank: its top frame (the one a collapsed stack shows, the one "keep the best"
+# keeps) is the first; NULL scores sort last (the order of the index photos_stacked)
+STACK_TOP_ORDER = "keeper_score DESC, id"
+STACK_VIEWS = ("all", "collapsed")  # every photo / one row per stack of two or more frames
 
 
 @dataclass
@@ -42,8 +51,16 @@ class PhotoQuery:
     status: str | None = "ok"
     sort: str = "time"
     extra: dict[str, Any] = field(default_factory=dict)
+    stacks: str = "all"               # STACK_VIEWS: every frame, or each stack collapsed into its top frame
+    toggled: tuple[int, ...] = ()     # stacks shown the other way: whole while collapsed, collapsed while not
 
     def where(self) -> tuple[str, list[Any]]:
+        """The filters (every photo they select, stacks or not: what counts and exports see)."""
+        clauses, params = self.clauses()
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def clauses(self) -> tuple[list[str], list[Any]]:
+        """The filters as separate conditions on unqualified columns, and their parameters."""
         clauses, params = [], []
         if self.role is not None:
             if self.role not in ROLES:
@@ -65,7 +82,38 @@ class PhotoQuery:
         if self.status is not None:
             clauses.append("status = ?")
             params.append(self.status)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return clauses, params
+
+    def collapsed(self) -> bool:
+        """Whether stacks are shown collapsed (but for the toggled ones)."""
+        if self.stacks not in STACK_VIEWS:
+            raise ValueError(f"unknown stack view {self.stacks!r}: expected one of {', '.join(STACK_VIEWS)}")
+        return self.stacks == "collapsed"
+
+    def collapses(self, stack_id: int | None) -> bool:
+        """Whether the stack `stack_id` (of two or more frames) shows as one row, its top frame."""
+        return stack_id is not None and self.collapsed() != (stack_id in self.toggled)
+
+    def visible(self) -> tuple[str, list[Any]]:
+        """The WHERE clause of the rows the grid shows: the filters and, of each collapsed stack (two
+        frames or more), only its top frame among the frames the filters select. The top frame is
+        found by a correlated subquery on the index photos_stacked, so a first page of a 400,000-photo
+        catalog costs one index step per row it reads."""
+        where, params = self.where()
+        collapsed = self.collapsed()
+        if not collapsed and not self.toggled:
+            return where, params
+        clauses, inner = self.clauses()
+        top = ("SELECT q.id FROM photos AS q INDEXED BY photos_stacked WHERE q.stack_id = photos.stack_id"
+               " AND q.stack_size > 1" + "".join(f" AND {c}" for c in clauses) +
+               f" ORDER BY {', '.join('q.' + t for t in STACK_TOP_ORDER.split(', '))} LIMIT 1")
+        whole = "IN" if collapsed else "NOT IN"  # the stacks shown whole
+        shown = (f"(stack_size IS NULL OR stack_size < 2 OR stack_id {whole} (SELECT value FROM json_each(?))"
+                 f" OR id = ({top}))")
+        return (where + " AND " if where else " WHERE ") + shown, params + [self._toggled()] + inner
+
+    def _toggled(self) -> str:
+        return json.dumps(sorted({int(i) for i in self.toggled}))
 
     def order_by(self) -> str:
         if self.sort not in SORTS:
@@ -73,10 +121,34 @@ class PhotoQuery:
         return SORTS[self.sort]
 
 
-def photo_ids(conn: sqlite3.Connection, q: PhotoQuery) -> list[int]:
-    """The ordered ids a query selects (what the grid model holds)."""
+def photo_ids(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None) -> list[int]:
+    """The ordered ids a query shows (what the grid model holds; stacks collapsed where asked), the
+    first `limit` of them where given."""
+    where, params = q.visible()
+    sql = f"SELECT id FROM photos{where} ORDER BY {q.order_by()}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = params + [int(limit)]
+    return [r[0] for r in conn.execute(sql, params)]
+
+
+def count_visible(conn: sqlite3.Connection, q: PhotoQuery) -> int:
+    """How many rows `photo_ids` gives, counted without listing them: stacks collapsed, the photos
+    the filters select less the frames of collapsed stacks, plus one per such stack."""
     where, params = q.where()
-    return [r[0] for r in conn.execute(f"SELECT id FROM photos{where} ORDER BY {q.order_by()}", params)]
+    n = int(conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0])
+    collapsed = q.collapsed()
+    if not collapsed and not q.toggled:
+        return n
+    clauses, params = q.clauses()
+    # the frames of collapsed stacks alone, from the partial index (a session's few from the session index)
+    hint = "" if q.session_id is not None else " INDEXED BY photos_stacked"
+    folded = "NOT IN" if collapsed else "IN"
+    frames, stacks = conn.execute(
+        f"SELECT COALESCE(SUM(k), 0), COUNT(*) FROM (SELECT COUNT(*) AS k FROM photos{hint} WHERE stack_size > 1"
+        f" AND stack_id {folded} (SELECT value FROM json_each(?))" + "".join(f" AND {c}" for c in clauses) +
+        " GROUP BY stack_id)", [q._toggled()] + params).fetchone()
+    return n - int(frames) + int(stacks)
 
 
 def list_photos(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None, offset: int = 0) -> list[dict]:

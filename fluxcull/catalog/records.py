@@ -12,7 +12,7 @@ from typing import TypedDict
 GRID_COLUMNS = (
     "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
     "height", "format", "session_id", "camera_model", "status", "original_filename", "base_score", "failure",
-    "error",
+    "error", "stack_id", "stack_size", "stack_position",
 )
 
 
@@ -35,6 +35,9 @@ class GridRecord(TypedDict, total=False):
     base_score: float | None    # the score by rules 2-5, what a clear restores
     failure: str | None         # a technical failure (rule 4): 'blank', 'black', 'blurred'
     error: str | None           # why the file failed to ingest (status 'error'), or a warning
+    stack_id: int | None        # its burst (the photo id of the first frame); None: no stack yet
+    stack_size: int | None      # frames in its stack (1: alone)
+    stack_position: int | None  # 1.. in capture order
 
 
 class PhotoRecord(GridRecord, total=False):

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.demo_cmd",     # demo
     "fluxcull.cli.gui_cmd",      # gui
     "fluxcull.cli.export_cmd",   # export xmp, export files
+    "fluxcull.cli.stacks_cmd",   # stacks
 )
 
 # Commands that only read the catalog: opened read-only (they work on a read-only library).
@@ -74,6 +75,8 @@ def _writes(args) -> bool:
         return bool(args.repair)
     if cmd == "import-marks":
         return not args.dry_run
+    if cmd == "stacks":
+        return args.rebuild
     return cmd not in ("eval", "explain")
 
 
@@ -82,7 +85,7 @@ def open_library(args):
 
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
-    readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair)
+    readonly = args.command in READ_ONLY or (args.command in ("doctor", "stacks") and not _writes(args))
     return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 

@@ -39,12 +39,14 @@ class Browser(QObject):
         if self.win.mode is not self.win.modes["grid"]:
             self.win.show_grid()
 
-    def apply_query(self, keep_current: bool = False, offset: int | None = None, at: int | None = None) -> None:
+    def apply_query(self, keep_current: bool = False, offset: int | None = None, at: int | None = None,
+                    among: list[int] | None = None) -> None:
         """Run the current query; keep the current photo (and scroll offset) where asked, or stand on
-        photo `at`."""
+        photo `at`, or on the first of `among` the query shows (a stack's frames, best first)."""
         win, model = self.win, self.win.model
         current_id = at if at is not None else (self.current_photo_id() if keep_current else None)
-        query = win.filters.query(self.source)
+        wanted = list(among or []) or ([current_id] if current_id is not None else [])
+        query = win.stacks.query(win.filters.query(self.source))
         model.set_query(query, win.reader)
         problems = win.filters.problems_button.isChecked()
         win.filters.source_label.setText("⚠ Files that could not be read" if problems else self.source.get("label") or "")
@@ -52,14 +54,16 @@ class Browser(QObject):
         win.grid.set_empty_text(empty_message(query, self.source.get("label") or ""))
 
         def place():
-            row = model.row_of(current_id) if current_id is not None else None
+            row = next((r for r in (model.row_of(i) for i in wanted) if r is not None), None)
             if model.rowCount():
                 win.grid.set_current_row(row if row is not None else 0, scroll=offset is None)
             if offset is not None:
                 win.grid.verticalScrollBar().setValue(offset)
+                if among and row is not None:  # a stack opened or closed: its photo stays in sight
+                    win.grid.scrollTo(model.index(row))
 
         place()
-        self._after_load = None if model.complete else (place if current_id is not None else None)
+        self._after_load = None if model.complete else (place if wanted else None)
         win.culling.recount()
 
     def show_photo(self, photo_id: int) -> None:

@@ -6,7 +6,7 @@ which photo won and goes back to the grid. Otherwise fluxcull proposes the next 
 pair of one burst (fluxcull.keeper.bursts through fluxcull.workflows: frames of one scene seconds apart;
 scores close, model uncertain), stays in that burst until it is done, says so, and only then moves
 to another burst of the session; photos of different bursts are never paired. F freezes the left
-photo as the champion of its burst. Zoom and pan are synchronised. Messages name files.
+photo as the champion of its burst; Down passes over a challenger. Zoom and pan are synchronised. Messages name files.
 """
 
 from __future__ import annotations
@@ -264,5 +264,7 @@ class CompareView(QWidget):
             self.choose("left")
         elif event.key() == Qt.Key_Right:
             self.choose("right")
+        elif event.key() == Qt.Key_Down:
+            self.skip()
         else:
             super().keyPressEvent(event)

@@ -1,6 +1,8 @@
 """Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star;
 a technical failure's pill (a warning sign, not a low score), a rejected confirmed keeper's (a hollow
-star on red), and a file that failed to ingest (its reason where the thumbnail would be)."""
+star on red), a file that failed to ingest (its reason where the thumbnail would be), and a stack's
+badge: a collapsed stack (its best frame standing for a burst) with its frame count, a frame of an
+open stack with its place in it."""
 
 from __future__ import annotations
 
@@ -130,6 +132,31 @@ def _translucent(colour: QColor) -> QColor:
     return fill
 
 
+def draw_stack_badge(p: QPainter, anchor: QPointF, size: int, position: int | None, folded: bool, font: QFont) -> None:
+    """A stack's badge, its top-right corner at `anchor`: collapsed, two stacked cards and the frame
+    count ("5"); a frame of an open stack, its place ("2/5")."""
+    text = str(size) if folded else f"{position or '?'}/{size}"
+    fm = _metrics(font)
+    w = fm.horizontalAdvance(text) + (26 if folded else 12)
+    rect = QRectF(anchor.x() - w, anchor.y(), w, 17.0)
+    p.setPen(QPen(theme.ACCENT, 1.2) if folded else Qt.NoPen)
+    p.setBrush(_STACK_FILL)
+    p.drawRoundedRect(rect, 8.5, 8.5)
+    if folded:
+        p.setPen(QPen(QColor("#f4f4f4"), 1.1))
+        p.setBrush(_STACK_FILL)
+        x, y = rect.left() + 7, rect.top() + 4
+        p.drawRoundedRect(QRectF(x + 3, y, 8, 7), 1.5, 1.5)
+        p.drawRoundedRect(QRectF(x, y + 3, 8, 7), 1.5, 1.5)
+        rect = rect.adjusted(18, 0, 0, 0)
+    p.setPen(_PILL_TEXT_LIGHT if folded else theme.TEXT)
+    p.setFont(font)
+    p.drawText(rect.adjusted(0, 0, -6 if folded else 0, 0), Qt.AlignCenter, text)
+
+
+_STACK_FILL = QColor(20, 22, 26, 215)
+
+
 def record_pill(rec: dict, linked: bool, font: QFont, height: float = 17.0, dpr: float = 1.0) -> QPixmap:
     """The grid's score pill of a photo record as a pixmap (compare's captions): the same state
     (fluxcull.catalog.scores.keeper_state) and the same drawing as a thumbnail's.
@@ -180,6 +207,9 @@ class ThumbDelegate(QStyledItemDelegate):
         side = self.view.thumb_side
         area = QRect(cell.left() + (cell.width() - side) // 2, cell.top() + PAD, side, side)
         decision = rec.get("decision") or "none"
+        stacked = (rec.get("stack_size") or 0) > 1
+        query = getattr(model, "query", None)
+        folded = stacked and query is not None and query.collapses(rec.get("stack_id"))
         key = self.view.thumb_cache_key(rec)
         pix = self.view.loader.pixmap(key) if key is not None else None
         if pix is not None and not pix.isNull():
@@ -188,6 +218,11 @@ class ThumbDelegate(QStyledItemDelegate):
             scale = min(area.width() / w, area.height() / h, 1.0 if self.view.no_upscale else 99.0)
             tw, th = int(round(w * scale)), int(round(h * scale))
             x, y = area.left() + (area.width() - tw) // 2, area.top() + (area.height() - th) // 2
+            if folded:  # a collapsed stack: the cards behind its best frame
+                p.setPen(QPen(theme.TEXT_DIM, 1.0))
+                p.setBrush(theme.CARD_SELECTED)
+                p.drawRect(QRectF(x + 5, y - 5, tw, th))
+                p.drawRect(QRectF(x + 2.5, y - 2.5, tw, th))
             if decision == "reject":
                 p.setOpacity(0.28)
             p.setRenderHint(QPainter.Antialiasing, False)
@@ -218,6 +253,9 @@ class ThumbDelegate(QStyledItemDelegate):
         # decision badge (top left) and score pill (bottom right of the image)
         if decision in ("keep", "reject"):
             draw_badge(p, QPointF(image_rect.left() + 12, image_rect.top() + 12), 8.5, decision)
+        if stacked:
+            draw_stack_badge(p, QPointF(image_rect.right() - 4, image_rect.top() + 4), rec["stack_size"],
+                             rec.get("stack_position"), folded, self.bold)
         state = model.state(rec) if hasattr(model, "state") else ""
         confirmed = state in CONFIRMED_STATES
         score = rec.get("keeper_score")

@@ -1,8 +1,8 @@
-"""The main window: assembles the source list, the grid, loupe and compare views, the toolbar, the
-status bar, the menus, and connects them.
+"""The main window: assembles the source list, the grid, loupe, compare and survey views, the toolbar,
+the status bar, the menus, and connects them.
 
 The rules live elsewhere: culling in fluxcull.culling (CullingSession, Qt-free), the view modes in
-fluxcull.ui.modes, what the grid shows and where it stands in fluxcull.ui.browse, the actions and
+fluxcull.ui.modes, what the grid shows and where it stands in fluxcull.ui.browse (stacks: ui.stacks), the actions and
 keys in fluxcull.ui.keymap, background jobs and the inbox in fluxcull.ui.background (running
 fluxcull.workflows), data through fluxcull.catalog.Catalog.
 """
@@ -23,10 +23,12 @@ from fluxcull.ui.grid import GridView
 from fluxcull.ui.images import ImageLoader
 from fluxcull.ui.loupe import LoupeView
 from fluxcull.ui.model import PhotoListModel
-from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode
+from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode, SurveyMode
 from fluxcull.ui.sessions import SessionPanel
+from fluxcull.ui.stacks import StackControl
 from fluxcull.ui.state import WindowState, fit_to_screen
 from fluxcull.ui.statusbar import StatusLine
+from fluxcull.ui.survey import SurveyView
 from fluxcull.ui.thumbs import PixmapCache, ThumbLoader, placeholder_image
 from fluxcull.ui.toolbar import FilterBar
 from fluxcull.ui.worker import JobRunner
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self.sessions = SessionPanel(self.catalog)
         self.loupe = LoupeView(self.catalog, self.image_loader, self._thumb_image)
         self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer, lib=lib)
+        self.survey = SurveyView(self.catalog, self.image_loader, self._thumb_image)
         self.stack = QStackedWidget()
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.sessions)
@@ -77,7 +80,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.splitter = splitter
         self.modes = {"grid": GridMode(self, self.grid), "loupe": LoupeMode(self, self.loupe),
-                      "compare": CompareMode(self, self.compare)}
+                      "compare": CompareMode(self, self.compare), "survey": SurveyMode(self, self.survey)}
         for m in self.modes.values():
             self.stack.addWidget(m.widget)
         self.mode = self.modes["grid"]
@@ -87,7 +90,9 @@ class MainWindow(QMainWindow):
         self.filters = FilterBar(toolbar, self)
         self.status = StatusLine(self.statusBar(), self.runner.widget, self)
         self.culling = CullingSession(self.model, self, self.writer.submit, read=self.reader.submit)
+        self.stacks = StackControl(self, collapsed=self.state.stacks_collapsed() if self.state else True)
         self.actions_by_name = build_actions(self)
+        self.actions_by_name["collapse_stacks"].setChecked(self.stacks.collapsed)
         self.jobs = BackgroundJobs(self, inbox_debounce_ms=inbox_debounce_ms)
         self.browser = Browser(self, source)
         self._connect()
@@ -196,6 +201,9 @@ class MainWindow(QMainWindow):
 
     def start_compare(self) -> bool:
         return self.modes["compare"].start()
+
+    def start_survey(self) -> bool:
+        return self.modes["survey"].start()
 
     # -- dialogs ------------------------------------------------------------------------------------------
     def show_dialog(self, dialog) -> None:
