@@ -154,7 +154,7 @@ def test_the_survey_of_the_real_stack_keeps_the_survivor(qtbot, window):
     _press(qtbot, win, Qt.Key_N, widget=win.grid)
     survey = win.survey
     assert survey.ids == [ids[n] for n in ORDER]
-    qtbot.waitUntil(lambda: all(win.image_loader.best(i) is not None for i in survey.ids), timeout=20000)
+    qtbot.waitUntil(survey.loaded, timeout=20000)
     for name in ("soft2", "soft0", "soft1"):
         survey.set_current(ids[name])
         _press(qtbot, win, Qt.Key_Slash)

@@ -128,7 +128,7 @@ def test_survey_of_selected_photos_and_when_there_is_nothing_to_survey(qtbot, wi
         sm.select(model.index(r), QItemSelectionModel.Select)
     press(qtbot, window, Qt.Key_N, widget=window.grid)
     assert window.mode.name == "survey" and window.survey.ids == [model.photo_id(r) for r in (0, 2, 4)]
-    qtbot.waitUntil(lambda: all(window.image_loader.best(p) is not None for p in window.survey.ids), timeout=10000)
+    qtbot.waitUntil(window.survey.loaded, timeout=10000)
     press(qtbot, window, Qt.Key_Escape)
     assert window.mode.name == "grid"
     alone = window.made["scenes"][1][0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 # score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
@@ -124,17 +124,20 @@ class PhotoQuery:
 def photo_ids(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None) -> list[int]:
     """The ordered ids a query shows (what the grid model holds; stacks collapsed where asked), the
     first `limit` of them where given."""
-    where, params = q.visible()
+    where, params = _stacked(conn, q).visible()
     sql = f"SELECT id FROM photos{where} ORDER BY {q.order_by()}"
     if limit is not None:
         sql += " LIMIT ?"
         params = params + [int(limit)]
-    return [r[0] for r in conn.execute(sql, params)]
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples: 400,000 ids read twice as fast as through sqlite3.Row
+    return [r[0] for r in cur.execute(sql, params)]
 
 
 def count_visible(conn: sqlite3.Connection, q: PhotoQuery) -> int:
     """How many rows `photo_ids` gives, counted without listing them: stacks collapsed, the photos
     the filters select less the frames of collapsed stacks, plus one per such stack."""
+    q = _stacked(conn, q)
     where, params = q.where()
     n = int(conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0])
     collapsed = q.collapsed()
@@ -149,6 +152,16 @@ def count_visible(conn: sqlite3.Connection, q: PhotoQuery) -> int:
         f" AND stack_id {folded} (SELECT value FROM json_each(?))" + "".join(f" AND {c}" for c in clauses) +
         " GROUP BY stack_id)", [q._toggled()] + params).fetchone()
     return n - int(frames) + int(stacks)
+
+
+def _stacked(conn: sqlite3.Connection, q: PhotoQuery) -> PhotoQuery:
+    """`q`, or, in a catalog without a stack of two frames, `q` showing every photo (one index probe
+    spares the collapsing clause, which reads each row's stack, on a library never stacked)."""
+    if not (q.collapsed() or q.toggled):
+        return q
+    if conn.execute("SELECT 1 FROM photos INDEXED BY photos_stacked WHERE stack_size > 1 LIMIT 1").fetchone():
+        return q
+    return replace(q, stacks="all", toggled=())
 
 
 def list_photos(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None, offset: int = 0) -> list[dict]:

@@ -65,9 +65,7 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
             ready = pair is not None and all(win.image_loader.best(pid) is not None or pid in win.image_loader.errors
                                              for pid in pair)
         elif view == "survey":
-            ids = win.survey.ids
-            ready = bool(ids) and all(win.image_loader.best(pid) is not None or pid in win.image_loader.errors
-                                      for pid in ids)
+            ready = win.survey.loaded()
         elif view == "loupe":
             rec = win.loupe.record
             ready = rec is not None and (win.image_loader.best(rec["id"]) is not None or rec["id"] in win.image_loader.errors)

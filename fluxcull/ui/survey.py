@@ -5,22 +5,24 @@ A click or the arrows choose a photo; P / X / U (or a tile's ✔ / ✖) keep or 
 (or the tile's ×) eliminates it: it leaves the survey, and each photo still shown is preferred over it
 (pairs the keeper model learns from: fluxcull.culling.CullingSession.eliminated; Ctrl+Z brings it back).
 Enter keeps the photos that remain. Zoom (Z, the wheel, a double-click) is synchronised across tiles.
-Images come from the window's ImageLoader (decoded off the GUI thread, cached), the grid's thumbnail
-standing in until then.
+Images come from the window's ImageLoader (decoded off the GUI thread, cached): at its 'tile' level
+(a few hundred pixels) while the tiles are small, the 'screen' level for two or three large ones, every
+pixel of the current photo at 100%; the grid's thumbnail stands in until then.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from fluxcull.catalog.scores import apply_decision
 from fluxcull.culling import file_name
+from fluxcull.ui import theme
 from fluxcull.ui.delegate import record_pill
-from fluxcull.ui.images import ImageLoader, ImagePane
+from fluxcull.ui.images import TILE_SIDE, ImageLoader, ImagePane
 from fluxcull.ui.loupe import state_note
 
 MAX_PHOTOS = 8
@@ -50,7 +52,7 @@ class _Tile(QFrame):
     def __init__(self, photo_id: int, parent=None):
         super().__init__(parent)
         self.photo_id = photo_id
-        self.setObjectName("surveyTile")
+        self.current = False
         self.title = QLabel()
         self.title.setTextFormat(Qt.RichText)
         self.pill = QLabel()
@@ -77,11 +79,10 @@ class _Tile(QFrame):
         self.pane.setMinimumSize(QSize(80, 60))
         self.pane.installEventFilter(self)
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setContentsMargins(3, 3, 3, 3)
         lay.setSpacing(0)
         lay.addLayout(row)
         lay.addWidget(self.pane, 1)
-        self.set_current(False)
 
     def set_record(self, rec: dict, key: str, linked: bool) -> None:
         self.title.setText(f'<span style="color:#6b7078">[{key}]</span> {escape(file_name(rec))}')
@@ -97,8 +98,17 @@ class _Tile(QFrame):
         self.pane.update()
 
     def set_current(self, on: bool) -> None:
-        self.setStyleSheet("QFrame#surveyTile { border: 2px solid %s; border-radius: 3px; }"
-                           % ("#4d9de0" if on else "transparent"))
+        if on != self.current:
+            self.current = on
+            self.update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        if self.current:  # the photo the keys act on: framed in the accent colour
+            p = QPainter(self)
+            p.setPen(QPen(theme.ACCENT, 2.0))
+            p.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+            p.end()
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.pane and event.type() == QEvent.MouseButtonPress:
@@ -130,7 +140,8 @@ class SurveyView(QWidget):
         self.ids: list[int] = []         # the photos still shown
         self.records: dict[int, dict] = {}
         self.linked: set[int] = set()
-        self.tiles: dict[int, _Tile] = {}
+        self.tiles: dict[int, _Tile] = {}  # photo id -> its tile
+        self._spare: list[_Tile] = []       # tiles made once, reused by the next survey
         self.current_id: int | None = None
         self.zoom: float | None = None
         loader.loaded.connect(self._on_loaded)
@@ -142,7 +153,9 @@ class SurveyView(QWidget):
     def start(self, ids: list[int]) -> None:
         """Show these photos (at most MAX_PHOTOS), the first one current."""
         for tile in self.tiles.values():
-            tile.deleteLater()
+            tile.hide()
+            tile.set_current(False)
+            self._spare.append(tile)
         self.tiles = {}
         self.order = list(dict.fromkeys(int(i) for i in ids))[:MAX_PHOTOS]
         self.records = self.catalog.photos(self.order)
@@ -151,19 +164,27 @@ class SurveyView(QWidget):
         self.linked = self.catalog.confirmed_keeper_ids() & set(self.order)
         self.zoom = None
         for pid in self.order:
-            tile = _Tile(pid, self)
-            tile.chosen.connect(self.set_current)
-            tile.action.connect(self._on_action)
-            tile.pane.view_changed.connect(lambda z, x, y, pid=pid: self._sync(pid, z, x, y))
-            rec = self.records[pid]
-            size = QSize(rec.get("width") or 0, rec.get("height") or 0)
-            image = self.loader.best(pid)
-            tile.pane.set_image(image if image is not None else self.thumb_image(rec), size, message="decoding…")
+            tile = self._spare.pop() if self._spare else self._new_tile()
+            tile.photo_id = pid
+            tile.pane.set_view(None)
+            tile.show()
             self.tiles[pid] = tile
         self._captions()
         self._lay_out()
+        for pid in self.order:
+            rec = self.records[pid]
+            image = self.loader.best_for(pid, self._tile_size())
+            self.tiles[pid].pane.set_image(image if image is not None else self.thumb_image(rec), self._full_size(pid),
+                                           message="decoding…")
         self.set_current(self.ids[0] if self.ids else None)
         self._request()
+
+    def _new_tile(self) -> _Tile:
+        tile = _Tile(0, self)
+        tile.chosen.connect(self.set_current)
+        tile.action.connect(self._on_action)
+        tile.pane.view_changed.connect(lambda z, x, y, t=tile: self._sync(t.photo_id, z, x, y))
+        return tile
 
     def set_current(self, photo_id: int | None) -> None:
         self.current_id = photo_id if photo_id in self.tiles else None
@@ -188,6 +209,7 @@ class SurveyView(QWidget):
         self.tiles[pid].hide()
         self._captions()
         self._lay_out()
+        self._request()  # fewer, larger tiles may want larger images
         if pid == self.current_id:
             self.set_current(self.ids[min(at, len(self.ids) - 1)])
         self.eliminated.emit(pid, list(self.ids))
@@ -202,6 +224,7 @@ class SurveyView(QWidget):
         self._captions()
         self._lay_out()
         self.set_current(photo_id)
+        self._request()
         self.said.emit(f"{self.name(photo_id)} is back in the survey")
         return True
 
@@ -236,7 +259,7 @@ class SurveyView(QWidget):
             self.tiles[pid].set_record(self.records[pid], str(n), pid in self.linked)
 
     def _lay_out(self) -> None:
-        for tile in self.tiles.values():
+        for tile in [*self.tiles.values(), *self._spare]:
             self.grid.removeWidget(tile)
         cols, rows = grid_shape(len(self.ids), max(self.width(), 1), max(self.height(), 1))
         for n, pid in enumerate(self.ids):
@@ -246,11 +269,33 @@ class SurveyView(QWidget):
         for c in range(self.grid.columnCount()):
             self.grid.setColumnStretch(c, 1 if c < cols else 0)
 
+    def _tile_size(self) -> QSize:
+        """The device pixels of one tile's photo area, as the tiles are laid out now."""
+        cols, rows = grid_shape(len(self.ids), max(self.width(), 1), max(self.height(), 1))
+        dpr = self.devicePixelRatioF()
+        return QSize(int(self.width() / cols * dpr), int((self.height() / rows - CAPTION) * dpr))
+
+    def _level(self) -> str:
+        """'tile' while a tile's photo fits in TILE_SIDE-sized images (a third more: DCT-scaled), else 'screen'."""
+        size = self._tile_size()
+        return "tile" if min(size.width() / ASPECT, size.height()) <= TILE_SIDE * 4 / 3 else "screen"
+
+    def _full_size(self, pid: int) -> QSize:
+        rec = self.records.get(pid, {})
+        return QSize(rec.get("width") or 0, rec.get("height") or 0)
+
+    def loaded(self) -> bool:
+        """Whether every photo shown has its image at the level the tiles ask for (or failed)."""
+        level = self._level()
+        return bool(self.ids) and all(self.loader.image(pid, level) is not None or pid in self.loader.errors
+                                      for pid in self.ids)
+
     def _request(self) -> None:
-        wanted = [(pid, self.records[pid]["path"], "screen") for pid in self.ids if self.records[pid].get("path")]
-        if self.zoom is not None and self.current_id in self.ids:
-            wanted.insert(0, (self.current_id, self.records[self.current_id]["path"], "full"))
-        self.loader.request(wanted)
+        level = self._level()
+        if self.zoom is not None:  # 100%: every pixel, the current photo first
+            level = "full"
+        ids = sorted(self.ids, key=lambda pid: pid != self.current_id)
+        self.loader.request([(pid, self.records[pid]["path"], level) for pid in ids if self.records[pid].get("path")])
 
     def _sync(self, source: int, zoom, cx: float, cy: float) -> None:
         self.zoom = zoom
@@ -260,12 +305,14 @@ class SurveyView(QWidget):
 
     def _on_loaded(self, photo_id: int, level: str) -> None:
         tile = self.tiles.get(photo_id)
-        image = self.loader.best(photo_id) if tile is not None else None
+        if tile is None:
+            return
+        image = self.loader.image(photo_id, "full") if tile.pane.zoom is not None else None
+        image = image or self.loader.best_for(photo_id, self._tile_size())
         if image is not None:
-            rec = self.records.get(photo_id, {})
             pane = tile.pane
             zoom, cx, cy = pane.zoom, pane.cx, pane.cy
-            pane.set_image(image, QSize(rec.get("width") or 0, rec.get("height") or 0))
+            pane.set_image(image, self._full_size(photo_id))
             pane.set_view(zoom, cx, cy)
 
     def _on_action(self, photo_id: int, kind: str) -> None:
@@ -280,6 +327,8 @@ class SurveyView(QWidget):
         super().resizeEvent(event)
         if self.ids:
             self._lay_out()
+            if self.isVisible():
+                self._request()
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
