@@ -138,8 +138,8 @@ def measure(n: int) -> dict:
 def run_compute(out_dir: Path, quick: bool) -> dict:
     sizes = [10_000, 50_000] if quick else [10_000, 400_000]
     rows = [_subprocess(["--one", str(n)]) for n in sizes]
-    notes = ("Synthetic libraries as described in benchmarks/bench_stacks.py (1280-d float16 embeddings, ~38% of "
-             "photos alone, the rest in bursts of 2-8). first_s = stacks_job on a library never stacked (every "
+    notes = ("Synthetic libraries as described in benchmarks/bench_stacks.py (1280-d float16 embeddings; a third of "
+             "the scenes a single photo, the others bursts of 2-8 frames). first_s = stacks_job on a library never stacked (every "
              "session group computed, every photo written); bursts_alone_s = load_corpus + find_bursts over the "
              "whole corpus in the same process (the baseline: what the keeper model's context inputs compute); "
              "unchanged_s = again, nothing changed; inbox_2000_s = after a new 2,000-photo inbox walk (its groups "

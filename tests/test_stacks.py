@@ -174,3 +174,20 @@ def test_stack_signatures_ignore_order_and_see_every_input():
     assert signatures(ids, sess, t, keys, BurstRule(min_similarity=0.7))[1][1] != s[1]
     rows = stack_rows(ids, sess, t, np.array([1, 1, 3, 4]))
     assert rows.tolist() == [[1, 1, 2, 1], [2, 1, 2, 2], [3, 3, 1, 1], [4, 4, 1, 1]]
+
+
+def test_the_stacks_migration_applies_over_an_older_catalog(tmp_path):
+    """Migration numbers may leave gaps (branches number theirs apart): an older catalog gets 0014 and
+    ends at the newest number, with the schema a fresh catalog has."""
+    from fluxcull.catalog import connect, migrate, schema_sql
+    from fluxcull.catalog.db import latest_version, migrations
+
+    numbers = [n for n, _, _ in migrations()]
+    assert 14 in numbers and latest_version() == numbers[-1]
+    old = connect(tmp_path / "old.sqlite", migrate_schema=False)
+    migrate(old, target=11)
+    with transaction(old):
+        old.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES ('/x.jpg', 'originals', 1, 1)")
+    assert migrate(old) == latest_version()
+    assert tuple(old.execute("SELECT stack_id, stack_size, stack_position FROM photos").fetchone()) == (None, None, None)
+    assert schema_sql(old) == schema_sql(connect(tmp_path / "fresh.sqlite"))
