@@ -79,7 +79,7 @@ def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, wo
         summary["not_scored"] = f"keeper model not available: {exc}"
         return summary
     summary["embed"] = yield from embed_job(lib, cancel=cancel, role="inbox")
-    summary["stacks"] = yield from stacks_job(lib, cancel=cancel)  # the new walk's groups only
+    summary["stacks"] = yield from stacks_job(lib, role="inbox", cancel=cancel)  # the inbox's sessions only
     try:
         # the inbox's sessions only: context inputs depend on a photo's session alone, and the
         # originals' scores do not change when new photos arrive
@@ -113,12 +113,13 @@ def inbox_moved_job(lib, old: str, new: str, *, cancel: CancelToken | None = Non
     return summary
 
 
-def stacks_job(lib, *, rebuild: bool = False, cancel: CancelToken | None = None) -> Job:
+def stacks_job(lib, *, rebuild: bool = False, role: str | None = None, cancel: CancelToken | None = None) -> Job:
     """The stored stacks (the keeper model's bursts, fluxcull.keeper.stacks) brought up to date: the
-    session groups whose photos or embeddings changed since, every group with `rebuild`."""
+    session groups whose photos or embeddings changed since (of the sessions of `role`'s photos),
+    every group with `rebuild`."""
     from fluxcull.keeper.stacks import stacks_job as job
 
-    return job(lib, rebuild=rebuild, cancel=cancel)
+    return job(lib, rebuild=rebuild, role=role, cancel=cancel)
 
 
 def embed_and_stack_job(lib, *, cancel: CancelToken | None = None, **embed_options) -> Job:

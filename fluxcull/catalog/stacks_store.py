@@ -26,10 +26,11 @@ def _ids_param(ids: Iterable[int]) -> str:
 
 
 def stored(conn: sqlite3.Connection) -> np.ndarray:
-    """int64 (n x 4), by id: id, stack_id, stack_size, stack_position of every photo with a stack."""
-    rows = conn.execute("SELECT id, stack_id, stack_size, stack_position FROM photos"
+    """int64 (n x 5), by id: id, stack_id, stack_size, stack_position, session_id (-1: none) of every
+    photo with a stack."""
+    rows = conn.execute("SELECT id, stack_id, stack_size, stack_position, COALESCE(session_id, -1) FROM photos"
                         " WHERE stack_id IS NOT NULL ORDER BY id").fetchall()
-    return np.array(rows, np.int64).reshape(-1, 4)
+    return np.array(rows, np.int64).reshape(-1, 5)
 
 
 def group_signatures(conn: sqlite3.Connection) -> dict[int, int]:

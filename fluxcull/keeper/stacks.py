@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from fluxcull.catalog import embedding_index, stacks_store
+from fluxcull.catalog.model_reads import role_photo_ids
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.joblock import locked
 from fluxcull.keeper.bursts import BurstRule, find_bursts, time_order
@@ -32,16 +33,18 @@ VERSION = 1           # of this computation: a change here makes every group's s
 CHUNK_PHOTOS = 40_000  # photos computed and written per step (whole session groups)
 
 
-def stacks_job(lib, *, rebuild: bool = False, cancel: CancelToken | None = None) -> Job:
+def stacks_job(lib, *, rebuild: bool = False, role: str | None = None, cancel: CancelToken | None = None) -> Job:
     """Bring the stored stacks up to date (every group again with `rebuild`), holding the library's job
-    lock. Summary: {photos, groups, computed_groups, written, cleared, stacked_photos, stacks, rule,
-    seconds}: photos in the model's corpus, session groups, groups computed, photos whose stack
-    changed, photos left without one, photos in stacks of two or more frames and how many such stacks."""
+    lock; with `role` (e.g. 'inbox' after new photos arrived), only the sessions of that role's
+    photos are looked at. Summary: {photos, groups, computed_groups, written, cleared, stacked_photos,
+    stacks, rule, seconds}: photos in the model's corpus looked at, their session groups, groups
+    computed, photos whose stack changed, photos left without one, photos in stacks of two or more
+    frames and how many such stacks (in the whole library)."""
     cancel = cancel or CancelToken()
-    return locked(lib, _stacks_job(lib, rebuild, cancel), cancel=cancel)
+    return locked(lib, _stacks_job(lib, rebuild, role, cancel), cancel=cancel)
 
 
-def _stacks_job(lib, rebuild: bool, cancel: CancelToken) -> Job:
+def _stacks_job(lib, rebuild: bool, role: str | None, cancel: CancelToken) -> Job:
     from fluxcull.embedding.store import current_store
     from fluxcull.keeper.dataset import load_corpus
     from fluxcull.keeper.inputs import embeddings_reader
@@ -60,13 +63,19 @@ def _stacks_job(lib, rebuild: bool, cancel: CancelToken) -> Job:
             summary["cleared"] = len(before)
             return _finish(conn, summary, t0)
         store = current_store(lib, conn)
-        corpus = load_corpus(conn, store)
+        if role is None:
+            corpus = load_corpus(conn, store)
+        else:  # the sessions of that role's photos (bursts never cross a session)
+            corpus = load_corpus(conn, store, sessions_of=role_photo_ids(conn, role))
         groups, sigs = signatures(corpus.ids, corpus.session, corpus.time, corpus.keys, rule)
         todo = groups if rebuild else groups[[old.get(int(g)) != int(s) for g, s in zip(groups, sigs)]]
         sig_of = dict(zip(groups.tolist(), sigs.tolist()))
         summary.update(photos=len(corpus), groups=len(groups), computed_groups=len(todo))
-        gone = sorted(set(old) - set(groups.tolist()))
-        left = np.setdiff1d(before[:, 0], corpus.ids)  # stacked once, out of the corpus now
+        if role is None:  # groups gone, and photos stacked once and out of the corpus now
+            gone, left = sorted(set(old) - set(groups.tolist())), np.setdiff1d(before[:, 0], corpus.ids)
+        else:  # of the sessions looked at only
+            mine = np.isin(before[:, 4], groups[groups > 0])
+            gone, left = [], np.setdiff1d(before[mine, 0], corpus.ids)
         stacks_store.write(conn, [], clear=left.tolist(), drop_groups=gone)
         summary["cleared"] = len(left)
         at = np.flatnonzero(np.isin(corpus.session, todo))
@@ -79,7 +88,7 @@ def _stacks_job(lib, rebuild: bool, cancel: CancelToken) -> Job:
             part = slice(lo, hi)
             burst = find_bursts(ids[part], sess[part], tm[part],
                                 lambda pos, lo=lo: read(np.asarray(pos, np.int64) + lo), rule=rule)
-            rows = _changed(stack_rows(ids[part], sess[part], tm[part], burst), before)
+            rows = _changed(stack_rows(ids[part], sess[part], tm[part], burst), before[:, :4])
             stacks_store.write(conn, rows.tolist(), groups=[(g, sig_of[g]) for g in np.unique(sess[part]).tolist()])
             summary["written"] += len(rows)
             yield Progress("stacks", hi, len(at), "stacking bursts")
