@@ -118,7 +118,7 @@ def measure(n: int) -> dict:
         build_library(Path(tmp) / "lib", 2000, seed=5, role="inbox", start_id=n + 1, t0=1.3e9 + 86400.0 * 2 * (n // 300 + 10),
                       lib=lib)
         t = time.perf_counter()
-        inbox = run_job(stacks_job(lib))
+        inbox = run_job(stacks_job(lib, role="inbox"))  # what the inbox workflow runs
         inbox_s = time.perf_counter() - t
         t = time.perf_counter()
         rebuild = run_job(stacks_job(lib, rebuild=True))
@@ -142,8 +142,9 @@ def run_compute(out_dir: Path, quick: bool) -> dict:
              "the scenes a single photo, the others bursts of 2-8 frames). first_s = stacks_job on a library never stacked (every "
              "session group computed, every photo written); bursts_alone_s = load_corpus + find_bursts over the "
              "whole corpus in the same process (the baseline: what the keeper model's context inputs compute); "
-             "unchanged_s = again, nothing changed; inbox_2000_s = after a new 2,000-photo inbox walk (its groups "
-             "only); rebuild_s = `fluxcull stacks --rebuild` (every group computed, nothing to write). "
+             "unchanged_s = again, nothing changed (what `fluxcull embed` adds when it had nothing to embed); "
+             "inbox_2000_s = after a new 2,000-photo inbox walk, the inbox's sessions only (what the inbox workflow "
+             "runs); rebuild_s = `fluxcull stacks --rebuild` (every group computed, nothing to write). "
              "equal_to_find_bursts: the stored stack ids are find_bursts' burst ids, photo for photo. Target: "
              "every stack of 400,000 photos < 60 s.")
     return write_results(out_dir, "stacks", rows, meta={"dim": DIM, "quick": quick}, notes=notes)
