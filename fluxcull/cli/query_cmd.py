@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from fluxcull.catalog.marks import effective as effective_marks
+from fluxcull.catalog.marks import refused_sidecars
 from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
@@ -38,6 +39,8 @@ def run_status(args, lib: Library) -> int:
     conn = lib.connect()
     try:
         s = status_counts(conn)
+        n, refused = refused_sidecars(conn)
+        s["xmp_refused"] = {"count": n, "newest": refused}
     finally:
         conn.close()
     from fluxcull.joblock import holder
@@ -61,6 +64,10 @@ def run_status(args, lib: Library) -> int:
     print(f"decisions: {d['keep']} keep, {d['reject']} reject, {d['none']} undecided; {s['scored']} scored")
     for e in s["errors"]:
         print(f"error: {e['path']}: {e['error']}")
+    for w in refused:
+        print(f"XMP sidecar not read: {w['sidecar']}: {w['warning']}")
+    if n > len(refused):
+        print(f"... and {n - len(refused)} more XMP sidecars not read (`fluxcull status --json` lists the newest)")
     return 0
 
 
