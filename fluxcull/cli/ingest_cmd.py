@@ -48,6 +48,8 @@ def print_summary(s: dict, out=None) -> None:
     print(f"{s['role']}: {s['scanned']} photos scanned in {s['seconds']:.1f}s{rate}", file=out)
     print(f"  added {s['added']}, updated {s['updated']} (moved {s['moved']}), unchanged {s['unchanged']}, "
           f"missing {s['missing']}, not photos {s['skipped']}, sessions {s['sessions']}", file=out)
+    if s.get("raw_jpeg_pairs"):
+        print(f"  {s['raw_jpeg_pairs']} RAW+JPEG pairs (each one photo)", file=out)
     if s["known_errors"]:
         print(f"  {s['known_errors']} unchanged files still fail (see `fluxcull status`)", file=out)
     for w in s["warnings"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.catalog.raw_jpeg_pairs import pairs_of
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
 from fluxcull.validate import int_option
@@ -24,6 +25,8 @@ def register(sub) -> None:
                    help="which photos (default ok)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
     p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
+    p.add_argument("--all-files", action="store_true",
+                   help="list the RAW file of a RAW+JPEG pair too (by default a pair is one photo, its JPEG)")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run_photos)
 
@@ -58,6 +61,8 @@ def run_status(args, lib: Library) -> int:
         print(f"{role:<10} {r['ok']:>8} {r['error']:>7} {r['missing']:>8} {s['sessions'][role]:>9}")
     d = s["decisions"]
     print(f"decisions: {d['keep']} keep, {d['reject']} reject, {d['none']} undecided; {s['scored']} scored")
+    if s["raw_jpeg_pairs"]:
+        print(f"RAW+JPEG pairs: {s['raw_jpeg_pairs']} (each counted once, as its JPEG)")
     for e in s["errors"]:
         print(f"error: {e['path']}: {e['error']}")
     return 0
@@ -67,12 +72,15 @@ def run_photos(args, lib: Library) -> int:
     if args.limit is not None and args.limit < 0:
         raise ValueError("--limit must not be negative")
     q = PhotoQuery(role=args.role, session_id=args.session, sort=args.sort,
-                   status=None if args.status == "all" else args.status)
+                   status=None if args.status == "all" else args.status, files=args.all_files)
     conn = lib.connect()
     try:
         rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
+        pairs = pairs_of(conn, [r["id"] for r in rows])
     finally:
         conn.close()
+    for r in rows:  # a RAW+JPEG pair: both files' paths and ids, on either file
+        r["pair"] = pairs.get(r["id"])
     if args.json:
         emit_json(rows)
         return 0

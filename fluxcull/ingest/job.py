@@ -1,4 +1,5 @@
-"""`ingest_job`: scan -> triage -> process (parallel) -> write (batched) -> missing -> sessions."""
+"""`ingest_job`: scan -> triage -> process (parallel) -> write (batched) -> missing -> RAW+JPEG pairs
+-> sessions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Iterable
 from fluxcull.catalog import ingest_store
 from fluxcull.catalog.queries import ROLES
 from fluxcull.errors import InvalidValue, MissingPath
-from fluxcull.ingest import records, sessions
+from fluxcull.ingest import pairs, records, sessions
 from fluxcull.ingest.limits import cap_for, size_caps
 from fluxcull.ingest.pipeline import Stage, chunked, default_workers
 from fluxcull.ingest.scan import ScanStats, scan
@@ -39,7 +40,7 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
     Fluxcull libraries inside the scanned folders (this one included) are skipped.
 
     Summary: {scanned, added, updated, unchanged, moved, missing, skipped, errors: [{path, reason}],
-    warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers}.
+    warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers, raw_jpeg_pairs}.
     """
     if role not in ROLES:
         raise InvalidValue(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
@@ -130,6 +131,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
         # -- files gone from the scanned folders; sessions
         seen = {f.path for f in found}
         missing = records.mark_missing(conn, [r for r in roots if os.path.isdir(r)], seen)
+        n_pairs = pairs.update_pairs(conn, roots)  # before sessions: a pair's RAW is no session member
         yield Progress("sessions", 0, None, "grouping sessions")
         n_sessions = {}
         for r in sorted(counts["roles"]):
@@ -150,6 +152,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
             "bytes": nbytes,
             "seconds": round(time.monotonic() - t0, 3),
             "workers": n_workers if todo else 0,
+            "raw_jpeg_pairs": n_pairs,
         }
     finally:
         conn.close()
