@@ -73,12 +73,12 @@ def row(conn, pid: int) -> dict:
 
 # -- the rule ------------------------------------------------------------------------------------
 def _rows(*specs):
+    """(id, path, role, status, capture_time, time_source) rows from (path[, time[, role[, status]]])."""
     out = []
     for i, (path, *rest) in enumerate(specs, 1):
         t = rest[0] if rest else 100.0
-        out.append({"id": i, "path": path, "role": rest[1] if len(rest) > 1 else "originals",
-                    "status": rest[2] if len(rest) > 2 else "ok", "capture_time": t,
-                    "time_source": None if t is None else "exif"})
+        out.append((i, path, rest[1] if len(rest) > 1 else "originals", rest[2] if len(rest) > 2 else "ok", t,
+                    None if t is None else "exif"))
     return out
 
 

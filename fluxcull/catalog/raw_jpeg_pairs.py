@@ -23,10 +23,13 @@ __all__ = ["pair_rows_under", "set_pairs", "pairs_of", "secondary_ids", "count_p
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
-def pair_rows_under(conn: sqlite3.Connection, root: str) -> list[sqlite3.Row]:
-    """(id, path, role, status, capture_time, time_source, pair_of) of every photo at or below `root`."""
+def pair_rows_under(conn: sqlite3.Connection, root: str) -> list[tuple]:
+    """Plain tuples (id, path, role, status, capture_time, time_source, pair_of) of every photo at or
+    below `root` (tuples: several times cheaper than sqlite3.Row for a whole library)."""
     cond, params = under_root(root)
-    return conn.execute(
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur.execute(
         f"SELECT id, path, role, status, capture_time, time_source, pair_of FROM photos WHERE {cond}", params
     ).fetchall()
 

@@ -131,6 +131,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
         # -- files gone from the scanned folders; sessions
         seen = {f.path for f in found}
         missing = records.mark_missing(conn, [r for r in roots if os.path.isdir(r)], seen)
+        yield Progress("pairs", 0, None, "pairing RAW+JPEG files")
         n_pairs = pairs.update_pairs(conn, roots)  # before sessions: a pair's RAW is no session member
         yield Progress("sessions", 0, None, "grouping sessions")
         n_sessions = {}

@@ -38,42 +38,48 @@ TIME_TOLERANCE_S = 2.0
 PAIRED_ROLES = ("originals", "inbox")
 
 
-def _kind(path: str) -> str | None:
-    ext = formats.extension(path)
-    if ext in formats.RAW_EXTENSIONS:
-        return "raw"
-    if ext in formats.JPEG_EXTENSIONS:
-        return "jpeg"
-    if ext in formats.HEIF_EXTENSIONS:
-        return "heif"
-    return None
+_RAW = formats.RAW_EXTENSIONS
+_RENDERED = formats.JPEG_EXTENSIONS | formats.HEIF_EXTENSIONS
 
 
-def _exif_time(row) -> float | None:
-    return row["capture_time"] if row["time_source"] == "exif" else None
-
-
-def find_pairs(rows: Iterable) -> dict[int, int]:
-    """secondary (RAW) id -> primary (JPEG or HEIF) id of the pairs among `rows` (catalog rows with
-    id, path, role, status, capture_time, time_source), by the rules above."""
-    groups: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+def find_pairs(rows: Iterable[tuple]) -> dict[int, int]:
+    """secondary (RAW) id -> primary (JPEG or HEIF) id of the pairs among `rows`, tuples that start
+    with (id, path, role, status, capture_time, time_source), by the rules above."""
+    raws: dict[tuple, list] = defaultdict(list)
+    rendered = []
     for r in rows:
-        kind = _kind(r["path"])
-        if kind is None or r["status"] != "ok" or r["role"] not in PAIRED_ROLES:
+        if r[3] != "ok" or r[2] not in PAIRED_ROLES:
             continue
-        folder, name = os.path.split(r["path"])
-        groups[(r["role"], folder, os.path.splitext(name)[0].casefold())][kind].append(r)
+        folder, _, name = r[1].rpartition(os.sep)
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
+            continue
+        ext = "." + ext.lower()
+        key = (r[2], folder, stem.casefold())
+        if ext in _RAW:
+            raws[key].append(r)
+        elif ext in _RENDERED:
+            rendered.append((key, ext in formats.JPEG_EXTENSIONS, r))
+    jpegs: dict[tuple, list] = defaultdict(list)
+    heifs: dict[tuple, list] = defaultdict(list)
+    for key, is_jpeg, r in rendered:
+        if key in raws:
+            (jpegs if is_jpeg else heifs)[key].append(r)
     pairs = {}
-    for g in groups.values():
-        rendered = g["jpeg"] or g["heif"]
-        if len(g["raw"]) != 1 or len(rendered) != 1:
+    for key, group in raws.items():
+        primaries = jpegs.get(key) or heifs.get(key) or []
+        if len(group) != 1 or len(primaries) != 1:
             continue
-        raw, primary = g["raw"][0], rendered[0]
+        raw, primary = group[0], primaries[0]
         t_raw, t_primary = _exif_time(raw), _exif_time(primary)
         if t_raw is not None and t_primary is not None and abs(t_raw - t_primary) > TIME_TOLERANCE_S:
             continue
-        pairs[raw["id"]] = primary["id"]
+        pairs[raw[0]] = primary[0]
     return pairs
+
+
+def _exif_time(row: tuple) -> float | None:
+    return row[4] if row[5] == "exif" else None
 
 
 def pairing_enabled(conn: sqlite3.Connection) -> bool:
@@ -89,7 +95,7 @@ def update_pairs(conn: sqlite3.Connection, roots: Iterable[str]) -> int:
     for folder in _outermost(folders):
         rows = store.pair_rows_under(conn, folder)
         wanted = find_pairs(rows) if enabled else {}
-        current = {r["id"]: r["pair_of"] for r in rows if r["pair_of"] is not None}
+        current = {r[0]: r[6] for r in rows if r[6] is not None}
         joined += [(s, p) for s, p in wanted.items() if current.get(s) != p]
         parted += [s for s in current if s not in wanted]
     store.set_pairs(conn, joined, parted)
