@@ -29,7 +29,9 @@ from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, 
                                       SessionRecord, SourceList, Undone)
 from fluxcull.catalog.scores import kept_or_confirmed_sql
 
-_GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(GRID_COLUMNS)
+# grid columns that are not photos columns: whether a RAW file is paired to the photo
+_GRID_EXPRESSIONS = {"paired": "EXISTS (SELECT 1 FROM photos s WHERE s.pair_of = photos.id)"}
+_GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(_GRID_EXPRESSIONS.get(c, c) for c in GRID_COLUMNS)
 
 
 class Catalog:
@@ -136,7 +138,8 @@ class Catalog:
     def source_list(self) -> SourceList:
         """Per role (photos, kept or confirmed) over ok photos, and every session."""
         counts = {r[0]: (r[1], r[2] or 0) for r in self._conn.execute(
-            f"SELECT role, COUNT(*), SUM{kept_or_confirmed_sql()} FROM photos WHERE status = 'ok' GROUP BY role")}
+            f"SELECT role, COUNT(*), SUM{kept_or_confirmed_sql()} FROM photos WHERE status = 'ok' AND {_q.UNITS_SQL}"
+            " GROUP BY role")}
         return {"counts": counts, "sessions": self.sessions()}
 
     # -- decisions ----------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Read queries shared by the CLI and the GUI: photo listings, counts, sessions.
 
-Sort and filter columns come from whitelists; every value is a bound parameter.
+Sort and filter columns come from whitelists; every value is a bound parameter. A RAW+JPEG pair
+(fluxcull.ingest.pairs) is one photo unit: listings and counts leave out its RAW file (the
+secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ PHOTO_FIELDS = (
     "focal_length", "focal_length_35mm", "aperture", "shutter", "iso", "subject_distance",
     "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
     "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at", "base_score", "failure",
+    "pair_of",
 )
+UNITS_SQL = "pair_of IS NULL"  # a photo unit: not the RAW file of a RAW+JPEG pair (the grid's partial indexes)
 
 
 @dataclass
@@ -41,17 +45,24 @@ class PhotoQuery:
     band: str | None = None
     status: str | None = "ok"
     sort: str = "time"
+    files: bool = False  # every file: the RAW of a RAW+JPEG pair too (it has no session of its own)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = [], []
+        if not self.files:
+            clauses.append(UNITS_SQL)
         if self.role is not None:
             if self.role not in ROLES:
                 raise ValueError(f"unknown role {self.role!r}: expected one of {', '.join(ROLES)}")
             clauses.append("role = ?")
             params.append(self.role)
         if self.session_id is not None:
-            clauses.append("session_id = ?")
+            if self.files:  # a pair's RAW file is in its JPEG's session
+                clauses.append("(session_id = ? OR pair_of IN (SELECT id FROM photos WHERE session_id = ?))")
+                params.append(int(self.session_id))
+            else:
+                clauses.append("session_id = ?")
             params.append(int(self.session_id))
         if self.decision is not None:
             if self.decision not in DECISION_FILTERS:
@@ -122,13 +133,17 @@ def resolve_photo(conn: sqlite3.Connection, ref: str) -> int:
 
 
 def status_counts(conn: sqlite3.Connection) -> dict:
-    # photo_counts (migration 0005) is kept exact by triggers: no scan of the photos table.
+    # photo_counts (migrations 0005, 0012) is kept exact by triggers: no scan of the photos table.
+    # A RAW+JPEG pair counts once (as its JPEG); `raw_jpeg_pairs` says how many RAW files that leaves out.
     by_role: dict[str, dict[str, int]] = {r: {"ok": 0, "error": 0, "missing": 0, "total": 0} for r in ROLES}
     decisions = {d: 0 for d in DECISION_FILTERS}
-    scored = 0
-    for role, status, decision, is_scored, n in conn.execute(
-        "SELECT role, status, decision, scored, n FROM photo_counts WHERE n != 0"
+    scored = pairs = 0
+    for role, status, decision, is_scored, secondary, n in conn.execute(
+        "SELECT role, status, decision, scored, secondary, n FROM photo_counts WHERE n != 0"
     ):
+        if secondary:
+            pairs += n
+            continue
         by_role[role][status] += n
         by_role[role]["total"] += n
         decisions[decision] += n
@@ -146,6 +161,7 @@ def status_counts(conn: sqlite3.Connection) -> dict:
         "decisions": decisions,
         "sessions": sessions,
         "scored": scored,
+        "raw_jpeg_pairs": pairs,
         "errors": errors,
     }
 
@@ -163,7 +179,7 @@ def problem_files(conn: sqlite3.Connection, role: str | None = None, limit: int 
 
 def problem_count(conn: sqlite3.Connection, role: str | None = None) -> int:
     """How many files failed to ingest (the running counts: no scan)."""
-    sql, params = "SELECT COALESCE(SUM(n), 0) FROM photo_counts WHERE status = 'error'", []
+    sql, params = "SELECT COALESCE(SUM(n), 0) FROM photo_counts WHERE status = 'error' AND secondary = 0", []
     if role is not None:
         sql += " AND role = ?"
         params.append(role)

@@ -12,7 +12,7 @@ from typing import TypedDict
 GRID_COLUMNS = (
     "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
     "height", "format", "session_id", "camera_model", "status", "original_filename", "base_score", "failure",
-    "error",
+    "error", "paired",
 )
 
 
@@ -35,6 +35,7 @@ class GridRecord(TypedDict, total=False):
     base_score: float | None    # the score by rules 2-5, what a clear restores
     failure: str | None         # a technical failure (rule 4): 'blank', 'black', 'blurred'
     error: str | None           # why the file failed to ingest (status 'error'), or a warning
+    paired: int                 # 1: the JPEG of a RAW+JPEG pair (its RAW is decided with it), else 0
 
 
 class PhotoRecord(GridRecord, total=False):

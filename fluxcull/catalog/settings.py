@@ -109,6 +109,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Embedding backbone (empty: the default). A change re-embeds every photo.", suggestions="backbones"),
     Setting("worker_threads", INT, 0, "Worker threads",
             "Worker processes for ingest (0: automatic, every core).", minimum=0, maximum=64),
+    Setting("ingest.raw_jpeg_pairs", CHOICE, "on", "RAW+JPEG pairs",
+            "on: a RAW and a JPEG (or HEIF) of the same name and capture time in one folder are one photo "
+            "(one cell, one decision, counted once); off: two photos. Takes effect at the next ingest of "
+            "a folder.", choices=("on", "off")),
     Setting("model.kind", CHOICE, "auto", "Keeper model",
             "The keeper model's method: linear or mlp pairwise ranker, centroid baseline, gradient-boosted "
             "trees (gbt), or auto (chosen by evaluation).",

@@ -58,6 +58,8 @@ def print_summary(s: dict, out=None) -> None:
     if x:
         print(f"  XMP: {x['sidecars']} sidecars and {x['embedded']} embedded packets read, {x['marks']} photos "
               f"with marks, {x['warnings']} refused", file=out)
+    if s.get("raw_jpeg_pairs"):
+        print(f"  {s['raw_jpeg_pairs']} RAW+JPEG pairs (each one photo)", file=out)
     if s["known_errors"]:
         print(f"  {s['known_errors']} unchanged files still fail (see `fluxcull status`)", file=out)
     for w in s["warnings"]:

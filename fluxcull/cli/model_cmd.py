@@ -151,10 +151,11 @@ def model_words_lines(words: dict, *, details: bool = False) -> list[str]:
 
 def cmd_explain(args, lib) -> int:
     from fluxcull.catalog.queries import resolve_photo
+    from fluxcull.catalog.raw_jpeg_pairs import unit_of
     from fluxcull.keeper.explain import explain
 
     with closing(lib.connect()) as conn:
-        pid = resolve_photo(conn, args.photo)
+        pid = unit_of(conn, resolve_photo(conn, args.photo))  # a pair's RAW: the pair, scored as its JPEG
     r = explain(lib, pid)
     if args.json:
         emit_json(r)

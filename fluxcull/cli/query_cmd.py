@@ -7,6 +7,7 @@ import sys
 from fluxcull.catalog.marks import effective as effective_marks
 from fluxcull.catalog.marks import refused_sidecars
 from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.catalog.raw_jpeg_pairs import pairs_of
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
 from fluxcull.validate import int_option
@@ -26,6 +27,8 @@ def register(sub) -> None:
                    help="which photos (default ok)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
     p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
+    p.add_argument("--all-files", action="store_true",
+                   help="list the RAW file of a RAW+JPEG pair too (by default a pair is one photo, its JPEG)")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run_photos)
 
@@ -62,6 +65,8 @@ def run_status(args, lib: Library) -> int:
         print(f"{role:<10} {r['ok']:>8} {r['error']:>7} {r['missing']:>8} {s['sessions'][role]:>9}")
     d = s["decisions"]
     print(f"decisions: {d['keep']} keep, {d['reject']} reject, {d['none']} undecided; {s['scored']} scored")
+    if s["raw_jpeg_pairs"]:
+        print(f"RAW+JPEG pairs: {s['raw_jpeg_pairs']} (each counted once, as its JPEG)")
     for e in s["errors"]:
         print(f"error: {e['path']}: {e['error']}")
     for w in refused:
@@ -75,15 +80,17 @@ def run_photos(args, lib: Library) -> int:
     if args.limit is not None and args.limit < 0:
         raise ValueError("--limit must not be negative")
     q = PhotoQuery(role=args.role, session_id=args.session, sort=args.sort,
-                   status=None if args.status == "all" else args.status)
+                   status=None if args.status == "all" else args.status, files=args.all_files)
     conn = lib.connect()
     try:
         rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
         marks = effective_marks(conn, [r["id"] for r in rows]) if args.json else {}
+        pairs = pairs_of(conn, [r["id"] for r in rows])
     finally:
         conn.close()
-    for r in rows:
+    for r in rows:  # a RAW+JPEG pair: both files' paths and ids, on either file
         r["imported_marks"] = marks.get(r["id"])
+        r["pair"] = pairs.get(r["id"])
     if args.json:
         emit_json(rows)
         return 0

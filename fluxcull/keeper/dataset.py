@@ -8,7 +8,8 @@ Labels (the training signal):
 - unlabelled: the rest of the inbox (not reviewed yet: scored, never trained on).
 An explicit decision is the photographer's latest word and wins over the archive link.
 
-Only photos with status 'ok' and an embedding for the active backbone take part. Keeper-archive
+Only photos with status 'ok' and an embedding for the active backbone take part, and a RAW+JPEG
+pair once, as its JPEG (its RAW is no near-identical negative; it gets the JPEG's score). Keeper-archive
 files themselves (role 'keepers') are not trained on: they are edited exports whose look the inbox
 never has; their originals carry the signal.
 """
@@ -23,6 +24,7 @@ import numpy as np
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog import embedding_index
 from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, session_ids_of
+from fluxcull.catalog.raw_jpeg_pairs import secondary_ids
 from fluxcull.keeper.projection_cache import embedding_keys
 
 POS, NEG, UNLABELLED = 1, 0, -1
@@ -103,10 +105,11 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
     tm = rows[:, 3].copy()
     dec = np.array(DECISIONS, "<U6")[rows[:, 4].astype(np.int64)] if n else np.zeros(0, "<U6")
 
-    # keep only photos with an embedding
+    # keep only photos with an embedding, and a RAW+JPEG pair once
     pos = np.searchsorted(emb_ids, ids)
     pos = np.clip(pos, 0, max(len(emb_ids) - 1, 0))
     keep = (emb_ids[pos] == ids) if len(emb_ids) else np.zeros(n, bool)
+    keep &= ~np.isin(ids, np.fromiter(secondary_ids(conn), np.int64))
     ids, role, sess, has_sess, tm, dec = ids[keep], role[keep], sess[keep], has_sess[keep], tm[keep], dec[keep]
     erows = emb_rows[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
     esums = emb_sums[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)

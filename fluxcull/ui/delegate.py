@@ -1,6 +1,7 @@
 """Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star;
 a technical failure's pill (a warning sign, not a low score), a rejected confirmed keeper's (a hollow
-star on red), and a file that failed to ingest (its reason where the thumbnail would be)."""
+star on red), a file that failed to ingest (its reason where the thumbnail would be), and a
+"RAW+JPEG" tag on the one cell of a RAW+JPEG pair."""
 
 from __future__ import annotations
 
@@ -148,6 +149,29 @@ def record_pill(rec: dict, linked: bool, font: QFont, height: float = 17.0, dpr:
     return pix
 
 
+def pair_label(rec: dict) -> str | None:
+    """The tag of a RAW+JPEG pair's cell ('RAW+JPEG', or 'RAW+HEIF'), None for a single file."""
+    if not rec.get("paired"):
+        return None
+    return "RAW+HEIF" if rec.get("format") == "heif" else "RAW+JPEG"
+
+
+_PAIR_FILL, _PAIR_TEXT = QColor(20, 22, 26, 200), QColor("#e8eaee")
+
+
+def draw_pair_tag(p: QPainter, top_right: QPointF, text: str, font: QFont) -> None:
+    """A small dark tag with `text` whose top-right corner is at `top_right`."""
+    fm = _metrics(font)
+    w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+    rect = QRectF(top_right.x() - w, top_right.y(), w, h)
+    p.setPen(Qt.NoPen)
+    p.setBrush(_PAIR_FILL)
+    p.drawRoundedRect(rect, 3, 3)
+    p.setPen(_PAIR_TEXT)
+    p.setFont(font)
+    p.drawText(rect, Qt.AlignCenter, text)
+
+
 class ThumbDelegate(QStyledItemDelegate):
     """`view` supplies thumb_side, the loader and the cache key of a record."""
 
@@ -218,6 +242,9 @@ class ThumbDelegate(QStyledItemDelegate):
         # decision badge (top left) and score pill (bottom right of the image)
         if decision in ("keep", "reject"):
             draw_badge(p, QPointF(image_rect.left() + 12, image_rect.top() + 12), 8.5, decision)
+        pair = pair_label(rec)
+        if pair is not None:
+            draw_pair_tag(p, QPointF(image_rect.right() - 3, image_rect.top() + 3), pair, self.small)
         state = model.state(rec) if hasattr(model, "state") else ""
         confirmed = state in CONFIRMED_STATES
         score = rec.get("keeper_score")

@@ -241,6 +241,8 @@ def tooltip(rec: dict, state: str) -> str:
     parts = [rec.get("path") or "", (f"score {score:.3f}" if score is not None else "not scored") + f" — {what}"]
     if state != "failure" and failure_text(rec):
         parts.append(f"⚠ {failure_text(rec)}")
+    if rec.get("paired"):
+        parts.append("RAW+JPEG pair: one photo; its RAW file is decided with it")
     if rec.get("taken_at"):
         parts.append(str(rec["taken_at"]))
     return "\n".join(parts)
