@@ -327,3 +327,27 @@ def test_the_keeper_model_counts_a_pair_once_and_its_raw_gets_the_jpeg_score(raw
     Catalog(conn).undo(1, "gui")
     assert row(conn, raw_id)["keeper_score"] == jp["keeper_score"]
     conn.close()
+
+
+def test_a_rejected_raw_in_an_adobe_sidecar_rejects_the_pair_on_import_and_one_undo_restores_both(
+        raw_source, library, tmp_path, capsys):
+    """Adobe writes a RAW's marks to IMG.xmp: `import-marks` decides the pair from them, both files
+    at once, and `fluxcull undo` takes the import back from both."""
+    from tests import xmpgen
+
+    raw, jpeg = make_pair(raw_source, tmp_path / "walk")
+    (tmp_path / "walk" / "IMG_2533.xmp").write_text(xmpgen.LIGHTROOM.format(rating=-1))
+    assert main(["ingest", str(tmp_path / "walk"), "--role", "originals", "--workers", "1"]) == 0
+    capsys.readouterr()
+    rc, out = cli_json(capsys, "import-marks")
+    assert rc == 0
+    conn = library.connect()
+    try:
+        r_id, j_id = ids_of(conn, raw, jpeg)
+        assert row(conn, r_id)["pair_of"] == j_id
+        assert (row(conn, j_id)["decision"], row(conn, r_id)["decision"]) == ("reject", "reject")
+        assert main(["undo"]) == 0
+        capsys.readouterr()
+        assert (row(conn, j_id)["decision"], row(conn, r_id)["decision"]) == ("none", "none")
+    finally:
+        conn.close()
