@@ -37,7 +37,11 @@ except ImportError:  # pragma: no cover
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """All migrations shipped with the package as (number, name, sql), in order."""
+    """All migrations shipped with the package as (number, name, sql), in order.
+
+    The numbers must be unique and increasing, not contiguous: a gap (0011 then 0016, while other
+    migrations are being written) is accepted, and the catalog's user_version is the number of the
+    newest one applied."""
     found = []
     for entry in resources.files("fluxcull.catalog").joinpath("migrations").iterdir():
         m = _MIGRATION_RE.match(entry.name)
