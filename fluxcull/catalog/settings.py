@@ -131,6 +131,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bursts", JSON, {}, "Burst thresholds",
             "JSON object overriding what makes a burst (fluxcull.keeper.bursts.BurstRule): gap_seconds between "
             "frames, min_similarity of their embeddings.", in_dialog=False),
+    Setting("draft.per_session", INT, 4, "Draft: photos per session",
+            "The most photos one session may give an issue draft (fluxcull draft).", minimum=1, maximum=1000),
+    Setting("draft.rule", JSON, {}, "Draft diversity",
+            "JSON object overriding an issue draft's diversity (fluxcull.insights.draft.DraftRule): max_similarity "
+            "(cosine of two chosen photos' embeddings, default 0.8), relevance (the MMR weight of the keeper score "
+            "against diversity, 0-1, default 0.7).", in_dialog=False),
+    Setting("motifs", JSON, {}, "Motif clustering",
+            "JSON object overriding motif clustering (fluxcull.insights.motifs.MotifRule): components (PCA "
+            "dimensions, default 32), min_size (default 5), medoids (photos shown per motif, default 3).",
+            in_dialog=False),
     Setting("export.xmp", JSON, {}, "XMP export",
             "JSON object: keep_rating (stars of a keep, 1-5, default 3), keep_label and reject_label (xmp:Label, "
             "default Green and Red; empty: none), destination (mirror: LIBRARY/export/xmp, the default; sidecar: "

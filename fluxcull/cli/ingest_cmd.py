@@ -40,6 +40,9 @@ def run(args, lib: Library) -> int:
     job = ingest_job(lib, args.paths, args.role, workers=args.workers, session_gap_hours=args.session_gap,
                      xmp=args.xmp)
     summary = drive(job, quiet=args.json)
+    from fluxcull.workflows import place_sessions
+
+    summary["places"] = place_sessions(lib)
     if args.json:
         emit_json(summary)
     else:
