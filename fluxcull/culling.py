@@ -1,5 +1,6 @@
 """The rules of culling, without Qt: which photos a key acts on, keep / reject / clear shown at once
-and committed in the background, undo in groups, auto-advance, and counts kept up to date.
+and committed in the background, stars and colour labels (a label's key again removes it), what a
+side-by-side choice decides (`compare_verdict`), undo in groups, auto-advance, and counts kept up to date.
 
 A `CullingSession` works on three things it is given:
 - `rows`: the grid's list of photos (fluxcull.ui.model.PhotoListModel, or any object with the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
+from fluxcull.catalog.ratings import label_value, stars_value
 from fluxcull.catalog.scores import KEEPER_STATES, decision_value
 
 SOURCE = "gui"                      # decision-log source of the window's decisions
@@ -24,6 +26,32 @@ UNDO_SOURCES = ("gui", "compare")   # what the window's undo may revert (its dec
 ARCHIVE_STATES = ("confirmed", "archive")  # linked from the keeper archive, or an archive file
 REJECTED_KEEPER_NOTICE = ("Rejected {what} from your keeper archive: it no longer counts as a keeper "
                           "and teaches the model the opposite (Ctrl+Z undoes)")
+
+COMPARE_DECIDES = "compare.decides"  # the setting: a choice in compare also keeps and rejects (on / off)
+STARS_WORDS = {0: "No stars", 1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
+
+
+def compare_verdict(winner: str, loser: str) -> tuple[str, str] | None:
+    """What a side-by-side choice decides, given the two photos' stored decisions, when compare decides
+    (setting compare.decides, on by default): both undecided -> the winner is kept and the loser
+    rejected; otherwise nothing (a photo already decided keeps its decision; the choice is recorded
+    all the same)."""
+    if winner == "none" and loser == "none":
+        return ("keep", "reject")
+    return None
+
+
+def choice_verdict(catalog):
+    """`compare_verdict` when the library's setting says compare decides, else None (choices only)."""
+    return compare_verdict if catalog.setting(COMPARE_DECIDES) == "on" else None
+
+
+def label_after(labels: list[str | None], color: str) -> str | None:
+    """The colour label the target photos get when `color`'s key is pressed: the same label again
+    removes it (as in Lightroom), i.e. None when every target already wears `color`; else `color`."""
+    color = label_value(color)
+    return None if labels and all(lab == color for lab in labels) else color
+
 
 Submit = Callable[[Callable[[Any], Any], Callable[[Any, str | None], None]], None]
 
@@ -35,6 +63,8 @@ class Rows(Protocol):
     def photo_id(self, row: int) -> int | None: ...
     def set_decisions(self, rows: list[int], decision: str) -> list[str]: ...  # and the score it imposes
     def keeper_state(self, row: int) -> str: ...  # fluxcull.catalog.scores.keeper_state of the row's photo
+    def mark(self, row: int, field: str) -> Any: ...  # the row's 'rating' or 'color_label'
+    def set_marks(self, rows: list[int], field: str, value: Any) -> None: ...  # shown before it is committed
     def refresh_rows(self, rows: list[int]) -> None: ...
     def refresh_all(self) -> None: ...
     def row_of(self, photo_id: int, hint: int | None = None) -> int | None: ...
@@ -44,6 +74,7 @@ class Mode(Protocol):
     name: str
     targets_selection: bool       # a decision applies to the selected rows (the grid)
     decide_refusal: str | None    # why decisions are refused here (compare), else None
+    marks_shown: bool             # stars and labels apply to the photos shown side by side (compare)
 
 
 class CullingView(Protocol):
@@ -57,6 +88,7 @@ class CullingView(Protocol):
     def refresh_record(self) -> None: ...            # re-read the photo shown large, if any
     def status_changed(self, now: bool = False) -> None: ...  # counts or position changed: show it
     def decisions_saved(self) -> None: ...           # decisions committed or undone: the sources' keepers changed
+    def shown_photos(self) -> list[dict]: ...        # records of the photos shown side by side (compare)
 
 
 class CullingSession:
@@ -125,6 +157,47 @@ class CullingSession:
             self.rows.refresh_rows(rows)
             self.view.decisions_saved()
 
+    # -- stars and colour labels ---------------------------------------------------------------------
+    def rate(self, stars: int) -> list[int]:
+        """Give the target photos 0-5 stars (0: none): shown at once, committed by `submit`, one undo step."""
+        return self._mark("rate", stars_value(stars))
+
+    def label(self, color: str) -> list[int]:
+        """Give the target photos a colour label; pressed again on photos that all wear it, it is removed."""
+        return self._mark("label", label_value(color))
+
+    def _mark(self, kind: str, value) -> list[int]:
+        field = "rating" if kind == "rate" else "color_label"
+        shown = self.view.mode.marks_shown  # compare: both photos shown
+        if shown:
+            recs = [r for r in self.view.shown_photos() if r and r.get("id") is not None]
+            ids = [int(r["id"]) for r in recs]
+            rows = [r for r in (self.rows.row_of(i) for i in ids) if r is not None]
+            current = [r.get(field) for r in recs]
+        else:
+            rows = [r for r in self.target_rows() if self.rows.photo_id(r) is not None]
+            ids = [self.rows.photo_id(r) for r in rows]
+            current = [self.rows.mark(r, field) for r in rows]
+        if not ids:
+            return []
+        if kind == "label":
+            value = label_after(current, value)
+        self.rows.set_marks(rows, field, value)
+        self.undo_groups.append(1)  # several photos are one batch in the log
+        source = self.source
+        write = (lambda c: c.rate(ids, value, source)) if kind == "rate" else (lambda c: c.label(ids, value, source))
+        self.submit(write, lambda result, error: self._after_mark(rows, error))
+        what = STARS_WORDS[value] if kind == "rate" else (f"{value.capitalize()} label" if value else "Label removed")
+        self.view.flash(what + (f" on {len(ids)} photos" if len(ids) > 1 else ""), 2000)
+        if self.auto_advance and len(rows) == 1 and not shown:
+            self.advance(1)
+        return ids
+
+    def _after_mark(self, rows: list[int], error: str | None) -> None:
+        self._after_write(rows, error)
+        if not (error or self.closed):
+            self.view.refresh_record()
+
     def advance(self, step: int) -> None:
         row = self.view.current_row()
         if row is None:
@@ -134,13 +207,29 @@ class CullingSession:
             self.view.go_to(target)
 
     def chose(self, winner: int, loser: int, name: Callable[[int], str] | None = None) -> None:
-        """A side-by-side choice was recorded (by the compare view): one undo step. `name(photo_id)`
-        gives the file names the message shows."""
+        """A side-by-side choice was made (by the compare view; it commits it with `choice_verdict`):
+        one undo step, the choice and the decisions it made together. `name(photo_id)` gives the file
+        names the message shows."""
         self.undo_groups.append(1)
         if name is None:
             self.view.flash("Preferred one photo over the other (Ctrl+Z undoes)", 3000)
         else:
             self.view.flash(f"Preferred {name(winner)} over {name(loser)} (Ctrl+Z undoes)", 3000)
+
+    def choice_saved(self, result: dict | None, name: Callable[[int], str] | None = None) -> None:
+        """A choice is committed (`Catalog.choose`'s result): the photos it kept or rejected are shown
+        so, with the counts, and said."""
+        if self.closed or not result or not result.get("decided"):
+            return
+        ids = [pid for pid, _ in result["decided"]]
+        self.rows.refresh_rows([r for r in (self.rows.row_of(i) for i in ids) if r is not None])
+        self.recount()
+        self.view.refresh_record()
+        self.view.decisions_saved()
+        said = ", ".join(f"{'kept' if kind == 'keep' else 'rejected'} {name(pid) if name else 'one photo'}"
+                         for pid, kind in result["decided"])
+        both = "both decisions" if len(ids) > 1 else "its decision"
+        self.view.flash(f"{said[:1].upper()}{said[1:]} (Ctrl+Z undoes the choice and {both})", 4000)
 
     # -- undo ------------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -160,9 +249,12 @@ class CullingSession:
         self.view.refresh_record()
         self.view.decisions_saved()
         last = undone[-1]
-        what = "comparison" if last["kind"] == "prefer" else last["kind"]
-        self.view.flash(f"Undid {what}" + (f" of {len(undone)} photos" if len(undone) > 1 else ""), 3000)
-        if last["kind"] != "prefer" and len(undone) == 1:
+        what = {"prefer": "comparison", "rate": "stars", "label": "colour label"}.get(last["kind"], last["kind"])
+        if last["kind"] == "prefer" and last.get("events", 1) > 1:
+            what = "comparison and the keep and reject it made"
+        photos = len(undone) if len(undone) > 1 else (last.get("events", 1) if last["kind"] != "prefer" else 1)
+        self.view.flash(f"Undid {what}" + (f" of {photos} photos" if photos > 1 else ""), 3000)
+        if last["kind"] != "prefer" and photos == 1:
             row = self.rows.row_of(last["photo_id"], self.view.current_row())
             if row is not None:
                 self.view.go_to(row)

@@ -22,6 +22,7 @@ from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import marks as _marks
 from fluxcull.catalog import queries as _q
+from fluxcull.catalog import ratings as _ratings
 from fluxcull.catalog import settings as _settings
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.keepers import confirmed_keeper_ids
@@ -165,6 +166,19 @@ class Catalog:
     def prefer(self, winner: int, loser: int, source: str) -> int:
         return _decisions.prefer(self._conn, winner, loser, source)
 
+    def choose(self, winner: int, loser: int, source: str, verdict=None) -> dict:
+        """A side-by-side choice, and with `verdict` the keep / reject it makes, undone as one
+        (fluxcull.catalog.decisions.choose)."""
+        return _decisions.choose(self._conn, winner, loser, source, verdict)
+
+    def rate(self, photo_ids: Iterable[int], stars: int, source: str) -> dict:
+        """Give photos 0-5 stars, logged and undoable (fluxcull.catalog.ratings.set_marks)."""
+        return _ratings.set_marks(self._conn, photo_ids, "rate", stars, source)
+
+    def label(self, photo_ids: Iterable[int], color: str | None, source: str) -> dict:
+        """Give photos a colour label (None: remove it), logged and undoable."""
+        return _ratings.set_marks(self._conn, photo_ids, "label", color, source)
+
     def decide_batch(self, items: Iterable[tuple[int, str, str | None]], source: str) -> int | None:
         """Decide photos as one step that one undo takes back: (photo id, kind, detail) each; the batch id."""
         return _decisions.decide_batch(self._conn, items, source)
@@ -184,9 +198,10 @@ class Catalog:
 
     # -- exports ------------------------------------------------------------------------------------
     def export_records(self, query: _q.PhotoQuery, decisions: tuple[str, ...] | None = None,
-                       min_score: float | None = None) -> list[dict]:
-        """The photos an export carries out, by id (fluxcull.catalog.export_reads.export_rows)."""
-        return _exports.export_rows(self._conn, query, decisions, min_score)
+                       min_score: float | None = None, marked: bool = False) -> list[dict]:
+        """The photos an export carries out, by id (fluxcull.catalog.export_reads.export_rows; `marked`:
+        also those with stars or a colour label)."""
+        return _exports.export_rows(self._conn, query, decisions, min_score, marked)
 
     def photo_roots(self) -> dict[str, str]:
         """Per role, the deepest folder holding all its photos (role -> folder)."""

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
+from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS
 from fluxcull.catalog.scores import BANDS, DECISION_FILTERS, band_of, kept_or_confirmed_sql  # noqa: F401
 
 ROLES = ("originals", "keepers", "inbox")
+ANY_LABEL = "any"  # the label filter's "any colour label"
+LABEL_FILTERS = (*COLOR_LABELS, ANY_LABEL)
 
 # sort name -> ORDER BY clause (each backed by an index)
 SORTS = {
@@ -33,6 +36,7 @@ PHOTO_FIELDS = (
     "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
     "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at", "base_score", "failure",
     "pair_of",
+    "rating", "color_label",
 )
 UNITS_SQL = "pair_of IS NULL"  # a photo unit: not the RAW file of a RAW+JPEG pair (the grid's partial indexes)
 
@@ -44,6 +48,8 @@ class PhotoQuery:
     decision: str | None = None
     band: str | None = None
     status: str | None = "ok"
+    min_rating: int | None = None   # at least this many stars (1-5)
+    label: str | None = None        # this colour label (LABEL_FILTERS: a colour, or any)
     sort: str = "time"
     files: bool = False  # every file: the RAW of a RAW+JPEG pair too (it has no session of its own)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +82,20 @@ class PhotoQuery:
         if self.status is not None:
             clauses.append("status = ?")
             params.append(self.status)
+        if self.min_rating is not None:
+            if isinstance(self.min_rating, bool) or not isinstance(self.min_rating, int) or \
+                    not 1 <= self.min_rating <= MAX_STARS:
+                raise ValueError(f"minimum stars must be a whole number from 1 to {MAX_STARS}, not {self.min_rating!r}")
+            clauses.append("rating > 0 AND rating >= ?")  # "rating > 0": the partial index photos_rated
+            params.append(self.min_rating)
+        if self.label is not None:
+            if self.label not in LABEL_FILTERS:
+                raise ValueError(f"unknown colour label {self.label!r}: expected one of {', '.join(LABEL_FILTERS)}")
+            if self.label == ANY_LABEL:
+                clauses.append("color_label IS NOT NULL")
+            else:
+                clauses.append("color_label = ?")
+                params.append(self.label)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def order_by(self) -> str:

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.embed_cmd",    # embed, features
     "fluxcull.cli.match_cmd",    # match, review, link, unlink
     "fluxcull.cli.model_cmd",    # train, score, eval, explain, decide, prefer, undo
+    "fluxcull.cli.rating_cmd",   # rate, label
     "fluxcull.cli.marks_cmd",    # import-marks
     "fluxcull.cli.doctor_cmd",   # doctor
     "fluxcull.cli.demo_cmd",     # demo

@@ -6,7 +6,8 @@ import sys
 
 from fluxcull.catalog.marks import effective as effective_marks
 from fluxcull.catalog.marks import refused_sidecars
-from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.catalog.queries import LABEL_FILTERS, ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.catalog.ratings import MAX_STARS
 from fluxcull.catalog.raw_jpeg_pairs import pairs_of
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
@@ -25,6 +26,9 @@ def register(sub) -> None:
                    help="time: capture time, oldest first; score: keeper score, highest first")
     p.add_argument("--status", choices=("ok", "error", "missing", "all"), default="ok",
                    help="which photos (default ok)")
+    p.add_argument("--min-stars", type=int_option(1, MAX_STARS), default=None, metavar="N",
+                   help="only photos with at least N stars")
+    p.add_argument("--label", choices=LABEL_FILTERS, default=None, help="only photos with this colour label (any: one)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
     p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
     p.add_argument("--all-files", action="store_true",
@@ -80,7 +84,8 @@ def run_photos(args, lib: Library) -> int:
     if args.limit is not None and args.limit < 0:
         raise ValueError("--limit must not be negative")
     q = PhotoQuery(role=args.role, session_id=args.session, sort=args.sort,
-                   status=None if args.status == "all" else args.status, files=args.all_files)
+                   status=None if args.status == "all" else args.status, files=args.all_files,
+                   min_rating=args.min_stars, label=args.label)
     conn = lib.connect()
     try:
         rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
@@ -95,7 +100,7 @@ def run_photos(args, lib: Library) -> int:
         emit_json(rows)
         return 0
     _table(rows, [("id", 6), ("role", 9), ("taken_at", 25), ("camera_model", 18), ("keeper_score", 6),
-                  ("decision", 6), ("session_id", 5), ("path", 0)])
+                  ("decision", 6), ("rating", 5), ("color_label", 6), ("session_id", 5), ("path", 0)])
     return 0
 
 
@@ -124,7 +129,7 @@ def _cell(v) -> str:
 def _table(rows: list[dict], cols: list[tuple[str, int]], out=None) -> None:
     out = out or sys.stdout
     headers = {"photo_count": "photos", "keeper_score": "score", "session_id": "sess", "keeper_density": "dens",
-               "camera_model": "camera", "decision": "dec"}
+               "camera_model": "camera", "decision": "dec", "rating": "stars", "color_label": "label"}
     line = []
     for name, width in cols:
         h = headers.get(name, name)

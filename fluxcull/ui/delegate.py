@@ -1,7 +1,8 @@
 """Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star;
 a technical failure's pill (a warning sign, not a low score), a rejected confirmed keeper's (a hollow
-star on red), a file that failed to ingest (its reason where the thumbnail would be), and a
-"RAW+JPEG" tag on the one cell of a RAW+JPEG pair."""
+star on red), a file that failed to ingest (its reason where the thumbnail would be), a
+"RAW+JPEG" tag on the one cell of a RAW+JPEG pair, and the photographer's stars (small gold stars,
+bottom left) and colour label (a dot, top right)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,55 @@ def draw_badge(p: QPainter, centre: QPointF, radius: float, kind: str) -> None:
 
 
 _METRICS: dict = {}
+
+# stars and colour labels: paths, pens and brushes made once, so a cell paints them with a few calls
+STAR_R, STAR_STEP, DOT_R = 5.0, 11.0, 6.0
+_STAR_PATHS: dict[int, tuple[QPainterPath, QRectF]] = {}
+_STAR_BACK = QColor(0, 0, 0, 150)
+_DOT_PEN = QPen(QColor(0, 0, 0, 170), 1.5)
+
+
+def _stars_path(n: int) -> tuple[QPainterPath, QRectF]:
+    """`n` stars in a row from (0, 0) rightwards (their centres STAR_STEP apart, on y = -STAR_R - 2),
+    and the dark rounded plate behind them; made once per n."""
+    got = _STAR_PATHS.get(n)
+    if got is None:
+        path = QPainterPath()
+        for i in range(n):
+            path.addPolygon(star_polygon(STAR_R + 3 + i * STAR_STEP, -STAR_R - 2.5, STAR_R))
+            path.closeSubpath()
+        got = _STAR_PATHS[n] = (path, QRectF(0, -2 * STAR_R - 5, (n - 1) * STAR_STEP + 2 * STAR_R + 6,
+                                             2 * STAR_R + 5))
+    return got
+
+
+def stars_origin(image_rect: QRectF) -> QPointF:
+    """Where a cell's stars start: the bottom left corner of its image, inset."""
+    return QPointF(image_rect.left() + 4, image_rect.bottom() - 4)
+
+
+def label_dot_centre(image_rect: QRectF) -> QPointF:
+    """Where a cell's colour-label dot sits: the top right corner of its image, inset."""
+    return QPointF(image_rect.right() - DOT_R - 5, image_rect.top() + DOT_R + 5)
+
+
+def draw_stars(p: QPainter, origin: QPointF, n: int) -> None:
+    """`n` small gold stars on a dark plate, from `origin` (bottom left) rightwards."""
+    path, plate = _stars_path(n)
+    p.translate(origin)
+    p.setPen(Qt.NoPen)
+    p.setBrush(_STAR_BACK)
+    p.drawRoundedRect(plate, 4, 4)
+    p.setBrush(theme.STAR_COLOUR)
+    p.drawPath(path)
+    p.translate(-origin)
+
+
+def draw_label_dot(p: QPainter, centre: QPointF, label: str) -> None:
+    """A colour label's dot (theme.LABEL_COLOURS), ringed dark so it reads on any photo."""
+    p.setPen(_DOT_PEN)
+    p.setBrush(theme.LABEL_COLOURS[label])
+    p.drawEllipse(centre, DOT_R, DOT_R)
 
 
 def warning_polygon(cx: float, cy: float, r: float) -> QPolygonF:
@@ -251,6 +301,12 @@ class ThumbDelegate(QStyledItemDelegate):
         if rec.get("status") != "error" and (score is not None or confirmed or self.view.show_unscored):
             draw_score_pill(p, QPointF(image_rect.right() - 4, image_rect.bottom() - 4), score, confirmed, self.bold,
                             state=state)
+
+        stars, label = rec.get("rating"), rec.get("color_label")
+        if stars:
+            draw_stars(p, stars_origin(image_rect), stars)
+        if label:
+            draw_label_dot(p, label_dot_centre(image_rect), label)
 
         # footer: file name, role for non-originals
         p.setFont(self.small)

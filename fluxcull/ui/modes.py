@@ -2,7 +2,7 @@
 
 Each mode knows its widget and answers what differs between them: what a decision acts on (the
 selection in the grid, the photo shown elsewhere), whether decisions are refused (compare: the
-arrows choose the better photo), how to move to a row, what Z does, how a decision is shown before
+arrows choose the better photo), what stars and colour labels act on (compare: both photos shown), how to move to a row, what Z does, how a decision is shown before
 it is committed. The window holds the current mode (`window.mode`) and never compares indexes.
 """
 
@@ -13,6 +13,7 @@ class ViewMode:
     name = ""
     targets_selection = False
     decide_refusal: str | None = None
+    marks_shown = False  # stars and labels act on the photos shown side by side, not the grid's
 
     def __init__(self, win, widget):
         self.win = win  # the main window (fluxcull.ui.mainwindow.MainWindow)
@@ -92,6 +93,10 @@ class LoupeMode(ViewMode):
 class CompareMode(ViewMode):
     name = "compare"
     decide_refusal = "In compare, ← and → choose the better photo"
+    marks_shown = True
+
+    def refresh(self) -> None:
+        self.widget.refresh_records()
 
     def start(self) -> bool:
         """Compare the two selected photos; three or more: a champion with challengers; else a proposal."""
