@@ -351,3 +351,23 @@ def test_a_rejected_raw_in_an_adobe_sidecar_rejects_the_pair_on_import_and_one_u
         assert (row(conn, j_id)["decision"], row(conn, r_id)["decision"]) == ("none", "none")
     finally:
         conn.close()
+
+
+def test_stars_and_labels_of_a_pair_go_to_both_files_and_undo_restores_both(raw_source, library, tmp_path, capsys):
+    raw, jpeg = make_pair(raw_source, tmp_path / "walk")
+    assert main(["ingest", str(tmp_path / "walk"), "--role", "originals", "--workers", "1"]) == 0
+    capsys.readouterr()
+    conn = library.connect()
+    try:
+        r_id, j_id = ids_of(conn, raw, jpeg)
+        cat = Catalog(conn)
+        assert cat.rate([r_id], 4, "cli")["photos"] == [j_id]  # the RAW stands for its pair
+        cat.label([j_id], "green", "cli")
+        marks = lambda pid: (row(conn, pid)["rating"], row(conn, pid)["color_label"])  # noqa: E731
+        assert marks(j_id) == marks(r_id) == (4, "green")
+        cat.undo(1, "cli", sources=("cli",))
+        assert marks(j_id) == marks(r_id) == (4, None)
+        cat.undo(1, "cli", sources=("cli",))
+        assert marks(j_id) == marks(r_id) == (0, None)
+    finally:
+        conn.close()

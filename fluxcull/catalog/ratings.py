@@ -72,11 +72,11 @@ def set_marks(conn: sqlite3.Connection, photo_ids: Iterable[int], kind: str, val
         raise ValueError(f"unknown mark {kind!r}: expected rate or label")
     new = stars_value(value) if kind == "rate" else label_value(value)
     column = COLUMNS[kind]
-    ids = list(dict.fromkeys(int(i) for i in photo_ids))
     changed: list[int] = []
-    if not ids:
-        return {"photos": [], "changed": [], "batch": None}
     with transaction(conn):
+        ids = list(dict.fromkeys(_unit(conn, int(i)) for i in photo_ids))  # a pair's RAW: its JPEG
+        if not ids:
+            return {"photos": [], "changed": [], "batch": None}
         batch = None
         if len(ids) > 1:
             batch = int(conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM decision_events").fetchone()[0])
@@ -92,7 +92,21 @@ def set_marks(conn: sqlite3.Connection, photo_ids: Iterable[int], kind: str, val
             if row[0] != new:
                 changed.append(pid)
                 conn.execute(f"UPDATE photos SET {column} = ?, updated_at = {_NOW} WHERE id = ?", (new, pid))
+            # the RAW of a RAW+JPEG pair follows its JPEG, logged as the decisions' pair events are
+            for sec, old in conn.execute(f"SELECT id, {column} FROM photos WHERE pair_of = ?", (pid,)).fetchall():
+                conn.execute("INSERT INTO decision_events(photo_id, kind, other_photo_id, previous, value, source, detail,"
+                             " batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (sec, kind, pid, _text(kind, old), _text(kind, new), source, f"pair:{event}", batch))
+                conn.execute(f"UPDATE photos SET {column} = ?, updated_at = {_NOW} WHERE id = ?", (new, sec))
     return {"photos": ids, "changed": changed, "batch": batch}
+
+
+def _unit(conn: sqlite3.Connection, pid: int) -> int:
+    """The photo unit of `pid`: its JPEG where it is the RAW of a RAW+JPEG pair; KeyError if unknown."""
+    row = conn.execute("SELECT pair_of FROM photos WHERE id = ?", (pid,)).fetchone()
+    if row is None:
+        raise KeyError(f"no photo with id {pid}")
+    return int(row[0]) if row[0] is not None else pid
 
 
 def restore(conn: sqlite3.Connection, event) -> str:
