@@ -1,5 +1,6 @@
 """The rules of culling, without Qt: which photos a key acts on, keep / reject / clear shown at once
-and committed in the background, undo in groups, auto-advance, and counts kept up to date.
+and committed in the background, stars and colour labels (a label's key again removes it), what a
+side-by-side choice decides (`compare_verdict`), undo in groups, auto-advance, and counts kept up to date.
 
 A `CullingSession` works on three things it is given:
 - `rows`: the grid's list of photos (fluxcull.ui.model.PhotoListModel, or any object with the
@@ -10,10 +11,8 @@ A `CullingSession` works on three things it is given:
   on_done(result, error) back on it (fluxcull.ui.writer.CatalogThread; tests pass a synchronous
   one); `read`, the same for queries (the window's reader thread; default: `submit`).
 
-Stacks (bursts shown as one cell) and the survey view use the same session: `keep_best` keeps the
-top frame of each target stack and rejects the rest as one undo step (`keep_best_plan`), and the
-survey decides photos by id (`decide_photos`) and records each elimination as preference pairs
-(`eliminated`), undone as one step that also brings the photo back.
+Stacks (bursts shown as one cell) and the survey view use the same session; their rules are in
+fluxcull.culling_stacks (`keep_best`, `decide_photos`, `eliminated`, mixed into `CullingSession`).
 
 Everything here is plain Python, so the rules are tested without a window (tests/test_culling.py).
 """
@@ -22,14 +21,41 @@ from __future__ import annotations
 
 from typing import Any, Callable, Protocol
 
-from fluxcull.catalog.scores import KEEPER_STATES, decision_value, keeper_state
+from fluxcull.catalog.ratings import label_value, stars_value
+from fluxcull.catalog.scores import KEEPER_STATES, decision_value
+from fluxcull.culling_stacks import SURVEY_SOURCE, StackCulling, file_name, keep_best_plan  # noqa: F401
 
 SOURCE = "gui"                      # decision-log source of the window's decisions
-SURVEY_SOURCE = "survey"            # decision-log source of the survey's preference pairs
 UNDO_SOURCES = ("gui", "compare", SURVEY_SOURCE)   # what the window's undo may revert (its decisions and choices)
 ARCHIVE_STATES = ("confirmed", "archive")  # linked from the keeper archive, or an archive file
 REJECTED_KEEPER_NOTICE = ("Rejected {what} from your keeper archive: it no longer counts as a keeper "
                           "and teaches the model the opposite (Ctrl+Z undoes)")
+
+COMPARE_DECIDES = "compare.decides"  # the setting: a choice in compare also keeps and rejects (on / off)
+STARS_WORDS = {0: "No stars", 1: "★", 2: "★★", 3: "★★★", 4: "★★★★", 5: "★★★★★"}
+
+
+def compare_verdict(winner: str, loser: str) -> tuple[str, str] | None:
+    """What a side-by-side choice decides, given the two photos' stored decisions, when compare decides
+    (setting compare.decides, on by default): both undecided -> the winner is kept and the loser
+    rejected; otherwise nothing (a photo already decided keeps its decision; the choice is recorded
+    all the same)."""
+    if winner == "none" and loser == "none":
+        return ("keep", "reject")
+    return None
+
+
+def choice_verdict(catalog):
+    """`compare_verdict` when the library's setting says compare decides, else None (choices only)."""
+    return compare_verdict if catalog.setting(COMPARE_DECIDES) == "on" else None
+
+
+def label_after(labels: list[str | None], color: str) -> str | None:
+    """The colour label the target photos get when `color`'s key is pressed: the same label again
+    removes it (as in Lightroom), i.e. None when every target already wears `color`; else `color`."""
+    color = label_value(color)
+    return None if labels and all(lab == color for lab in labels) else color
+
 
 Submit = Callable[[Callable[[Any], Any], Callable[[Any, str | None], None]], None]
 
@@ -41,6 +67,8 @@ class Rows(Protocol):
     def photo_id(self, row: int) -> int | None: ...
     def set_decisions(self, rows: list[int], decision: str) -> list[str]: ...  # and the score it imposes
     def keeper_state(self, row: int) -> str: ...  # fluxcull.catalog.scores.keeper_state of the row's photo
+    def mark(self, row: int, field: str) -> Any: ...  # the row's 'rating' or 'color_label'
+    def set_marks(self, rows: list[int], field: str, value: Any) -> None: ...  # shown before it is committed
     def refresh_rows(self, rows: list[int]) -> None: ...
     def refresh_all(self) -> None: ...
     def row_of(self, photo_id: int, hint: int | None = None) -> int | None: ...
@@ -50,29 +78,9 @@ class Mode(Protocol):
     name: str
     targets_selection: bool       # a decision applies to the selected rows (the grid)
     decide_refusal: str | None    # why decisions are refused here (compare), else None
-    # optional: target_photos() -> the photo ids a decision acts on (the survey's current photo), or
-    # None for the grid's rows
-
-
-def keep_best_plan(stacks: dict[int, list[dict]], linked: set[int] = frozenset()) -> list[tuple[int, str, str]]:
-    """Keep the best frame of each stack and reject the rest: (photo id, kind, detail) decisions.
-
-    `stacks`: stack id -> its frames best first, as the catalog ranks them (the top frame a collapsed
-    stack shows). The top frame is kept (unless it already is); every other frame is rejected, except
-    one already rejected (nothing to change) and one that is a keeper already, marked keep or linked
-    from the keeper archive (`linked`: a person's word is never overturned by one stroke)."""
-    plan = []
-    for sid, frames in stacks.items():
-        if not frames:
-            continue
-        best = frames[0]
-        if (best.get("decision") or "none") != "keep":
-            plan.append((int(best["id"]), "keep", f"best of stack {sid}"))
-        for rec in frames[1:]:
-            if (rec.get("decision") or "none") == "reject" or keeper_state(rec, rec["id"] in linked) in KEEPER_STATES:
-                continue
-            plan.append((int(rec["id"]), "reject", f"stack {sid}, not its best"))
-    return plan
+    marks_shown: bool             # stars and labels apply to the photos shown side by side (compare)
+    # optional: target_photos() -> the photo ids a decision, stars and labels act on (the survey's
+    # current photo), or None for the grid's rows
 
 
 class CullingView(Protocol):
@@ -86,9 +94,10 @@ class CullingView(Protocol):
     def refresh_record(self) -> None: ...            # re-read the photo shown large, if any
     def status_changed(self, now: bool = False) -> None: ...  # counts or position changed: show it
     def decisions_saved(self) -> None: ...           # decisions committed or undone: the sources' keepers changed
+    def shown_photos(self) -> list[dict]: ...        # records of the photos shown side by side (compare)
 
 
-class CullingSession:
+class CullingSession(StackCulling):
     def __init__(self, rows: Rows, view: CullingView, submit: Submit, *, read: Submit | None = None,
                  source: str = SOURCE, undo_sources: tuple[str, ...] = UNDO_SOURCES):
         self.rows, self.view, self.submit, self.read = rows, view, submit, read or submit
@@ -153,72 +162,6 @@ class CullingSession:
             what = "a confirmed keeper" if archived == 1 else f"{archived} confirmed keepers"
             self.view.flash(REJECTED_KEEPER_NOTICE.format(what=what), 10000)
 
-    def decide_photos(self, ids: list[int], kind: str) -> list[int]:
-        """Keep / reject / clear photos by id (the survey's, which need not be rows of the grid): shown
-        at once where they are rows, one undo group, no auto-advance; the counts are read again."""
-        new = decision_value(kind)
-        ids = [int(i) for i in ids]
-        if not ids:
-            return []
-        rows = [r for r in (self.rows.row_of(i) for i in ids) if r is not None]
-        self._show_decided(rows, new)
-        self.undo_groups.append(len(ids))
-        source = self.source
-        self.submit(lambda catalog: catalog.decide(ids, kind, source),
-                    lambda result, error: self._after_write(rows, error, reread=True))
-        self.view.show_decision(new)
-        self.view.status_changed()
-        return ids
-
-    def keep_best(self) -> None:
-        """Keep the best frame of each target photo's stack (its top-scored frame) and reject the
-        others (keep_best_plan), as one undo step; a photo without a stack is kept."""
-        refusal = self.view.mode.decide_refusal
-        if refusal:
-            self.view.flash(refusal, 3000)
-            return
-        targets = getattr(self.view.mode, "target_photos", None)
-        ids = targets() if targets is not None else None
-        if ids is None:
-            ids = [i for i in (self.rows.photo_id(r) for r in self.target_rows()) if i is not None]
-        if not ids:
-            return
-        source = self.source
-        self.undo_groups.append(1)  # one batch: one catalog undo step
-        mark = len(self.undo_groups)
-
-        def write(catalog):
-            stack_of = catalog.stack_of(ids)
-            stacks = catalog.stack_members({s for s in stack_of.values() if s is not None})
-            for pid, sid in stack_of.items():  # a photo alone is the best of its own stack
-                if sid is None or sid not in stacks:
-                    stacks[-pid] = list(catalog.grid_records([pid]).values())
-            plan = keep_best_plan(stacks, catalog.confirmed_keeper_ids())
-            catalog.decide_batch(plan, source)
-            names = {r["id"]: file_name(r) for frames in stacks.values() for r in frames}
-            return plan, names, len(stacks)
-
-        self.submit(write, lambda result, error: self._after_keep_best(result, error, mark))
-
-    def _after_keep_best(self, result, error: str | None, mark: int) -> None:
-        if self.closed:
-            return
-        if error or not result[0]:
-            if len(self.undo_groups) == mark:  # nothing was written: no undo step either
-                self.undo_groups.pop()
-            self.view.flash(f"Not saved: {error}" if error else "Nothing to change: the best frame is kept and "
-                            "the others are decided", 6000 if error else 3000)
-            return
-        plan, names, stacks = result
-        kept = [pid for pid, kind, _ in plan if kind == "keep"]
-        rejected = sum(kind == "reject" for _, kind, _ in plan)
-        if stacks == 1 and kept:
-            text = f"Kept {names.get(kept[0], 'the best frame')}, the best of its stack"
-        else:
-            text = f"Kept the best frame of {stacks} stack{'s' * (stacks != 1)}"
-        self.view.flash(f"{text}; rejected {rejected} other frame{'s' * (rejected != 1)} (Ctrl+Z undoes)", 5000)
-        self._reread()
-
     def _after_write(self, rows: list[int], error: str | None, reread: bool = False) -> None:
         if self.closed:
             return
@@ -239,6 +182,47 @@ class CullingSession:
         self.view.refresh_record()
         self.view.decisions_saved()
 
+    # -- stars and colour labels ---------------------------------------------------------------------
+    def rate(self, stars: int) -> list[int]:
+        """Give the target photos 0-5 stars (0: none): shown at once, committed by `submit`, one undo step."""
+        return self._mark("rate", stars_value(stars))
+
+    def label(self, color: str) -> list[int]:
+        """Give the target photos a colour label; pressed again on photos that all wear it, it is removed."""
+        return self._mark("label", label_value(color))
+
+    def _mark(self, kind: str, value) -> list[int]:
+        field = "rating" if kind == "rate" else "color_label"
+        shown = self.view.mode.marks_shown  # compare: both photos shown
+        if shown:
+            recs = [r for r in self.view.shown_photos() if r and r.get("id") is not None]
+            ids = [int(r["id"]) for r in recs]
+            rows = [r for r in (self.rows.row_of(i) for i in ids) if r is not None]
+            current = [r.get(field) for r in recs]
+        else:
+            rows = [r for r in self.target_rows() if self.rows.photo_id(r) is not None]
+            ids = [self.rows.photo_id(r) for r in rows]
+            current = [self.rows.mark(r, field) for r in rows]
+        if not ids:
+            return []
+        if kind == "label":
+            value = label_after(current, value)
+        self.rows.set_marks(rows, field, value)
+        self.undo_groups.append(1)  # several photos are one batch in the log
+        source = self.source
+        write = (lambda c: c.rate(ids, value, source)) if kind == "rate" else (lambda c: c.label(ids, value, source))
+        self.submit(write, lambda result, error: self._after_mark(rows, error))
+        what = STARS_WORDS[value] if kind == "rate" else (f"{value.capitalize()} label" if value else "Label removed")
+        self.view.flash(what + (f" on {len(ids)} photos" if len(ids) > 1 else ""), 2000)
+        if self.auto_advance and len(rows) == 1 and not shown:
+            self.advance(1)
+        return ids
+
+    def _after_mark(self, rows: list[int], error: str | None) -> None:
+        self._after_write(rows, error)
+        if not (error or self.closed):
+            self.view.refresh_record()
+
     def advance(self, step: int) -> None:
         row = self.view.current_row()
         if row is None:
@@ -248,28 +232,29 @@ class CullingSession:
             self.view.go_to(target)
 
     def chose(self, winner: int, loser: int, name: Callable[[int], str] | None = None) -> None:
-        """A side-by-side choice was recorded (by the compare view): one undo step. `name(photo_id)`
-        gives the file names the message shows."""
+        """A side-by-side choice was made (by the compare view; it commits it with `choice_verdict`):
+        one undo step, the choice and the decisions it made together. `name(photo_id)` gives the file
+        names the message shows."""
         self.undo_groups.append(1)
         if name is None:
             self.view.flash("Preferred one photo over the other (Ctrl+Z undoes)", 3000)
         else:
             self.view.flash(f"Preferred {name(winner)} over {name(loser)} (Ctrl+Z undoes)", 3000)
 
-    def eliminated(self, loser: int, winners: list[int], name: Callable[[int], str],
-                   restore: Callable[[], None] | None = None) -> None:
-        """The survey eliminated `loser`: each photo still in it is preferred over it (pairs for the
-        keeper model, source 'survey'), one undo step, after which `restore` brings it back."""
-        winners = [int(w) for w in winners if int(w) != int(loser)]
-        if not winners:
+    def choice_saved(self, result: dict | None, name: Callable[[int], str] | None = None) -> None:
+        """A choice is committed (`Catalog.choose`'s result): the photos it kept or rejected are shown
+        so, with the counts, and said."""
+        if self.closed or not result or not result.get("decided"):
             return
-        self.undo_groups.append(len(winners))
-        if restore is not None:
-            self._undo_hooks[len(self.undo_groups) - 1] = restore
-        self.submit(lambda catalog: [catalog.prefer(w, loser, SURVEY_SOURCE) for w in winners],
-                    lambda result, error: error and self.view.flash(f"Not saved: {error}", 10000))
-        others = ", ".join(name(w) for w in winners[:3]) + (" …" if len(winners) > 3 else "")
-        self.view.flash(f"Eliminated {name(loser)}: {others} preferred over it (Ctrl+Z brings it back)", 4000)
+        ids = [pid for pid, _ in result["decided"]]
+        self.rows.refresh_rows([r for r in (self.rows.row_of(i) for i in ids) if r is not None])
+        self.recount()
+        self.view.refresh_record()
+        self.view.decisions_saved()
+        said = ", ".join(f"{'kept' if kind == 'keep' else 'rejected'} {name(pid) if name else 'one photo'}"
+                         for pid, kind in result["decided"])
+        both = "both decisions" if len(ids) > 1 else "its decision"
+        self.view.flash(f"{said[:1].upper()}{said[1:]} (Ctrl+Z undoes the choice and {both})", 4000)
 
     # -- undo ------------------------------------------------------------------------------------
     def undo(self) -> None:
@@ -291,14 +276,15 @@ class CullingSession:
         self.view.refresh_record()
         self.view.decisions_saved()
         last = undone[-1]
-        if hook is not None:  # it says what it brought back
+        what = {"prefer": "comparison", "rate": "stars", "label": "colour label"}.get(last["kind"], last["kind"])
+        if last["kind"] == "prefer" and last.get("events", 1) > 1:
+            what = "comparison and the keep and reject it made"
+        photos = len(undone) if len(undone) > 1 else (last.get("events", 1) if last["kind"] != "prefer" else 1)
+        if hook is not None:  # it says what it undid (a survey's elimination brings the photo back)
             hook()
-        elif last.get("batch") is not None:
-            self.view.flash(f"Undid {last.get('events', 1)} decisions made in one stroke", 3000)
         else:
-            what = "comparison" if last["kind"] == "prefer" else last["kind"]
-            self.view.flash(f"Undid {what}" + (f" of {len(undone)} photos" if len(undone) > 1 else ""), 3000)
-        if last["kind"] != "prefer" and len(undone) == 1 and last.get("batch") is None:
+            self.view.flash(f"Undid {what}" + (f" of {photos} photos" if photos > 1 else ""), 3000)
+        if last["kind"] != "prefer" and photos == 1:
             row = self.rows.row_of(last["photo_id"], self.view.current_row())
             if row is not None:
                 self.view.go_to(row)
@@ -328,7 +314,3 @@ class CullingSession:
     def close(self) -> None:
         self.closed = True
 
-
-def file_name(rec: dict | None) -> str:
-    """The file name a message names a photo by."""
-    return ((rec or {}).get("path") or "").replace("\\", "/").rsplit("/", 1)[-1] or "this photo"

@@ -8,6 +8,7 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
 - `stacks_job`: the stored stacks (bursts) brought up to date after embedding, or rebuilt.
 - `inbox_moved_job`: the INBOX folder changed: photos found again by their bytes are re-pointed.
 - `retrain_job`, `rescore_job`: the keeper model again on every decision so far / re-score only.
+- `place_sessions`: sessions' places from their GPS centroids (offline), at the end of an ingest.
 - `export_xmp_job`: keeps, rejects and keeper scores written into XMP sidecars (fluxcull.interop),
   with `xmp_mirror_folder`, where they go unless written beside the photos.
 
@@ -56,6 +57,7 @@ def build_library_job(lib, folders: dict[str, str], *, cancel: CancelToken | Non
         if folders.get(role):
             summary[f"ingest_{role}"] = yield from ingest_job(lib, [folders[role]], role, cancel=cancel,
                                                               workers=workers)
+    summary["places"] = place_sessions(lib)
     # embeddings first: matching falls back to image similarity for stripped, renamed exports
     summary["embed"] = yield from embed_job(lib, cancel=cancel)
     summary["stacks"] = yield from stacks_job(lib, cancel=cancel)
@@ -72,6 +74,7 @@ def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, wo
     from fluxcull.ingest import ingest_job
 
     summary = {"ingest": (yield from ingest_job(lib, [folder], "inbox", cancel=cancel, workers=workers))}
+    summary["places"] = place_sessions(lib)
     try:
         from fluxcull.embedding.embed import embed_job
         from fluxcull.keeper.score import score_job
@@ -111,6 +114,21 @@ def inbox_moved_job(lib, old: str, new: str, *, cancel: CancelToken | None = Non
     summary = yield from inbox_arrived_job(lib, new, cancel=cancel, workers=workers)
     summary["detached"] = detached
     return summary
+
+
+def place_sessions(lib) -> dict:
+    """Sessions' places from their GPS centroids, offline (fluxcull.insights.places), at the end of an
+    ingest; {'placed': n}, or {'error': why} (never fatal: the photos are in)."""
+    from fluxcull.errors import FluxcullError
+    from fluxcull.insights.places import fill_places
+
+    conn = lib.connect()
+    try:
+        return fill_places(conn)
+    except FluxcullError as exc:
+        return {"error": str(exc)}
+    finally:
+        conn.close()
 
 
 def stacks_job(lib, *, rebuild: bool = False, role: str | None = None, cancel: CancelToken | None = None) -> Job:

@@ -54,15 +54,29 @@ class Rows:
     def row_of(self, photo_id, hint=None):
         return self.ids.index(photo_id) if photo_id in self.ids else None
 
+    def mark(self, row, field):
+        return self.shown_marks.get((self.ids[row], field), self.catalog.photo(self.ids[row])[field])
+
+    def set_marks(self, rows, field, value):
+        for r in rows:
+            self.shown_marks[(self.ids[r], field)] = value
+
+    @property
+    def shown_marks(self):  # stars and labels shown before they are committed
+        if not hasattr(self, "_shown_marks"):
+            self._shown_marks = {}
+        return self._shown_marks
+
 
 class Mode:
-    def __init__(self, name, targets_selection=False, decide_refusal=None):
+    def __init__(self, name, targets_selection=False, decide_refusal=None, marks_shown=False):
         self.name, self.targets_selection, self.decide_refusal = name, targets_selection, decide_refusal
+        self.marks_shown = marks_shown
 
 
 GRID = Mode("grid", targets_selection=True)
 LOUPE = Mode("loupe")
-COMPARE = Mode("compare", decide_refusal="In compare, ← and → choose the better photo")
+COMPARE = Mode("compare", decide_refusal="In compare, ← and → choose the better photo", marks_shown=True)
 
 
 class View:
@@ -99,6 +113,9 @@ class View:
 
     def decisions_saved(self):
         self.saved = getattr(self, "saved", 0) + 1
+
+    def shown_photos(self):
+        return list(getattr(self, "pair", []))
 
 
 def sync_submit(catalog):
@@ -260,7 +277,7 @@ def test_keep_best_is_one_undo_step(setup, conn):
     s.undo()
     s.undo()
     assert stored(catalog, rows) == ["none"] * 6
-    assert view.messages[-1] == "Undid 4 decisions made in one stroke"
+    assert view.messages[-1] == "Undid keeping the best of the stack: 4 photos as they were"
     view.mode = COMPARE
     s.keep_best()
     assert view.messages[-1].startswith("In compare")
@@ -293,3 +310,96 @@ def test_survey_decides_its_photo_and_an_elimination_is_undone_as_one_step(setup
     assert active_preferences(conn) == [] and back == [rows.ids[3]] and s.undo_groups == [1]
     s.undo()
     assert stored(catalog, rows)[2] == "none"
+# -- stars, colour labels and what a choice decides ------------------------------------------------------
+def marks(catalog, rows):
+    recs = catalog.photos(rows.ids)
+    return [(recs[i]["rating"], recs[i]["color_label"]) for i in rows.ids]
+
+
+def test_stars_and_labels_act_like_decisions_and_undo_takes_them_back(setup):
+    catalog, rows, view, s = setup
+    assert s.rate(4) == [rows.ids[0]]
+    assert view.row == 1 and rows.shown_marks[(rows.ids[0], "rating")] == 4  # shown, committed, advanced
+    assert view.messages[-1] == "★★★★"
+    view.selection = [2, 3]
+    s.label("red")
+    assert marks(catalog, rows)[:4] == [(4, None), (0, None), (0, "red"), (0, "red")]
+    assert view.messages[-1] == "Red label on 2 photos" and view.refreshed_record >= 2
+    assert s.undo_groups == [1, 1]  # two photos labelled together are one step
+    s.undo()
+    assert marks(catalog, rows)[:4] == [(4, None), (0, None), (0, None), (0, None)]
+    assert view.messages[-1] == "Undid colour label of 2 photos"
+    s.undo()
+    assert marks(catalog, rows)[0] == (0, None) and view.row == 0  # back to the photo it was given on
+    assert view.messages[-1] == "Undid stars"
+    kinds = [r[0] for r in catalog.connection.execute("SELECT kind FROM decision_events ORDER BY id")]
+    assert kinds == ["rate", "label", "label", "undo", "undo", "undo"]
+
+
+def test_a_labels_key_again_removes_it_and_a_mixed_selection_takes_it(setup):
+    from fluxcull.culling import label_after
+
+    assert label_after(["red", "red"], "red") is None
+    assert label_after(["red", None], "red") == "red"
+    assert label_after(["blue"], "red") == "red"
+    catalog, rows, view, s = setup
+    s.set_auto_advance(False)
+    s.label("green")
+    s.label("green")
+    assert marks(catalog, rows)[0] == (0, None) and view.messages[-1] == "Label removed"
+    s.label("yellow")
+    view.selection = [0, 1]
+    s.label("yellow")  # one of the two has it: both take it
+    assert marks(catalog, rows)[:2] == [(0, "yellow"), (0, "yellow")]
+    s.label("yellow")
+    assert marks(catalog, rows)[:2] == [(0, None), (0, None)]
+    s.rate(0)
+    assert view.messages[-1] == "No stars on 2 photos"
+
+
+def test_in_the_loupe_stars_go_to_the_photo_shown_and_in_compare_to_both(setup):
+    catalog, rows, view, s = setup
+    view.mode, view.selection, view.row = LOUPE, [0, 1], 4
+    s.rate(2)
+    assert [m[0] for m in marks(catalog, rows)] == [0, 0, 0, 0, 2, 0] and view.row == 5
+    view.mode = COMPARE
+    view.pair = [{"id": rows.ids[1], "color_label": None}, {"id": rows.ids[3], "color_label": "red"}]
+    s.rate(5)
+    s.label("red")
+    assert marks(catalog, rows)[1] == (5, "red") and marks(catalog, rows)[3] == (5, "red")
+    assert view.row == 5  # no advance in compare
+
+
+def test_compare_verdict_keeps_the_winner_and_rejects_the_loser_only_when_both_are_undecided():
+    from fluxcull.culling import compare_verdict
+
+    assert compare_verdict("none", "none") == ("keep", "reject")
+    for decided in (("keep", "none"), ("none", "reject"), ("reject", "none"), ("keep", "reject")):
+        assert compare_verdict(*decided) is None
+
+
+def test_a_choice_that_decides_is_one_undo_step_with_its_decisions(setup):
+    from fluxcull.culling import choice_verdict
+
+    catalog, rows, view, s = setup
+    a, b = rows.ids[0], rows.ids[1]
+    assert catalog.setting("compare.decides") == "on"
+    result = catalog.choose(a, b, "compare", verdict=choice_verdict(catalog))
+    assert result["decided"] == [[a, "keep"], [b, "reject"]]
+    s.chose(a, b, name=lambda pid: f"#{pid}")
+    s.choice_saved(result, name=lambda pid: f"#{pid}")
+    assert view.messages[-1] == f"Kept #{a}, rejected #{b} (Ctrl+Z undoes the choice and both decisions)"
+    assert stored(catalog, rows)[:2] == ["keep", "reject"] and s.counts["keep"] == 1
+    s.undo()
+    assert stored(catalog, rows)[:2] == ["none", "none"]
+    assert view.messages[-1] == "Undid comparison and the keep and reject it made"
+    from fluxcull.catalog.decisions import active_preferences
+
+    assert active_preferences(catalog.connection) == []
+    # a photo already decided keeps its decision: the choice is only recorded
+    catalog.decide([a], "keep", "gui")
+    assert catalog.choose(b, a, "compare", verdict=choice_verdict(catalog))["decided"] == []
+    catalog.set_setting("compare.decides", "off")
+    assert choice_verdict(catalog) is None
+    assert catalog.choose(rows.ids[2], rows.ids[3], "compare", verdict=None)["decided"] == []
+    assert stored(catalog, rows)[:4] == ["keep", "none", "none", "none"]

@@ -296,3 +296,58 @@ def test_the_export_code_imports_neither_qt_nor_torch():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_stars_and_colour_labels_are_exported_and_taken_back_when_removed(decided, library, capsys):
+    """Stars go to xmp:Rating (a reject still writes -1), the colour label to xmp:Label and digiKam's
+    ColorLabel; a photo with only stars or a label is exported by default; read back independently."""
+    root, ids = decided["root"], decided["ids"]
+    for argv in (["rate", str(ids["2008/a/Canon_40D.jpg"]), "--stars", "5"],
+                 ["label", str(ids["2008/a/Canon_40D.jpg"]), "--color", "blue"],
+                 ["rate", str(ids["2008/a/Nikon_D70.jpg"]), str(ids["2008/b/Pentax_K10D.jpg"]), "--stars", "4"],
+                 ["label", str(ids["2008/a/Nikon_D70.jpg"]), "--color", "yellow"],
+                 ["label", str(ids["2008/b/Pentax_K10D.jpg"]), "--color", "purple"]):
+        assert main(argv) == 0
+    capsys.readouterr()
+    s = run_json(capsys, ["export", "xmp"])
+    assert (s["photos"], s["written"]) == (6, 6)  # the five decided, and the rated, labelled Pentax
+
+    def fields(rel):
+        p = read_back(mirror_of(library.root, root / rel))
+        return (p.get(f"{{{XMP}}}Rating"), p.get(f"{{{XMP}}}Label"), p.get(f"{{{DIGIKAM}}}ColorLabel"),
+                p.get(f"{{{FLUX}}}Stars"), p.get(f"{{{FLUX}}}ColorLabel"), p.get(f"{{{FLUX}}}Decision"),
+                p.get(f"{{{DIGIKAM}}}PickLabel"))
+
+    assert fields("2008/a/Canon_40D.xmp") == ("5", "Blue", "5", "5", "blue", "keep", "3")
+    assert fields("2008/a/Nikon_D70.xmp") == ("-1", "Yellow", "3", "4", "yellow", "reject", "1")  # still rejected
+    assert fields("2008/b/Pentax_K10D.xmp") == ("4", "Purple", "6", "4", "purple", "none", "2")
+    assert fields("2008/b/Canon_40D.xmp") == ("-1", "Red", None, "0", "none", "reject", "1")  # no marks: as before
+    assert run_json(capsys, ["export", "xmp"])["unchanged"] == 6
+    # stars and labels removed: what fluxcull wrote for them is taken back (a keep falls back to its 3 stars)
+    for argv in (["rate", str(ids["2008/a/Canon_40D.jpg"]), str(ids["2008/b/Pentax_K10D.jpg"]), "--stars", "0"],
+                 ["label", str(ids["2008/a/Canon_40D.jpg"]), str(ids["2008/b/Pentax_K10D.jpg"]), "--color", "none"]):
+        assert main(argv) == 0
+    capsys.readouterr()
+    again = run_json(capsys, ["export", "xmp", "--all"])
+    assert (again["photos"], again["written"], again["unchanged"]) == (6, 2, 4)  # the two changed
+    assert fields("2008/a/Canon_40D.xmp") == ("3", "Green", None, "0", "none", "keep", "3")
+    assert fields("2008/b/Pentax_K10D.xmp") == (None, None, None, "0", "none", "none", "2")
+    assert checksums(root) == decided["sums"]
+
+
+def test_stars_of_a_keep_replace_a_rating_given_elsewhere_and_a_merge_is_idempotent():
+    from itertools import product
+
+    from fluxcull.interop.xmp_fields import COLOR_LABEL, LABEL, OWNED, RATING
+
+    policy = XmpPolicy()
+    lightroom = {RATING: "4", LABEL: "Purple"}
+    assert target_values({"decision": "keep", "rating": 2}, lightroom, policy)[RATING] == "2"  # your stars, exactly
+    assert target_values({"decision": "keep", "rating": 0}, lightroom, policy)[RATING] == "4"  # a keep never lowers
+    got = target_values({"decision": "none", "rating": 0, "color_label": None}, lightroom, policy)
+    assert (got[RATING], got[LABEL], got[COLOR_LABEL]) == ("4", "Purple", None)  # not fluxcull's: left alone
+    for decision, stars, label in product(("keep", "reject", "none"), (0, 1, 5), (None, "red", "green")):
+        photo = {"decision": decision, "rating": stars, "color_label": label, "keeper_score": 0.5}
+        fresh = target_values(photo, {}, policy)
+        assert target_values(photo, {p: v for p, v in fresh.items() if v is not None}, policy) == fresh
+        assert set(fresh) == set(OWNED)

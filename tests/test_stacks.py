@@ -178,15 +178,15 @@ def test_stack_signatures_ignore_order_and_see_every_input():
 
 
 def test_the_stacks_migration_applies_over_an_older_catalog(tmp_path):
-    """Migration numbers may leave gaps (branches number theirs apart): an older catalog gets 0014 and
-    ends at the newest number, with the schema a fresh catalog has."""
+    """Migration numbers may leave gaps (branches number theirs apart): an older catalog gets the stacks
+    migration (0018) and ends at the newest number, with the schema a fresh catalog has."""
     from fluxcull.catalog import connect, migrate, schema_sql
     from fluxcull.catalog.db import latest_version, migrations
 
     numbers = [n for n, _, _ in migrations()]
-    assert 14 in numbers and latest_version() == numbers[-1]
+    assert 18 in numbers and latest_version() == numbers[-1]
     old = connect(tmp_path / "old.sqlite", migrate_schema=False)
-    migrate(old, target=11)
+    migrate(old, target=17)
     with transaction(old):
         old.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES ('/x.jpg', 'originals', 1, 1)")
     assert migrate(old) == latest_version()

@@ -128,6 +128,9 @@ def test_compare_stays_in_one_burst_names_files_and_crowns_only_a_real_champion(
     ids = _two_bursts(library, conn, tmp_path)
     burst_a, burst_b = set(ids[:3]), set(ids[3:])
     win = open_window(qtbot, library)
+    # choices only: with compare deciding (the default), the decided frames leave the proposals (a burst
+    # of three then holds no second undecided pair: tests/test_stars_labels_ui.py covers that setting)
+    win.catalog.set_setting("compare.decides", "off")
     said = []
     win.status.flash = lambda text, ms=4000: said.append(text)
     sid = conn.execute("SELECT session_id FROM photos WHERE id = ?", (ids[0],)).fetchone()[0]

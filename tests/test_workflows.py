@@ -45,7 +45,8 @@ def test_build_library_ingests_each_chosen_folder_then_embeds_matches_and_trains
     assert calls[0][1:] == ((["/orig"], "originals"), {"workers": 3})  # role order, not dict order
     assert calls[1][1][1] == "inbox"
     assert order == [["ingest", "ingest", "embed", "stacks", "match"]]  # the hook runs just before training
-    assert list(summary) == ["ingest_originals", "ingest_inbox", "embed", "stacks", "match", "decisions", "train"]
+    assert list(summary) == ["ingest_originals", "ingest_inbox", "places", "embed", "stacks", "match", "decisions",
+                             "train"]
 
 
 def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monkeypatch):

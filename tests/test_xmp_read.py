@@ -263,6 +263,13 @@ def test_hostile_sidecars_are_refused_by_name_and_the_photos_still_ingest(librar
     listed = json.loads(capsys.readouterr().out)
     assert len(listed) == 6 and all(r["status"] == "ok" and r["imported_marks"] is None for r in listed)
     assert snapshot(src) == before
+    # later, `status` still says which sidecars were not read and why
+    assert main(["status", "--json"]) == 0
+    refused = json.loads(capsys.readouterr().out)["xmp_refused"]
+    assert refused["count"] == 6
+    assert {w["sidecar"].rsplit("/", 1)[1] for w in refused["newest"]} == set(reasons)
+    assert main(["status"]) == 0
+    assert "XMP sidecar not read: " in capsys.readouterr().out
     # a refused sidecar is recorded: not read again until it changes, then read
     s = ingest(library, [src])
     assert s["xmp"]["sidecars"] == 0

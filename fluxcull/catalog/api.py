@@ -22,6 +22,7 @@ from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import marks as _marks
 from fluxcull.catalog import queries as _q
+from fluxcull.catalog import ratings as _ratings
 from fluxcull.catalog import settings as _settings
 from fluxcull.catalog import stacks_store as _stacks
 from fluxcull.catalog.db import connect
@@ -30,7 +31,9 @@ from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, 
                                       SessionRecord, SourceList, Undone)
 from fluxcull.catalog.scores import kept_or_confirmed_sql
 
-_GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(GRID_COLUMNS)
+# grid columns that are not photos columns: whether a RAW file is paired to the photo
+_GRID_EXPRESSIONS = {"paired": "EXISTS (SELECT 1 FROM photos s WHERE s.pair_of = photos.id)"}
+_GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(_GRID_EXPRESSIONS.get(c, c) for c in GRID_COLUMNS)
 
 
 class Catalog:
@@ -125,8 +128,15 @@ class Catalog:
 
     # -- stacks (bursts: fluxcull.catalog.stacks_store) ---------------------------------------------------
     def stack_members(self, stack_ids: Iterable[int]) -> dict[int, list[GridRecord]]:
-        """Stack id -> its frames, best first (the top frame a collapsed stack shows comes first)."""
-        return _stacks.members(self._conn, stack_ids)  # type: ignore[return-value]
+        """Stack id -> its frames (the grid's records), best first (the top frame a collapsed stack shows
+        comes first)."""
+        order = _stacks.member_ids(self._conn, stack_ids)
+        recs = self.grid_records([pid for _, pid in order])
+        out: dict[int, list[GridRecord]] = {}
+        for sid, pid in order:
+            if pid in recs:
+                out.setdefault(sid, []).append(recs[pid])
+        return out
 
     def stack_of(self, photo_ids: Iterable[int]) -> dict[int, int | None]:
         """Photo id -> its stack id (None: not stacked yet)."""
@@ -147,7 +157,8 @@ class Catalog:
     def source_list(self) -> SourceList:
         """Per role (photos, kept or confirmed) over ok photos, and every session."""
         counts = {r[0]: (r[1], r[2] or 0) for r in self._conn.execute(
-            f"SELECT role, COUNT(*), SUM{kept_or_confirmed_sql()} FROM photos WHERE status = 'ok' GROUP BY role")}
+            f"SELECT role, COUNT(*), SUM{kept_or_confirmed_sql()} FROM photos WHERE status = 'ok' AND {_q.UNITS_SQL}"
+            " GROUP BY role")}
         return {"counts": counts, "sessions": self.sessions()}
 
     # -- decisions ----------------------------------------------------------------------------------
@@ -173,6 +184,19 @@ class Catalog:
     def prefer(self, winner: int, loser: int, source: str) -> int:
         return _decisions.prefer(self._conn, winner, loser, source)
 
+    def choose(self, winner: int, loser: int, source: str, verdict=None) -> dict:
+        """A side-by-side choice, and with `verdict` the keep / reject it makes, undone as one
+        (fluxcull.catalog.decisions.choose)."""
+        return _decisions.choose(self._conn, winner, loser, source, verdict)
+
+    def rate(self, photo_ids: Iterable[int], stars: int, source: str) -> dict:
+        """Give photos 0-5 stars, logged and undoable (fluxcull.catalog.ratings.set_marks)."""
+        return _ratings.set_marks(self._conn, photo_ids, "rate", stars, source)
+
+    def label(self, photo_ids: Iterable[int], color: str | None, source: str) -> dict:
+        """Give photos a colour label (None: remove it), logged and undoable."""
+        return _ratings.set_marks(self._conn, photo_ids, "label", color, source)
+
     def decide_batch(self, items: Iterable[tuple[int, str, str | None]], source: str) -> int | None:
         """Decide photos as one step that one undo takes back: (photo id, kind, detail) each; the batch id."""
         return _decisions.decide_batch(self._conn, items, source)
@@ -192,9 +216,10 @@ class Catalog:
 
     # -- exports ------------------------------------------------------------------------------------
     def export_records(self, query: _q.PhotoQuery, decisions: tuple[str, ...] | None = None,
-                       min_score: float | None = None) -> list[dict]:
-        """The photos an export carries out, by id (fluxcull.catalog.export_reads.export_rows)."""
-        return _exports.export_rows(self._conn, query, decisions, min_score)
+                       min_score: float | None = None, marked: bool = False) -> list[dict]:
+        """The photos an export carries out, by id (fluxcull.catalog.export_reads.export_rows; `marked`:
+        also those with stars or a colour label)."""
+        return _exports.export_rows(self._conn, query, decisions, min_score, marked)
 
     def photo_roots(self) -> dict[str, str]:
         """Per role, the deepest folder holding all its photos (role -> folder)."""

@@ -37,7 +37,9 @@ except ImportError:  # pragma: no cover
 
 
 def migrations() -> list[tuple[int, str, str]]:
-    """All migrations shipped with the package as (number, name, sql), in order."""
+    """All migrations shipped with the package as (number, name, sql), in order. Numbers must be
+    unique, not consecutive: a catalog's user_version is the last one applied, and `migrate` applies
+    every migration numbered above it."""
     found = []
     for entry in resources.files("fluxcull.catalog").joinpath("migrations").iterdir():
         m = _MIGRATION_RE.match(entry.name)

@@ -12,18 +12,20 @@ import sqlite3
 from fluxcull.catalog.queries import PhotoQuery
 
 EXPORT_COLUMNS = ("id", "path", "role", "size", "mtime_ns", "sha256", "taken_at", "capture_time", "session_id",
-                  "keeper_score", "decision", "status")
+                  "keeper_score", "decision", "status", "rating", "color_label")
 
 
 def export_rows(conn: sqlite3.Connection, query: PhotoQuery, decisions: tuple[str, ...] | None = None,
-                min_score: float | None = None) -> list[dict]:
-    """The photos a query selects (of these stored decisions, scored at least `min_score`), ordered by id,
-    each with EXPORT_COLUMNS, `linked` (the original of an accepted keeper link: a confirmed keeper) and
-    `session_start_at` (its session's first capture time, camera clock)."""
+                min_score: float | None = None, marked: bool = False) -> list[dict]:
+    """The photos a query selects (of these stored decisions, or with `marked` also those with stars or
+    a colour label; scored at least `min_score`), ordered by id, each with EXPORT_COLUMNS, `linked` (the
+    original of an accepted keeper link: a confirmed keeper) and `session_start_at` (its session's
+    first capture time, camera clock)."""
     where, params = query.where()
     clauses = [where[len(" WHERE "):]] if where else []
     if decisions is not None:
-        clauses.append("decision IN (%s)" % ",".join("?" * len(decisions)))
+        either = " OR rating > 0 OR color_label IS NOT NULL" if marked else ""
+        clauses.append("(decision IN (%s)%s)" % (",".join("?" * len(decisions)), either))
         params += list(decisions)
     if min_score is not None:
         clauses.append("keeper_score >= ?")

@@ -66,11 +66,12 @@ def same_content_rows(conn: sqlite3.Connection, role: str, sha256: str) -> list[
 
 
 def session_candidates(conn: sqlite3.Connection, role: str) -> list[sqlite3.Row]:
-    """(id, capture_time, gps_lat, gps_lon, session_id) of `role`'s ok photos with a capture time, in
-    capture-time order (then id)."""
+    """(id, capture_time, gps_lat, gps_lon, session_id) of `role`'s ok photo units with a capture time,
+    in capture-time order (then id). The RAW file of a RAW+JPEG pair is no member of its own: the
+    pair is in its JPEG's session, counted once."""
     return conn.execute(
         "SELECT id, capture_time, gps_lat, gps_lon, session_id FROM photos "
-        "WHERE role = ? AND status = 'ok' AND capture_time IS NOT NULL ORDER BY capture_time, id",
+        "WHERE role = ? AND status = 'ok' AND capture_time IS NOT NULL AND pair_of IS NULL ORDER BY capture_time, id",
         (role,),
     ).fetchall()
 
@@ -150,8 +151,9 @@ def drop_sessions(conn: sqlite3.Connection, stale: Iterable[int]) -> None:
 
 
 def clear_ungrouped_sessions(conn: sqlite3.Connection, role: str) -> None:
-    """Photos of `role` that left the grouping (errors, missing, no capture time) drop their session."""
+    """Photos of `role` that left the grouping (errors, missing, no capture time, the RAW file of a
+    RAW+JPEG pair) drop their session."""
     conn.execute(
         "UPDATE photos SET session_id = NULL WHERE role = ? AND session_id IS NOT NULL "
-        "AND (status != 'ok' OR capture_time IS NULL)", (role,),
+        "AND (status != 'ok' OR capture_time IS NULL OR pair_of IS NOT NULL)", (role,),
     )

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from fluxcull.catalog.db import transaction
 from fluxcull.catalog.keepers import confirmed_keeper_ids
+from fluxcull.catalog.raw_jpeg_pairs import unit_of
 from fluxcull.catalog.score_writes import sync_confirmed_scores
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
@@ -49,8 +50,10 @@ def _set_manual(conn, keeper: sqlite3.Row, original_id: int | None, evidence: di
 
 
 def link(conn: sqlite3.Connection, keeper_id: int, original_id: int, *, source: str = "cli") -> dict:
-    """A person links a keeper to its original; logged, and kept by every later automatic run."""
+    """A person links a keeper to its original; logged, and kept by every later automatic run. The
+    RAW file of a RAW+JPEG pair stands for its pair: the link goes to the pair's JPEG."""
     with transaction(conn):
+        original_id = unit_of(conn, original_id)
         k, o = _photo(conn, keeper_id), _photo(conn, original_id)
         if k["role"] != "keepers":
             raise ValueError(f"{k['path']}: not in the keeper archive (role {k['role']}); link KEEPER ORIGINAL")

@@ -24,6 +24,6 @@ def undecided_scored_rows(conn: sqlite3.Connection, lo: float, hi: float,
 
 
 def kept_photo_ids(conn: sqlite3.Connection) -> set[int]:
-    """The originals and inbox photos marked keep."""
+    """The originals and inbox photos marked keep (a RAW+JPEG pair once, as its JPEG)."""
     return {r[0] for r in conn.execute(
-        "SELECT id FROM photos WHERE decision = 'keep' AND role IN ('originals', 'inbox')")}
+        "SELECT id FROM photos WHERE decision = 'keep' AND role IN ('originals', 'inbox') AND pair_of IS NULL")}

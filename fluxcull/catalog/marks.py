@@ -114,3 +114,14 @@ def import_decided_ids(conn: sqlite3.Connection) -> set[int]:
     sql = (f"{_LIVE} SELECT e.photo_id FROM decision_events e JOIN last ON e.id = last.id"
            " JOIN photos p ON p.id = e.photo_id WHERE e.source = ? AND p.decision = e.kind")
     return {r[0] for r in conn.execute(sql, (IMPORT_SOURCE,))}
+
+
+def refused_sidecars(conn: sqlite3.Connection, limit: int = 50) -> tuple[int, list[dict]]:
+    """(how many, the newest `limit`) sidecars ingest read but refused: photo path, sidecar, warning."""
+    if not _available(conn):
+        return 0, []
+    n = conn.execute("SELECT COUNT(*) FROM imported_marks WHERE warning IS NOT NULL").fetchone()[0]
+    rows = conn.execute(
+        "SELECT p.path, m.source, m.warning FROM imported_marks m JOIN photos p ON p.id = m.photo_id"
+        " WHERE m.warning IS NOT NULL ORDER BY m.read_at DESC, p.path LIMIT ?", (int(limit),)).fetchall()
+    return int(n), [{"path": r[0], "sidecar": r[1], "warning": r[2]} for r in rows]

@@ -32,8 +32,10 @@ class MatchResult(NamedTuple):
 
 
 def original_meta_batches(conn: sqlite3.Connection, size: int = 20000) -> Iterator[list]:
-    """The originals (not missing), in id order, in batches of rows of META_COLUMNS."""
-    cur = conn.execute(f"SELECT {META_COLUMNS} FROM photos WHERE role = 'originals' AND status != 'missing' ORDER BY id")
+    """The originals (not missing), in id order, in batches of rows of META_COLUMNS. A RAW+JPEG pair
+    is one candidate, its JPEG: the RAW shares its time and name, and is no second photo."""
+    cur = conn.execute(f"SELECT {META_COLUMNS} FROM photos WHERE role = 'originals' AND status != 'missing'"
+                       " AND pair_of IS NULL ORDER BY id")
     while True:
         rows = cur.fetchmany(size)
         if not rows:
@@ -51,7 +53,7 @@ def corpus_signature(conn: sqlite3.Connection, backbone_id: str | None) -> str:
     either does, and not when keepers are added."""
     o = conn.execute(
         "SELECT COUNT(*), COALESCE(MAX(id), 0), TOTAL(size), TOTAL(mtime_ns % 1000003)"
-        " FROM photos WHERE role = 'originals' AND status != 'missing'"
+        " FROM photos WHERE role = 'originals' AND status != 'missing' AND pair_of IS NULL"
     ).fetchone()
     parts = [str(int(o[0])), str(int(o[1])), str(int(o[2])), str(int(o[3]))]
     emb = "none"

@@ -55,6 +55,12 @@ def corpus_rows(conn: sqlite3.Connection, sessions=None) -> np.ndarray:
     return _array(conn.execute(sql, (_ids_param(sessions),)).fetchall(), 5)
 
 
+def rated_photos(conn: sqlite3.Connection) -> np.ndarray:
+    """int64 (n x 2): id and stars (1-5) of every photo with stars, by id (the partial index photos_rated)."""
+    rows = conn.execute("SELECT id, rating FROM photos WHERE rating > 0 ORDER BY id").fetchall()
+    return np.array(rows, np.int64).reshape(-1, 2)
+
+
 def photo_rows(conn: sqlite3.Connection) -> np.ndarray:
     """float64 (n x PHOTO_ROW_WIDTH), by id, every photo: id, role code, status code, decision code,
     session_id (NaN: none), capture_time (NaN: unknown), keeper_score, base_score (NaN: NULL), failure

@@ -1,6 +1,8 @@
 """Read queries shared by the CLI and the GUI: photo listings, counts, sessions.
 
-Sort and filter columns come from whitelists; every value is a bound parameter. A query may show
+Sort and filter columns come from whitelists; every value is a bound parameter. A RAW+JPEG pair
+(fluxcull.ingest.pairs) is one photo unit: listings and counts leave out its RAW file (the
+secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`). A query may show
 stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame (STACK_TOP_ORDER) among the
 frames the filters select, decided in SQL by the ids query itself.
 """
@@ -13,9 +15,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 # score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
+from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS
 from fluxcull.catalog.scores import BANDS, DECISION_FILTERS, band_of, kept_or_confirmed_sql  # noqa: F401
 
 ROLES = ("originals", "keepers", "inbox")
+ANY_LABEL = "any"  # the label filter's "any colour label"
+LABEL_FILTERS = (*COLOR_LABELS, ANY_LABEL)
 
 # sort name -> ORDER BY clause (each backed by an index)
 SORTS = {
@@ -33,8 +38,11 @@ PHOTO_FIELDS = (
     "focal_length", "focal_length_35mm", "aperture", "shutter", "iso", "subject_distance",
     "gps_lat", "gps_lon", "gps_alt", "original_filename", "session_id", "thumb_key", "thumb_source",
     "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at", "base_score", "failure",
+    "pair_of",
+    "rating", "color_label",
     "stack_id", "stack_size", "stack_position",
 )
+UNITS_SQL = "pair_of IS NULL"  # a photo unit: not the RAW file of a RAW+JPEG pair (the grid's partial indexes)
 
 # how a stack's frames rank: its top frame (the one a collapsed stack shows, the one "keep the best"
 # keeps) is the first; NULL scores sort last (the order of the index photos_stacked)
@@ -49,7 +57,10 @@ class PhotoQuery:
     decision: str | None = None
     band: str | None = None
     status: str | None = "ok"
+    min_rating: int | None = None   # at least this many stars (1-5)
+    label: str | None = None        # this colour label (LABEL_FILTERS: a colour, or any)
     sort: str = "time"
+    files: bool = False  # every file: the RAW of a RAW+JPEG pair too (it has no session of its own)
     extra: dict[str, Any] = field(default_factory=dict)
     stacks: str = "all"               # STACK_VIEWS: every frame, or each stack collapsed into its top frame
     toggled: tuple[int, ...] = ()     # stacks shown the other way: whole while collapsed, collapsed while not
@@ -62,13 +73,19 @@ class PhotoQuery:
     def clauses(self) -> tuple[list[str], list[Any]]:
         """The filters as separate conditions on unqualified columns, and their parameters."""
         clauses, params = [], []
+        if not self.files:
+            clauses.append(UNITS_SQL)
         if self.role is not None:
             if self.role not in ROLES:
                 raise ValueError(f"unknown role {self.role!r}: expected one of {', '.join(ROLES)}")
             clauses.append("role = ?")
             params.append(self.role)
         if self.session_id is not None:
-            clauses.append("session_id = ?")
+            if self.files:  # a pair's RAW file is in its JPEG's session
+                clauses.append("(session_id = ? OR pair_of IN (SELECT id FROM photos WHERE session_id = ?))")
+                params.append(int(self.session_id))
+            else:
+                clauses.append("session_id = ?")
             params.append(int(self.session_id))
         if self.decision is not None:
             if self.decision not in DECISION_FILTERS:
@@ -82,6 +99,20 @@ class PhotoQuery:
         if self.status is not None:
             clauses.append("status = ?")
             params.append(self.status)
+        if self.min_rating is not None:
+            if isinstance(self.min_rating, bool) or not isinstance(self.min_rating, int) or \
+                    not 1 <= self.min_rating <= MAX_STARS:
+                raise ValueError(f"minimum stars must be a whole number from 1 to {MAX_STARS}, not {self.min_rating!r}")
+            clauses.append("rating > 0 AND rating >= ?")  # "rating > 0": the partial index photos_rated
+            params.append(self.min_rating)
+        if self.label is not None:
+            if self.label not in LABEL_FILTERS:
+                raise ValueError(f"unknown colour label {self.label!r}: expected one of {', '.join(LABEL_FILTERS)}")
+            if self.label == ANY_LABEL:
+                clauses.append("color_label IS NOT NULL")
+            else:
+                clauses.append("color_label = ?")
+                params.append(self.label)
         return clauses, params
 
     def collapsed(self) -> bool:
@@ -207,13 +238,17 @@ def resolve_photo(conn: sqlite3.Connection, ref: str) -> int:
 
 
 def status_counts(conn: sqlite3.Connection) -> dict:
-    # photo_counts (migration 0005) is kept exact by triggers: no scan of the photos table.
+    # photo_counts (migrations 0005, 0012) is kept exact by triggers: no scan of the photos table.
+    # A RAW+JPEG pair counts once (as its JPEG); `raw_jpeg_pairs` says how many RAW files that leaves out.
     by_role: dict[str, dict[str, int]] = {r: {"ok": 0, "error": 0, "missing": 0, "total": 0} for r in ROLES}
     decisions = {d: 0 for d in DECISION_FILTERS}
-    scored = 0
-    for role, status, decision, is_scored, n in conn.execute(
-        "SELECT role, status, decision, scored, n FROM photo_counts WHERE n != 0"
+    scored = pairs = 0
+    for role, status, decision, is_scored, secondary, n in conn.execute(
+        "SELECT role, status, decision, scored, secondary, n FROM photo_counts WHERE n != 0"
     ):
+        if secondary:
+            pairs += n
+            continue
         by_role[role][status] += n
         by_role[role]["total"] += n
         decisions[decision] += n
@@ -231,6 +266,7 @@ def status_counts(conn: sqlite3.Connection) -> dict:
         "decisions": decisions,
         "sessions": sessions,
         "scored": scored,
+        "raw_jpeg_pairs": pairs,
         "errors": errors,
     }
 
@@ -248,7 +284,7 @@ def problem_files(conn: sqlite3.Connection, role: str | None = None, limit: int 
 
 def problem_count(conn: sqlite3.Connection, role: str | None = None) -> int:
     """How many files failed to ingest (the running counts: no scan)."""
-    sql, params = "SELECT COALESCE(SUM(n), 0) FROM photo_counts WHERE status = 'error'", []
+    sql, params = "SELECT COALESCE(SUM(n), 0) FROM photo_counts WHERE status = 'error' AND secondary = 0", []
     if role is not None:
         sql += " AND role = ?"
         params.append(role)

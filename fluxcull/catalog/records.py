@@ -12,7 +12,7 @@ from typing import TypedDict
 GRID_COLUMNS = (
     "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
     "height", "format", "session_id", "camera_model", "status", "original_filename", "base_score", "failure",
-    "error", "stack_id", "stack_size", "stack_position",
+    "error", "paired", "rating", "color_label", "stack_id", "stack_size", "stack_position",
 )
 
 
@@ -35,6 +35,9 @@ class GridRecord(TypedDict, total=False):
     base_score: float | None    # the score by rules 2-5, what a clear restores
     failure: str | None         # a technical failure (rule 4): 'blank', 'black', 'blurred'
     error: str | None           # why the file failed to ingest (status 'error'), or a warning
+    paired: int                 # 1: the JPEG of a RAW+JPEG pair (its RAW is decided with it), else 0
+    rating: int                 # stars, 0-5 (0: none; fluxcull.catalog.ratings)
+    color_label: str | None     # red, yellow, green, blue, purple, or None
     stack_id: int | None        # its burst (the photo id of the first frame); None: no stack yet
     stack_size: int | None      # frames in its stack (1: alone)
     stack_position: int | None  # 1.. in capture order
@@ -110,8 +113,9 @@ class ProblemRecord(TypedDict):
 class Undone(TypedDict):
     event_id: int
     photo_id: int
-    kind: str               # keep, reject, clear or prefer
-    restored: str | None    # the decision restored (None for a preference)
+    kind: str               # keep, reject, clear, prefer, rate or label
+    restored: str | None    # the decision, stars or label restored (None for a preference)
+    photo_ids: list[int]    # the photos it touched
 
 
 def placeholder(photo_id: int | None) -> GridRecord:

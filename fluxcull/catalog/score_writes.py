@@ -8,6 +8,9 @@ that moment, so a decision made while scoring runs is never overwritten by the s
 before it; the score by rules 2-5 is kept beside it (base_score: what a clear or an undo restores)
 with the reason of a technical failure (failure). The rules themselves are declared in
 `fluxcull.catalog.scores`.
+
+The RAW file of a RAW+JPEG pair (`photos.pair_of`) is never scored on its own: it gets its JPEG's
+score, base score and failure (`copy_pair_scores`), after every write of scores and links.
 """
 
 from __future__ import annotations
@@ -131,6 +134,10 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
     vals = np.round(np.asarray(scores, np.float64)[order], 6)
     left = np.asarray(leave, bool)[order]
     fails = failure_codes(np.asarray(reasons)[order]) if reasons is not None else [None] * len(ids)
+    own = ~np.isin(ids, np.fromiter(secondary_ids(conn), np.int64))  # a pair's RAW: its JPEG's score, below
+    if not own.all():
+        ids, vals, left, order = ids[own], vals[own], left[own], order[own]
+        fails = [f for f, o in zip(fails, own.tolist()) if o]
     if stored is not None:
         todo = ~unchanged_rows(ids, vals, left, fails, np.asarray(stored)[order])
         ids, vals, left = ids[todo], vals[todo], left[todo]
@@ -159,13 +166,15 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
                 time.sleep(max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held))
     finally:
         conn.execute("DELETE FROM temp.fluxcull_new_scores")
+    with transaction(conn):
+        changed += copy_pair_scores(conn)
     return int(changed)
 
 
 def band_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Photos per keeper-score band (every status)."""
+    """Photos per keeper-score band (every status; a RAW+JPEG pair once)."""
     sums = ", ".join(f"COALESCE(SUM({cond}), 0)" for cond in BANDS.values())
-    return dict(zip(BANDS, conn.execute(f"SELECT {sums} FROM photos").fetchone()))
+    return dict(zip(BANDS, conn.execute(f"SELECT {sums} FROM photos WHERE pair_of IS NULL").fetchone()))
 
 
 def sync_confirmed_scores(conn: sqlite3.Connection, original_ids: Iterable[int | None]) -> None:
@@ -191,3 +200,32 @@ def sync_confirmed_scores(conn: sqlite3.Connection, original_ids: Iterable[int |
             f" AND id NOT IN ({confirmed})",
             chunk + chunk,
         )
+        copy_pair_scores(conn, chunk)
+
+
+def secondary_ids(conn: sqlite3.Connection) -> list[int]:
+    """The RAW files of RAW+JPEG pairs, by id (read from the partial index photos_pair_of)."""
+    return sorted(r[0] for r in conn.execute("SELECT id FROM photos WHERE pair_of IS NOT NULL"))
+
+
+# the primary's score by rules 2-5 (fluxcull.catalog.scores.BASE_SCORE_SQL, on the primary `p`)
+_PRIMARY_BASE = "(CASE WHEN p.decision = 'none' THEN p.keeper_score ELSE p.base_score END)"
+_PAIR_SCORE = decision_score_sql("photos.decision", _PRIMARY_BASE)
+
+
+def copy_pair_scores(conn: sqlite3.Connection, primary_ids: Iterable[int] | None = None) -> int:
+    """Give the RAW file of each RAW+JPEG pair (of these primaries; None: every pair) its JPEG's
+    score by rules 2-5, failure and so keeper score; returns the rows changed. Joins the caller's
+    transaction."""
+    sql = (f"UPDATE photos SET base_score = {_PRIMARY_BASE}, keeper_score = {_PAIR_SCORE}, failure = p.failure"
+           " FROM photos AS p WHERE photos.pair_of = p.id"
+           f" AND (photos.base_score IS NOT {_PRIMARY_BASE} OR photos.keeper_score IS NOT {_PAIR_SCORE}"
+           " OR photos.failure IS NOT p.failure)")
+    if primary_ids is None:
+        return conn.execute(sql).rowcount
+    ids = sorted({int(i) for i in primary_ids})
+    changed = 0
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        changed += conn.execute(sql + f" AND photos.pair_of IN ({','.join('?' * len(chunk))})", chunk).rowcount
+    return changed

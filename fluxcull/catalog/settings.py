@@ -98,6 +98,29 @@ def _export_xmp_problem(value: dict) -> str | None:
     return None
 
 
+# stars as training labels (fluxcull.keeper.stars): see the setting's description and the README
+TRAINING_STARS_DEFAULTS = {"keeper_from": 3, "weight": 2.0, "per_star": 0.5, "negative_up_to": 0,
+                           "negative_weight": 1.5}
+
+
+def _training_stars_problem(value: dict) -> str | None:
+    merged = {**TRAINING_STARS_DEFAULTS, **value}
+    for k, v in value.items():
+        if k not in TRAINING_STARS_DEFAULTS:
+            return f"training.stars: unknown key {k!r} (have {', '.join(TRAINING_STARS_DEFAULTS)})"
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v in (float("inf"), float("-inf")):
+            return f"training.stars: {k} must be a number"
+        if k in ("keeper_from", "negative_up_to") and (not isinstance(v, int) or not 0 <= v <= 5):
+            return f"training.stars: {k} must be a whole number of stars from 0 (off) to 5"
+        if k in ("weight", "negative_weight") and not 0 < v <= 100:
+            return f"training.stars: {k} must be above 0 (and at most 100)"
+        if k == "per_star" and not 0 <= v <= 100:
+            return "training.stars: per_star must be 0 or more (and at most 100)"
+    if merged["keeper_from"] and merged["negative_up_to"] >= merged["keeper_from"]:
+        return "training.stars: negative_up_to must be below keeper_from (a rating cannot say keeper and not)"
+    return None
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("originals_dir", FOLDER, "", "ORIGINALS (the full corpus)",
             "Every frame you shot; fluxcull only reads it.", check=_existing_folder),
@@ -109,6 +132,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Embedding backbone (empty: the default). A change re-embeds every photo.", suggestions="backbones"),
     Setting("worker_threads", INT, 0, "Worker threads",
             "Worker processes for ingest (0: automatic, every core).", minimum=0, maximum=64),
+    Setting("ingest.raw_jpeg_pairs", CHOICE, "on", "RAW+JPEG pairs",
+            "on: a RAW and a JPEG (or HEIF) of the same name and capture time in one folder are one photo "
+            "(one cell, one decision, counted once); off: two photos. Takes effect at the next ingest of "
+            "a folder.", choices=("on", "off")),
     Setting("model.kind", CHOICE, "auto", "Keeper model",
             "The keeper model's method: linear or mlp pairwise ranker, centroid baseline, gradient-boosted "
             "trees (gbt), or auto (chosen by evaluation).",
@@ -127,6 +154,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bursts", JSON, {}, "Burst thresholds",
             "JSON object overriding what makes a burst (fluxcull.keeper.bursts.BurstRule): gap_seconds between "
             "frames, min_similarity of their embeddings.", in_dialog=False),
+    Setting("draft.per_session", INT, 4, "Draft: photos per session",
+            "The most photos one session may give an issue draft (fluxcull draft).", minimum=1, maximum=1000),
+    Setting("draft.rule", JSON, {}, "Draft diversity",
+            "JSON object overriding an issue draft's diversity (fluxcull.insights.draft.DraftRule): max_similarity "
+            "(cosine of two chosen photos' embeddings, default 0.8), relevance (the MMR weight of the keeper score "
+            "against diversity, 0-1, default 0.7).", in_dialog=False),
+    Setting("motifs", JSON, {}, "Motif clustering",
+            "JSON object overriding motif clustering (fluxcull.insights.motifs.MotifRule): components (PCA "
+            "dimensions, default 32), min_size (default 5), medoids (photos shown per motif, default 3).",
+            in_dialog=False),
+    Setting("compare.decides", CHOICE, "on", "Compare decides",
+            "on: choosing the better of two undecided photos in compare also keeps it and rejects the other (one "
+            "undo takes back the choice and both decisions); off: compare only records which one you preferred.",
+            choices=("on", "off")),
+    Setting("training.stars", JSON, {}, "Stars in training",
+            "JSON object: how stars teach the keeper model. keeper_from (default 3; 0: off): a photo with at least "
+            "this many stars is a keeper even when not marked keep; its weight in training is multiplied by "
+            "weight + per_star x (stars - keeper_from) (defaults 2.0 and 0.5: 3 stars 2x, 4 stars 2.5x, 5 stars 3x, "
+            "on top of the 1.5x a keep has). negative_up_to (default 0: off): photos with 1 to this many stars, "
+            "neither kept nor confirmed keepers, are weak negatives weighted negative_weight (default 1.5; an "
+            "implicit negative weighs 1, a reject 3). A reject is never a keeper, whatever its stars.",
+            in_dialog=False, check=_training_stars_problem),
     Setting("export.xmp", JSON, {}, "XMP export",
             "JSON object: keep_rating (stars of a keep, 1-5, default 3), keep_label and reject_label (xmp:Label, "
             "default Green and Red; empty: none), destination (mirror: LIBRARY/export/xmp, the default; sidecar: "

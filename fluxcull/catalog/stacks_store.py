@@ -1,5 +1,5 @@
 """Stacks in the catalog: the bursts of fluxcull.keeper.bursts kept per photo (photos.stack_id,
-stack_size, stack_position; migration 0014) with what each session group's stacks were computed from
+stack_size, stack_position; migration 0018) with what each session group's stacks were computed from
 (stack_groups), and the reads of `fluxcull stacks`, the grid's stack keys and the survey view.
 
 The one writer is `write`, called by fluxcull.keeper.stacks (the stacks job); the frames of a stack
@@ -16,7 +16,6 @@ import numpy as np
 
 from fluxcull.catalog.db import transaction
 from fluxcull.catalog.queries import STACK_TOP_ORDER
-from fluxcull.catalog.records import GRID_COLUMNS
 
 _IDS = "SELECT value FROM json_each(?)"
 
@@ -57,15 +56,10 @@ def write(conn: sqlite3.Connection, rows: Iterable[tuple[int, int, int, int]], c
                          ((int(g), int(s)) for g, s in groups))
 
 
-def members(conn: sqlite3.Connection, stack_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """Stack id -> its frames (the grid's columns), best first (STACK_TOP_ORDER)."""
-    out: dict[int, list[dict]] = {}
-    sql = (f"SELECT {', '.join(GRID_COLUMNS)} FROM photos WHERE stack_id IN ({_IDS})"
-           f" ORDER BY stack_id, {STACK_TOP_ORDER}")
-    for r in conn.execute(sql, (_ids_param(stack_ids),)):
-        rec = dict(zip(GRID_COLUMNS, r))
-        out.setdefault(rec["stack_id"], []).append(rec)
-    return out
+def member_ids(conn: sqlite3.Connection, stack_ids: Iterable[int]) -> list[tuple[int, int]]:
+    """(stack id, photo id) of the frames of these stacks, by stack, best first (STACK_TOP_ORDER)."""
+    return [tuple(r) for r in conn.execute(f"SELECT stack_id, id FROM photos WHERE stack_id IN ({_IDS})"
+                                           f" ORDER BY stack_id, {STACK_TOP_ORDER}", (_ids_param(stack_ids),))]
 
 
 def stack_of(conn: sqlite3.Connection, photo_ids: Iterable[int]) -> dict[int, int | None]:

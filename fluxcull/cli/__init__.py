@@ -21,16 +21,19 @@ COMMAND_MODULES = (
     "fluxcull.cli.embed_cmd",    # embed, features
     "fluxcull.cli.match_cmd",    # match, review, link, unlink
     "fluxcull.cli.model_cmd",    # train, score, eval, explain, decide, prefer, undo
+    "fluxcull.cli.rating_cmd",   # rate, label
     "fluxcull.cli.marks_cmd",    # import-marks
     "fluxcull.cli.doctor_cmd",   # doctor
     "fluxcull.cli.demo_cmd",     # demo
     "fluxcull.cli.gui_cmd",      # gui
     "fluxcull.cli.export_cmd",   # export xmp, export files
+    "fluxcull.cli.draft_cmd",    # draft, drafts, draft-approve, draft-export
+    "fluxcull.cli.insights_cmd", # rediscover, analytics, motifs
     "fluxcull.cli.stacks_cmd",   # stacks
 )
 
 # Commands that only read the catalog: opened read-only (they work on a read-only library).
-READ_ONLY = {"status", "photos", "sessions", "review", "features"}
+READ_ONLY = {"status", "photos", "sessions", "review", "features", "drafts", "draft-export", "rediscover"}
 # Commands that may create a new library; every other one needs an existing library.
 CREATES = {"ingest", "embed", "backbones", "demo", "gui"}
 # Commands that hold the library's job lock for their whole run (ingest and embed take it in their

@@ -17,15 +17,16 @@ def register(sub) -> None:
     what = p.add_subparsers(dest="export_what", metavar="WHAT", required=True)
 
     x = what.add_parser(
-        "xmp", help="write each photo's decision and keeper score into XMP sidecars",
-        description="Write keep / reject as xmp:Rating, xmp:Label, xmpDM:pick and digiKam:PickLabel, and the "
+        "xmp", help="write each photo's decision, stars, colour label and keeper score into XMP sidecars",
+        description="Write keep / reject as xmp:Rating, xmp:Label, xmpDM:pick and digiKam:PickLabel, a photo's "
+        "stars as xmp:Rating and its colour label as xmp:Label and digiKam:ColorLabel, and the "
         "keeper score and band in the fluxcull: namespace. Existing sidecars are merged (every other field kept) "
         "and backed up in LIBRARY/export/backup. By default into the mirror folder LIBRARY/export/xmp; your photo "
         "folders are written only with --dest sidecar.")
     _selection(x)
     g = x.add_mutually_exclusive_group()
     g.add_argument("--decided", dest="all", action="store_false",
-                   help="only photos marked keep or reject (the default)")
+                   help="only photos marked keep or reject, or given stars or a colour label (the default)")
     g.add_argument("--all", dest="all", action="store_true",
                    help="every photo: undecided ones get their score, band and digiKam's 'pending'")
     x.add_argument("--dest", metavar="sidecar|mirror|DIR", default=None,

@@ -40,6 +40,9 @@ def run(args, lib: Library) -> int:
     job = ingest_job(lib, args.paths, args.role, workers=args.workers, session_gap_hours=args.session_gap,
                      xmp=args.xmp)
     summary = drive(job, quiet=args.json)
+    from fluxcull.workflows import place_sessions
+
+    summary["places"] = place_sessions(lib)
     if args.json:
         emit_json(summary)
     else:
@@ -58,6 +61,8 @@ def print_summary(s: dict, out=None) -> None:
     if x:
         print(f"  XMP: {x['sidecars']} sidecars and {x['embedded']} embedded packets read, {x['marks']} photos "
               f"with marks, {x['warnings']} refused", file=out)
+    if s.get("raw_jpeg_pairs"):
+        print(f"  {s['raw_jpeg_pairs']} RAW+JPEG pairs (each one photo)", file=out)
     if s["known_errors"]:
         print(f"  {s['known_errors']} unchanged files still fail (see `fluxcull status`)", file=out)
     for w in s["warnings"]:

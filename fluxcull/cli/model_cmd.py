@@ -63,8 +63,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_prefer)
 
-    p = sub.add_parser("undo", help="undo the last decision or preference made from the command line "
-                                    "(a whole `fluxcull import-marks` at once)")
+    p = sub.add_parser("undo", help="undo the last decision, rating, label or preference made from the command "
+                                    "line (a whole `fluxcull import-marks`, rate or label run at once)")
     p.add_argument("--all-sources", action="store_true", help="undo the last one from any source (also the GUI)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_undo)
@@ -81,6 +81,10 @@ def cmd_train(args, lib) -> int:
     d = s["data"]
     imported = f", {d['from_imported_marks']} of those decisions from imported marks" \
         if d.get("from_imported_marks") else ""
+    st = d.get("stars") or {}
+    if st.get("keepers") or st.get("negatives") or st.get("weighted"):
+        imported += (f"; from stars: {st['keepers']} keepers, {st['negatives']} negatives, "
+                     f"{st['weighted']} weighted (setting training.stars)")
     print(f"trained {s['kind']} model v{s['version']} on {d['photos']} photos: {d['positives']} keepers "
           f"({d['confirmed_keepers']} confirmed, {d['decided_keep']} marked keep), {d['decided_reject']} rejects{imported}, "
           f"{s['fit'].get('pairs', s['fit'].get('rows', '-'))} {'pairs' if 'pairs' in s['fit'] else 'rows'}")
@@ -151,10 +155,11 @@ def model_words_lines(words: dict, *, details: bool = False) -> list[str]:
 
 def cmd_explain(args, lib) -> int:
     from fluxcull.catalog.queries import resolve_photo
+    from fluxcull.catalog.raw_jpeg_pairs import unit_of
     from fluxcull.keeper.explain import explain
 
     with closing(lib.connect()) as conn:
-        pid = resolve_photo(conn, args.photo)
+        pid = unit_of(conn, resolve_photo(conn, args.photo))  # a pair's RAW: the pair, scored as its JPEG
     r = explain(lib, pid)
     if args.json:
         emit_json(r)
@@ -267,9 +272,12 @@ def cmd_undo(args, lib) -> int:
         print("nothing to undo")
     elif r.get("batch") is not None:
         kept = r["events"] - r["photos_restored"]
-        print(f"undid {r['events']} decisions of one {r['source']} step: {r['photos_restored']} photos restored"
-              + (f", {kept} kept the decision made after it" if kept else ""))
+        what = {"rate": "ratings", "label": "colour labels", "prefer": "decisions and a preference"}.get(
+            r["kind"], "decisions")
+        print(f"undid {r['events']} {what} of one {r['source']} step: {r['photos_restored']} photos restored"
+              + (f", {kept} kept what was set after it" if kept else ""))
     else:
-        what = f"restored {r['restored']}" if r["restored"] is not None else "preference removed"
+        shown = {"rate": f"{r['restored']} stars", "label": f"label {r['restored']}"}.get(r["kind"], r["restored"])
+        what = f"restored {shown}" if r["restored"] is not None else "preference removed"
         print(f"undid {r['kind']} on photo {r['photo_id']}: {what}")
     return 0

@@ -5,7 +5,10 @@ from __future__ import annotations
 import sys
 
 from fluxcull.catalog.marks import effective as effective_marks
-from fluxcull.catalog.queries import ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.catalog.marks import refused_sidecars
+from fluxcull.catalog.queries import LABEL_FILTERS, ROLES, PhotoQuery, list_photos, list_sessions, status_counts
+from fluxcull.catalog.ratings import MAX_STARS
+from fluxcull.catalog.raw_jpeg_pairs import pairs_of
 from fluxcull.cli.common import emit_json
 from fluxcull.library import Library
 from fluxcull.validate import int_option
@@ -23,8 +26,13 @@ def register(sub) -> None:
                    help="time: capture time, oldest first; score: keeper score, highest first")
     p.add_argument("--status", choices=("ok", "error", "missing", "all"), default="ok",
                    help="which photos (default ok)")
+    p.add_argument("--min-stars", type=int_option(1, MAX_STARS), default=None, metavar="N",
+                   help="only photos with at least N stars")
+    p.add_argument("--label", choices=LABEL_FILTERS, default=None, help="only photos with this colour label (any: one)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
     p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
+    p.add_argument("--all-files", action="store_true",
+                   help="list the RAW file of a RAW+JPEG pair too (by default a pair is one photo, its JPEG)")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run_photos)
 
@@ -38,6 +46,8 @@ def run_status(args, lib: Library) -> int:
     conn = lib.connect()
     try:
         s = status_counts(conn)
+        n, refused = refused_sidecars(conn)
+        s["xmp_refused"] = {"count": n, "newest": refused}
     finally:
         conn.close()
     from fluxcull.joblock import holder
@@ -59,8 +69,14 @@ def run_status(args, lib: Library) -> int:
         print(f"{role:<10} {r['ok']:>8} {r['error']:>7} {r['missing']:>8} {s['sessions'][role]:>9}")
     d = s["decisions"]
     print(f"decisions: {d['keep']} keep, {d['reject']} reject, {d['none']} undecided; {s['scored']} scored")
+    if s["raw_jpeg_pairs"]:
+        print(f"RAW+JPEG pairs: {s['raw_jpeg_pairs']} (each counted once, as its JPEG)")
     for e in s["errors"]:
         print(f"error: {e['path']}: {e['error']}")
+    for w in refused:
+        print(f"XMP sidecar not read: {w['sidecar']}: {w['warning']}")
+    if n > len(refused):
+        print(f"... and {n - len(refused)} more XMP sidecars not read (`fluxcull status --json` lists the newest)")
     return 0
 
 
@@ -68,20 +84,23 @@ def run_photos(args, lib: Library) -> int:
     if args.limit is not None and args.limit < 0:
         raise ValueError("--limit must not be negative")
     q = PhotoQuery(role=args.role, session_id=args.session, sort=args.sort,
-                   status=None if args.status == "all" else args.status)
+                   status=None if args.status == "all" else args.status, files=args.all_files,
+                   min_rating=args.min_stars, label=args.label)
     conn = lib.connect()
     try:
         rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
         marks = effective_marks(conn, [r["id"] for r in rows]) if args.json else {}
+        pairs = pairs_of(conn, [r["id"] for r in rows])
     finally:
         conn.close()
-    for r in rows:
+    for r in rows:  # a RAW+JPEG pair: both files' paths and ids, on either file
         r["imported_marks"] = marks.get(r["id"])
+        r["pair"] = pairs.get(r["id"])
     if args.json:
         emit_json(rows)
         return 0
     _table(rows, [("id", 6), ("role", 9), ("taken_at", 25), ("camera_model", 18), ("keeper_score", 6),
-                  ("decision", 6), ("session_id", 5), ("path", 0)])
+                  ("decision", 6), ("rating", 5), ("color_label", 6), ("session_id", 5), ("path", 0)])
     return 0
 
 
@@ -110,7 +129,7 @@ def _cell(v) -> str:
 def _table(rows: list[dict], cols: list[tuple[str, int]], out=None) -> None:
     out = out or sys.stdout
     headers = {"photo_count": "photos", "keeper_score": "score", "session_id": "sess", "keeper_density": "dens",
-               "camera_model": "camera", "decision": "dec"}
+               "camera_model": "camera", "decision": "dec", "rating": "stars", "color_label": "label"}
     line = []
     for name, width in cols:
         h = headers.get(name, name)

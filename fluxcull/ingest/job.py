@@ -1,5 +1,5 @@
 """`ingest_job`: scan -> triage -> process (parallel) -> write (batched) -> XMP of unchanged photos
--> missing -> sessions."""
+-> missing -> RAW+JPEG pairs -> sessions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fluxcull.catalog import ingest_store
 from fluxcull.catalog import marks as marks_store
 from fluxcull.catalog.queries import ROLES
 from fluxcull.errors import InvalidValue, MissingPath
-from fluxcull.ingest import records, sessions, xmp_marks
+from fluxcull.ingest import pairs, records, sessions, xmp_marks
 from fluxcull.ingest.limits import cap_for, size_caps
 from fluxcull.ingest.pipeline import Stage, chunked, default_workers
 from fluxcull.ingest.scan import ScanStats, scan
@@ -44,7 +44,7 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
 
     Summary: {scanned, added, updated, unchanged, moved, missing, skipped, errors: [{path, reason}],
     warnings: [{path, reason}], known_errors, sessions, bytes, seconds, workers,
-    xmp: {sidecars, embedded, marks, warnings} (None without `xmp`)}.
+    xmp: {sidecars, embedded, marks, warnings} (None without `xmp`), raw_jpeg_pairs}.
     """
     if role not in ROLES:
         raise InvalidValue(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
@@ -146,6 +146,8 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
         # -- files gone from the scanned folders; sessions
         seen = {f.path for f in found}
         missing = records.mark_missing(conn, [r for r in roots if os.path.isdir(r)], seen)
+        yield Progress("pairs", 0, None, "pairing RAW+JPEG files")
+        n_pairs = pairs.update_pairs(conn, roots)  # before sessions: a pair's RAW is no session member
         yield Progress("sessions", 0, None, "grouping sessions")
         n_sessions = {}
         for r in sorted(counts["roles"]):
@@ -167,6 +169,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
             "seconds": round(time.monotonic() - t0, 3),
             "workers": n_workers if todo else 0,
             "xmp": xmp_counts if xmp else None,
+            "raw_jpeg_pairs": n_pairs,
         }
     finally:
         conn.close()

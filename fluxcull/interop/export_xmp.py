@@ -1,5 +1,8 @@
 """The XMP export job: each selected photo's decision and keeper score written into its sidecar.
 
+The photos exported are those decided (keep or reject) or marked with stars or a colour label
+(`decided_only`, the default), or every ok photo.
+
 `export_xmp_job(lib, ...)` is a plain job (fluxcull.jobs): the command line (`fluxcull export xmp`) and
 the app (Library > Export decisions, through fluxcull.workflows) drive it. The destination is the
 mirror folder LIBRARY/export/xmp unless asked otherwise (`sidecar`: beside the photos; a folder: a
@@ -69,7 +72,7 @@ def export_xmp_job(lib, *, dest: str | None = None, role: str | None = None, ses
                                         keep_label=keep_label, reject_label=reject_label)
         kind, root = resolve_destination(lib, catalog, dest)
         photos = catalog.export_records(PhotoQuery(role=role, session_id=session_id, status="ok"),
-                                        ("keep", "reject") if decided_only else None)
+                                        ("keep", "reject") if decided_only else None, marked=True)
     finally:
         catalog.close()
     backup_root = export_root(lib) / "backup" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"

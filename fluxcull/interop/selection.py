@@ -3,9 +3,9 @@
   fluxcull-selection.txt  one absolute path of an original a line (UTF-8)
   fluxcull-selection.csv  path, file_name, decision, keeper_score, rating, band, exported
 
-`rating` is what the XMP export writes for the decision (the keep stars, -1 for a reject, empty when
-undecided); `exported` is the file's path in DEST (empty with --mode list or when it failed). Both are
-rewritten whole (atomically) by every run.
+`rating` is what the XMP export writes into a new sidecar (the photo's stars, else the keep stars for a
+keep, -1 for a reject, empty when undecided and unrated); `exported` is the file's path in DEST (empty
+with --mode list or when it failed). Both are rewritten whole (atomically) by every run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from fluxcull.catalog.scores import band_of
 from fluxcull.interop.fileio import write_atomic
-from fluxcull.interop.xmp_fields import RATING, XmpPolicy
+from fluxcull.interop.xmp_fields import XmpPolicy, rating_written
 
 LIST_NAME = "fluxcull-selection.txt"
 CSV_NAME = "fluxcull-selection.csv"
@@ -29,7 +29,7 @@ def csv_row(photo: dict, exported: str | None, policy: XmpPolicy) -> dict:
     score = photo.get("keeper_score")
     return {"path": photo["path"], "file_name": os.path.basename(photo["path"]), "decision": decision,
             "keeper_score": "" if score is None else f"{float(score):.4f}",
-            "rating": policy.marks(decision)[RATING] if decision in ("keep", "reject") else "",
+            "rating": rating_written(photo, policy),
             "band": band_of(score), "exported": exported or ""}
 
 

@@ -1,20 +1,29 @@
-"""The XMP properties fluxcull owns and the values a photo's decision and score give them.
+"""The XMP properties fluxcull owns and the values a photo's decision, stars, colour label and score
+give them.
 
 Decision fields (what other applications read):
-  xmp:Rating         keep: `keep_rating` stars (default 3; a higher rating already there stays),
-                     reject: -1 (rejected, as Lightroom, Bridge and darktable read it)
-  xmp:Label          keep: `keep_label` (default Green), reject: `reject_label` (default Red); an empty
-                     setting leaves the label alone
+  xmp:Rating         the photo's stars when it has some (1-5, fluxcull.catalog.ratings), else for a keep
+                     `keep_rating` stars (default 3; a higher rating already there stays); a reject
+                     writes -1 (rejected, as Lightroom, Bridge and darktable read it) whatever its stars
+  xmp:Label          the photo's colour label when it has one (Red, Yellow, Green, Blue, Purple, as
+                     Lightroom names them), else keep: `keep_label` (default Green), reject:
+                     `reject_label` (default Red); an empty setting leaves the label alone
+  digiKam:ColorLabel the photo's colour label as digiKam numbers it (1 red, 3 yellow, 4 green, 5 blue,
+                     6 magenta for purple); decisions never set it
   xmpDM:pick         keep 1, reject -1
   digiKam:PickLabel  keep 3 (accepted), reject 1 (rejected), undecided 2 (pending, only where none is set)
 fluxcull fields (namespace FLUXCULL_NS, prefix fluxcull:), always written:
   fluxcull:Decision         keep, reject or none
+  fluxcull:Stars            the photo's stars in fluxcull, 0-5 (0: none)
+  fluxcull:ColorLabel       its colour label in fluxcull: red, yellow, green, blue, purple or none
   fluxcull:KeeperScore      the keeper score, 0.0000-1.0000 (absent when the photo is not scored)
   fluxcull:Band             the score's band: confirmed (1.0), high (0.8+), uncertain, low, unscored
   fluxcull:ConfirmedKeeper  True for an original linked from the keeper archive, else False
 
 An undecided photo (exported with --all) takes back the decision fields an earlier export wrote for it
-(a value equal to what fluxcull wrote for the decision its sidecar records), leaving anyone else's.
+(a value equal to what fluxcull wrote for the decision its sidecar records), leaving anyone else's; in
+the same way a photo whose stars or label were removed takes back the xmp:Rating, xmp:Label and
+digiKam:ColorLabel its sidecar's fluxcull:Stars and fluxcull:ColorLabel say fluxcull wrote.
 """
 
 from __future__ import annotations
@@ -37,12 +46,18 @@ RATING: Prop = (XMP_NS, "Rating")
 LABEL: Prop = (XMP_NS, "Label")
 PICK: Prop = (XMPDM_NS, "pick")
 PICK_LABEL: Prop = (DIGIKAM_NS, "PickLabel")
+COLOR_LABEL: Prop = (DIGIKAM_NS, "ColorLabel")
 DECISION: Prop = (FLUXCULL_NS, "Decision")
+STARS: Prop = (FLUXCULL_NS, "Stars")
+FX_LABEL: Prop = (FLUXCULL_NS, "ColorLabel")
 SCORE: Prop = (FLUXCULL_NS, "KeeperScore")
 BAND: Prop = (FLUXCULL_NS, "Band")
 CONFIRMED: Prop = (FLUXCULL_NS, "ConfirmedKeeper")
-OWNED: tuple[Prop, ...] = (RATING, LABEL, PICK, PICK_LABEL, DECISION, SCORE, BAND, CONFIRMED)
+OWNED: tuple[Prop, ...] = (RATING, LABEL, PICK, PICK_LABEL, COLOR_LABEL, DECISION, STARS, FX_LABEL, SCORE, BAND,
+                           CONFIRMED)
 PENDING = "2"  # digiKam's pick label "pending"
+LABEL_NAMES = {"red": "Red", "yellow": "Yellow", "green": "Green", "blue": "Blue", "purple": "Purple"}  # xmp:Label
+DIGIKAM_COLORS = {"red": "1", "yellow": "3", "green": "4", "blue": "5", "purple": "6"}  # digiKam:ColorLabel
 
 
 def qname(prop: Prop) -> str:
@@ -86,12 +101,16 @@ def target_values(photo: dict, current: dict[Prop, str], policy: XmpPolicy) -> d
     says now (`current`, owned properties only)."""
     out: dict[Prop, str | None] = {p: current.get(p) for p in OWNED}
     decision = photo.get("decision") or "none"
+    stars, label = int(photo.get("rating") or 0), photo.get("color_label") or None
+    ours = current.get(STARS) not in (None, "0") and current.get(RATING) == current.get(STARS)  # our stars
+    decided_label = False
     if decision in ("keep", "reject"):
         for prop, value in policy.marks(decision).items():
             if value is not None:
                 out[prop] = value
+        decided_label = policy.marks(decision)[LABEL] is not None
         held = _stars(current.get(RATING))
-        if decision == "keep" and held is not None and policy.keep_rating < held <= 5:
+        if decision == "keep" and held is not None and policy.keep_rating < held <= 5 and not ours:
             out[RATING] = current[RATING]  # a keep never lowers a rating given elsewhere
     else:
         before = current.get(DECISION)
@@ -101,9 +120,30 @@ def target_values(photo: dict, current: dict[Prop, str], policy: XmpPolicy) -> d
                     out[prop] = None
         if out[PICK_LABEL] is None:
             out[PICK_LABEL] = PENDING
+    if stars and decision != "reject":
+        out[RATING] = str(stars)
+    elif not stars and decision == "none" and ours and out[RATING] == current.get(RATING):
+        out[RATING] = None  # the stars fluxcull wrote, since removed
+    if label:
+        out[LABEL], out[COLOR_LABEL] = LABEL_NAMES[label], DIGIKAM_COLORS[label]
+    else:
+        was = current.get(FX_LABEL)
+        if was in LABEL_NAMES:  # the label fluxcull wrote, since removed: taken back where it still stands
+            if not decided_label and out[LABEL] == current.get(LABEL) == LABEL_NAMES[was]:
+                out[LABEL] = None
+            if current.get(COLOR_LABEL) == DIGIKAM_COLORS[was]:
+                out[COLOR_LABEL] = None
     score = photo.get("keeper_score")
     out[DECISION] = decision
+    out[STARS] = str(stars)
+    out[FX_LABEL] = label or "none"
     out[SCORE] = None if score is None else f"{float(score):.4f}"
     out[BAND] = band_of(score)
     out[CONFIRMED] = "True" if photo.get("linked") else "False"
     return out
+
+
+def rating_written(photo: dict, policy: XmpPolicy) -> str:
+    """The xmp:Rating an export writes into a new sidecar for this photo ('' for none): its stars, -1 for
+    a reject, a keep's stars by the policy (the selection CSV of `fluxcull export files` shows it)."""
+    return target_values(photo, {}, policy)[RATING] or ""

@@ -7,8 +7,11 @@ Labels (the training signal):
   photos in sessions the photographer has started to cull (at least one decision there);
 - unlabelled: the rest of the inbox (not reviewed yet: scored, never trained on).
 An explicit decision is the photographer's latest word and wins over the archive link.
+Stars change labels and weights by the setting `training.stars` (fluxcull.keeper.stars: by default a
+photo with 3 stars or more is a keeper, weighted more than a bare keep).
 
-Only photos with status 'ok' and an embedding for the active backbone take part. Keeper-archive
+Only photos with status 'ok' and an embedding for the active backbone take part, and a RAW+JPEG
+pair once, as its JPEG (its RAW is no near-identical negative; it gets the JPEG's score). Keeper-archive
 files themselves (role 'keepers') are not trained on: they are edited exports whose look the inbox
 never has; their originals carry the signal.
 """
@@ -22,8 +25,10 @@ import numpy as np
 
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog import embedding_index
-from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, session_ids_of
+from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, corpus_rows, rated_photos, session_ids_of
+from fluxcull.catalog.raw_jpeg_pairs import secondary_ids
 from fluxcull.keeper.projection_cache import embedding_keys
+from fluxcull.keeper.stars import StarRule, apply_stars
 
 POS, NEG, UNLABELLED = 1, 0, -1
 
@@ -40,6 +45,9 @@ class Corpus:
     decided_keep: np.ndarray  # bool: decided keep (explicit positive)
     confirmed: np.ndarray  # bool: linked from the keeper archive
     keys: np.ndarray       # int64 embedding key (row and checksum; fluxcull.keeper.projection_cache)
+    stars: np.ndarray      # int8 the photographer's stars, 0-5
+    weight: np.ndarray     # float32 training weight factor from stars (1.0: unchanged; fluxcull.keeper.stars)
+    from_stars: np.ndarray  # int8 +1 a keeper only by its stars, -1 a negative only by its stars, else 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,6 +82,9 @@ class Corpus:
             "unlabelled": int((lab == UNLABELLED).sum()),
             "sessions": int(len(np.unique(self.session))) if len(self) else 0,
             "positive_rate": float((lab == POS).sum() / max((lab >= 0).sum(), 1)),
+            "from_stars": int((self.from_stars != 0).sum()),
+            "stars": {"keepers": int((self.from_stars == 1).sum()), "negatives": int((self.from_stars == -1).sum()),
+                      "weighted": int((self.weight != 1.0).sum()), "rated": int((self.stars > 0).sum())},
         }
 
 
@@ -103,10 +114,11 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
     tm = rows[:, 3].copy()
     dec = np.array(DECISIONS, "<U6")[rows[:, 4].astype(np.int64)] if n else np.zeros(0, "<U6")
 
-    # keep only photos with an embedding
+    # keep only photos with an embedding, and a RAW+JPEG pair once
     pos = np.searchsorted(emb_ids, ids)
     pos = np.clip(pos, 0, max(len(emb_ids) - 1, 0))
     keep = (emb_ids[pos] == ids) if len(emb_ids) else np.zeros(n, bool)
+    keep &= ~np.isin(ids, np.fromiter(secondary_ids(conn), np.int64))
     ids, role, sess, has_sess, tm, dec = ids[keep], role[keep], sess[keep], has_sess[keep], tm[keep], dec[keep]
     erows = emb_rows[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
     esums = emb_sums[pos[keep]] if len(emb_ids) else np.zeros(0, np.int64)
@@ -131,8 +143,17 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
     label[decided_keep] = POS
     label[reject] = NEG
     confirmed = confirmed & ~reject
+    stars = np.zeros(len(ids), np.int8)
+    rated = rated_photos(conn)
+    if len(rated) and len(ids):
+        at = np.clip(np.searchsorted(ids, rated[:, 0]), 0, len(ids) - 1)
+        hit = ids[at] == rated[:, 0]
+        stars[at[hit]] = rated[hit, 1]
+    label, weight, from_stars = apply_stars(StarRule.from_settings(conn), stars, label, reject, decided_keep,
+                                            confirmed, role, group)
     return Corpus(ids=ids, rows=erows, role=role, session=group, time=tm, label=label, reject=reject,
-                  decided_keep=decided_keep, confirmed=confirmed, keys=embedding_keys(erows, esums))
+                  decided_keep=decided_keep, confirmed=confirmed, keys=embedding_keys(erows, esums), stars=stars,
+                  weight=weight, from_stars=from_stars)
 
 
 def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np.float32):

@@ -67,7 +67,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
         return gbt.fit(prep.x, cols, n_components=k, label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
                        train=train, preferences=[p for p in preferences if ok[p[0]] and ok[p[1]]],
                        reject_weight=cfg.reject, decided_weight=cfg.decided,
-                       seed=seed, cancel=cancel)
+                       seed=seed, cancel=cancel, weight=c.weight)
     if kind == "centroid":
         pos = train & (c.label == POS)
         if not pos.any():
@@ -76,7 +76,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
     pairs = build_pairs(label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
                         time=c.time, emb=prep.x[:, :k], train=train, preferences=preferences,
                         # unlabelled photos are never tested on, so choices between them always teach
-                        preference_ok=train | (c.label == UNLABELLED), cfg=cfg, seed=seed)
+                        preference_ok=train | (c.label == UNLABELLED), cfg=cfg, seed=seed, weight=c.weight)
     arrays, info = fit_pairwise(prep.x, pairs.a, pairs.b, pairs.w, kind=kind, seed=seed, cancel=cancel, device=device)
     info["pair_kinds"] = pairs.counts()
     return arrays, info

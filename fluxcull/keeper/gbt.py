@@ -9,7 +9,8 @@ trees split poorly on many embedding components). The two centroids are saved wi
 
 Objective, in two stages on one booster:
 1. binary log-loss over labelled photos: keepers against everything else, near-misses (rejects)
-   weighted `PairConfig.reject`, keepers marked keep weighted `PairConfig.decided`. This carries the
+   weighted `PairConfig.reject`, keepers marked keep weighted `PairConfig.decided`, each row also
+   by the photo's weight from its stars (`weight`, fluxcull.keeper.stars). This carries the
    cross-session signal (a keeper session against an unworthy one) and, through the context inputs,
    the within-session one;
 2. a LambdaRank continuation (the trees of stage 1 as the starting score) over query groups that are
@@ -95,8 +96,9 @@ def _params(seed: int, n_pos: int, objective: str, rows: int) -> dict:
 
 
 def training_rows(label: np.ndarray, reject: np.ndarray, decided_keep: np.ndarray, train: np.ndarray, *,
-                  reject_weight: float, decided_weight: float, seed: int, max_rows: int = MAX_ROWS):
-    """(positions, targets, weights) of the stage-1 rows."""
+                  reject_weight: float, decided_weight: float, seed: int, max_rows: int = MAX_ROWS,
+                  weight: np.ndarray | None = None):
+    """(positions, targets, weights) of the stage-1 rows (`weight`: a per-photo factor, from stars)."""
     rng = np.random.default_rng(seed + 101)
     pos = np.flatnonzero(train & (label == 1))
     rej = np.flatnonzero(train & (label == 0) & reject)
@@ -109,6 +111,8 @@ def training_rows(label: np.ndarray, reject: np.ndarray, decided_keep: np.ndarra
     y = np.r_[np.ones(len(pos)), np.zeros(len(rej) + len(imp))]
     w = np.r_[np.where(decided_keep[pos], decided_weight, 1.0), np.full(len(rej), reject_weight),
               np.full(len(imp), 1.0 / rate)]
+    if weight is not None:
+        w = w * weight[idx]
     order = np.argsort(idx, kind="stable")
     return idx[order], y[order], w[order].astype(np.float64)
 
@@ -148,12 +152,13 @@ def rank_queries(label: np.ndarray, session: np.ndarray, train: np.ndarray,
 
 
 def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, decided_keep, session, train,
-        preferences=(), reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None):
+        preferences=(), reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None,
+        weight: np.ndarray | None = None):
     """Fit the booster; returns ({'cols', 'booster', 'k', 'pos_sum', 'neg_sum'}, info)."""
     import lightgbm as lgb
 
     idx, y, w = training_rows(label, reject, decided_keep, train, reject_weight=reject_weight,
-                              decided_weight=decided_weight, seed=seed)
+                              decided_weight=decided_weight, seed=seed, weight=weight)
     n_pos = int(y.sum())
     if n_pos == 0 or n_pos == len(y):
         raise ValueError("no training rows of both kinds: need at least one keeper and one non-keeper")

@@ -7,7 +7,8 @@ negatives are drawn (spec section 5: hard pairs carry the taste, far pairs are e
 - `time`: non-keepers shot within `time_window_days` (other sessions),
 - `random`: any non-keeper (easy pairs: they anchor the global scale).
 Near-misses (photos marked reject) are paired with keepers of their session (else random keepers)
-with weight `reject`; explicit side-by-side choices are pairs of weight `preference`.
+with weight `reject`; explicit side-by-side choices are pairs of weight `preference`. Every pair's
+weight is also multiplied by its two photos' weights from their stars (`weight`, fluxcull.keeper.stars).
 The number of negatives per keeper shrinks as keepers grow, so the pair count stays bounded from a
 cold start (tens of keepers) to 15,000 keepers among 400,000 photos; the class imbalance (a few %
 keepers) does not matter to a pairwise loss, each pair holds one of each.
@@ -92,6 +93,7 @@ def build_pairs(
     preference_ok: np.ndarray | None = None,
     cfg: PairConfig | None = None,
     seed: int = 0,
+    weight: np.ndarray | None = None,
 ) -> Pairs:
     """Pairs among the positions where `train` is true.
 
@@ -202,7 +204,10 @@ def build_pairs(
     if not out_a:
         z = np.zeros(0, np.int64)
         return Pairs(z, z.copy(), np.zeros(0, np.float32), np.zeros(0, np.int8))
-    return Pairs(np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_w), np.concatenate(out_k))
+    a, b, w = np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_w)
+    if weight is not None:
+        w = (w * weight[a] * weight[b]).astype(np.float32)
+    return Pairs(a, b, w, np.concatenate(out_k))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

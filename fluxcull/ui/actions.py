@@ -11,10 +11,17 @@ from fluxcull.ui.keymap import ACTIONS, MENUS
 def build_actions(win) -> dict[str, QAction]:
     """One QAction per declaration, in its menu of `win`'s menu bar, bound window-wide."""
     menus = {name: win.menuBar().addMenu(name) for name in MENUS}
+    submenus: dict[tuple[str, str], object] = {}
     out: dict[str, QAction] = {}
     for a in ACTIONS:
         menu = menus[a.menu]
-        if a.separator:
+        if a.submenu:  # a separator above an action opening a submenu goes above the submenu
+            if (a.menu, a.submenu) not in submenus:
+                if a.separator:
+                    menu.addSeparator()
+                submenus[(a.menu, a.submenu)] = menu.addMenu(a.submenu)
+            menu = submenus[(a.menu, a.submenu)]
+        elif a.separator:
             menu.addSeparator()
         act = QAction(a.text, win)
         if a.standard:

@@ -7,6 +7,10 @@ pair of one burst (fluxcull.keeper.bursts through fluxcull.workflows: frames of 
 scores close, model uncertain), stays in that burst until it is done, says so, and only then moves
 to another burst of the session; photos of different bursts are never paired. F freezes the left
 photo as the champion of its burst; Down passes over a challenger. Zoom and pan are synchronised. Messages name files.
+
+A choice is committed with the culling rule of what it decides (fluxcull.culling.choice_verdict: with
+the setting compare.decides on, two undecided photos are kept and rejected by it), as one undo step;
+stars and colour labels pressed here apply to both photos shown (`shown_photos`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from fluxcull.catalog import Catalog
+from fluxcull.culling import choice_verdict
+from fluxcull.ui import theme
 from fluxcull.ui.delegate import record_pill
 from fluxcull.ui.images import ImageLoader, ImagePane
 from fluxcull.ui.loupe import state_note
@@ -79,11 +85,21 @@ class _Side(QWidget):
         note = state_note(rec, linked)
         note = f' &nbsp;<span style="color:#b8bcc4">{escape(note)}</span>' if note else ""
         tag = ' &nbsp;<span style="color:#f2c230">★ CHAMPION</span>' if champion else ""
-        self.caption.setText(f"{decision}{note}{tag}")
+        self.caption.setText(f"{decision}{marks_html(rec)}{note}{tag}")
+
+
+def marks_html(rec: dict) -> str:
+    """A caption's stars (gold) and colour label (its dot and name)."""
+    stars, label = rec.get("rating") or 0, rec.get("color_label")
+    out = f' &nbsp;<span style="color:{theme.STAR_COLOUR.name()}">{"★" * stars}</span>' if stars else ""
+    if label:
+        out += f' &nbsp;<span style="color:{theme.LABEL_COLOURS[label].name()}">●</span> {label.capitalize()}'
+    return out
 
 
 class CompareView(QWidget):
     preferred = Signal(int, int)     # winner, loser (recorded)
+    chosen = Signal(object)          # a choice committed: Catalog.choose's result (what it decided)
     exhausted = Signal(str)          # nothing left to compare here: why, in words
     said = Signal(str)               # a message for the status bar
 
@@ -191,12 +207,29 @@ class CompareView(QWidget):
         return winner, loser
 
     def _commit(self, winner: int, loser: int, then) -> None:
-        if self.writer is not None:
-            self.writer.submit(lambda c: c.prefer(winner, loser, "compare"), then)
-        else:
-            self.catalog.prefer(winner, loser, "compare")
+        def write(c):
+            return c.choose(winner, loser, "compare", verdict=choice_verdict(c))
+
+        def done(result, error):
+            if not error:
+                self.chosen.emit(result)
             if then is not None:
-                then(None, None)
+                then(result, error)
+
+        if self.writer is not None:
+            self.writer.submit(write, done)
+        else:
+            done(write(self.catalog), None)
+
+    def shown_photos(self) -> list[dict]:
+        """The records of the two photos shown (what stars and labels apply to here)."""
+        return [self.records.get(pid, {"id": pid}) for pid in self.pair] if self.pair else []
+
+    def refresh_records(self) -> None:
+        """Read the photos shown again (after a decision, stars or an undo) and caption them anew."""
+        if self.pair is not None:
+            self.records = self.catalog.photos(list(self.pair))
+            self._captions()
 
     def skip(self) -> bool:
         """Champion mode: pass over this challenger without a choice."""

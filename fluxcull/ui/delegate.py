@@ -1,7 +1,9 @@
 """Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star;
 a technical failure's pill (a warning sign, not a low score), a rejected confirmed keeper's (a hollow
-star on red), a file that failed to ingest (its reason where the thumbnail would be), and a stack's
-badge: a collapsed stack (its best frame standing for a burst) with its frame count, a frame of an
+star on red), a file that failed to ingest (its reason where the thumbnail would be), a
+"RAW+JPEG" tag on the one cell of a RAW+JPEG pair, the photographer's stars (small gold stars,
+bottom left) and colour label (a dot, top right), and a stack's badge (top left, beside the decision
+badge): a collapsed stack (its best frame standing for a burst) with its frame count, a frame of an
 open stack with its place in it."""
 
 from __future__ import annotations
@@ -54,6 +56,55 @@ def draw_badge(p: QPainter, centre: QPointF, radius: float, kind: str) -> None:
 
 
 _METRICS: dict = {}
+
+# stars and colour labels: paths, pens and brushes made once, so a cell paints them with a few calls
+STAR_R, STAR_STEP, DOT_R = 5.0, 11.0, 6.0
+_STAR_PATHS: dict[int, tuple[QPainterPath, QRectF]] = {}
+_STAR_BACK = QColor(0, 0, 0, 150)
+_DOT_PEN = QPen(QColor(0, 0, 0, 170), 1.5)
+
+
+def _stars_path(n: int) -> tuple[QPainterPath, QRectF]:
+    """`n` stars in a row from (0, 0) rightwards (their centres STAR_STEP apart, on y = -STAR_R - 2),
+    and the dark rounded plate behind them; made once per n."""
+    got = _STAR_PATHS.get(n)
+    if got is None:
+        path = QPainterPath()
+        for i in range(n):
+            path.addPolygon(star_polygon(STAR_R + 3 + i * STAR_STEP, -STAR_R - 2.5, STAR_R))
+            path.closeSubpath()
+        got = _STAR_PATHS[n] = (path, QRectF(0, -2 * STAR_R - 5, (n - 1) * STAR_STEP + 2 * STAR_R + 6,
+                                             2 * STAR_R + 5))
+    return got
+
+
+def stars_origin(image_rect: QRectF) -> QPointF:
+    """Where a cell's stars start: the bottom left corner of its image, inset."""
+    return QPointF(image_rect.left() + 4, image_rect.bottom() - 4)
+
+
+def label_dot_centre(image_rect: QRectF) -> QPointF:
+    """Where a cell's colour-label dot sits: the top right corner of its image, inset."""
+    return QPointF(image_rect.right() - DOT_R - 5, image_rect.top() + DOT_R + 5)
+
+
+def draw_stars(p: QPainter, origin: QPointF, n: int) -> None:
+    """`n` small gold stars on a dark plate, from `origin` (bottom left) rightwards."""
+    path, plate = _stars_path(n)
+    p.translate(origin)
+    p.setPen(Qt.NoPen)
+    p.setBrush(_STAR_BACK)
+    p.drawRoundedRect(plate, 4, 4)
+    p.setBrush(theme.STAR_COLOUR)
+    p.drawPath(path)
+    p.translate(-origin)
+
+
+def draw_label_dot(p: QPainter, centre: QPointF, label: str) -> None:
+    """A colour label's dot (theme.LABEL_COLOURS), ringed dark so it reads on any photo."""
+    p.setPen(_DOT_PEN)
+    p.setBrush(theme.LABEL_COLOURS[label])
+    p.drawEllipse(centre, DOT_R, DOT_R)
 
 
 def warning_polygon(cx: float, cy: float, r: float) -> QPolygonF:
@@ -133,12 +184,12 @@ def _translucent(colour: QColor) -> QColor:
 
 
 def draw_stack_badge(p: QPainter, anchor: QPointF, size: int, position: int | None, folded: bool, font: QFont) -> None:
-    """A stack's badge, its top-right corner at `anchor`: collapsed, two stacked cards and the frame
+    """A stack's badge, its top-left corner at `anchor`: collapsed, two stacked cards and the frame
     count ("5"); a frame of an open stack, its place ("2/5")."""
     text = str(size) if folded else f"{position or '?'}/{size}"
     fm = _metrics(font)
     w = fm.horizontalAdvance(text) + (26 if folded else 12)
-    rect = QRectF(anchor.x() - w, anchor.y(), w, 17.0)
+    rect = QRectF(anchor.x(), anchor.y(), w, 17.0)
     p.setPen(QPen(theme.ACCENT, 1.2) if folded else Qt.NoPen)
     p.setBrush(_STACK_FILL)
     p.drawRoundedRect(rect, 8.5, 8.5)
@@ -173,6 +224,29 @@ def record_pill(rec: dict, linked: bool, font: QFont, height: float = 17.0, dpr:
     draw_score_pill(p, QPointF(w, height), score, confirmed, font, height, state)
     p.end()
     return pix
+
+
+def pair_label(rec: dict) -> str | None:
+    """The tag of a RAW+JPEG pair's cell ('RAW+JPEG', or 'RAW+HEIF'), None for a single file."""
+    if not rec.get("paired"):
+        return None
+    return "RAW+HEIF" if rec.get("format") == "heif" else "RAW+JPEG"
+
+
+_PAIR_FILL, _PAIR_TEXT = QColor(20, 22, 26, 200), QColor("#e8eaee")
+
+
+def draw_pair_tag(p: QPainter, top_right: QPointF, text: str, font: QFont) -> None:
+    """A small dark tag with `text` whose top-right corner is at `top_right`."""
+    fm = _metrics(font)
+    w, h = fm.horizontalAdvance(text) + 8, fm.height() + 2
+    rect = QRectF(top_right.x() - w, top_right.y(), w, h)
+    p.setPen(Qt.NoPen)
+    p.setBrush(_PAIR_FILL)
+    p.drawRoundedRect(rect, 3, 3)
+    p.setPen(_PAIR_TEXT)
+    p.setFont(font)
+    p.drawText(rect, Qt.AlignCenter, text)
 
 
 class ThumbDelegate(QStyledItemDelegate):
@@ -253,15 +327,25 @@ class ThumbDelegate(QStyledItemDelegate):
         # decision badge (top left) and score pill (bottom right of the image)
         if decision in ("keep", "reject"):
             draw_badge(p, QPointF(image_rect.left() + 12, image_rect.top() + 12), 8.5, decision)
+        pair = pair_label(rec)
+        if pair is not None:
+            draw_pair_tag(p, QPointF(image_rect.right() - 3, image_rect.top() + 3), pair, self.small)
         if stacked:
-            draw_stack_badge(p, QPointF(image_rect.right() - 4, image_rect.top() + 4), rec["stack_size"],
-                             rec.get("stack_position"), folded, self.bold)
+            left = image_rect.left() + (24 if decision in ("keep", "reject") else 4)
+            draw_stack_badge(p, QPointF(left, image_rect.top() + 4), rec["stack_size"], rec.get("stack_position"),
+                             folded, self.bold)
         state = model.state(rec) if hasattr(model, "state") else ""
         confirmed = state in CONFIRMED_STATES
         score = rec.get("keeper_score")
         if rec.get("status") != "error" and (score is not None or confirmed or self.view.show_unscored):
             draw_score_pill(p, QPointF(image_rect.right() - 4, image_rect.bottom() - 4), score, confirmed, self.bold,
                             state=state)
+
+        stars, label = rec.get("rating"), rec.get("color_label")
+        if stars:
+            draw_stars(p, stars_origin(image_rect), stars)
+        if label:
+            draw_label_dot(p, label_dot_centre(image_rect), label)
 
         # footer: file name, role for non-originals
         p.setFont(self.small)

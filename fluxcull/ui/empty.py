@@ -28,11 +28,27 @@ ROLE_EMPTY = {
 ANY = "Set Decision and Score to Any to see every photo."
 
 
+def marks_message(stars: int | None, label: str | None, where: str) -> str:
+    """Why a Stars or Label filter finds nothing, and how photos get stars and labels."""
+    wanted = []
+    if stars:
+        wanted.append(f"{stars} star{'s' * (stars != 1)}{' or more' if stars < 5 else ''}")
+    if label:
+        wanted.append("a colour label" if label == "any" else f"the {label.capitalize()} label")
+    return (f"No photo in {where} has {' and '.join(wanted)}: keys 1-5 give the current or selected photos stars, "
+            "6-9 a colour label (red, yellow, green, blue). Set Stars and Label to Any to see every photo.")
+
+
 def empty_message(query, label: str = "") -> str:
     """The grid's message when `query` (fluxcull.catalog.queries.PhotoQuery) finds no photo."""
     role = getattr(query, "role", None)
     where = "this session" if getattr(query, "session_id", None) is not None else ROLE_WORDS.get(role, "your library")
     band, decision = getattr(query, "band", None), getattr(query, "decision", None)
+    stars, colour = getattr(query, "min_rating", None), getattr(query, "label", None)
+    if (stars or colour) and not (band or decision):
+        return marks_message(stars, colour, where)
+    if (stars or colour) and (band or decision):
+        return f"No photo in {where} matches all the filters above. Set them to Any to see every photo."
     if band and decision:
         return f"No photo in {where} matches both the Decision and the Score filter. {ANY}"
     if band:

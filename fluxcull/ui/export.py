@@ -11,8 +11,8 @@ from fluxcull import workflows
 
 EXPORT_TITLE = "Exporting decisions to XMP"
 
-INTRO = ("Writes each decided photo's keep or reject (star rating, colour label, pick flag) and its keeper "
-         "score into an XMP sidecar, which Lightroom, Capture One, darktable and digiKam read. A sidecar that "
+INTRO = ("Writes each decided, rated or labelled photo's keep or reject (star rating, colour label, pick "
+         "flag), its stars and colour label, and its keeper score into an XMP sidecar, which Lightroom, Capture One, darktable and digiKam read. A sidecar that "
          "exists already is merged: its other fields are kept as they are.")
 SIDECAR_WARNING = ("⚠ This writes .xmp files into your photo folders, beside your originals. An existing "
                    "sidecar is merged (its other fields kept) and its previous version is saved in {backup}. "
@@ -41,7 +41,7 @@ class ExportDialog(QDialog):
         self.warning.setStyleSheet("color: #e0a030; font-weight: bold;")
         self.warning.setVisible(False)
         lay.addWidget(self.warning)
-        self.all_photos = QCheckBox("Undecided photos too (their keeper score and band only)")
+        self.all_photos = QCheckBox("Every other photo too (its keeper score and band)")
         lay.addWidget(self.all_photos)
         buttons = QDialogButtonBox(QDialogButtonBox.Cancel)
         self.export_button = buttons.addButton("Export", QDialogButtonBox.AcceptRole)

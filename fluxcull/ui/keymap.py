@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 MENUS = ("&Library", "&Photo", "&View", "&Model", "&Help")
-SECTIONS = ("Culling", "Views", "Grid", "Model and library")
+SECTIONS = ("Culling", "Stars and labels", "Views", "Grid", "Model and library")
+# Lightroom's keys: 0-5 stars, 6-9 a colour label (purple has no key: `fluxcull label --color purple`)
+STAR_KEYS = {str(n): n for n in range(6)}
+LABEL_KEYS = {"6": "red", "7": "yellow", "8": "green", "9": "blue"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Action:
     checked: bool = False               # initial state of a checkable action
     separator: bool = False             # a separator above it in its menu
     standard: str | None = None         # a platform-standard key (QKeySequence.StandardKey name)
+    submenu: str | None = None          # a submenu of `menu` it goes in
 
     @property
     def text(self) -> str:
@@ -56,11 +60,20 @@ ACTIONS: tuple[Action, ...] = (
     Action("keep_best", "Keep the best frame of the current stack (its highest keeper score) and reject the rest, in "
            "one stroke (one undo)", ("Shift+K",), lambda w: w.culling.keep_best(), "&Photo", "Culling",
            title="Keep the best of the stack"),
-    Action("undo", "Undo the last decision or comparison choice (repeatable)", ("Ctrl+Z",),
+    Action("undo", "Undo the last decision, stars, colour label or comparison choice (repeatable)", ("Ctrl+Z",),
            lambda w: w.culling.undo(), "&Photo", "Culling", separator=True, title="Undo"),
-    Action("auto_advance", "Auto-advance to the next photo after a decision (toggle)", ("A",),
+    Action("auto_advance", "Auto-advance to the next photo after a decision, stars or a label (toggle)", ("A",),
            lambda w, on: w.set_auto_advance(on), "&Photo", "Culling", checkable=True, checked=True,
            title="Auto-advance after a decision"),
+    # Photo > Stars, Photo > Colour label
+    *(Action(f"stars_{n}", f"{n} star{'s' * (n != 1)} on the current or selected photos (compare: both photos)"
+             if n else "No stars: remove the rating", (key,), lambda w, n=n: w.culling.rate(n), "&Photo",
+             "Stars and labels", title=f"{'★' * n}" if n else "No stars", submenu="Stars", separator=n == 0)
+      for key, n in STAR_KEYS.items()),
+    *(Action(f"label_{color}", f"{color.capitalize()} colour label ({key} again removes it)", (key,),
+             lambda w, color=color: w.culling.label(color), "&Photo", "Stars and labels",
+             title=color.capitalize(), submenu="Colour label")
+      for key, color in LABEL_KEYS.items()),
     # View
     Action("grid", "Back to the grid", ("G", "Esc"), lambda w: w.show_grid(), "&View", "Views"),
     Action("loupe", "Loupe: the photo large, with the EXIF panel", ("Space", "E"), lambda w: w.toggle_loupe(),

@@ -10,12 +10,13 @@ from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QVBoxLay
 from fluxcull.catalog.scores import STATE_LABELS, apply_decision, failure_text, keeper_state
 from fluxcull.ui import theme
 from fluxcull.ui.images import ImageLoader, ImagePane
+from fluxcull.ui.model import marks_text
 
 EXIF_FIELDS = [
     ("File", "path"), ("Taken", "taken_at"), ("Camera", "camera"), ("Lens", "lens"), ("Focal length", "focal"),
     ("Aperture", "aperture"), ("Shutter", "shutter"), ("ISO", "iso"), ("Size", "dimensions"),
     ("Format", "format"), ("GPS", "gps"), ("Folder", "role"), ("Keeper score", "score"), ("Decision", "decision"),
-    ("Shown from", "source"),
+    ("Stars", "stars"), ("Colour label", "label"), ("Shown from", "source"),
 ]
 ROLE_WORDS = {"originals": "Originals", "keepers": "Keeper archive", "inbox": "Inbox"}
 DECISION_WORDS = {"keep": "Keep", "reject": "Reject", "none": "Not decided yet"}
@@ -101,8 +102,15 @@ def describe(rec: dict, linked: bool = False) -> dict[str, str]:
         "role": ROLE_WORDS.get(rec.get("role") or "", rec.get("role") or ""),
         "score": score_line(rec, linked),
         "decision": DECISION_WORDS.get(rec.get("decision") or "none", rec.get("decision") or ""),
+        "stars": stars_text(rec.get("rating") or 0),
+        "label": (rec.get("color_label") or "").capitalize(),
         "source": "",
     }
+
+
+def stars_text(stars: int) -> str:
+    """'★★★☆☆  3 of 5' (empty for none: the row is hidden)."""
+    return f"{'★' * stars}{'☆' * (5 - stars)}  {stars} of 5" if stars else ""
 
 
 def score_words(rec: dict, linked: bool) -> str:
@@ -126,7 +134,9 @@ def caption_text(rec: dict, linked: bool) -> str:
     if rec.get("status") == "error":
         return f"{name}    ⚠ could not be read: {rec.get('error') or 'unknown reason'}"
     note = state_note(rec, linked)
-    return f"{name}    score {theme.score_text(rec.get('keeper_score'))}{mark}{'  ' + note if note else ''}"
+    marks = marks_text(rec)
+    return (f"{name}    score {theme.score_text(rec.get('keeper_score'))}{mark}{'  ' + note if note else ''}"
+            f"{'    ' + marks if marks else ''}")
 
 
 class InfoPanel(QFrame):

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.sessions.handed_over.connect(lambda: self.mode.widget.setFocus())  # the grid owns the culling keys
         self.loupe.step.connect(self.modes["loupe"].step)
         self.compare.preferred.connect(lambda w, lo: self.culling.chose(w, lo, self.compare.name))
+        self.compare.chosen.connect(lambda result: self.culling.choice_saved(result, self.compare.name))
         self.compare.said.connect(lambda text: self.flash(text, 5000))
         self.compare.exhausted.connect(self.modes["compare"].exhausted)
         self.filters.changed.connect(self.browser.apply_query)
@@ -143,6 +144,9 @@ class MainWindow(QMainWindow):
     def decisions_saved(self) -> None:
         self.browser.sources_timer.start()
 
+    def shown_photos(self) -> list[dict]:
+        return self.mode.shown_photos()
+
     def status_changed(self, now: bool = False) -> None:
         if now:
             self.update_status()
@@ -156,6 +160,12 @@ class MainWindow(QMainWindow):
     # -- culling, as tests and scripts call it --------------------------------------------------------
     def decide(self, kind: str) -> list[int]:
         return self.culling.decide(kind)
+
+    def rate(self, stars: int) -> list[int]:
+        return self.culling.rate(stars)
+
+    def label(self, color: str) -> list[int]:
+        return self.culling.label(color)
 
     @property
     def counts(self) -> dict[str, int]:

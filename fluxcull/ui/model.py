@@ -136,6 +136,20 @@ class PhotoListModel(QStringListModel):
             self.dataChanged.emit(ix, ix, CHANGED_ROLES)
         return old
 
+    def mark(self, row: int, field: str):
+        """The row's stars ('rating') or colour label ('color_label')."""
+        rec = self.record(row)
+        return (rec or {}).get(field)
+
+    def set_marks(self, rows: list[int], field: str, value) -> None:
+        """Show stars or a colour label before it is committed (the writer thread commits it)."""
+        for r in rows:
+            rec = self.record(r)
+            if rec is not None:
+                rec[field] = value
+            ix = self.index(r)
+            self.dataChanged.emit(ix, ix, CHANGED_ROLES)
+
     # -- access ------------------------------------------------------------------------------
     @property
     def ids(self) -> list[int]:
@@ -241,9 +255,21 @@ def tooltip(rec: dict, state: str) -> str:
     parts = [rec.get("path") or "", (f"score {score:.3f}" if score is not None else "not scored") + f" — {what}"]
     if state != "failure" and failure_text(rec):
         parts.append(f"⚠ {failure_text(rec)}")
+    if rec.get("paired"):
+        parts.append("RAW+JPEG pair: one photo; its RAW file is decided with it")
+    marks = marks_text(rec)
+    if marks:
+        parts.append(marks)
     if rec.get("taken_at"):
         parts.append(str(rec["taken_at"]))
     return "\n".join(parts)
+
+
+def marks_text(rec: dict) -> str:
+    """The photo's stars and colour label in words: '★★★ · Red label', '' for none."""
+    stars, label = rec.get("rating") or 0, rec.get("color_label")
+    parts = (["★" * stars] if stars else []) + ([f"{label.capitalize()} label"] if label else [])
+    return " · ".join(parts)
 
 
 # combined once: an enum "|" in PySide6 costs a Python call, and Qt asks for flags on every paint

@@ -2,9 +2,10 @@
 
 Each mode knows its widget and answers what differs between them: what a decision acts on (the
 selection in the grid, the photo shown elsewhere, the survey's current photo: `target_photos`),
-whether decisions are refused (compare: the arrows choose the better photo), how to move to a row,
-what Z does, how a decision is shown before it is committed. The window holds the current mode
-(`window.mode`) and never compares indexes.
+whether decisions are refused (compare: the arrows choose the better photo), what stars and colour
+labels act on (compare: both photos shown; the survey: its current photo: `shown_photos`), how to
+move to a row, what Z does, how a decision is shown before it is committed. The window holds the
+current mode (`window.mode`) and never compares indexes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ class ViewMode:
     name = ""
     targets_selection = False
     decide_refusal: str | None = None
+    marks_shown = False  # stars and labels act on the photos shown side by side, not the grid's
 
     def __init__(self, win, widget):
         self.win = win  # the main window (fluxcull.ui.mainwindow.MainWindow)
@@ -31,6 +33,10 @@ class ViewMode:
     def target_photos(self) -> list[int] | None:
         """The photos a decision acts on when they are not the grid's rows (the survey's); None: the rows."""
         return None
+
+    def shown_photos(self) -> list[dict]:
+        """The records stars and labels act on when `marks_shown` (compare: both photos shown)."""
+        return []
 
     def zoom(self) -> None:
         """Z: nothing in the grid."""
@@ -97,6 +103,13 @@ class LoupeMode(ViewMode):
 class CompareMode(ViewMode):
     name = "compare"
     decide_refusal = "In compare, ← and → choose the better photo"
+    marks_shown = True
+
+    def refresh(self) -> None:
+        self.widget.refresh_records()
+
+    def shown_photos(self) -> list[dict]:
+        return self.widget.shown_photos()
 
     def start(self) -> bool:
         """Compare the two selected photos; three or more: a champion with challengers; else a proposal."""
@@ -137,6 +150,7 @@ class SurveyMode(ViewMode):
     """2-8 selected photos, or the current photo's stack, side by side (fluxcull.ui.survey)."""
 
     name = "survey"
+    marks_shown = True  # stars and labels: the survey's current photo
 
     def __init__(self, win, widget):
         super().__init__(win, widget)
@@ -169,6 +183,10 @@ class SurveyMode(ViewMode):
 
     def target_photos(self) -> list[int]:
         return [self.widget.current_id] if self.widget.current_id is not None else []
+
+    def shown_photos(self) -> list[dict]:
+        rec = self.widget.records.get(self.widget.current_id)
+        return [rec] if rec is not None else []
 
     def show_decision(self, decision: str) -> None:
         self.widget.show_decision(decision)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QToolBut
 from fluxcull.catalog.scores import apply_decision
 from fluxcull.culling import file_name
 from fluxcull.ui import theme
+from fluxcull.ui.compare import marks_html
 from fluxcull.ui.delegate import record_pill
 from fluxcull.ui.images import TILE_SIDE, ImageLoader, ImagePane
 from fluxcull.ui.loupe import state_note
@@ -92,8 +93,9 @@ class _Tile(QFrame):
         decision = {"keep": '<span style="color:#43b96f">✔ keep</span>',
                     "reject": '<span style="color:#d9534f">✖ reject</span>'}.get(rec.get("decision"), "")
         note = state_note(rec, linked)
-        self.note.setText(" ".join(x for x in (decision, f'<span style="color:#b8bcc4">{escape(note)}</span>'
-                                                if note else "") if x))
+        self.note.setText(" ".join(x for x in (decision, marks_html(rec).replace("&nbsp;", ""),
+                                                f'<span style="color:#b8bcc4">{escape(note)}</span>' if note else "")
+                                   if x))
         self.pane.rejected = rec.get("decision") == "reject"
         self.pane.update()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from fluxcull.catalog.ratings import COLOR_LABELS
 from fluxcull.catalog.scores import BAND_DEFS
 
 # a colour per band of fluxcull.catalog.scores (1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low)
@@ -20,6 +21,17 @@ assert set(BAND_COLOURS) == {b.name for b in BAND_DEFS}, "a colour for every ban
 # a technical failure (score rule 4: blank, near-black, wildly blurred) is no low score: its own colour and sign
 FAILURE_COLOUR = QColor("#4a4f58")
 FAILURE_SIGN = QColor("#f0b429")
+
+# colour labels (fluxcull.catalog.ratings.COLOR_LABELS), as Lightroom shows them; stars in gold
+LABEL_COLOURS = {
+    "red": QColor("#e0443e"),
+    "yellow": QColor("#f2d230"),
+    "green": QColor("#3fbf5a"),
+    "blue": QColor("#3b82e0"),
+    "purple": QColor("#a35fd6"),
+}
+assert set(LABEL_COLOURS) == set(COLOR_LABELS), "a colour for every colour label"
+STAR_COLOUR = QColor("#f2c230")
 
 ACCENT = QColor("#4d9de0")
 KEEP_COLOUR = QColor("#43b96f")

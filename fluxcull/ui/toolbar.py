@@ -1,17 +1,22 @@
-"""The toolbar above the grid: the source shown, sort and filters, the Problems filter (files that
-failed to ingest, with their reasons), auto-advance, thumbnail size."""
+"""The toolbar above the grid: the source shown, sort and filters (decision, score band, stars of at
+least N, colour label, role), the Problems filter (files that failed to ingest, with their reasons),
+auto-advance, thumbnail size."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 
-from fluxcull.catalog.queries import PhotoQuery
+from fluxcull.catalog.queries import ANY_LABEL, PhotoQuery
+from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS
 from fluxcull.catalog.scores import BAND_DEFS
 from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
 
+COMBO_CHARS = 16  # the widest a filter's box gets, in characters
 SORTS = [("Capture time", "time"), ("Keeper score ↓", "score"), ("Keeper score ↑", "score_asc")]
 DECISIONS = [("Any", None), ("Kept", "keep"), ("Rejected", "reject"), ("Undecided", "none")]
+STARS = [("Any", None)] + [("★" * n + ("+" if n < MAX_STARS else ""), n) for n in range(1, MAX_STARS + 1)]
+LABELS = [("Any", None), ("Any label", ANY_LABEL)] + [(c.capitalize(), c) for c in COLOR_LABELS]
 ROLES = [("All", None), ("Originals", "originals"), ("Keeper archive", "keepers"), ("Inbox", "inbox")]
 
 
@@ -33,6 +38,12 @@ class FilterBar(QObject):
             c = QComboBox()
             for text, data in items:
                 c.addItem(text, data)
+            if max(len(text) for text, _ in items) > COMBO_CHARS:
+                # not as wide as its longest value (the toolbar must fit the window on a 1920-pixel
+                # screen); the list that opens shows every value whole
+                c.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+                c.setMinimumContentsLength(COMBO_CHARS)
+                c.view().setMinimumWidth(c.view().sizeHintForColumn(0) + 24)
             c.setToolTip(tip)
             c.currentIndexChanged.connect(lambda *_: self.changed.emit())
             tb.addWidget(c)
@@ -42,6 +53,8 @@ class FilterBar(QObject):
         self.decision_combo = combo("Decision", DECISIONS, "Show photos with this decision")
         self.band_combo = combo("Score", [("Any", None)] + [(b.label, b.name) for b in BAND_DEFS],
                                 "Show photos in this keeper-score band")
+        self.stars_combo = combo("Stars", STARS, "Show photos with at least this many stars (keys 1-5 give stars)")
+        self.label_combo = combo("Label", LABELS, "Show photos with this colour label (keys 6-9 give one)")
         self.role_combo = combo("Role", ROLES, "Show photos of this role")
         self.problems_button = QToolButton()
         self.problems_button.setCheckable(True)
@@ -82,12 +95,14 @@ class FilterBar(QObject):
             session_id=source.get("session_id"),
             decision=self.decision_combo.currentData(),
             band=self.band_combo.currentData(),
+            min_rating=self.stars_combo.currentData(),
+            label=self.label_combo.currentData(),
             sort=self.sort_combo.currentData() or "time",
         )
 
     def show_everything(self) -> None:
-        """Decision and score filters to Any (without a signal: the caller runs the query)."""
-        for c in (self.decision_combo, self.band_combo):
+        """Decision, score, stars and label filters to Any (without a signal: the caller runs the query)."""
+        for c in (self.decision_combo, self.band_combo, self.stars_combo, self.label_combo):
             c.blockSignals(True)
             c.setCurrentIndex(0)
             c.blockSignals(False)

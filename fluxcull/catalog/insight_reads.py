@@ -1,0 +1,102 @@
+"""What fluxcull.insights reads from the catalog: draft candidates and their sessions' timelines,
+rediscovery candidates, the per-photo rows of session analytics, sessions to place. Plain arrays
+and rows; the rules (what a keeper is, the groupings, the diversity) stay in fluxcull.insights."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+
+from fluxcull.catalog.scores import kept_or_confirmed_sql
+
+_IDS = "SELECT value FROM json_each(?)"
+_SCOPE = "status = 'ok' AND role IN ('originals', 'inbox')"  # the photos insights count (not archive files)
+
+
+def _array(rows, width: int) -> np.ndarray:
+    return np.array(rows, np.float64).reshape(-1, width)
+
+
+def draft_candidates(conn: sqlite3.Connection, min_score: float, *, start: float | None = None,
+                     end: float | None = None, sessions: list[int] | None = None) -> np.ndarray:
+    """float64 (n x 4): id, session_id (NaN none), capture_time (NaN unknown), keeper_score of ok
+    originals and inbox photos scoring at least min_score and not marked reject, in [start, end)
+    of capture time when given, in the given sessions when given; by score, best first, then id."""
+    sql = (f"SELECT id, session_id, capture_time, keeper_score FROM photos WHERE {_SCOPE}"
+           " AND keeper_score >= ? AND decision != 'reject'")
+    params: list = [float(min_score)]
+    if start is not None:
+        sql += " AND capture_time >= ?"
+        params.append(float(start))
+    if end is not None:
+        sql += " AND capture_time < ?"
+        params.append(float(end))
+    if sessions:
+        sql += f" AND session_id IN ({_IDS})"
+        params.append(json.dumps(sorted(int(s) for s in sessions)))
+    return _array(conn.execute(sql + " ORDER BY keeper_score DESC, id", params).fetchall(), 4)
+
+
+def session_timeline(conn: sqlite3.Connection, session_ids) -> np.ndarray:
+    """float64 (n x 3): id, session_id, capture_time (NaN unknown) of the ok originals and inbox
+    photos of the given sessions (what their bursts are computed over), by id."""
+    return _array(conn.execute(
+        f"SELECT id, session_id, capture_time FROM photos WHERE {_SCOPE} AND session_id IN ({_IDS}) ORDER BY id",
+        (json.dumps(sorted({int(s) for s in session_ids})),)).fetchall(), 3)
+
+
+def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:
+    """(id, path, session_id, capture_time, keeper_score, start_at, place) of ok originals scoring at
+    least min_score that were never decided (no keep, reject, clear or prefer in the decision log,
+    decision none), are not linked from the keeper archive (confirmed or in review) and are not
+    marked as confirmed; best first."""
+    return conn.execute(
+        "SELECT p.id, p.path, p.session_id, p.capture_time, p.keeper_score, s.start_at, s.place FROM photos p"
+        " LEFT JOIN sessions s ON s.id = p.session_id"
+        " WHERE p.role = 'originals' AND p.status = 'ok' AND p.decision = 'none' AND p.keeper_score >= ?"
+        " AND p.keeper_score < 1.0"
+        " AND NOT EXISTS (SELECT 1 FROM keeper_links k WHERE k.original_id = p.id)"
+        " AND NOT EXISTS (SELECT 1 FROM decision_events e WHERE e.photo_id = p.id"
+        "                 AND e.kind IN ('keep', 'reject', 'clear', 'prefer'))"
+        " AND NOT EXISTS (SELECT 1 FROM decision_events e WHERE e.other_photo_id = p.id AND e.kind = 'prefer')"
+        " ORDER BY p.keeper_score DESC, p.id", (float(min_score),)).fetchall()
+
+
+ANALYTICS_COLUMNS = ("id", "session_id", "capture_time", "keeper_score", "keeper", "focal_35mm", "camera")
+
+
+def analytics_rows(conn: sqlite3.Connection) -> tuple[np.ndarray, list[str]]:
+    """(float64 n x 6: id, session_id (NaN none), capture_time (NaN), keeper_score (NaN), keeper (1: marked
+    keep or confirmed keeper, scores.kept_or_confirmed_sql), focal length in 35 mm terms (else the
+    focal length, NaN); camera text per row) of the ok originals and inbox photos, by id."""
+    rows = conn.execute(
+        f"SELECT id, session_id, capture_time, keeper_score, {kept_or_confirmed_sql()},"
+        " COALESCE(focal_length_35mm, focal_length),"
+        " TRIM(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, ''))"
+        f" FROM photos WHERE {_SCOPE} ORDER BY id").fetchall()
+    cameras = [r[6] or "" for r in rows]
+    return _array([tuple(r)[:6] for r in rows], 6), cameras
+
+
+def session_rows(conn: sqlite3.Connection) -> list[tuple]:
+    """(id, start_time, end_time, start_at, place, gps_lat, gps_lon, role) of every session."""
+    return conn.execute(
+        "SELECT id, start_time, end_time, start_at, place, gps_lat, gps_lon, role FROM sessions ORDER BY id").fetchall()
+
+
+def set_places(conn: sqlite3.Connection, places: list[tuple[int, str | None]]) -> None:
+    """Store sessions' places (session id, place text or None). One transaction."""
+    from fluxcull.catalog.db import transaction
+
+    with transaction(conn):
+        conn.executemany("UPDATE sessions SET place = ? WHERE id = ?", [(p, int(s)) for s, p in places])
+
+
+def photo_captions(conn: sqlite3.Connection, photo_ids) -> dict[int, tuple]:
+    """photo id -> (path, capture_time, taken_at, session_id, keeper_score, place, thumb_key)."""
+    return {r[0]: tuple(r)[1:] for r in conn.execute(
+        "SELECT p.id, p.path, p.capture_time, p.taken_at, p.session_id, p.keeper_score, s.place, p.thumb_key"
+        f" FROM photos p LEFT JOIN sessions s ON s.id = p.session_id WHERE p.id IN ({_IDS})",
+        (json.dumps(sorted({int(i) for i in photo_ids})),))}

@@ -1,0 +1,162 @@
+"""Session analytics: which sessions, places, times and gear produced keepers.
+
+Counted: ok originals and inbox photos (keeper-archive files are their originals' copies). A keeper
+is a photo marked keep or a confirmed keeper (catalog.scores.kept_or_confirmed_sql: a rejected
+confirmed keeper is none). Per group: photos, keepers, keeper density (keepers / photos) with its
+Wilson 95% interval (honest for small groups; `small` marks those under SMALL photos), and the
+mean keeper score of the photos with a score.
+
+Groupings (capture time is the wall clock where the photo was taken):
+session; place (the session's place, `fluxcull analytics --places`); hour of day; weekday; month;
+season (meteorological: Dec-Feb winter ..., flipped where the session's latitude is south of the
+equator); year; focal (35 mm equivalent, else the focal length, rounded to whole mm); camera
+(make and model). Photos without the value fall in the group "unknown".
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import numpy as np
+
+from fluxcull.catalog import insight_reads
+from fluxcull.errors import InvalidValue
+
+DIMENSIONS = ("session", "place", "hour", "weekday", "month", "season", "year", "focal", "camera")
+SMALL = 30
+Z95 = 1.959964
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+SEASONS = ("winter", "spring", "summer", "autumn")
+UNKNOWN = "unknown"
+
+
+def wilson(k, n, z: float = Z95):
+    """Wilson score interval of k successes in n trials (arrays or numbers); (nan, nan) for n = 0."""
+    k, n = np.asarray(k, np.float64), np.asarray(n, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return centre - half, centre + half
+
+
+class Data:
+    """The photos' rows and the sessions, read once and grouped many times."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.rows, cams = insight_reads.analytics_rows(conn)
+        self.cameras = np.array(cams, dtype=object)
+        self.sessions = {r[0]: r for r in insight_reads.session_rows(conn)}
+        t = self.rows[:, 2]
+        self.known = np.isfinite(t)
+        self.secs = np.where(self.known, t, 0.0).astype(np.int64)
+        self.day = self.secs // 86400
+        self.months = self.secs.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)  # since 1970-01
+        sid = self.rows[:, 1]
+        self.has_session = np.isfinite(sid)
+        self.sid = np.where(self.has_session, sid, -1).astype(np.int64)
+
+    def keys(self, by: str) -> tuple[np.ndarray, list]:
+        """(code per photo, label per code); code -1 for unknown."""
+        known = self.known
+        if by == "hour":
+            return np.where(known, (self.secs // 3600) % 24, -1), [f"{h:02d}" for h in range(24)]
+        if by == "weekday":
+            return np.where(known, (self.day + 3) % 7, -1), list(WEEKDAYS)   # 1970-01-01 was a Thursday
+        if by == "month":
+            return np.where(known, self.months % 12, -1), list(MONTHS)
+        if by == "year":
+            years = self.months // 12 + 1970
+            lo = int(years[known].min()) if known.any() else 0
+            return np.where(known, years - lo, -1), [str(lo + i) for i in range(int(years[known].max() - lo + 1)
+                                                                               if known.any() else 0)]
+        if by == "season":
+            lat = self._per_photo(5, np.float64)
+            south = np.nan_to_num(lat, nan=1.0) < 0
+            season = ((self.months % 12 + 1) % 12) // 3        # Dec-Feb 0, Mar-May 1, ...
+            season = np.where(south, (season + 2) % 4, season)
+            return np.where(known, season, -1), list(SEASONS)
+        if by == "session":
+            labels = sorted(set(self.sid[self.has_session].tolist()))
+            code = np.searchsorted(np.array(labels, np.int64), self.sid)
+            return np.where(self.has_session, code, -1), labels
+        if by == "place":
+            return self._strings(self._per_photo(4, object))
+        if by == "focal":
+            f = np.round(self.rows[:, 5])
+            ok = np.isfinite(f) & (f > 0)
+            labels = np.unique(f[ok])
+            code = np.searchsorted(labels, np.where(ok, f, 0))
+            return np.where(ok, code, -1), [f"{int(x)} mm" for x in labels]
+        if by == "camera":
+            return self._strings(self.cameras)
+        raise InvalidValue(f"--by {by}: expected one of {', '.join(DIMENSIONS)}")
+
+    def _per_photo(self, col: int, dtype) -> np.ndarray:
+        """A sessions column for every photo (None / NaN / '' where it has none)."""
+        uniq, inverse = np.unique(self.sid, return_inverse=True)
+        blank = np.nan if dtype is np.float64 else ""
+        vals = [self.sessions[s][col] if s in self.sessions and self.sessions[s][col] is not None else blank
+                for s in uniq.tolist()]
+        return np.array(vals, dtype=dtype)[inverse] if len(uniq) else np.zeros(0, dtype)
+
+    @staticmethod
+    def _strings(values: np.ndarray) -> tuple[np.ndarray, list]:
+        if not len(values):
+            return np.zeros(0, np.int64), []
+        labels, code = np.unique(values.astype(str), return_inverse=True)
+        labels = labels.tolist()
+        if "" in labels:
+            blank = labels.index("")
+            code = np.where(code == blank, -1, code - (code > blank))
+            labels.pop(blank)
+        return code, labels
+
+
+def group(data: Data, by: str) -> dict:
+    code, labels = data.keys(by)
+    k = len(labels) + 1                       # the last bin: unknown
+    code = np.where(code < 0, k - 1, code)
+    score = data.rows[:, 3]
+    scored = np.isfinite(score)
+    photos = np.bincount(code, minlength=k)
+    keepers = np.bincount(code, weights=data.rows[:, 4], minlength=k).round().astype(np.int64)
+    sums = np.bincount(code, weights=np.where(scored, score, 0.0), minlength=k)
+    counted = np.bincount(code, weights=scored.astype(np.float64), minlength=k)
+    lo, hi = wilson(keepers, photos)
+    groups = []
+    for i in range(k):
+        if photos[i] == 0:
+            continue
+        label = labels[i] if i < k - 1 else UNKNOWN
+        g = {"key": label, "photos": int(photos[i]), "keepers": int(keepers[i]),
+             "density": float(keepers[i] / photos[i]), "low": float(lo[i]), "high": float(hi[i]),
+             "mean_score": float(sums[i] / counted[i]) if counted[i] else None, "small": bool(photos[i] < SMALL)}
+        if by == "session" and i < k - 1:
+            r = data.sessions.get(label)
+            if r is not None:
+                g.update(start_at=r[3], place=r[4], hours=float((r[2] - r[1]) / 3600.0))
+        groups.append(g)
+    if by in ("place", "camera"):
+        groups.sort(key=lambda g: (g["key"] == UNKNOWN, -g["keepers"], -g["photos"], str(g["key"])))
+    total_scored = int(scored.sum())
+    totals = {"photos": int(len(code)), "keepers": int(keepers.sum()),
+              "density": float(keepers.sum() / len(code)) if len(code) else None,
+              "mean_score": float(score[scored].mean()) if total_scored else None}
+    return {"by": by, "totals": totals, "groups": groups}
+
+
+def analytics(conn: sqlite3.Connection, by: str = "session") -> dict:
+    if by not in DIMENSIONS:
+        raise InvalidValue(f"--by {by}: expected one of {', '.join(DIMENSIONS)}")
+    return group(Data(conn), by)
+
+
+def fmt_interval(g: dict) -> str:
+    if math.isnan(g["low"]):
+        return ""
+    return f"[{g['low']:.2f}-{g['high']:.2f}]"

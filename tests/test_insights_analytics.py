@@ -1,0 +1,116 @@
+"""Rediscovery leaves out every photo a person decided on or the archive links; analytics add up to
+the catalog's counts, places come from offline reverse geocoding, and every plot is a PNG."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import insightgen
+from fluxcull.cli import main
+from fluxcull.insights.analytics import DIMENSIONS, wilson
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr().out
+    try:
+        return code, json.loads(out)
+    except json.JSONDecodeError:
+        return code, out
+
+
+def test_rediscover_excludes_decided_and_linked(library, conn, capsys):
+    g = insightgen.build(library, conn, sessions=4)
+    strong = g["ids"][g["score"] >= 0.8]
+    kept, linked, rejected, cleared, preferred = (int(x) for x in strong[:5])
+    insightgen.keep(conn, [kept])
+    insightgen.link(conn, [linked])
+    conn.execute("UPDATE photos SET decision = 'reject' WHERE id = ?", (rejected,))
+    conn.execute("INSERT INTO decision_events(photo_id, kind, source) VALUES (?, 'reject', 'test')", (rejected,))
+    # decided then cleared: looked at, so not a rediscovery
+    conn.execute("INSERT INTO decision_events(photo_id, kind, source) VALUES (?, 'keep', 'test')", (cleared,))
+    conn.execute("INSERT INTO decision_events(photo_id, kind, source) VALUES (?, 'clear', 'test')", (cleared,))
+    conn.execute("INSERT INTO decision_events(photo_id, kind, other_photo_id, source) VALUES (?, 'prefer', ?, 'test')",
+                 (int(g["ids"][0]), preferred))
+    conn.commit()
+    code, r = _run(capsys, "rediscover", "--json")
+    assert code == 0
+    found = [p["id"] for s in r["sessions"] for p in s["photos"]]
+    assert set(found) == set(strong[5:].tolist()) - {int(g["ids"][0])}
+    assert r["photos"] == len(found)
+    best = [s["best"] for s in r["sessions"]]
+    assert best == sorted(best, reverse=True)
+    for s in r["sessions"]:
+        scores = [p["score"] for p in s["photos"]]
+        assert scores == sorted(scores, reverse=True) and s["best"] == scores[0]
+        assert len({conn.execute("SELECT session_id FROM photos WHERE id = ?", (p["id"],)).fetchone()[0]
+                    for p in s["photos"]}) == 1
+    code, text = _run(capsys, "rediscover", "--min-score", "0.99")
+    assert code == 0 and "never decided on" in text
+
+
+def test_analytics_totals_match_the_catalog(library, conn, capsys, tmp_path):
+    g = insightgen.build(library, conn)
+    insightgen.keep(conn, g["ids"][::7])
+    insightgen.link(conn, g["ids"][3::11])
+    conn.execute("UPDATE photos SET decision = 'reject', keeper_score = 0.0 WHERE id = ?", (int(g["ids"][3]),))
+    conn.commit()
+    photos = conn.execute("SELECT COUNT(*) FROM photos WHERE status = 'ok' AND role IN ('originals', 'inbox')"
+                          ).fetchone()[0]
+    keepers = conn.execute("SELECT COUNT(*) FROM photos WHERE status = 'ok' AND role IN ('originals', 'inbox')"
+                           " AND (decision = 'keep' OR keeper_score >= 1.0)").fetchone()[0]
+    mean = conn.execute("SELECT AVG(keeper_score) FROM photos WHERE role = 'originals'").fetchone()[0]
+    per_session = dict(conn.execute(
+        "SELECT session_id, SUM(decision = 'keep' OR keeper_score >= 1.0) FROM photos WHERE role = 'originals'"
+        " GROUP BY session_id").fetchall())
+    for by in DIMENSIONS:
+        code, a = _run(capsys, "analytics", "--by", by, "--json")
+        assert code == 0, by
+        assert a["totals"]["photos"] == photos and a["totals"]["keepers"] == keepers
+        assert abs(a["totals"]["mean_score"] - mean) < 1e-9
+        assert sum(x["photos"] for x in a["groups"]) == photos, by
+        assert sum(x["keepers"] for x in a["groups"]) == keepers, by
+        for x in a["groups"]:
+            assert x["low"] <= x["density"] <= x["high"]
+    code, a = _run(capsys, "analytics", "--by", "session", "--json")
+    assert {x["key"]: x["keepers"] for x in a["groups"]} == per_session
+    assert len(a["groups"]) == 8 and all(x["photos"] == 30 for x in a["groups"])
+    code, a = _run(capsys, "analytics", "--by", "camera", "--json")
+    assert {x["key"] for x in a["groups"]} == {"RICOH IMAGING GR III", "FUJIFILM X100V"}
+    code, a = _run(capsys, "analytics", "--by", "focal", "--json")
+    assert [x["key"] for x in a["groups"]] == ["28 mm", "35 mm"]
+    code, a = _run(capsys, "analytics", "--by", "hour", "--json")
+    assert all(len(x["key"]) == 2 for x in a["groups"])
+    code, text = _run(capsys, "analytics", "--by", "weekday")
+    assert code == 0 and "95% interval" in text
+
+
+def test_places_and_plots(library, conn, capsys, tmp_path):
+    insightgen.build(library, conn)
+    code, a = _run(capsys, "analytics", "--by", "place", "--places", "--plots", str(tmp_path / "plots"), "--json")
+    assert code == 0 and a["places"]["placed"] == 8
+    places = {x["key"] for x in a["groups"]}
+    assert len(places) == 4 and any("London" in p or "Westminster" in p for p in places)
+    assert any("Paris" in p for p in places) and any("Japan" in p for p in places)
+    season = _run(capsys, "analytics", "--by", "season", "--json")[1]
+    assert {x["key"] for x in season["groups"]} <= {"winter", "spring", "summer", "autumn"}
+    assert len(a["plots"]) == 5
+    for p in a["plots"]:
+        with Image.open(p) as im:
+            im.load()
+            assert im.format == "PNG" and im.size[0] > 100 and im.size[1] > 100
+    # a second --places changes nothing that is set
+    code, a = _run(capsys, "analytics", "--by", "place", "--places", "--json")
+    assert a["places"]["placed"] == 0
+
+
+def test_wilson_interval():
+    lo, hi = wilson(0, 10)
+    assert lo == pytest.approx(0.0, abs=1e-12) and hi == pytest.approx(0.2775, abs=1e-3)
+    lo, hi = wilson(50, 100)
+    assert lo == pytest.approx(0.4038, abs=1e-3) and hi == pytest.approx(0.5962, abs=1e-3)
+    assert np.isnan(wilson(0, 0)[0])
