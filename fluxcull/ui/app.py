@@ -122,6 +122,11 @@ def _stand_on_stack(win) -> None:
 
 def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
     """Show `view`, wait for its images, and save the window as seen on the screen."""
+    deadline = time.monotonic() + 20  # the grid's ids and the source list first: their arrival shows the grid
+    while time.monotonic() < deadline and not (win.model.complete and win.reader.idle()):
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
     if view == "compare":
         _select_burst(win)
         win.start_compare()
