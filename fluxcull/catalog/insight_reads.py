@@ -43,7 +43,9 @@ def session_timeline(conn: sqlite3.Connection, session_ids) -> np.ndarray:
     """float64 (n x 3): id, session_id, capture_time (NaN unknown) of the ok originals and inbox
     photos of the given sessions (what their bursts are computed over), by id."""
     return _array(conn.execute(
-        f"SELECT id, session_id, capture_time FROM photos WHERE {_SCOPE} AND session_id IN ({_IDS}) ORDER BY id",
+        # unary + keeps the planner on photos_session_time: the sessions' rows, not every ok original's
+        "SELECT id, session_id, capture_time FROM photos WHERE +status = 'ok' AND +role IN ('originals', 'inbox')"
+        f" AND session_id IN ({_IDS}) ORDER BY id",
         (json.dumps(sorted({int(s) for s in session_ids})),)).fetchall(), 3)
 
 
