@@ -147,8 +147,8 @@ def _reference(conn, by):
 
 
 def test_analytics_equal_a_plain_reference(library, conn):
-    """The numpy grouping (codes and bincount from one read) against the reference, for every dimension,
-    with places, photos without a session or a capture time, an inbox photo and a missing score."""
+    """One SQL GROUP BY, then numpy (bincount) per dimension, against the reference, for every
+    dimension, with places, a capture time before 1970, photos without a session or a capture time, an inbox photo and a missing score."""
     from fluxcull.insights import analytics
 
     g = insightgen.build(library, conn)
@@ -160,6 +160,7 @@ def test_analytics_equal_a_plain_reference(library, conn):
     ids = [int(i) for i in g["ids"]]
     conn.execute("UPDATE photos SET session_id = NULL WHERE id IN (?, ?)", (ids[1], ids[40]))
     conn.execute("UPDATE photos SET capture_time = NULL WHERE id = ?", (ids[2],))
+    conn.execute("UPDATE photos SET capture_time = -1000.5 WHERE id = ?", (ids[5],))   # 1969-12-31 23:43
     conn.execute("UPDATE photos SET keeper_score = NULL, camera_make = NULL WHERE id = ?", (ids[3],))
     conn.execute("UPDATE photos SET role = 'inbox', focal_length_35mm = NULL, focal_length = 50.4 WHERE id = ?",
                  (ids[4],))

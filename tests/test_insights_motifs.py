@@ -87,11 +87,3 @@ def test_hdbscan_labels_equal_scikit_learns():
         got = hdbscan_labels(x, m, block=100)
         assert expected.max() >= 3 and np.array_equal(got, expected), m
 
-
-def test_half_precision_table_equals_astype():
-    from fluxcull.keeper.dataset import _half_to_single
-
-    every = np.arange(65536, dtype=np.uint16).view(np.float16).reshape(512, 128)
-    a, b = every.astype(np.float32), _half_to_single(every)
-    assert b.dtype == np.float32 and b.shape == a.shape
-    assert np.array_equal(a.view(np.uint32), b.view(np.uint32))   # bit for bit, NaNs and -0.0 included

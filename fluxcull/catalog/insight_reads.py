@@ -66,36 +66,24 @@ def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:
         " ORDER BY p.keeper_score DESC, p.id", (float(min_score),)).fetchall()
 
 
-ANALYTICS_COLUMNS = ("session_id", "capture_time", "keeper_score", "keeper", "focal_35mm")
+ANALYTICS_COLUMNS = ("session_id", "hour", "focal_35mm", "photos", "keepers", "score_sum", "scored")
 
 
-def analytics_arrays(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """One whole-library read for session analytics, as numbers: (float64 n x 5: session_id (NaN
-    none), capture_time (NaN), keeper_score (NaN), keeper (1: marked keep or confirmed keeper,
-    scores.kept_or_confirmed_sql), focal length in 35 mm terms (else the focal length, NaN);
-    int64 camera code per row (-1: no make or model); camera labels (make and model) by code, sorted)
-    of the ok originals and inbox photos, by id."""
+def analytics_groups(conn: sqlite3.Connection) -> tuple[np.ndarray, list[str]]:
+    """The ok originals and inbox photos added up in one SQL GROUP BY over everything analytics
+    groups by: (float64 n x 7: session_id (NaN none), hour (capture-time seconds floored to the hour,
+    as seconds; NaN unknown), focal length in 35 mm terms (else the focal length; NaN), photos,
+    keepers (marked keep or confirmed keeper, scores.kept_or_confirmed_sql), sum of keeper scores,
+    photos with a score; camera (make and model, '' none) per row)."""
+    hour = "((CAST(capture_time AS INTEGER) - ((CAST(capture_time AS INTEGER) % 3600) + 3600) % 3600))"
     rows = conn.execute(
-        f"SELECT session_id, capture_time, keeper_score, COALESCE({kept_or_confirmed_sql()}, 0),"
-        " COALESCE(focal_length_35mm, focal_length),"
-        " TRIM(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, ''))"
-        f" FROM photos WHERE {_SCOPE} ORDER BY id").fetchall()
-    n = len(rows)
-    if not n:
-        return np.zeros((0, 5)), np.zeros(0, np.int64), []
-    cols = list(zip(*rows))
-    del rows
-    num = np.empty((n, 5), np.float64)
-    for j in range(5):
-        num[:, j] = np.array(cols[j], np.float64)
-    first: dict[str, int] = {"": -1, None: -1}  # codes in order of first sight, then renumbered sorted
-    seen = np.fromiter((first.setdefault(c, len(first) - 2) for c in cols[5]), np.int64, n)
-    labels = [c for c in first if c]
-    rank = np.empty(len(labels) + 1, np.int64)
-    order = sorted(range(len(labels)), key=labels.__getitem__)
-    rank[np.array(order, np.int64)] = np.arange(len(labels))
-    rank[-1] = -1  # index -1: no camera
-    return num, rank[seen], [labels[i] for i in order]
+        f"SELECT session_id, CASE WHEN capture_time IS NULL THEN NULL ELSE {hour} END AS h,"
+        " COALESCE(focal_length_35mm, focal_length) AS f,"
+        " TRIM(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, '')) AS c,"
+        f" COUNT(*), SUM(COALESCE({kept_or_confirmed_sql()}, 0)), TOTAL(keeper_score), COUNT(keeper_score)"
+        f" FROM photos WHERE {_SCOPE} GROUP BY session_id, h, f, c").fetchall()
+    cameras = [r[3] or "" for r in rows]
+    return _array([r[:3] + r[4:] for r in rows], 7), cameras
 
 
 def session_rows(conn: sqlite3.Connection) -> list[tuple]:

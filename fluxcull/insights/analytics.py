@@ -45,11 +45,12 @@ def wilson(k, n, z: float = Z95):
 
 
 class Data:
-    """The photos as numeric arrays from one read (camera as a code), and the sessions; grouped many
-    times with numpy (bincount), one code per photo per dimension."""
+    """The photos added up by SQL once over (session, hour of capture, focal length, camera), the
+    finest grouping every dimension is a union of; each dimension then groups those rows with numpy
+    (bincount weighted by their photo counts). Nothing per photo crosses into Python."""
 
     def __init__(self, conn: sqlite3.Connection):
-        num, self.camera_code, self.camera_labels = insight_reads.analytics_arrays(conn)
+        num, cams = insight_reads.analytics_groups(conn)
         self.sessions = {r[0]: r for r in insight_reads.session_rows(conn)}
         t = num[:, 1]
         self.known = np.isfinite(t)
@@ -59,12 +60,11 @@ class Data:
         sid = num[:, 0]
         self.has_session = np.isfinite(sid)
         self.sid = np.where(self.has_session, sid, -1).astype(np.int64)
-        self.score = num[:, 2]
-        self.scored = np.isfinite(self.score)
-        self.score0 = np.where(self.scored, self.score, 0.0)
-        self.keeper = num[:, 3]
-        self.focal = num[:, 4]
-        # the sessions of the photos once: unique session ids (-1: none) and each photo's index into them
+        self.focal = num[:, 2]
+        self.photos, self.keepers = num[:, 3].astype(np.int64), num[:, 4]
+        self.score_sum, self.scored = num[:, 5], num[:, 6]
+        self.cameras = np.array(cams, dtype=object)
+        # the sessions once: unique session ids (-1: none) and each row's index into them
         self.sid_uniq, self.sid_index = np.unique(self.sid, return_inverse=True)
 
     def keys(self, by: str) -> tuple[np.ndarray, list]:
@@ -104,7 +104,9 @@ class Data:
             code = np.searchsorted(labels, np.where(ok, f, 0))
             return np.where(ok, code, -1), [f"{int(x)} mm" for x in labels]
         if by == "camera":
-            return self.camera_code, list(self.camera_labels)
+            labels = sorted(set(self.cameras.tolist()) - {""})
+            code = np.searchsorted(np.array(labels, dtype=object), self.cameras) if labels else np.zeros(len(self.cameras), int)
+            return np.where(self.cameras == "", -1, code), labels
         raise InvalidValue(f"--by {by}: expected one of {', '.join(DIMENSIONS)}")
 
     def _per_session(self, col: int, blank) -> np.ndarray:
@@ -118,11 +120,10 @@ def group(data: Data, by: str) -> dict:
     code, labels = data.keys(by)
     k = len(labels) + 1                       # the last bin: unknown
     code = np.where(code < 0, k - 1, code)
-    score, scored = data.score, data.scored
-    photos = np.bincount(code, minlength=k)
-    keepers = np.bincount(code, weights=data.keeper, minlength=k).round().astype(np.int64)
-    sums = np.bincount(code, weights=data.score0, minlength=k)
-    counted = np.bincount(code, minlength=k) if scored.all() else np.bincount(code[scored], minlength=k)
+    photos = np.bincount(code, weights=data.photos, minlength=k).round().astype(np.int64)
+    keepers = np.bincount(code, weights=data.keepers, minlength=k).round().astype(np.int64)
+    sums = np.bincount(code, weights=data.score_sum, minlength=k)
+    counted = np.bincount(code, weights=data.scored, minlength=k)
     lo, hi = wilson(keepers, photos)
     groups = []
     for i in range(k):
@@ -139,10 +140,10 @@ def group(data: Data, by: str) -> dict:
         groups.append(g)
     if by in ("place", "camera"):
         groups.sort(key=lambda g: (g["key"] == UNKNOWN, -g["keepers"], -g["photos"], str(g["key"])))
-    total_scored = int(scored.sum())
-    totals = {"photos": int(len(code)), "keepers": int(keepers.sum()),
-              "density": float(keepers.sum() / len(code)) if len(code) else None,
-              "mean_score": float(score[scored].mean()) if total_scored else None}
+    total, total_scored = int(photos.sum()), float(counted.sum())
+    totals = {"photos": total, "keepers": int(keepers.sum()),
+              "density": float(keepers.sum() / total) if total else None,
+              "mean_score": float(sums.sum() / total_scored) if total_scored else None}
     return {"by": by, "totals": totals, "groups": groups}
 
 

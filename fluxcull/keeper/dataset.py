@@ -138,32 +138,19 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
                   decided_keep=decided_keep, confirmed=confirmed, keys=embedding_keys(erows, esums))
 
 
-_HALF_TABLE: np.ndarray | None = None
-
-
-def _half_to_single(half: np.ndarray) -> np.ndarray:
-    """float16 -> float32 through a table of all 65,536 values: the same numbers as astype, a few
-    times faster (numpy converts half precision one value at a time)."""
-    global _HALF_TABLE
-    if _HALF_TABLE is None:
-        _HALF_TABLE = np.arange(65536, dtype=np.uint16).view(np.float16).astype(np.float32)
-    return _HALF_TABLE[np.ascontiguousarray(half).view(np.uint16)]
-
-
 def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np.float32):
     """Yield (start, block) of L2-normalised embeddings for the given store rows, in chunks.
 
     Contiguous runs of rows (the usual case: rows follow photo ids) are read as slices."""
     mat = store.matrix()
-    convert = _half_to_single if mat.dtype == np.float16 and np.dtype(out_dtype) == np.float32 else None
     for s in range(0, len(rows), chunk):
         r = rows[s : s + chunk]
         if len(r) and r[-1] - r[0] == len(r) - 1 and (np.diff(r) == 1).all():
-            block = convert(mat[r[0] : r[-1] + 1]) if convert else np.asarray(mat[r[0] : r[-1] + 1], dtype=out_dtype)
+            block = np.asarray(mat[r[0] : r[-1] + 1], dtype=out_dtype)
         else:
             order = np.argsort(r, kind="stable")
             block = np.empty((len(r), mat.shape[1]), dtype=out_dtype)
-            block[order] = convert(mat[r[order]]) if convert else mat[r[order]]
+            block[order] = mat[r[order]]
         norms = np.sqrt(np.einsum("ij,ij->i", block, block))[:, None]
         block /= np.maximum(norms, 1e-12)
         yield s, block
