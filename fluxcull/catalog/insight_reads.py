@@ -1,5 +1,5 @@
 """What fluxcull.insights reads from the catalog: draft candidates and their sessions' timelines,
-rediscovery candidates, the per-photo rows of session analytics, sessions to place. Plain arrays
+rediscovery candidates, session analytics' rows (one SQL GROUP BY), sessions to place. Plain arrays
 and rows; the rules (what a keeper is, the groupings, the diversity) stay in fluxcull.insights."""
 
 from __future__ import annotations
