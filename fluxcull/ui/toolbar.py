@@ -1,5 +1,6 @@
 """The toolbar above the grid: the source shown, sort and filters, the Problems filter (files that
-failed to ingest, with their reasons), auto-advance, thumbnail size."""
+failed to ingest, with their reasons), auto-advance, thumbnail size; below it the filter bar
+(fluxcull.ui.findbar: text, camera, lens, dates, score, file type, saved filters)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButt
 
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.scores import BAND_DEFS
+from fluxcull.ui.findbar import FindBar
 from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
 
 SORTS = [("Capture time", "time"), ("Keeper score ↓", "score"), ("Keeper score ↑", "score_asc")]
@@ -20,7 +22,7 @@ class FilterBar(QObject):
 
     changed = Signal()
 
-    def __init__(self, toolbar, parent=None):
+    def __init__(self, toolbar, parent=None, find_toolbar=None, catalog=None):
         super().__init__(parent)
         tb = toolbar
         tb.setMovable(False)
@@ -63,6 +65,9 @@ class FilterBar(QObject):
         self.size_slider.setValue(DEFAULT_SIDE)
         self.size_slider.setFixedWidth(140)
         tb.addWidget(self.size_slider)
+        self.find = FindBar(find_toolbar, catalog, self) if find_toolbar is not None else None
+        if self.find is not None:
+            self.find.changed.connect(self.changed.emit)
 
     def set_problem_count(self, n: int) -> None:
         """How many files failed to ingest: the Problems filter's label (usable while there are any)."""
@@ -83,14 +88,38 @@ class FilterBar(QObject):
             decision=self.decision_combo.currentData(),
             band=self.band_combo.currentData(),
             sort=self.sort_combo.currentData() or "time",
+            **(self.find.values() if self.find is not None else {}),
         )
 
+    def filter_values(self, source: dict) -> dict:
+        """What a saved filter keeps of the view: the role, the Decision and Score filters and the filter
+        bar (a session is left out: a saved filter searches the whole library)."""
+        out = {"role": source.get("role") or self.role_combo.currentData(),
+               "decision": self.decision_combo.currentData(), "band": self.band_combo.currentData(),
+               **(self.find.values() if self.find is not None else {})}
+        return {k: v for k, v in out.items() if v is not None}
+
+    def apply_values(self, values: dict) -> None:
+        """Show a saved filter's values (without a signal: the caller runs the query); the role is the
+        source's."""
+        values = dict(values)
+        values.pop("role", None)
+        for combo, attr in ((self.decision_combo, "decision"), (self.band_combo, "band")):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(values.pop(attr, None)), 0))
+            combo.blockSignals(False)
+        if self.find is not None:
+            self.find.set_values(values)
+
     def show_everything(self) -> None:
-        """Decision and score filters to Any (without a signal: the caller runs the query)."""
+        """Decision and score filters to Any, the filter bar cleared (without a signal: the caller runs
+        the query)."""
         for c in (self.decision_combo, self.band_combo):
             c.blockSignals(True)
             c.setCurrentIndex(0)
             c.blockSignals(False)
+        if self.find is not None:
+            self.find.set_values({})
 
     def follow_source(self, source: dict) -> None:
         """A source of one role: the role filter shows 'All' rather than contradict it."""
