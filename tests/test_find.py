@@ -80,6 +80,22 @@ def test_grammar_forms(text, values):
     assert parse_where(format_where(values)) == values
 
 
+def test_a_declared_field_with_a_lower_bound_only(monkeypatch):
+    """How a filter is added: one declaration (here whole-number stars setting a lower bound only)."""
+    from fluxcull.catalog import filters as F
+
+    stars = F.FilterField("stars", "Stars ≥", F.NUMBER, ("score_min",), "At least this many stars", minimum=1,
+                          maximum=5, integer=True)
+    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (stars,))
+    monkeypatch.setitem(F.BY_KEY, "stars", stars)
+    assert parse_where("stars>=3") == {"score_min": 3} == parse_where("stars>2")
+    assert format_where({"score_min": 3}).endswith("stars>=3")
+    with pytest.raises(InvalidValue, match="stars takes >= or >"):
+        parse_where("stars<3")
+    with pytest.raises(InvalidValue, match="whole number"):
+        parse_where("stars>=2.5")
+
+
 def test_strict_score_bounds_write_back_as_written():
     values = parse_where("score>0.8 and score<=0.9")
     assert values["score_min"] > 0.8 and values["score_below"] > 0.9

@@ -4,8 +4,12 @@ Each `FilterField` says what one filter is called in an expression and in a save
 its words in the filter bar (`label`, `help`), the kind of value it takes and which `PhotoQuery`
 attributes it sets (their SQL is in fluxcull.catalog.queries). `FIELDS` drives the parser below, its
 inverse `format_where`, the saved filters (expressions stored in the catalog) and the window's
-filter bar, which builds one widget per field with `in_bar`. A new filter (a rating, a colour label,
-stacks) is a PhotoQuery attribute with its clause, and one entry here.
+filter bar, which builds one widget per field with `in_bar`. A new filter is a PhotoQuery attribute
+with its clause, and one entry here, for instance
+
+    FilterField("stars", "Stars ≥", NUMBER, ("min_rating",), "At least this many stars", minimum=1,
+                maximum=5, integer=True)
+    FilterField("label", "Label", CHOICE, ("label",), "A colour label", choices=(("red", "Red"), ...))
 
 The grammar (README, "Finding photos"): conditions joined by `and` (any letter case), each
 `FIELD OP VALUE`:
@@ -47,7 +51,8 @@ class FilterField:
     key: str                                    # its name in expressions and saved filters
     label: str                                  # the filter bar's word
     kind: str                                   # TEXT, DATE, NUMBER or CHOICE
-    attrs: tuple[str | None, ...]               # PhotoQuery attributes: (one,) or (low, high) for a range
+    attrs: tuple[str | None, ...]               # PhotoQuery attributes: (one,), or (low, high) for a range
+                                                # ((low,) alone: a lower bound only, e.g. at least N stars)
     help: str                                   # tooltip and documentation
     choices: tuple[tuple[str, str], ...] = ()   # CHOICE: (value, words)
     minimum: float = 0.0                        # NUMBER: the values allowed
@@ -153,7 +158,7 @@ def _bounds(f: FilterField, op: str, text: str) -> tuple[Any, Any]:
         v = _number(f, text)
         low, high = {">=": (v, None), ">": (_above(f, v), None), "<": (None, v), "<=": (None, _above(f, v)),
                      "=": (v, _above(f, v))}[op]
-    if high is not None and f.attrs[1] is None:
+    if high is not None and (len(f.attrs) < 2 or f.attrs[1] is None):
         raise ValueError(f"{f.key} takes >= or >")
     return low, high
 
