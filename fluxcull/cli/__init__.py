@@ -18,6 +18,7 @@ from fluxcull import __version__
 COMMAND_MODULES = (
     "fluxcull.cli.ingest_cmd",   # ingest
     "fluxcull.cli.query_cmd",    # status, photos, sessions
+    "fluxcull.cli.filters_cmd",  # filters
     "fluxcull.cli.embed_cmd",    # embed, features
     "fluxcull.cli.match_cmd",    # match, review, link, unlink
     "fluxcull.cli.model_cmd",    # train, score, eval, explain, decide, prefer, undo
@@ -77,6 +78,8 @@ def _writes(args) -> bool:
         return bool(args.repair)
     if cmd == "import-marks":
         return not args.dry_run
+    if cmd == "filters":
+        return args.save is not None or args.delete is not None
     return cmd not in ("eval", "explain")
 
 
@@ -85,7 +88,8 @@ def open_library(args):
 
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
-    readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair)
+    readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair) or \
+        (args.command == "filters" and args.save is None and args.delete is None)
     return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 

@@ -147,6 +147,7 @@ class ImagePane(QWidget):
         self._pixmap: QPixmap | None = None
         self._full_size = QSize()
         self._fit_cache: QPixmap | None = None
+        self._overlay: QPixmap | None = None  # the same image with clipped pixels painted (J), when shown
         self.zoom: float | None = None
         self.cx = self.cy = 0.5
         self._drag: QPointF | None = None
@@ -163,8 +164,24 @@ class ImagePane(QWidget):
         if self._image is not None and (self._image.width() > self._full_size.width()):
             self._full_size = self._image.size()
         self._fit_cache = None
+        self._overlay = None
         self.message = message
         self.update()
+
+    def image(self) -> QImage | None:
+        """The image shown (decoded or a placeholder), None before one arrives."""
+        return self._image
+
+    def set_overlay(self, image: QImage | None) -> None:
+        """Show `image` (the shown image with clipped pixels painted, the same size) in its place, or
+        the image itself again (None)."""
+        ok = image is not None and not image.isNull() and self._image is not None and image.size() == self._image.size()
+        self._overlay = QPixmap.fromImage(image) if ok else None
+        self._fit_cache = None
+        self.update()
+
+    def has_overlay(self) -> bool:
+        return self._overlay is not None
 
     def has_image(self) -> bool:
         return self._pixmap is not None
@@ -221,16 +238,17 @@ class ImagePane(QWidget):
             p.drawText(self.rect(), Qt.AlignCenter, self.message or "")
             return
         target = self._target_rect()
+        shown = self._overlay or self._pixmap
         if self.zoom is None:
             dpr = self.devicePixelRatioF()
             want = QSize(int(target.width() * dpr), int(target.height() * dpr))
             if self._fit_cache is None or self._fit_cache.size() != want:
-                self._fit_cache = self._pixmap.scaled(want, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+                self._fit_cache = shown.scaled(want, Qt.KeepAspectRatio, Qt.SmoothTransformation)
                 self._fit_cache.setDevicePixelRatio(dpr)
             p.drawPixmap(target.topLeft(), self._fit_cache)
         else:
             p.setRenderHint(QPainter.SmoothPixmapTransform, self._scale() < 1.0)
-            p.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
+            p.drawPixmap(target, shown, QRectF(shown.rect()))
         if self.rejected:
             p.setPen(QPen(QColor("#d64545"), REJECT_FRAME))
             p.setBrush(Qt.NoBrush)

@@ -46,6 +46,8 @@ class GridMode(ViewMode):
     targets_selection = True
 
     def enter(self) -> None:
+        if getattr(self.win, "viewing", None) is not None:
+            self.win.viewing.leave_fullscreen()  # full screen is the loupe's and compare's
         super().enter()
         row = self.win.current_row()
         if row is not None:
