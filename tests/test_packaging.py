@@ -124,3 +124,28 @@ def test_install_desktop_json_names_the_files(tmp_path, monkeypatch, capsys):
     assert all(Path(f).is_file() for f in out["files"])
     monkeypatch.setenv("XDG_DATA_HOME", "relative/path")  # ignored, as the XDG spec says
     assert desktop.data_home() == Path.home() / ".local" / "share"
+
+
+def test_flatpak_manifest():
+    manifest = json.loads((ROOT / "packaging" / "flatpak" / "io.github.fluxcull.json").read_text())
+    assert manifest["id"] == desktop.APP_ID and manifest["command"] == "fluxcull"
+    assert (manifest["runtime"], manifest["sdk"]) == ("org.kde.Platform", "org.kde.Sdk")
+    assert manifest["runtime-version"] == manifest["base-version"]  # PySide's BaseApp follows the KDE runtime
+    args = manifest["finish-args"]
+    assert "--socket=wayland" in args and "--socket=fallback-x11" in args
+    assert not any(a.startswith("--share=network") for a in args)  # fluxcull works offline
+    app = manifest["modules"][-1]
+    assert app["name"] == "fluxcull"
+    src = (ROOT / "packaging" / "flatpak" / app["sources"][0]["path"]).resolve()
+    assert src == ROOT
+    installed = {}
+    for cmd in app["build-commands"]:
+        if cmd.startswith("install -Dm644 "):
+            source, dest = cmd.split()[2:4]
+            assert (ROOT / source).is_file(), source
+            installed[dest.replace("${FLATPAK_DEST}", "").replace("${FLATPAK_ID}", manifest["id"])] = source
+    for size in (48, 128, 256):
+        assert f"/share/icons/hicolor/{size}x{size}/apps/{desktop.APP_ID}.png" in installed
+    assert f"/share/applications/{desktop.APP_ID}.desktop" in installed
+    assert f"/share/metainfo/{desktop.APP_ID}.metainfo.xml" in installed
+    assert _entry(RES / "io.github.fluxcull.desktop")["Exec"] == "fluxcull gui"  # on the sandbox's PATH
