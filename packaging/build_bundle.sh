@@ -28,11 +28,13 @@ step "built: $(du -sh "$SPEC_DIR/dist/fluxcull" | cut -f1) in $SPEC_DIR/dist/flu
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fluxcull-bundle.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-env -i PATH=/usr/bin:/bin HOME="$WORK" QT_QPA_PLATFORM=offscreen "$BIN" --version
+# An empty environment: nothing of the build's Python or the checkout can be reached.
+run() { env -i PATH=/usr/bin:/bin HOME="$WORK" QT_QPA_PLATFORM=offscreen "$@"; }
+run "$BIN" --version
 step "headless demo with the bundle"
-env -i PATH=/usr/bin:/bin HOME="$WORK" QT_QPA_PLATFORM=offscreen \
-    "$BIN" --library "$WORK/library" demo --no-gui --json > demo.json 2> demo.err || { cat demo.err; exit 1; }
-grep -q '"backbone"' demo.json && ls "$WORK"/library/**/*.onnx "$WORK"/library/*/*.onnx 2>/dev/null | head -1 || true
-env -i PATH=/usr/bin:/bin HOME="$WORK" XDG_DATA_HOME="$WORK/xdg" "$BIN" install-desktop --json > desktop.json
+run "$BIN" --library "$WORK/library" demo --no-gui --json > demo.json 2> demo.err || { cat demo.err; exit 1; }
+grep -q '"backbone": "efficientnet_lite0' demo.json || { echo "build_bundle: the demo embedded nothing"; exit 1; }
+test -n "$(find "$WORK/library" -name '*.onnx' -print -quit)" || { echo "build_bundle: no ONNX export"; exit 1; }
+run XDG_DATA_HOME="$WORK/xdg" "$BIN" install-desktop --json > desktop.json
 grep -q "^Exec=$BIN gui" "$WORK/xdg/applications/io.github.fluxcull.desktop"
 step "smoke test passed"
