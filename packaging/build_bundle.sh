@@ -20,7 +20,9 @@ if "$PY" -c 'import torch, sys; sys.exit(0 if torch.version.cuda is None else 1)
          "breaks 'import torch' in the bundle. Use the CPU build (see packaging/README.md)." >&2
 fi
 step "PyInstaller"
-"$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
+# FLUXCULL_BUNDLE_CLEAN=0 reuses the analysis cache in packaging/pyinstaller/build (faster rebuilds)
+CLEAN=--clean; [ "${FLUXCULL_BUNDLE_CLEAN:-1}" = 0 ] && CLEAN=
+"$PY" -m PyInstaller --noconfirm $CLEAN --log-level WARN \
     --distpath "$SPEC_DIR/dist" --workpath "$SPEC_DIR/build" "$SPEC_DIR/fluxcull.spec"
 BIN="$SPEC_DIR/dist/fluxcull/fluxcull"
 step "built: $(du -sh "$SPEC_DIR/dist/fluxcull" | cut -f1) in $SPEC_DIR/dist/fluxcull"

