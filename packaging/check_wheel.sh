@@ -54,7 +54,9 @@ print(f"check_wheel: wheel holds {len(migrations)} migrations and the icons; sdi
 PY
 
 step "installing the wheel into a fresh venv"
-python3 -m venv "$WORK/venv" 2>/dev/null || "$DEV_PY" -m venv --without-pip "$WORK/venv"
+# The same interpreter as the dev venv, so the .pth below names site-packages of the same Python.
+BASE_PY=$("$DEV_PY" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')
+"$BASE_PY" -m venv "$WORK/venv"
 VPY="$WORK/venv/bin/python"
 SITE=$("$VPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 "$DEV_PY" -c 'import sysconfig; p = sysconfig.get_paths(); print(p["purelib"]); print(p["platlib"])' \
