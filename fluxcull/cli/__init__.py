@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.export_cmd",   # export xmp, export files
     "fluxcull.cli.draft_cmd",    # draft, drafts, draft-approve, draft-export
     "fluxcull.cli.insights_cmd", # rediscover, analytics, motifs
+    "fluxcull.cli.desktop_cmd",  # install-desktop
 )
 
 # Commands that only read the catalog: opened read-only (they work on a read-only library).
@@ -39,6 +40,8 @@ CREATES = {"ingest", "embed", "backbones", "demo", "gui"}
 # Commands that hold the library's job lock for their whole run (ingest and embed take it in their
 # jobs, so the GUI's jobs hold it too).
 LOCKED = {"match", "train", "score", "demo"}
+# Commands that need no library at all: none is opened, resolved or created for them.
+NO_LIBRARY = {"install-desktop"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,6 +89,8 @@ def _writes(args) -> bool:
 def open_library(args):
     from fluxcull.library import ENV_VAR, Library
 
+    if args.command in NO_LIBRARY:
+        return None
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
     readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair) or \
