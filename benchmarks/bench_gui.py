@@ -168,10 +168,10 @@ def child(lib_dir: str, t_spawn: float, out: str, scroll_steps: int, stacks: str
         time.sleep(0.001)
     res["launch_to_all_ids_and_sessions_s"] = time.time() - t_spawn
     res["rows"] = win.model.rowCount()
-    from fluxcull.catalog.queries import list_sessions, photo_ids
+    from fluxcull.catalog.queries import list_sessions
 
     t = time.perf_counter()
-    photo_ids(win.catalog.connection, win.model.query)
+    win.catalog.photo_ids(win.model.query)
     res["query_ids_ms"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
     win.catalog.photo_ids(win.model.query, limit=4001)

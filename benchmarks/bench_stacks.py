@@ -285,7 +285,7 @@ def survey_child(out: str, repeats: int = 5) -> None:
         win.resize(1600, 1000)
         win.show()
         t = time.perf_counter()  # the images each view asks for, decoded into the cache (the first visits)
-        win.start_survey()
+        win.modes["survey"].start()
         while not win.survey.loaded():
             app.processEvents()
             time.sleep(0.005)
@@ -307,7 +307,7 @@ def survey_child(out: str, repeats: int = 5) -> None:
 
         runs = {k: [] for k in ("survey_8", "compare_2", "loupe_1")}
         for _ in range(repeats):
-            timed("survey_8", win.start_survey, win.survey)
+            timed("survey_8", win.modes["survey"].start, win.survey)
             timed("compare_2", lambda: (win.compare.start((ids[0], ids[1]), session_id=None),
                                         win.modes["compare"].enter()), win.compare)
             timed("loupe_1", lambda: win.show_loupe(0), win.loupe)

@@ -12,4 +12,6 @@ Data flow:
 Only fluxcull.ui imports Qt; only fluxcull.embedding and fluxcull.keeper import torch.
 """
 
-__version__ = "0.1.0"
+from fluxcull._version import installed_version
+
+__version__ = installed_version()

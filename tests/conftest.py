@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["FLUXCULL_KEYMAP"] = ""  # a person's own key map file never changes the keys a test presses
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = (REPO_ROOT / ".." / "shared" / "photos").resolve()

@@ -114,3 +114,65 @@ def test_wilson_interval():
     lo, hi = wilson(50, 100)
     assert lo == pytest.approx(0.4038, abs=1e-3) and hi == pytest.approx(0.5962, abs=1e-3)
     assert np.isnan(wilson(0, 0)[0])
+
+
+def _reference(conn, by):
+    """The documented groupings, one photo at a time in plain Python (what analytics.group must equal)."""
+    import datetime as dt
+
+    from fluxcull.insights.analytics import MONTHS, SEASONS, UNKNOWN, WEEKDAYS
+    sess = {r[0]: r for r in conn.execute("SELECT id, place, gps_lat FROM sessions")}
+    out: dict = {}
+    for sid, t, score, keeper, focal, cam in conn.execute(
+            "SELECT session_id, capture_time, keeper_score, (decision = 'keep' OR keeper_score >= 1.0),"
+            " COALESCE(focal_length_35mm, focal_length), TRIM(COALESCE(camera_make, '') || ' ' ||"
+            " COALESCE(camera_model, '')) FROM photos WHERE status = 'ok' AND role IN ('originals', 'inbox')"):
+        d = dt.datetime.fromtimestamp(int(t), dt.timezone.utc) if t is not None else None
+        lat = sess[sid][2] if sid in sess and sess[sid][2] is not None else None
+        season = None if d is None else (d.month % 12) // 3
+        if season is not None and lat is not None and lat < 0:
+            season = (season + 2) % 4
+        key = {"session": sid, "place": (sess[sid][1] or None) if sid in sess else None,
+               "hour": d and f"{d.hour:02d}", "weekday": d and WEEKDAYS[d.weekday()],
+               "month": d and MONTHS[d.month - 1], "season": None if season is None else SEASONS[season],
+               "year": d and str(d.year), "focal": f"{int(round(focal))} mm" if focal and round(focal) > 0 else None,
+               "camera": cam or None}[by]
+        g = out.setdefault(UNKNOWN if key is None else key, [0, 0, 0.0, 0])
+        g[0] += 1
+        g[1] += int(keeper or 0)  # no score and not marked keep: not a keeper
+        if score is not None:
+            g[2] += score
+            g[3] += 1
+    return out
+
+
+def test_analytics_equal_a_plain_reference(library, conn):
+    """One SQL GROUP BY, then numpy (bincount) per dimension, against the reference, for every
+    dimension, with places, a capture time before 1970, photos without a session or a capture time, an inbox photo and a missing score."""
+    from fluxcull.insights import analytics
+
+    g = insightgen.build(library, conn)
+    insightgen.keep(conn, g["ids"][::5])
+    sids = [r[0] for r in conn.execute("SELECT id FROM sessions ORDER BY id")]
+    conn.executemany("UPDATE sessions SET place = ? WHERE id = ?",
+                     [("Zürich", sids[0]), ("Ålesund", sids[1]), ("Sydney", sids[3]), ("Zürich", sids[5])])
+    conn.execute("UPDATE sessions SET gps_lat = NULL WHERE id = ?", (sids[2],))
+    ids = [int(i) for i in g["ids"]]
+    conn.execute("UPDATE photos SET session_id = NULL WHERE id IN (?, ?)", (ids[1], ids[40]))
+    conn.execute("UPDATE photos SET capture_time = NULL WHERE id = ?", (ids[2],))
+    conn.execute("UPDATE photos SET capture_time = -1000.5 WHERE id = ?", (ids[5],))   # 1969-12-31 23:43
+    conn.execute("UPDATE photos SET keeper_score = NULL, camera_make = NULL WHERE id = ?", (ids[3],))
+    conn.execute("UPDATE photos SET role = 'inbox', focal_length_35mm = NULL, focal_length = 50.4 WHERE id = ?",
+                 (ids[4],))
+    conn.commit()
+    data = analytics.Data(conn)
+    for by in analytics.DIMENSIONS:
+        ref = _reference(conn, by)
+        got = analytics.group(data, by)["groups"]
+        assert {x["key"] for x in got} == set(ref), by
+        for x in got:
+            n, k, s, c = ref[x["key"]]
+            assert (x["photos"], x["keepers"]) == (n, k), (by, x["key"])
+            assert x["mean_score"] == pytest.approx(s / c if c else None), (by, x["key"])
+        keys = [x["key"] for x in got]
+        assert analytics.UNKNOWN not in keys[:-1], by   # unknown comes last

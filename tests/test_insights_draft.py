@@ -113,3 +113,19 @@ def test_draft_dates_sessions_and_files(library, conn, capsys, tmp_path):
     assert all((dest / n).is_symlink() for n in names)
     code, e = _run(capsys, "draft-export", "99", "--csv", str(tmp_path / "x.csv"))
     assert code == 2
+
+
+def test_session_timeline_reads_through_the_session_index(library, conn):
+    """A draft computes bursts over each chosen photo's session: one index search per session, not a
+    scan of every ok original (the planner otherwise prefers photos_status)."""
+    from fluxcull.catalog import insight_reads
+
+    insightgen.build(library, conn, sessions=2)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    tl = insight_reads.session_timeline(conn, [1])
+    conn.set_trace_callback(None)
+    assert len(tl) == 30 and (tl[:, 1] == 1).all()
+    select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
+    plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
+    assert any("photos_session_time" in p for p in plans), plans

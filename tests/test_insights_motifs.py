@@ -64,3 +64,26 @@ def test_match_names_one_to_one_by_overlap():
     old = {1: {1, 2, 3, 4}, 2: {10, 11, 12}, 3: {20, 21}}
     new = [{1, 2, 3, 9}, {10, 30, 31, 32, 33}, {11, 12, 13}, {20, 21, 22}]
     assert match_names(old, new) == [1, None, 2, 3]
+
+
+def test_hdbscan_labels_equal_scikit_learns():
+    """The motif clustering's HDBSCAN (core distances from BLAS blocks, recomputed exactly) labels
+    every point as sklearn.cluster.HDBSCAN does: clusters, noise, exact duplicates, small blocks."""
+    from sklearn.cluster import HDBSCAN
+    from sklearn.neighbors import NearestNeighbors
+
+    from fluxcull.insights.density import core_distances, hdbscan_labels
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, 16))
+    x = centres[rng.integers(0, 12, 900)] + rng.normal(0, 0.5, (900, 16))
+    x = np.concatenate([x, x[:40]])                       # exact duplicates
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    wide = x.astype(np.float64)
+    tree, _ = NearestNeighbors(n_neighbors=5, algorithm="kd_tree").fit(wide).kneighbors(wide, 5)
+    assert np.array_equal(core_distances(wide, 5, block=128), tree[:, -1])
+    for m in (5, 9):
+        expected = HDBSCAN(min_cluster_size=m, copy=True).fit(x).labels_
+        got = hdbscan_labels(x, m, block=100)
+        assert expected.max() >= 3 and np.array_equal(got, expected), m
+

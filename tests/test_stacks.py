@@ -125,7 +125,9 @@ def test_collapsed_query_shows_each_stack_once_as_its_top_frame(library, conn, b
 
 def test_collapsing_is_the_ids_query_on_an_index(conn):
     """The top frame is found through the partial index, not by a scan per row."""
-    where, params = PhotoQuery(stacks="collapsed").visible()
+    from fluxcull.catalog.stack_queries import visible
+
+    where, params = visible(conn, PhotoQuery(stacks="collapsed"))
     plan = " ".join(str(tuple(r)) for r in conn.execute(f"EXPLAIN QUERY PLAN SELECT id FROM photos{where}", params))
     assert "photos_stacked" in plan
 

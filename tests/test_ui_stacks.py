@@ -63,7 +63,7 @@ def test_a_stack_is_one_cell_until_S_opens_it(qtbot, window):
     press(qtbot, window, Qt.Key_S)
     assert model.rowCount() == 5 and window.current_photo_id() == four[2]
     window.actions_by_name["collapse_stacks"].trigger()  # Shift+S: every frame
-    assert model.rowCount() == 11 and not window.stacks.collapsed
+    assert model.rowCount() == 11 and not window.browser.stacks.collapsed
     assert not window.actions_by_name["collapse_stacks"].isChecked()
     press(qtbot, window, Qt.Key_S, Qt.ShiftModifier, widget=window.grid)
     assert model.rowCount() == 5 and window.actions_by_name["collapse_stacks"].isChecked()

@@ -23,7 +23,9 @@ from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import marks as _marks
 from fluxcull.catalog import queries as _q
 from fluxcull.catalog import ratings as _ratings
+from fluxcull.catalog import saved_filters as _saved
 from fluxcull.catalog import settings as _settings
+from fluxcull.catalog import stack_queries as _stack_queries
 from fluxcull.catalog import stacks_store as _stacks
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.keepers import confirmed_keeper_ids
@@ -56,11 +58,11 @@ class Catalog:
     def photo_ids(self, query: _q.PhotoQuery, limit: int | None = None) -> list[int]:
         """The ordered ids a query shows, stacks collapsed where it asks (the first `limit` of them
         where given)."""
-        return _q.photo_ids(self._conn, query, limit)
+        return _stack_queries.photo_ids(self._conn, query, limit)
 
     def count_photos(self, query: _q.PhotoQuery) -> int:
         """How many rows `photo_ids` gives (a collapsed stack counts once)."""
-        return _q.count_visible(self._conn, query)
+        return _stack_queries.count_visible(self._conn, query)
 
     def grid_records(self, ids: list[int]) -> dict[int, GridRecord]:
         """The painted columns of these photos (one SELECT: pass at most a page of ids)."""
@@ -91,7 +93,7 @@ class Catalog:
     def decision_counts(self, query: _q.PhotoQuery) -> DecisionCounts:
         """Decisions of the photos a query selects, how many of them are scored, and how many are
         keepers (kept or confirmed)."""
-        where, params = query.where()
+        where, params = query.where(self._conn)
         counts: DecisionCounts = {"keep": 0, "reject": 0, "none": 0, "scored": 0, "keepers": 0}
         sql = (f"SELECT decision, COUNT(*), COUNT(keeper_score), COALESCE(SUM{kept_or_confirmed_sql()}, 0)"
                f" FROM photos{where} GROUP BY decision")
@@ -159,7 +161,30 @@ class Catalog:
         counts = {r[0]: (r[1], r[2] or 0) for r in self._conn.execute(
             f"SELECT role, COUNT(*), SUM{kept_or_confirmed_sql()} FROM photos WHERE status = 'ok' AND {_q.UNITS_SQL}"
             " GROUP BY role")}
-        return {"counts": counts, "sessions": self.sessions()}
+        return {"counts": counts, "sessions": self.sessions(), "saved_filters": self.saved_filters()}
+
+    # -- finding photos: saved filters, the cameras and lenses seen ------------------------------------
+    def saved_filters(self) -> list[dict]:
+        """Every saved filter ({name, expression, created_at, updated_at}), by name."""
+        return _saved.list_filters(self._conn)
+
+    def saved_filter(self, name: str) -> dict:
+        """One saved filter by name (any letter case); NotFound naming the others."""
+        return _saved.get_filter(self._conn, name)
+
+    def save_filter(self, name: str, expression: str) -> dict:
+        """Store or replace a saved filter (the expression checked: InvalidValue naming the bad token)."""
+        return _saved.save_filter(self._conn, name, expression)
+
+    def delete_filter(self, name: str) -> dict:
+        return _saved.delete_filter(self._conn, name)
+
+    def cameras(self) -> list[tuple[str, str]]:
+        """(make, model) of every camera seen, for the filter bar's suggestions."""
+        return _saved.cameras(self._conn)
+
+    def lenses(self) -> list[str]:
+        return _saved.lenses(self._conn)
 
     # -- decisions ----------------------------------------------------------------------------------
     def decide(self, photo_ids: Iterable[int], kind: str, source: str) -> list[int]:

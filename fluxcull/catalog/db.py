@@ -1,4 +1,9 @@
-"""Connections, transactions and numbered migrations (tracked with PRAGMA user_version).
+"""Connections, transactions and numbered migrations.
+
+Each migration applied is recorded in `schema_migrations` (number, name); PRAGMA user_version holds
+the highest number applied. Numbers need not be contiguous, and a migration numbered below one
+already applied is still applied when it appears (migrations written on parallel branches and merged
+in any order); a catalog from before the table counts every number up to its user_version as applied.
 
 Opening a catalog checks it before anything is written:
 - a 0-byte or non-SQLite file is reported as damaged (never silently re-initialised);
@@ -120,7 +125,7 @@ def connect(path: str | Path, *, migrate_schema: bool = True, timeout: float = 3
                 if version > latest_version():
                     raise CatalogError(_newer_message(path, version) + ": this command needs to write, so it "
                                        "was refused (commands that only read still work)")
-                if migrate_schema and 0 < version < latest_version():
+                if migrate_schema and version > 0 and pending(conn):
                     backup_catalog(conn, path, version)
                 return _configure(conn, timeout, migrate_schema, path)
             except BaseException:
@@ -237,30 +242,60 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("COMMIT")
 
 
+def _applied(conn: sqlite3.Connection) -> set[int] | None:
+    """The migration numbers recorded as applied; None for a catalog without the record."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone() is None:
+        return None
+    return {r[0] for r in conn.execute("SELECT number FROM schema_migrations")}
+
+
+def pending(conn: sqlite3.Connection) -> list[int]:
+    """The numbers of the shipped migrations this catalog has not applied yet, in order."""
+    applied = _applied(conn)
+    if applied is None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        applied = {n for n, _, _ in migrations() if n <= version}
+    return [n for n, _, _ in migrations() if n not in applied]
+
+
+def _record_table(conn: sqlite3.Connection) -> None:
+    """Create `schema_migrations` where it is missing, filled with every migration the catalog's
+    user_version says was applied (inside the caller's transaction)."""
+    if _applied(conn) is not None:
+        return
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.execute("CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))")
+    conn.executemany("INSERT INTO schema_migrations (number, name) VALUES (?, ?)",
+                     [(n, name) for n, name, _ in migrations() if n <= version])
+
+
 def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
-    """Apply every migration newer than the catalog's user_version (each in its own transaction;
-    the version is read again inside it, so a concurrent migrator never applies one twice)."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    """Apply every shipped migration the catalog has not applied (up to `target`), in number order,
+    each in its own transaction; what was applied is read again inside it, so a concurrent migrator
+    never applies one twice. Returns the catalog's user_version (the highest number applied)."""
+    todo = set(pending(conn))
     for number, name, sql in migrations():
-        if number <= current or (target is not None and number > target):
+        if number not in todo or (target is not None and number > target):
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
-            current = conn.execute("PRAGMA user_version").fetchone()[0]
-            if number <= current:
+            _record_table(conn)
+            if number not in pending(conn):
                 conn.execute("COMMIT")
                 continue
             for statement in _split_sql(sql):
                 conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("INSERT INTO schema_migrations (number, name) VALUES (?, ?)", (number, name))
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"PRAGMA user_version = {max(int(current), int(number))}")
         except BaseException as exc:
             conn.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error) and describe_sqlite_error(exc) is not None:
                 raise
             raise RuntimeError(f"catalog migration {name} failed: {exc}") from exc
         conn.execute("COMMIT")
-        current = number
-    return current
+    return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
 def _split_sql(sql: str) -> list[str]:

@@ -21,7 +21,7 @@ def export_rows(conn: sqlite3.Connection, query: PhotoQuery, decisions: tuple[st
     a colour label; scored at least `min_score`), ordered by id, each with EXPORT_COLUMNS, `linked` (the
     original of an accepted keeper link: a confirmed keeper) and `session_start_at` (its session's
     first capture time, camera clock)."""
-    where, params = query.where()
+    where, params = query.where(conn)
     clauses = [where[len(" WHERE "):]] if where else []
     if decisions is not None:
         either = " OR rating > 0 OR color_label IS NOT NULL" if marked else ""

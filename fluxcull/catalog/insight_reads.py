@@ -1,5 +1,5 @@
 """What fluxcull.insights reads from the catalog: draft candidates and their sessions' timelines,
-rediscovery candidates, the per-photo rows of session analytics, sessions to place. Plain arrays
+rediscovery candidates, session analytics' rows (one SQL GROUP BY), sessions to place. Plain arrays
 and rows; the rules (what a keeper is, the groupings, the diversity) stay in fluxcull.insights."""
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def session_timeline(conn: sqlite3.Connection, session_ids) -> np.ndarray:
     """float64 (n x 3): id, session_id, capture_time (NaN unknown) of the ok originals and inbox
     photos of the given sessions (what their bursts are computed over), by id."""
     return _array(conn.execute(
-        f"SELECT id, session_id, capture_time FROM photos WHERE {_SCOPE} AND session_id IN ({_IDS}) ORDER BY id",
+        # unary + keeps the planner on photos_session_time: the sessions' rows, not every ok original's
+        "SELECT id, session_id, capture_time FROM photos WHERE +status = 'ok' AND +role IN ('originals', 'inbox')"
+        f" AND session_id IN ({_IDS}) ORDER BY id",
         (json.dumps(sorted({int(s) for s in session_ids})),)).fetchall(), 3)
 
 
@@ -64,20 +66,24 @@ def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:
         " ORDER BY p.keeper_score DESC, p.id", (float(min_score),)).fetchall()
 
 
-ANALYTICS_COLUMNS = ("id", "session_id", "capture_time", "keeper_score", "keeper", "focal_35mm", "camera")
+ANALYTICS_COLUMNS = ("session_id", "hour", "focal_35mm", "photos", "keepers", "score_sum", "scored")
 
 
-def analytics_rows(conn: sqlite3.Connection) -> tuple[np.ndarray, list[str]]:
-    """(float64 n x 6: id, session_id (NaN none), capture_time (NaN), keeper_score (NaN), keeper (1: marked
-    keep or confirmed keeper, scores.kept_or_confirmed_sql), focal length in 35 mm terms (else the
-    focal length, NaN); camera text per row) of the ok originals and inbox photos, by id."""
+def analytics_groups(conn: sqlite3.Connection) -> tuple[np.ndarray, list[str]]:
+    """The ok originals and inbox photos added up in one SQL GROUP BY over everything analytics
+    groups by: (float64 n x 7: session_id (NaN none), hour (capture-time seconds floored to the hour,
+    as seconds; NaN unknown), focal length in 35 mm terms (else the focal length; NaN), photos,
+    keepers (marked keep or confirmed keeper, scores.kept_or_confirmed_sql), sum of keeper scores,
+    photos with a score; camera (make and model, '' none) per row)."""
+    hour = "((CAST(capture_time AS INTEGER) - ((CAST(capture_time AS INTEGER) % 3600) + 3600) % 3600))"
     rows = conn.execute(
-        f"SELECT id, session_id, capture_time, keeper_score, {kept_or_confirmed_sql()},"
-        " COALESCE(focal_length_35mm, focal_length),"
-        " TRIM(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, ''))"
-        f" FROM photos WHERE {_SCOPE} ORDER BY id").fetchall()
-    cameras = [r[6] or "" for r in rows]
-    return _array([tuple(r)[:6] for r in rows], 6), cameras
+        f"SELECT session_id, CASE WHEN capture_time IS NULL THEN NULL ELSE {hour} END AS h,"
+        " COALESCE(focal_length_35mm, focal_length) AS f,"
+        " TRIM(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, '')) AS c,"
+        f" COUNT(*), SUM(COALESCE({kept_or_confirmed_sql()}, 0)), TOTAL(keeper_score), COUNT(keeper_score)"
+        f" FROM photos WHERE {_SCOPE} GROUP BY session_id, h, f, c").fetchall()
+    cameras = [r[3] or "" for r in rows]
+    return _array([r[:3] + r[4:] for r in rows], 7), cameras
 
 
 def session_rows(conn: sqlite3.Connection) -> list[tuple]:

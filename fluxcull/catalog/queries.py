@@ -2,16 +2,21 @@
 
 Sort and filter columns come from whitelists; every value is a bound parameter. A RAW+JPEG pair
 (fluxcull.ingest.pairs) is one photo unit: listings and counts leave out its RAW file (the
-secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`). A query may show
-stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame (STACK_TOP_ORDER) among the
-frames the filters select, decided in SQL by the ids query itself.
+secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`). The find filters
+(text, camera, lens, capture dates, score range, file type) are declared, with their `--where` names
+and filter-bar words, in fluxcull.catalog.filters; their SQL is written here, in `PhotoQuery.where`.
+A query may ask for stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame
+(STACK_TOP_ORDER) among the frames the filters select, decided in SQL by the grid's ids query
+(fluxcull.catalog.stack_queries).
 """
 
 from __future__ import annotations
 
-import sqlite3
+import calendar
+import datetime as dt
 import json
-from dataclasses import dataclass, field, replace
+import sqlite3
+from dataclasses import dataclass, field
 from typing import Any
 
 # score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
@@ -50,6 +55,81 @@ STACK_TOP_ORDER = "keeper_score DESC, id"
 STACK_VIEWS = ("all", "collapsed")  # every photo / one row per stack of two or more frames
 
 
+# the formats that are not camera RAW (fluxcull.media.formats.format_name: every other is a RAW extension)
+NOT_RAW_FORMATS = ("jpeg", "png", "tiff", "heif")
+FILE_TYPES = ("raw",) + NOT_RAW_FORMATS
+
+# SQL of the find filters: fixed text, each value bound to a "?" (a LIKE pattern escaped by like_pattern)
+_LIKE = " LIKE ? ESCAPE '\\'"
+_FILE_NAME = "substr(path, length(rtrim(path, replace(replace(path, '/', ''), '\\', ''))) + 1)"
+_CAMERA_TEXT = "(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, ''))"
+# the path is tested first (cheap), the file name cut out of it only for the paths that hold the text
+NAME_SQL = f"((path{_LIKE} AND {_FILE_NAME}{_LIKE}) OR original_filename{_LIKE})"
+TEXT_SQL = (f"(path{_LIKE} OR original_filename{_LIKE} OR camera_model{_LIKE} OR camera_make{_LIKE}"
+            f" OR lens{_LIKE})")
+# camera and lens: the matching models (makes, for photos with no model) and lens names are read from the
+# small cameras and lenses tables first and bound as a list, so that photos_find_camera and
+# photos_find_lens serve a camera or lens with a date range; without a connection, the same as subqueries
+_MODELS = f"SELECT DISTINCT model FROM cameras WHERE model != '' AND (make || ' ' || model){_LIKE}"
+_MAKES = f"SELECT DISTINCT make FROM cameras WHERE model = '' AND make{_LIKE}"
+_LENSES = f"SELECT name FROM lenses WHERE name{_LIKE}"
+_SHARED_MODEL = f"SELECT 1 FROM cameras WHERE model IN (%s) AND NOT (make || ' ' || model){_LIKE} LIMIT 1"
+CAMERA_SQL = (f"(camera_model IN ({_MODELS}) OR (camera_model IS NULL AND camera_make IN ({_MAKES})))"
+              f" AND {_CAMERA_TEXT}{_LIKE}")
+LENS_SQL = f"lens IN ({_LENSES})"
+
+
+def _in(column: str, values: list) -> str:
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def camera_clause(conn: sqlite3.Connection | None, text: str) -> tuple[str, list[Any]]:
+    """The condition "make and model contain `text`": with a connection, the matching models bound as a
+    list (the test of the make added only where a model is also another make's)."""
+    pattern = like_pattern(text)
+    if conn is None:
+        return CAMERA_SQL, [pattern] * 3
+    models = [r[0] for r in conn.execute(_MODELS, (pattern,))]
+    makes = [r[0] for r in conn.execute(_MAKES, (pattern,))]
+    parts, params = [], []
+    if models:
+        parts.append(_in("camera_model", models))
+        params += models
+    if makes:
+        parts.append(f"(camera_model IS NULL AND {_in('camera_make', makes)})")
+        params += makes
+    if not parts:
+        return "0", []
+    sql = parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+    if models and conn.execute(_SHARED_MODEL % ", ".join("?" * len(models)), models + [pattern]).fetchone():
+        sql += f" AND {_CAMERA_TEXT}{_LIKE}"
+        params.append(pattern)
+    return sql, params
+
+
+def lens_clause(conn: sqlite3.Connection | None, text: str) -> tuple[str, list[Any]]:
+    pattern = like_pattern(text)
+    if conn is None:
+        return LENS_SQL, [pattern]
+    names = [r[0] for r in conn.execute(_LENSES, (pattern,))]
+    return (_in("lens", names), names) if names else ("0", [])
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern that finds `text` anywhere (case-insensitive for ASCII), its %, _ and \\ literal."""
+    escaped = str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def iso_seconds(text: str) -> float:
+    """Seconds of an ISO date or date-time on the camera's clock, as capture_time counts them (the wall
+    clock read as UTC); ValueError when it is no date."""
+    when = dt.datetime.fromisoformat(str(text))
+    if when.tzinfo is not None:
+        raise ValueError(f"{text!r}: a capture time is the camera's clock, without a time zone")
+    return float(calendar.timegm(when.timetuple()))
+
+
 @dataclass
 class PhotoQuery:
     role: str | None = None
@@ -62,15 +142,27 @@ class PhotoQuery:
     sort: str = "time"
     files: bool = False  # every file: the RAW of a RAW+JPEG pair too (it has no session of its own)
     extra: dict[str, Any] = field(default_factory=dict)
+    # the find filters (declared in fluxcull.catalog.filters); None: not filtered
+    text: str | None = None           # in the path, camera or lens (contains, case-insensitive)
+    name: str | None = None           # in the file name or the camera's own file name
+    camera: str | None = None         # in "make model"
+    lens: str | None = None
+    taken_from: str | None = None     # capture time at or after this ISO date / date-time (camera clock)
+    taken_before: str | None = None   # capture time before this one
+    score_min: float | None = None    # keeper score at least this
+    score_below: float | None = None  # keeper score below this
+    file_type: str | None = None      # one of FILE_TYPES
     stacks: str = "all"               # STACK_VIEWS: every frame, or each stack collapsed into its top frame
     toggled: tuple[int, ...] = ()     # stacks shown the other way: whole while collapsed, collapsed while not
 
-    def where(self) -> tuple[str, list[Any]]:
-        """The filters (every photo they select, stacks or not: what counts and exports see)."""
-        clauses, params = self.clauses()
+    def where(self, conn: sqlite3.Connection | None = None) -> tuple[str, list[Any]]:
+        """The WHERE clause and its parameters: the filters (every photo they select, stacks or not:
+        what counts and exports see); with `conn`, a camera or lens filter is bound as the list of
+        matching values (read from the catalog's small cameras and lenses tables: see camera_clause)."""
+        clauses, params = self.clauses(conn)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
-    def clauses(self) -> tuple[list[str], list[Any]]:
+    def clauses(self, conn: sqlite3.Connection | None = None) -> tuple[list[str], list[Any]]:
         """The filters as separate conditions on unqualified columns, and their parameters."""
         clauses, params = [], []
         if not self.files:
@@ -113,7 +205,36 @@ class PhotoQuery:
             else:
                 clauses.append("color_label = ?")
                 params.append(self.label)
+        self._find_clauses(conn, clauses, params)
         return clauses, params
+
+    def _find_clauses(self, conn, clauses: list[str], params: list[Any]) -> None:
+        for value, sql, n in ((self.text, TEXT_SQL, 5), (self.name, NAME_SQL, 3)):
+            if value is not None:
+                clauses.append(sql)
+                params.extend([like_pattern(value)] * n)
+        for value, clause in ((self.camera, camera_clause), (self.lens, lens_clause)):
+            if value is not None:
+                sql, values = clause(conn, value)
+                clauses.append(sql)
+                params.extend(values)
+        for value, sql in ((self.taken_from, "capture_time >= ?"), (self.taken_before, "capture_time < ?")):
+            if value is not None:
+                clauses.append(sql)
+                params.append(iso_seconds(value))
+        for value, sql in ((self.score_min, "keeper_score >= ?"), (self.score_below, "keeper_score < ?")):
+            if value is not None:
+                clauses.append(sql)
+                params.append(float(value))
+        if self.file_type is not None:
+            if self.file_type not in FILE_TYPES:
+                raise ValueError(f"unknown file type {self.file_type!r}: expected one of {', '.join(FILE_TYPES)}")
+            if self.file_type == "raw":
+                clauses.append("format NOT IN (%s)" % ", ".join("?" * len(NOT_RAW_FORMATS)))
+                params.extend(NOT_RAW_FORMATS)
+            else:
+                clauses.append("format = ?")
+                params.append(self.file_type)
 
     def collapsed(self) -> bool:
         """Whether stacks are shown collapsed (but for the toggled ones)."""
@@ -125,25 +246,8 @@ class PhotoQuery:
         """Whether the stack `stack_id` (of two or more frames) shows as one row, its top frame."""
         return stack_id is not None and self.collapsed() != (stack_id in self.toggled)
 
-    def visible(self) -> tuple[str, list[Any]]:
-        """The WHERE clause of the rows the grid shows: the filters and, of each collapsed stack (two
-        frames or more), only its top frame among the frames the filters select. The top frame is
-        found by a correlated subquery on the index photos_stacked, so a first page of a 400,000-photo
-        catalog costs one index step per row it reads."""
-        where, params = self.where()
-        collapsed = self.collapsed()
-        if not collapsed and not self.toggled:
-            return where, params
-        clauses, inner = self.clauses()
-        top = ("SELECT q.id FROM photos AS q INDEXED BY photos_stacked WHERE q.stack_id = photos.stack_id"
-               " AND q.stack_size > 1" + "".join(f" AND {c}" for c in clauses) +
-               f" ORDER BY {', '.join('q.' + t for t in STACK_TOP_ORDER.split(', '))} LIMIT 1")
-        whole = "IN" if collapsed else "NOT IN"  # the stacks shown whole
-        shown = (f"(stack_size IS NULL OR stack_size < 2 OR stack_id {whole} (SELECT value FROM json_each(?))"
-                 f" OR id = ({top}))")
-        return (where + " AND " if where else " WHERE ") + shown, params + [self._toggled()] + inner
-
-    def _toggled(self) -> str:
+    def toggled_json(self) -> str:
+        """The toggled stacks as one JSON parameter (bound to json_each)."""
         return json.dumps(sorted({int(i) for i in self.toggled}))
 
     def order_by(self) -> str:
@@ -152,51 +256,15 @@ class PhotoQuery:
         return SORTS[self.sort]
 
 
-def photo_ids(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None) -> list[int]:
-    """The ordered ids a query shows (what the grid model holds; stacks collapsed where asked), the
-    first `limit` of them where given."""
-    where, params = _stacked(conn, q).visible()
-    sql = f"SELECT id FROM photos{where} ORDER BY {q.order_by()}"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params = params + [int(limit)]
-    cur = conn.cursor()
-    cur.row_factory = None  # plain tuples: 400,000 ids read twice as fast as through sqlite3.Row
-    return [r[0] for r in cur.execute(sql, params)]
-
-
-def count_visible(conn: sqlite3.Connection, q: PhotoQuery) -> int:
-    """How many rows `photo_ids` gives, counted without listing them: stacks collapsed, the photos
-    the filters select less the frames of collapsed stacks, plus one per such stack."""
-    q = _stacked(conn, q)
-    where, params = q.where()
-    n = int(conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0])
-    collapsed = q.collapsed()
-    if not collapsed and not q.toggled:
-        return n
-    clauses, params = q.clauses()
-    # the frames of collapsed stacks alone, from the partial index (a session's few from the session index)
-    hint = "" if q.session_id is not None else " INDEXED BY photos_stacked"
-    folded = "NOT IN" if collapsed else "IN"
-    frames, stacks = conn.execute(
-        f"SELECT COALESCE(SUM(k), 0), COUNT(*) FROM (SELECT COUNT(*) AS k FROM photos{hint} WHERE stack_size > 1"
-        f" AND stack_id {folded} (SELECT value FROM json_each(?))" + "".join(f" AND {c}" for c in clauses) +
-        " GROUP BY stack_id)", [q._toggled()] + params).fetchone()
-    return n - int(frames) + int(stacks)
-
-
-def _stacked(conn: sqlite3.Connection, q: PhotoQuery) -> PhotoQuery:
-    """`q`, or, in a catalog without a stack of two frames, `q` showing every photo (one index probe
-    spares the collapsing clause, which reads each row's stack, on a library never stacked)."""
-    if not (q.collapsed() or q.toggled):
-        return q
-    if conn.execute("SELECT 1 FROM photos INDEXED BY photos_stacked WHERE stack_size > 1 LIMIT 1").fetchone():
-        return q
-    return replace(q, stacks="all", toggled=())
+def photo_ids(conn: sqlite3.Connection, q: PhotoQuery) -> list[int]:
+    """The ordered ids of every photo a query's filters select (stacks not collapsed: the grid's ids
+    query, stacks collapsed where it asks, is fluxcull.catalog.stack_queries.photo_ids)."""
+    where, params = q.where(conn)
+    return [r[0] for r in conn.execute(f"SELECT id FROM photos{where} ORDER BY {q.order_by()}", params)]
 
 
 def list_photos(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None, offset: int = 0) -> list[dict]:
-    where, params = q.where()
+    where, params = q.where(conn)
     sql = f"SELECT * FROM photos{where} ORDER BY {q.order_by()}"
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"  # LIMIT -1: no limit, only the offset
@@ -274,7 +342,7 @@ def status_counts(conn: sqlite3.Connection) -> dict:
 def problem_files(conn: sqlite3.Connection, role: str | None = None, limit: int | None = None) -> list[dict]:
     """Files that failed to ingest (status 'error'): id, path, role, error, updated_at; newest first."""
     q = PhotoQuery(role=role, status="error")
-    where, params = q.where()
+    where, params = q.where(conn)
     sql = f"SELECT id, path, role, error, updated_at FROM photos{where} ORDER BY updated_at DESC, path"
     if limit is not None:
         sql += " LIMIT ?"

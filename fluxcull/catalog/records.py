@@ -86,10 +86,12 @@ class SessionRecord(TypedDict, total=False):
 
 
 class SourceList(TypedDict):
-    """What the source panel shows: per role (photos, kept or confirmed), and every session."""
+    """What the source panel shows: per role (photos, kept or confirmed), every session, and the
+    saved filters ({name, expression, ...})."""
 
     counts: dict[str, tuple[int, int]]
     sessions: list[SessionRecord]
+    saved_filters: list[dict]
 
 
 class DecisionCounts(TypedDict):

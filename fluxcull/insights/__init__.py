@@ -10,7 +10,8 @@ fluxcull.keeper.bursts.find_bursts (the one definition) ->
 - `analytics`: keeper counts, density (with Wilson intervals) and mean score per session, place,
   hour, weekday, month, season, year, focal length, camera; `places`: sessions' places from their
   GPS centroids (offline reverse geocoding); `plots`: PNG charts (matplotlib, Agg);
-- `motifs`: keepers clustered by look (PCA + HDBSCAN), named by the photographer, names kept across
+- `motifs`: keepers clustered by look (PCA + HDBSCAN, `density`: scikit-learn's HDBSCAN with its
+  core distances from BLAS blocks, same labels), named by the photographer, names kept across
   re-clustering.
 
 The model proposes, the photographer approves: nothing here decides a photo, and a draft is only a

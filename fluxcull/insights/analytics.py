@@ -45,20 +45,27 @@ def wilson(k, n, z: float = Z95):
 
 
 class Data:
-    """The photos' rows and the sessions, read once and grouped many times."""
+    """The photos added up by SQL once over (session, hour of capture, focal length, camera), the
+    finest grouping every dimension is a union of; each dimension then groups those rows with numpy
+    (bincount weighted by their photo counts). Nothing per photo crosses into Python."""
 
     def __init__(self, conn: sqlite3.Connection):
-        self.rows, cams = insight_reads.analytics_rows(conn)
-        self.cameras = np.array(cams, dtype=object)
+        num, cams = insight_reads.analytics_groups(conn)
         self.sessions = {r[0]: r for r in insight_reads.session_rows(conn)}
-        t = self.rows[:, 2]
+        t = num[:, 1]
         self.known = np.isfinite(t)
         self.secs = np.where(self.known, t, 0.0).astype(np.int64)
         self.day = self.secs // 86400
         self.months = self.secs.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)  # since 1970-01
-        sid = self.rows[:, 1]
+        sid = num[:, 0]
         self.has_session = np.isfinite(sid)
         self.sid = np.where(self.has_session, sid, -1).astype(np.int64)
+        self.focal = num[:, 2]
+        self.photos, self.keepers = num[:, 3].astype(np.int64), num[:, 4]
+        self.score_sum, self.scored = num[:, 5], num[:, 6]
+        self.cameras = np.array(cams, dtype=object)
+        # the sessions once: unique session ids (-1: none) and each row's index into them
+        self.sid_uniq, self.sid_index = np.unique(self.sid, return_inverse=True)
 
     def keys(self, by: str) -> tuple[np.ndarray, list]:
         """(code per photo, label per code); code -1 for unknown."""
@@ -75,58 +82,48 @@ class Data:
             return np.where(known, years - lo, -1), [str(lo + i) for i in range(int(years[known].max() - lo + 1)
                                                                                if known.any() else 0)]
         if by == "season":
-            lat = self._per_photo(5, np.float64)
+            lat = self._per_session(5, np.nan)[self.sid_index]
             south = np.nan_to_num(lat, nan=1.0) < 0
             season = ((self.months % 12 + 1) % 12) // 3        # Dec-Feb 0, Mar-May 1, ...
             season = np.where(south, (season + 2) % 4, season)
             return np.where(known, season, -1), list(SEASONS)
         if by == "session":
-            labels = sorted(set(self.sid[self.has_session].tolist()))
-            code = np.searchsorted(np.array(labels, np.int64), self.sid)
-            return np.where(self.has_session, code, -1), labels
+            has = self.sid_uniq >= 0
+            labels = self.sid_uniq[has].tolist()
+            code = np.arange(len(self.sid_uniq)) - int((~has).sum())   # the none group (-1) sorts first
+            return np.where(has, code, -1)[self.sid_index], labels
         if by == "place":
-            return self._strings(self._per_photo(4, object))
+            places = self._per_session(4, "")
+            labels = sorted(set(places.tolist()) - {""})
+            code = np.searchsorted(np.array(labels, dtype=object), places) if labels else np.zeros(len(places), int)
+            return np.where(places == "", -1, code)[self.sid_index], labels
         if by == "focal":
-            f = np.round(self.rows[:, 5])
+            f = np.round(self.focal)
             ok = np.isfinite(f) & (f > 0)
             labels = np.unique(f[ok])
             code = np.searchsorted(labels, np.where(ok, f, 0))
             return np.where(ok, code, -1), [f"{int(x)} mm" for x in labels]
         if by == "camera":
-            return self._strings(self.cameras)
+            labels = sorted(set(self.cameras.tolist()) - {""})
+            code = np.searchsorted(np.array(labels, dtype=object), self.cameras) if labels else np.zeros(len(self.cameras), int)
+            return np.where(self.cameras == "", -1, code), labels
         raise InvalidValue(f"--by {by}: expected one of {', '.join(DIMENSIONS)}")
 
-    def _per_photo(self, col: int, dtype) -> np.ndarray:
-        """A sessions column for every photo (None / NaN / '' where it has none)."""
-        uniq, inverse = np.unique(self.sid, return_inverse=True)
-        blank = np.nan if dtype is np.float64 else ""
+    def _per_session(self, col: int, blank) -> np.ndarray:
+        """A sessions column for each of sid_uniq (`blank` where the session has no value or none)."""
         vals = [self.sessions[s][col] if s in self.sessions and self.sessions[s][col] is not None else blank
-                for s in uniq.tolist()]
-        return np.array(vals, dtype=dtype)[inverse] if len(uniq) else np.zeros(0, dtype)
-
-    @staticmethod
-    def _strings(values: np.ndarray) -> tuple[np.ndarray, list]:
-        if not len(values):
-            return np.zeros(0, np.int64), []
-        labels, code = np.unique(values.astype(str), return_inverse=True)
-        labels = labels.tolist()
-        if "" in labels:
-            blank = labels.index("")
-            code = np.where(code == blank, -1, code - (code > blank))
-            labels.pop(blank)
-        return code, labels
+                for s in self.sid_uniq.tolist()]
+        return np.array(vals, dtype=np.float64 if isinstance(blank, float) else object)
 
 
 def group(data: Data, by: str) -> dict:
     code, labels = data.keys(by)
     k = len(labels) + 1                       # the last bin: unknown
     code = np.where(code < 0, k - 1, code)
-    score = data.rows[:, 3]
-    scored = np.isfinite(score)
-    photos = np.bincount(code, minlength=k)
-    keepers = np.bincount(code, weights=data.rows[:, 4], minlength=k).round().astype(np.int64)
-    sums = np.bincount(code, weights=np.where(scored, score, 0.0), minlength=k)
-    counted = np.bincount(code, weights=scored.astype(np.float64), minlength=k)
+    photos = np.bincount(code, weights=data.photos, minlength=k).round().astype(np.int64)
+    keepers = np.bincount(code, weights=data.keepers, minlength=k).round().astype(np.int64)
+    sums = np.bincount(code, weights=data.score_sum, minlength=k)
+    counted = np.bincount(code, weights=data.scored, minlength=k)
     lo, hi = wilson(keepers, photos)
     groups = []
     for i in range(k):
@@ -143,10 +140,10 @@ def group(data: Data, by: str) -> dict:
         groups.append(g)
     if by in ("place", "camera"):
         groups.sort(key=lambda g: (g["key"] == UNKNOWN, -g["keepers"], -g["photos"], str(g["key"])))
-    total_scored = int(scored.sum())
-    totals = {"photos": int(len(code)), "keepers": int(keepers.sum()),
-              "density": float(keepers.sum() / len(code)) if len(code) else None,
-              "mean_score": float(score[scored].mean()) if total_scored else None}
+    total, total_scored = int(photos.sum()), float(counted.sum())
+    totals = {"photos": total, "keepers": int(keepers.sum()),
+              "density": float(keepers.sum() / total) if total else None,
+              "mean_score": float(sums.sum() / total_scored) if total_scored else None}
     return {"by": by, "totals": totals, "groups": groups}
 
 

@@ -102,11 +102,24 @@ def sequence(times: np.ndarray, scores: np.ndarray, ids: np.ndarray) -> np.ndarr
     return np.lexsort((ids, -scores, t))
 
 
+def _rows(conn, store, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which of ids have an embedding, their store rows in the order of ids)."""
+    rows_of = embedding_index.row_map(conn, store.backbone_id, ids.tolist())
+    known = np.fromiter(rows_of.keys(), np.int64, len(rows_of))
+    rows = np.fromiter(rows_of.values(), np.int64, len(rows_of))
+    order = np.argsort(known)
+    known, rows = known[order], rows[order]
+    pos = np.clip(np.searchsorted(known, ids), 0, max(len(known) - 1, 0))
+    has = (known[pos] == ids) if len(known) else np.zeros(len(ids), bool)
+    return has, rows[pos[has]]
+
+
 class _SessionBursts:
     """Burst ids of candidates, computed per session on first need with find_bursts."""
 
     def __init__(self, conn, store):
         self.conn, self.store, self.cache = conn, store, {}
+        self.rule = BurstRule.from_settings(conn)
 
     def burst(self, photo_id: int, session: float) -> int:
         if not np.isfinite(session):
@@ -119,14 +132,12 @@ class _SessionBursts:
     def _compute(self, s: int) -> dict[int, int]:
         tl = insight_reads.session_timeline(self.conn, [s])
         ids, times = tl[:, 0].astype(np.int64), tl[:, 2]
-        rows_of = embedding_index.row_map(self.conn, self.store.backbone_id, ids.tolist())
-        have = np.array([int(i) in rows_of for i in ids], bool)
+        have, rows = _rows(self.conn, self.store, ids)
         emb = np.zeros((len(ids), self.store.dim), np.float32)
         if have.any():
-            rows = np.array([rows_of[int(i)] for i in ids[have]], np.int64)
             emb[have] = np.concatenate([b for _, b in read_embeddings(self.store, rows)])
         burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: emb[pos],
-                            rule=BurstRule.from_settings(self.conn))
+                            rule=self.rule)
         return dict(zip(ids.tolist(), burst.tolist()))
 
 
@@ -143,8 +154,7 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if exclude_used and len(cand):
         cand = cand[~np.isin(cand[:, 0], np.fromiter(store_drafts.approved_photo_ids(conn), np.int64))]
     ids = cand[:, 0].astype(np.int64)
-    rows_of = embedding_index.row_map(conn, store.backbone_id, ids.tolist())
-    has = np.array([int(i) in rows_of for i in ids], bool)
+    has, rows = _rows(conn, store, ids)
     cand, ids = cand[has], ids[has]
     params = {"size": size, "min_score": min_score, "start": start, "end": end, "sessions": sessions or None,
               "exclude_used": exclude_used, "per_session": per_session, "max_similarity": rule.max_similarity,
@@ -154,7 +164,6 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if len(ids) < size:
         result.update(missing=size - len(ids), reason=f"{len(ids)} photos score {min_score:g} or more; {size} needed")
         return result
-    rows = np.array([rows_of[int(i)] for i in ids], np.int64)
     emb = np.concatenate([b for _, b in read_embeddings(store, rows)])
     sess, times, scores = cand[:, 1], cand[:, 2], cand[:, 3]
     day = np.floor(np.nan_to_num(times, nan=0.0) / 86400.0)

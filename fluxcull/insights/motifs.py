@@ -3,8 +3,8 @@
 Keepers: confirmed keepers and photos marked keep (the keeper model's positives,
 fluxcull.keeper.dataset.load_corpus), not rejected. Their L2-normalised embeddings are reduced by
 PCA to `components` dimensions (fitted on the keepers, randomized SVD, seed 0), normalised again,
-and clustered by HDBSCAN (scikit-learn; `min_size` the smallest motif; photos that fit no motif
-are noise and left out). Deterministic for the same keepers.
+and clustered by HDBSCAN (scikit-learn's, with core distances from BLAS: `density`; `min_size` the
+smallest motif; photos that fit no motif are noise and left out). Deterministic for the same keepers.
 
 Per motif: its medoids (the members with the smallest summed cosine distance to the others, most
 typical first), size, first and last capture date, keepers per year, and the keeper rate among the
@@ -78,8 +78,9 @@ def _years(times: np.ndarray) -> dict[str, int]:
 
 def cluster(conn: sqlite3.Connection, store, *, min_size: int | None = None, chunk: int = 32768) -> dict:
     """Cluster the keepers, store the motifs (names kept where they persist), describe them."""
-    from sklearn.cluster import HDBSCAN
     from sklearn.decomposition import PCA
+
+    from fluxcull.insights.density import hdbscan_labels
 
     rule = MotifRule.from_settings(conn)
     min_size = int(min_size or rule.min_size)
@@ -94,7 +95,7 @@ def cluster(conn: sqlite3.Connection, store, *, min_size: int | None = None, chu
     k = int(max(2, min(rule.components, emb.shape[1], len(kpos) - 1)))
     pca = PCA(n_components=k, svd_solver="randomized", random_state=0).fit(emb)
     z = _unit(pca.transform(emb).astype(np.float32))
-    labels = HDBSCAN(min_cluster_size=min_size, copy=True).fit(z).labels_
+    labels = hdbscan_labels(z, min_size)   # = sklearn HDBSCAN(min_cluster_size=min_size).fit(z).labels_
     n_motifs = int(labels.max()) + 1
     result["noise"] = int((labels < 0).sum())
     members = [kpos[labels == c] for c in range(n_motifs)]

@@ -69,6 +69,7 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
         elif view == "loupe":
             rec = win.loupe.record
             ready = rec is not None and (win.image_loader.best(rec["id"]) is not None or rec["id"] in win.image_loader.errors)
+            ready = ready and not win.loupe.measurer.busy() and win.loupe.info.histogram.hist is not None
         else:
             first, last = win.grid.visible_range()
             ready = win.thumb_loader.idle() and not win.grid._request_timer.isActive()
@@ -132,7 +133,7 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
         win.start_compare()
     elif view == "survey":
         _stand_on_stack(win)
-        win.start_survey()
+        win.modes["survey"].start()
     elif view == "loupe" and win.current_row() is not None:
         win.show_loupe(win.current_row())
     wait_until_painted(app, win, view)
@@ -153,8 +154,10 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
 
 
 def run_app(lib, *, initial_role: str | None = None, screenshot: str | Path | None = None,
-            initial_session: int | None = None, view: str = "grid", size: tuple[int, int] | None = None) -> int:
-    """Open the culling window on `lib`; with `screenshot`, save a PNG of `view` and quit. Returns 0 on success."""
+            initial_session: int | None = None, view: str = "grid", size: tuple[int, int] | None = None,
+            where: str | None = None, saved_filter: str | None = None) -> int:
+    """Open the culling window on `lib` (the filter bar set to `where`, or on the saved filter named
+    `saved_filter`); with `screenshot`, save a PNG of `view` and quit. Returns 0 on success."""
     from fluxcull import joblock
     from fluxcull.ui.mainwindow import MainWindow
 
@@ -164,6 +167,11 @@ def run_app(lib, *, initial_role: str | None = None, screenshot: str | Path | No
                      remember=screenshot is None)  # a screenshot neither uses nor changes what the window remembers
     if size is not None:
         win.resize(*size)
+    try:
+        win.browser.open_filter(where, saved_filter)
+    except BaseException:
+        win.close()
+        raise
     win.show()
     if screenshot is not None:
         try:

@@ -1,13 +1,17 @@
-"""What the grid shows and where it stands: the chosen source (everything, a role or a session),
-the query it makes with the toolbar's sort and filters, the current photo kept across re-queries,
-and the source list kept up to date."""
+"""What the grid shows and where it stands: the chosen source (everything, a role, a session or a
+saved filter), the query it makes with the toolbar's sort and filters and the filter bar (and the
+stack view, fluxcull.ui.stacks), the current photo kept across re-queries, the source list kept up
+to date, and saving and deleting saved filters."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer
 
+from fluxcull.catalog.filters import format_where, parse_where
+from fluxcull.errors import UserError
 from fluxcull.ui.empty import empty_message
-from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, session_label
+from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, saved_source, session_label
+from fluxcull.ui.stacks import StackControl
 
 
 def initial_source(catalog, role: str | None, session_id: int | None) -> dict:
@@ -26,6 +30,8 @@ class Browser(QObject):
         super().__init__(win)
         self.win = win  # the main window: its model, grid, toolbar, reader thread, culling session
         self.source = dict(source)
+        # the stack view (stacks collapsed or every frame), as the window last had it
+        self.stacks = StackControl(win, collapsed=win.state.stacks_collapsed() if win.state else True)
         self._after_load = None
         win.model.loaded.connect(self._on_model_loaded)
         # decisions change the sources' keeper counts: re-read them once the keys stop
@@ -33,7 +39,16 @@ class Browser(QObject):
         self.sources_timer.timeout.connect(self.load_sessions)
 
     def set_source(self, src: dict) -> None:
-        self.source = dict(src)
+        src = dict(src)
+        if src.get("where") is not None:  # a saved filter: its values fill the filters, its role is the source's
+            try:
+                values = parse_where(src["where"])
+            except UserError as exc:
+                self.win.flash(f"The saved filter “{src.get('saved')}” cannot be used: {exc}", 8000)
+                return
+            src["role"] = values.get("role")
+            self.win.filters.apply_values(values)
+        self.source = src
         self.win.filters.follow_source(self.source)
         self.apply_query()
         if self.win.mode is not self.win.modes["grid"]:
@@ -46,7 +61,7 @@ class Browser(QObject):
         win, model = self.win, self.win.model
         current_id = at if at is not None else (self.current_photo_id() if keep_current else None)
         wanted = list(among or []) or ([current_id] if current_id is not None else [])
-        query = win.stacks.query(win.filters.query(self.source))
+        query = self.stacks.query(win.filters.query(self.source))
         model.set_query(query, win.reader)
         problems = win.filters.problems_button.isChecked()
         win.filters.source_label.setText("⚠ Files that could not be read" if problems else self.source.get("label") or "")
@@ -108,12 +123,53 @@ class Browser(QObject):
     def _show_sessions(self, data, error) -> None:
         if not (self.win.closed or error):
             self.win.sessions.reload(data)
-            self.win.sessions.select_source(self.source.get("role"), self.source.get("session_id"))
+            self.win.sessions.select_source(self.source.get("role"), self.source.get("session_id"),
+                                            self.source.get("saved"))
+
+    def open_filter(self, where: str | None = None, saved: str | None = None) -> None:
+        """Show a saved filter (NotFound naming the others) or set the filter bar to an expression."""
+        if saved is not None:
+            self.set_source(saved_source(self.win.catalog.saved_filter(saved)))
+        if where is not None:
+            values = parse_where(where)
+            if values.get("role"):
+                self.source = initial_source(self.win.catalog, values["role"], None)
+                self.win.filters.follow_source(self.source)
+            self.win.filters.apply_values({**self.win.filters.filter_values(self.source), **values})
+            self.apply_query()
+
+    def save_filter(self, name: str) -> bool:
+        """Save what the view filters by (role, Decision, Score, the filter bar) under `name`."""
+        expression = format_where(self.win.filters.filter_values(self.source))
+        if not expression:
+            self.win.flash("Nothing to save: set a filter first (the filter bar, Decision or Score)", 6000)
+            return False
+        try:
+            saved = self.win.catalog.save_filter(name, expression)
+        except UserError as exc:
+            self.win.flash(str(exc), 8000)
+            return False
+        self.win.flash(f"Saved filter “{saved['name']}”: {saved['expression']}", 6000)
+        self.load_sessions()
+        return True
+
+    def delete_filter(self, name: str) -> None:
+        try:
+            gone = self.win.catalog.delete_filter(name)
+        except UserError as exc:
+            self.win.flash(str(exc), 8000)
+            return
+        self.win.flash(f"Deleted the saved filter “{gone['name']}” ({gone['expression']})", 6000)
+        if self.source.get("saved") == gone["name"]:
+            self.source = {k: v for k, v in self.source.items() if k not in ("saved", "where")}
+        self.load_sessions()
 
     def photos_changed(self) -> None:
         """Photos arrived or went: run the query again where the grid stands, re-read the sources."""
         self.apply_query(keep_current=True, offset=self.win.grid.verticalScrollBar().value())
         self.load_sessions()
+        if self.win.filters.find is not None:
+            self.win.filters.find.refresh_suggestions()
 
     def scores_changed(self) -> None:
         """Scores or links changed: re-read the records, the sources, the counts, the photo shown."""

@@ -11,17 +11,20 @@ from fluxcull.ui import keymap
 
 
 class KeymapDialog(QDialog):
-    def __init__(self, parent=None):
+    """Help > Keyboard shortcuts: the keys in effect (`km`, fluxcull.ui.keyfile.KeyMap: the defaults or
+    the key map file's), where a person's own keys go, and what of that file was left out."""
+
+    def __init__(self, parent=None, km=None):
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        self.resize(640, 620)
-        rows = keymap.rows()
+        self.resize(720, 660)
+        rows = keymap.rows(km.keys if km is not None else None)
         table = QTableWidget(len(rows), 3)
         table.setHorizontalHeaderLabels(["", "Keys", "Action"])
         table.verticalHeader().setVisible(False)
         table.setEditTriggers(QTableWidget.NoEditTriggers)
         table.setSelectionMode(QTableWidget.NoSelection)
-        for i, (section, keys, text) in enumerate(rows):
+        for i, (section, keys, text, action_id) in enumerate(rows):
             sec = QTableWidgetItem(section if i == 0 or rows[i - 1][0] != section else "")
             sec.setForeground(QColor("#8b9099"))
             table.setItem(i, 0, sec)
@@ -29,15 +32,35 @@ class KeymapDialog(QDialog):
             k.setForeground(QColor("#4d9de0"))
             table.setItem(i, 1, k)
             table.setItem(i, 2, QTableWidgetItem(text))
+            if action_id:
+                table.item(i, 2).setToolTip(f"Action id in keymap.toml: {action_id}")
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeToContents)
         table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeToContents)
         table.horizontalHeader().setSectionResizeMode(2, QHeaderView.Stretch)
         lay = QVBoxLayout(self)
         lay.addWidget(table)
+        self.note = QLabel(keymap_note(km))
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        lay.addWidget(self.note)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
         self.table = table
+
+
+def keymap_note(km) -> str:
+    """Where the keys come from, in words, with every entry of the key map file that was left out."""
+    if km is None or km.path is None:
+        return "The default keys (no key map file: FLUXCULL_KEYMAP is empty)."
+    if not km.read and not km.warnings:
+        return (f"The default keys. Your own go in {km.path} ([keys], then a line such as keep = \"K\" per "
+                "action; the ids are in the tooltips).")
+    lines = [f"Keys from {km.path}: {len(km.changed)} action{'s' * (len(km.changed) != 1)} changed."]
+    if km.warnings:
+        lines.append("Left out (the default keys stay):")
+        lines += [f"  • {w}" for w in km.warnings]
+    return "\n".join(lines)
 
 
 class AboutDialog(QDialog):

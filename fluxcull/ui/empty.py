@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fluxcull.catalog.filters import FIELDS, format_where
+
 BANDS = {
     "confirmed": "No keeper (1.0) in {where}: a photo scores 1.0 when your keeper archive holds an export of it "
                  "(a confirmed keeper) or when you keep it (P).",
@@ -44,6 +46,12 @@ def empty_message(query, label: str = "") -> str:
     role = getattr(query, "role", None)
     where = "this session" if getattr(query, "session_id", None) is not None else ROLE_WORDS.get(role, "your library")
     band, decision = getattr(query, "band", None), getattr(query, "decision", None)
+    found = {a: getattr(query, a, None) for f in FIELDS if f.in_bar or f.key == "name" for a in f.attrs if a}
+    found = {a: v for a, v in found.items() if v is not None}
+    if found:
+        also = " (and the Decision and Score filters)" if band or decision else ""
+        return (f"No photo in {where} matches the filter bar{also}: {format_where(found)}. Change it, or clear it "
+                "with ✕ to see every photo.")
     stars, colour = getattr(query, "min_rating", None), getattr(query, "label", None)
     if (stars or colour) and not (band or decision):
         return marks_message(stars, colour, where)

@@ -175,6 +175,7 @@ class ImagePane(QWidget):
         self._full_size = QSize()
         self._fit_cache: QPixmap | None = None
         self._fit_for: QSize | None = None   # the size _fit_cache was made for
+        self._overlay: QPixmap | None = None  # the same image with clipped pixels painted (J), when shown
         self.zoom: float | None = None
         self.cx = self.cy = 0.5
         self._drag: QPointF | None = None
@@ -191,8 +192,24 @@ class ImagePane(QWidget):
         if self._image is not None and (self._image.width() > self._full_size.width()):
             self._full_size = self._image.size()
         self._fit_cache = self._fit_for = None
+        self._overlay = None
         self.message = message
         self.update()
+
+    def image(self) -> QImage | None:
+        """The image shown (decoded or a placeholder), None before one arrives."""
+        return self._image
+
+    def set_overlay(self, image: QImage | None) -> None:
+        """Show `image` (the shown image with clipped pixels painted, the same size) in its place, or
+        the image itself again (None)."""
+        ok = image is not None and not image.isNull() and self._image is not None and image.size() == self._image.size()
+        self._overlay = QPixmap.fromImage(image) if ok else None
+        self._fit_cache = None
+        self.update()
+
+    def has_overlay(self) -> bool:
+        return self._overlay is not None
 
     def has_image(self) -> bool:
         return self._pixmap is not None
@@ -249,12 +266,13 @@ class ImagePane(QWidget):
             p.drawText(self.rect(), Qt.AlignCenter, self.message or "")
             return
         target = self._target_rect()
+        shown = self._overlay or self._pixmap
         if self.zoom is None:
-            self._fit(target)
+            self._fit(target, shown)
             p.drawPixmap(target.topLeft(), self._fit_cache)
         else:
             p.setRenderHint(QPainter.SmoothPixmapTransform, self._scale() < 1.0)
-            p.drawPixmap(target, self._pixmap, QRectF(self._pixmap.rect()))
+            p.drawPixmap(target, shown, QRectF(shown.rect()))
         if self.rejected:
             p.setPen(QPen(QColor("#d64545"), REJECT_FRAME))
             p.setBrush(Qt.NoBrush)
@@ -266,14 +284,15 @@ class ImagePane(QWidget):
             p.fillRect(QRectF(8, self.height() - 26, 52, 18), QColor(0, 0, 0, 150))
             p.drawText(QRectF(8, self.height() - 26, 52, 18), Qt.AlignCenter, label)
 
-    def _fit(self, target: QRectF) -> None:
-        """The photo smoothly scaled to `target` in _fit_cache, made once per size (kept by the size
-        asked for: the aspect ratio may round the scaled one a pixel off it)."""
+    def _fit(self, target: QRectF, shown: QPixmap) -> None:
+        """The photo shown (`shown`: with its clipping overlay or not) smoothly scaled to `target` in
+        _fit_cache, made once per size (kept by the size asked for: the aspect ratio may round the
+        scaled one a pixel off it; whatever changes the photo shown clears _fit_cache)."""
         dpr = self.devicePixelRatioF()
         want = QSize(max(1, int(target.width() * dpr)), max(1, int(target.height() * dpr)))
         if self._fit_for != want or self._fit_cache is None:
             self._fit_for = want
-            self._fit_cache = self._pixmap.scaled(want, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            self._fit_cache = shown.scaled(want, Qt.KeepAspectRatio, Qt.SmoothTransformation)
             self._fit_cache.setDevicePixelRatio(dpr)
 
     def fit_size(self) -> QSize:

@@ -1,9 +1,10 @@
 """The window's actions, declared once: id, title, keys, what it does, its menu and key-map section.
 
 The main window builds its menus and shortcuts from `ACTIONS` (fluxcull.ui.actions), and Help >
-Keyboard shortcuts shows `rows()`, generated from the same declarations. `resources/keymap.md` in
-the source tree is `keymap_markdown()` written out (a test keeps them equal). No Qt here: a
-callback is a function of the window.
+Keyboard shortcuts shows `rows(keys)`, generated from the same declarations with the keys in effect:
+these defaults, or a person's own from the key map file (fluxcull.ui.keyfile). `resources/keymap.md`
+in the source tree is `keymap_markdown()` of the defaults written out (a test keeps them equal). No
+Qt here: a callback is a function of the window.
 """
 
 from __future__ import annotations
@@ -75,26 +76,33 @@ ACTIONS: tuple[Action, ...] = (
              title=color.capitalize(), submenu="Colour label")
       for key, color in LABEL_KEYS.items()),
     # View
-    Action("grid", "Back to the grid", ("G", "Esc"), lambda w: w.show_grid(), "&View", "Views"),
+    Action("grid", "Back to the grid (in full screen: leave full screen)", ("G", "Esc"), lambda w: w.viewing.back(),
+           "&View", "Views", title="Back to the grid"),
     Action("loupe", "Loupe: the photo large, with the EXIF panel", ("Space", "E"), lambda w: w.toggle_loupe(),
            "&View", "Views", title="Loupe"),
     Action("compare", "Compare: the two selected photos, else the most informative pair", ("C",),
            lambda w: w.start_compare(), "&View", "Views", title="Compare two photos"),
     Action("survey", "Survey: the 2-8 selected photos, or the current stack, side by side; eliminate until the best "
-           "remain", ("N",), lambda w: w.start_survey(), "&View", "Views", title="Survey"),
+           "remain", ("N",), lambda w: w.modes["survey"].start(), "&View", "Views", title="Survey"),
     Action("zoom", "Loupe/compare/survey: toggle fit and 100% (synchronised)", ("Z",), lambda w: w.mode.zoom(),
            "&View", "Views", separator=True, title="Zoom: fit or 100%"),
-    Action("info", "Loupe: show or hide the EXIF panel", ("I",), lambda w: w.loupe.toggle_info(), "&View", "Views",
-           title="EXIF panel in the loupe"),
-    Action("freeze", "Compare: freeze the champion; challengers come one by one", ("F",),
+    Action("fullscreen", "Full screen: the loupe or compare fills the screen (from the grid, the current photo's "
+           "loupe); Esc leaves", ("F",), lambda w: w.viewing.toggle_fullscreen(), "&View", "Views", title="Full screen"),
+    Action("info", "Loupe: show or hide the histogram and EXIF panel", ("I",), lambda w: w.viewing.toggle_info(),
+           "&View", "Views", title="Histogram and EXIF panel in the loupe"),
+    Action("clipping", "Loupe: mark clipped highlights (red) and shadows (blue) on the photo", ("J",),
+           lambda w, on: w.viewing.show_clipping(on), "&View", "Views", checkable=True, title="Show clipping"),
+    Action("second_window", "A second window that shows the current photo large (for a second screen)", (),
+           lambda w, on: w.viewing.show_second(on), "&View", checkable=True, title="Second window"),
+    Action("freeze", "Compare: freeze the champion; challengers come one by one", ("H",),
            lambda w: w.mode is w.modes["compare"] and w.mode.toggle_freeze(), "&View", "Views",
            title="Freeze the champion (compare)"),
     Action("skip_pair", "Compare, champion frozen: pass over this challenger (Down)", (), lambda w: w.compare.skip(),
            "&View", title="Next challenger (compare)"),
     Action("stack", "Open or close the current stack (a burst shown as one cell, its best frame)", ("S",),
-           lambda w: w.stacks.toggle_current(), "&View", "Grid", separator=True, title="Open or close the stack"),
+           lambda w: w.browser.stacks.toggle_current(), "&View", "Grid", separator=True, title="Open or close the stack"),
     Action("collapse_stacks", "Show every stack collapsed into its best frame (with the frame count), or every "
-           "frame (toggle)", ("Shift+S",), lambda w, on: w.stacks.set_collapsed(on), "&View", "Grid",
+           "frame (toggle)", ("Shift+S",), lambda w, on: w.browser.stacks.set_collapsed(on), "&View", "Grid",
            checkable=True, checked=True, title="Collapse stacks"),
     Action("bigger", "Larger thumbnails", ("=", "+"), lambda w: _bump(w, 32), "&View", "Grid", separator=True),
     Action("smaller", "Smaller thumbnails", ("-",), lambda w: _bump(w, -32), "&View", "Grid"),
@@ -102,6 +110,12 @@ ACTIONS: tuple[Action, ...] = (
            "&View", "Grid"),
     Action("sort_score", "Sort by keeper score (highest first)", ("Ctrl+2",),
            lambda w: w.filters.sort_combo.setCurrentIndex(1), "&View", "Grid", title="Sort by keeper score"),
+    Action("find", "Find: type in the filter bar (file name, camera, lens; Enter gives the keyboard back to the "
+           "grid)", ("Ctrl+F",), lambda w: w.filters.find.focus(), "&View", "Grid", separator=True, title="Find…"),
+    Action("save_filter", "Save the filter bar's filters as a saved filter, listed beside the sessions", (),
+           lambda w: w.filters.find.ask_save(), "&View", title="Save filter…"),
+    Action("clear_filters", "Clear the filter bar", (), lambda w: w.filters.find.clear(), "&View",
+           title="Clear the filter bar"),
     Action("focus_sessions", "Go to the session list (arrows choose a session; Enter or a click gives the keyboard "
            "back to the grid)", ("Ctrl+L",), lambda w: w.sessions.setFocus(), "&View", "Grid",
            title="Go to the session list"),
@@ -143,20 +157,26 @@ VIEW_KEYS: list[tuple[str, str]] = [
 ]
 
 
-def rows() -> list[tuple[str, str, str]]:
-    """(section, keys, description) for every keyed action, by section, in declaration order."""
+def rows(keys: dict[str, tuple[str, ...]] | None = None) -> list[tuple[str, str, str, str]]:
+    """(section, keys, description, action id) for every keyed action, by section, in declaration
+    order, then the views' own keys (no id); `keys`: the keys in effect (action id -> keys; default:
+    the declared ones)."""
     out = []
     for section in SECTIONS:
         for a in ACTIONS:
-            if a.section == section and a.keys:
-                out.append((section, " / ".join(a.keys), a.help))
-    for keys, text in VIEW_KEYS:
-        out.append(("Moving and choosing", keys, text))
+            have = keys.get(a.id, a.keys) if keys is not None else a.keys
+            if a.section == section and have:
+                out.append((section, " / ".join(have), a.help, a.id))
+    for view_keys, text in VIEW_KEYS:
+        out.append(("Moving and choosing", view_keys, text, ""))
     return out
 
 
-def keymap_markdown() -> str:
-    lines = ["# fluxcull key map", "", "| Section | Keys | Action |", "|---|---|---|"]
-    for section, keys, text in rows():
-        lines.append(f"| {section} | `{keys}` | {text} |")
+def keymap_markdown(keys: dict[str, tuple[str, ...]] | None = None) -> str:
+    lines = ["# fluxcull key map", "", "| Section | Keys | Action | Id |", "|---|---|---|---|"]
+    for section, have, text, action_id in rows(keys):
+        lines.append(f"| {section} | `{have}` | {text} | {f'`{action_id}`' if action_id else ''} |")
+    lines += ["", "Your own keys go in `keymap.toml` (README, \"Your own keys\"): `[keys]`, then `id = \"Key\"` "
+              "with an id above or one of these menu actions without a default key: "
+              + ", ".join(f"`{a.id}`" for a in ACTIONS if not a.keys and not a.standard) + "."]
     return "\n".join(lines) + "\n"

@@ -1,14 +1,16 @@
-"""The loupe: one photo large, zoom to 100% for focus checks, an EXIF panel, neighbours preloaded."""
+"""The loupe: one photo large, zoom to 100% for focus checks, an EXIF panel with the live histogram
+(fluxcull.ui.histogram; J paints clipped highlights red and clipped shadows blue), neighbours preloaded."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from fluxcull.catalog.scores import STATE_LABELS, apply_decision, failure_text, keeper_state
 from fluxcull.ui import theme
+from fluxcull.ui.histogram import HistogramView, HistogramWorker
 from fluxcull.ui.images import ImageLoader, ImagePane
 from fluxcull.ui.model import marks_text
 
@@ -145,6 +147,11 @@ class InfoPanel(QFrame):
         self.setObjectName("sidePanel")
         self.setFixedWidth(290)
         outer = QVBoxLayout(self)
+        title = QLabel("HISTOGRAM")
+        title.setObjectName("panelTitle")
+        outer.addWidget(title)
+        self.histogram = HistogramView()
+        outer.addWidget(self.histogram)
         title = QLabel("INFORMATION")
         title.setObjectName("panelTitle")
         outer.addWidget(title)
@@ -162,8 +169,18 @@ class InfoPanel(QFrame):
             v.setTextInteractionFlags(Qt.TextSelectableByMouse)
             form.addRow(k, v)
             self.values[key] = v
-        outer.addLayout(form)
-        outer.addStretch(1)
+        body = QWidget()
+        body.setObjectName("sidePanel")
+        inner = QVBoxLayout(body)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(form)
+        inner.addStretch(1)
+        scroll = QScrollArea()  # the rows scroll on a low screen instead of making the window taller
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        outer.addWidget(scroll, 1)
 
     def show_record(self, rec: dict, source: str | None = None, linked: bool = False) -> None:
         d = describe(rec, linked)
@@ -201,6 +218,9 @@ class LoupeView(QWidget):
         self.record: dict | None = None
         self.linked = False  # the photo shown is an original linked from the keeper archive
         self.neighbours: list[dict] = []
+        self.clipping = False  # J: clipped highlights and shadows painted on the photo
+        self.measurer = HistogramWorker(self)
+        self.measurer.done.connect(self._on_measured)
         loader.loaded.connect(self._on_loaded)
         loader.failed.connect(self._on_failed)
 
@@ -221,6 +241,7 @@ class LoupeView(QWidget):
             self.pane.set_view(self.pane.zoom, self.pane.cx, self.pane.cy)
         self._update_caption()
         self.info.show_record(full, self.loader.source(full["id"]), self.linked)
+        self._measure()
         self._request()
 
     def refresh_record(self) -> None:
@@ -260,7 +281,36 @@ class LoupeView(QWidget):
         self._request()
 
     def toggle_info(self) -> None:
-        self.info.setVisible(not self.info.isVisible())
+        self.info.setVisible(self.info.isHidden())
+        self._measure()
+
+    def toggle_clipping(self, on: bool | None = None) -> None:
+        """J: paint clipped highlights red and clipped shadows blue on the photo (or stop)."""
+        self.clipping = (not self.clipping) if on is None else bool(on)
+        if not self.clipping:
+            self.pane.set_overlay(None)
+        self._measure()
+
+    def _measure(self) -> None:
+        """Count the image shown, and paint its clipping when J is on, off the GUI thread."""
+        image = self.pane.image()
+        if self.record is None or image is None:
+            self.info.histogram.set_histogram(None)
+            return
+        if self.info.isHidden() and not self.clipping:
+            return  # nothing would show it
+        self.measurer.compute((self.record["id"], image.cacheKey()), image, self.clipping)
+
+    def _on_measured(self, key, hist, overlay) -> None:
+        image = self.pane.image()
+        if self.record is None or image is None or key != (self.record["id"], image.cacheKey()):
+            return  # another photo (or a better decode of it) is shown now
+        self.info.histogram.set_histogram(hist)
+        if self.clipping and not overlay.isNull():
+            self.pane.set_overlay(overlay)
+
+    def shutdown(self) -> None:
+        self.measurer.shutdown()
 
     def _on_loaded(self, photo_id: int, level: str) -> None:
         if self.record is None or photo_id != self.record["id"]:
@@ -272,6 +322,7 @@ class LoupeView(QWidget):
             self.pane.set_view(zoom, cx, cy)
             self.pane.rejected = self.record.get("decision") == "reject"
             self.info.show_record(self.record, self.loader.source(photo_id), self.linked)
+            self._measure()
 
     def _on_failed(self, photo_id: int, reason: str) -> None:
         if self.record is not None and photo_id == self.record["id"] and not self.pane.has_image():

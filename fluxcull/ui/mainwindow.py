@@ -2,7 +2,7 @@
 the status bar, the menus, and connects them.
 
 The rules live elsewhere: culling in fluxcull.culling (CullingSession, Qt-free), the view modes in
-fluxcull.ui.modes, what the grid shows and where it stands in fluxcull.ui.browse (stacks: ui.stacks), the actions and
+fluxcull.ui.modes, what the grid shows and where it stands in fluxcull.ui.browse, the actions and
 keys in fluxcull.ui.keymap, background jobs and the inbox in fluxcull.ui.background (running
 fluxcull.workflows), data through fluxcull.catalog.Catalog.
 """
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget
 
 from fluxcull.catalog import Catalog
 from fluxcull.culling import CullingSession
-from fluxcull.ui.actions import build_actions
+from fluxcull.ui.actions import build_actions, load_keymap
 from fluxcull.ui.browse import Browser, initial_source
 from fluxcull.ui.background import BackgroundJobs
 from fluxcull.ui.compare import CompareView
@@ -25,12 +25,11 @@ from fluxcull.ui.loupe import LoupeView
 from fluxcull.ui.model import PhotoListModel
 from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode, SurveyMode
 from fluxcull.ui.sessions import SessionPanel
-from fluxcull.ui.stacks import StackControl
 from fluxcull.ui.state import WindowState, fit_to_screen
 from fluxcull.ui.statusbar import StatusLine
-from fluxcull.ui.survey import SurveyView
 from fluxcull.ui.thumbs import PixmapCache, ThumbLoader, placeholder_image
 from fluxcull.ui.toolbar import FilterBar
+from fluxcull.ui.viewing import Viewing
 from fluxcull.ui.worker import JobRunner
 from fluxcull.ui.writer import CatalogThread
 
@@ -70,7 +69,6 @@ class MainWindow(QMainWindow):
         self.sessions = SessionPanel(self.catalog)
         self.loupe = LoupeView(self.catalog, self.image_loader, self._thumb_image)
         self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer, lib=lib)
-        self.survey = SurveyView(self.catalog, self.image_loader, self._thumb_image)
         self.stack = QStackedWidget()
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.sessions)
@@ -80,19 +78,22 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.splitter = splitter
         self.modes = {"grid": GridMode(self, self.grid), "loupe": LoupeMode(self, self.loupe),
-                      "compare": CompareMode(self, self.compare), "survey": SurveyMode(self, self.survey)}
+                      "compare": CompareMode(self, self.compare), "survey": SurveyMode(self)}
+        self.survey = self.modes["survey"].widget
         for m in self.modes.values():
             self.stack.addWidget(m.widget)
         self.mode = self.modes["grid"]
 
         toolbar = self.addToolBar("View")
         toolbar.setObjectName("viewToolbar")  # a name, so its place is remembered
-        self.filters = FilterBar(toolbar, self)
+        self.addToolBarBreak()
+        find_toolbar = self.addToolBar("Find")
+        self.filters = FilterBar(toolbar, self, find_toolbar=find_toolbar, catalog=self.catalog)
         self.status = StatusLine(self.statusBar(), self.runner.widget, self)
         self.culling = CullingSession(self.model, self, self.writer.submit, read=self.reader.submit)
-        self.stacks = StackControl(self, collapsed=self.state.stacks_collapsed() if self.state else True)
-        self.actions_by_name = build_actions(self)
-        self.actions_by_name["collapse_stacks"].setChecked(self.stacks.collapsed)
+        self.keymap = load_keymap()  # the keys in effect: the defaults, or the key map file's (ui/keyfile.py)
+        self.actions_by_name = build_actions(self, self.keymap)
+        self.viewing = Viewing(self)
         self.jobs = BackgroundJobs(self, inbox_debounce_ms=inbox_debounce_ms)
         self.browser = Browser(self, source)
         self._connect()
@@ -105,13 +106,19 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.browser.load_sessions)
         if watch_inbox:
             self.jobs.setup_inbox()
+        if self.keymap.warnings:
+            QTimer.singleShot(0, lambda: self.flash(f"Key map: {len(self.keymap.warnings)} entries left out (Help ▸ "
+                                                    "Keyboard shortcuts says which)", 10000))
 
     def _connect(self) -> None:
         self.grid.activated_photo.connect(self.show_loupe)
         self.grid.selectionModel().selectionChanged.connect(lambda *a: self.status_changed())
         self.grid.selectionModel().currentChanged.connect(lambda *a: self.status_changed())
+        self.grid.selectionModel().currentChanged.connect(lambda *a: self.viewing.current_changed())
         self.sessions.source_chosen.connect(self.set_source)
         self.sessions.handed_over.connect(lambda: self.mode.widget.setFocus())  # the grid owns the culling keys
+        self.sessions.delete_saved.connect(self.browser.delete_filter)
+        self.filters.find.save_wanted.connect(self.browser.save_filter)
         self.loupe.step.connect(self.modes["loupe"].step)
         self.compare.preferred.connect(lambda w, lo: self.culling.chose(w, lo, self.compare.name))
         self.compare.chosen.connect(lambda result: self.culling.choice_saved(result, self.compare.name))
@@ -134,12 +141,14 @@ class MainWindow(QMainWindow):
 
     def show_decision(self, decision: str) -> None:
         self.mode.show_decision(decision)
+        self.viewing.show_decision(decision)
 
     def flash(self, text: str, ms: int = 4000) -> None:
         self.status.flash(text, ms)
 
     def refresh_record(self) -> None:
         self.mode.refresh()
+        self.viewing.refresh()
 
     def decisions_saved(self) -> None:
         self.browser.sources_timer.start()
@@ -212,9 +221,6 @@ class MainWindow(QMainWindow):
     def start_compare(self) -> bool:
         return self.modes["compare"].start()
 
-    def start_survey(self) -> bool:
-        return self.modes["survey"].start()
-
     # -- dialogs ------------------------------------------------------------------------------------------
     def show_dialog(self, dialog) -> None:
         if self.closed:
@@ -225,7 +231,7 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_keymap(self) -> None:
-        self.show_dialog(KeymapDialog(self))
+        self.show_dialog(KeymapDialog(self, self.keymap))
 
     def show_about(self) -> None:
         self.show_dialog(AboutDialog(self.lib, self))
@@ -267,9 +273,11 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         self.closed = True
+        self.viewing.leave_fullscreen()  # the layout remembered is the window's own, not full screen's
         if self.state is not None:
             self.state.save(self, self.splitter, self.browser.source)
         self.culling.close()
+        self.viewing.close()
         if self.dialog is not None:
             self.dialog.close()
         self.jobs.stop_inbox()

@@ -56,6 +56,8 @@ class GridMode(ViewMode):
     targets_selection = True
 
     def enter(self) -> None:
+        if getattr(self.win, "viewing", None) is not None:
+            self.win.viewing.leave_fullscreen()  # full screen is the loupe's and compare's
         super().enter()
         row = self.win.current_row()
         if row is not None:
@@ -152,7 +154,10 @@ class SurveyMode(ViewMode):
     name = "survey"
     marks_shown = True  # stars and labels: the survey's current photo
 
-    def __init__(self, win, widget):
+    def __init__(self, win):
+        from fluxcull.ui.survey import SurveyView
+
+        widget = SurveyView(win.catalog, win.image_loader, win._thumb_image)
         super().__init__(win, widget)
         widget.eliminated.connect(self._eliminated)
         widget.decide.connect(lambda pid, kind: win.culling.decide_photos([pid], kind))

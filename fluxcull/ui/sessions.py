@@ -1,5 +1,6 @@
-"""The source list beside the grid: the whole corpus, the inbox, the roles, and every session
-with its date, place, photo count and keeper density.
+"""The source list beside the grid: the whole corpus, the inbox, the roles, the saved filters
+(fluxcull.catalog.saved_filters; a right click deletes one), and every session with its date, place,
+photo count and keeper density.
 
 Column widths are worked out once per reload from a handful of representative rows: Qt's
 ResizeToContents mode would measure a thousand rows of every column again at each relayout (about
@@ -9,7 +10,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QMenu, QStyleOptionViewItem, QTreeWidget,
+                               QTreeWidgetItem)
 
 from fluxcull.catalog.queries import place_label
 from fluxcull.catalog.records import SourceList
@@ -17,6 +19,12 @@ from fluxcull.catalog.records import SourceList
 SourceRole = Qt.UserRole + 1
 ROLE_TITLES = {"originals": "Originals", "keepers": "Keeper archive", "inbox": "Inbox"}
 _RIGHT = Qt.AlignRight | Qt.AlignVCenter  # made once: thousands of rows are added per reload
+
+
+def saved_source(f: dict) -> dict:
+    """The source of a saved filter ({name, expression}): the whole library through its expression."""
+    return {"label": f"Saved filter: {f['name']}", "role": None, "session_id": None, "saved": f["name"],
+            "where": f["expression"]}
 
 
 def session_label(s: dict) -> str:
@@ -30,6 +38,7 @@ class SessionPanel(QTreeWidget):
 
     source_chosen = Signal(dict)
     handed_over = Signal()  # a click or Enter chose a source: the view beside takes the keyboard
+    delete_saved = Signal(str)  # the name of a saved filter to delete (its context menu)
 
     def __init__(self, catalog=None, parent=None):
         super().__init__(parent)
@@ -49,6 +58,9 @@ class SessionPanel(QTreeWidget):
         self._items: dict[tuple, QTreeWidgetItem] = {}
         self._suppress = False
         self._text_lengths = [0] * 4
+        self._saved: list[tuple[str, str]] = []  # the saved filters shown (name, expression)
+        self.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
 
     @staticmethod
     def fetch(catalog) -> SourceList:
@@ -74,6 +86,22 @@ class SessionPanel(QTreeWidget):
             n, k = counts.get(role, (0, 0))
             self._add(None, {"label": ROLE_TITLES[role], "role": role, "session_id": None}, n, k)
         widest = list(self._items.values())  # rows whose texts decide the column widths
+        self._saved = [(f["name"], f["expression"]) for f in data.get("saved_filters", [])]
+        if self._saved:
+            header = QTreeWidgetItem([f"Saved filters ({len(self._saved)})"])
+            header.setFlags(Qt.ItemIsEnabled)
+            header.setForeground(0, QBrush(QColor("#8b9099")))
+            self.addTopLevelItem(header)
+            header.setFirstColumnSpanned(True)
+            for f in data.get("saved_filters", []):
+                item = QTreeWidgetItem([f["name"], f["expression"], "", ""])
+                item.setData(0, SourceRole, saved_source(f))
+                item.setToolTip(0, f"Saved filter: {f['expression']}")
+                item.setToolTip(1, f["expression"])
+                header.addChild(item)
+                self._items[self._key(saved_source(f))] = item
+                widest.append(item)
+            header.setExpanded(True)
         by_role: dict[str, list[dict]] = {}
         for s in data["sessions"]:
             by_role.setdefault(s["role"], []).append(s)
@@ -129,8 +157,11 @@ class SessionPanel(QTreeWidget):
         """Set the counts of the rows shown when `data` holds exactly the sources shown (a decision
         changed counts, not sessions); False when the list must be built again. Rebuilding 4,000
         session rows held the event loop for ~150 ms after every burst of keys."""
+        if [(f["name"], f["expression"]) for f in data.get("saved_filters", [])] != self._saved:
+            return False
         counts = data["counts"]
         want = {(None, None), *((r, None) for r in ("inbox", "originals", "keepers"))}
+        want |= {("saved", name) for name, _ in self._saved}
         want |= {(s["role"], s["id"]) for s in data["sessions"]}
         if want != set(self._items):
             return False
@@ -170,18 +201,29 @@ class SessionPanel(QTreeWidget):
 
     @staticmethod
     def _key(src: dict) -> tuple:
+        if src.get("saved"):
+            return ("saved", src["saved"])
         return (src.get("role"), src.get("session_id"))
 
     def current_source(self) -> dict | None:
         item = self.currentItem()
         return item.data(0, SourceRole) if item is not None else None
 
-    def select_source(self, role: str | None = None, session_id: int | None = None) -> bool:
-        item = self._items.get((role, session_id))
+    def select_source(self, role: str | None = None, session_id: int | None = None, saved: str | None = None) -> bool:
+        item = self._items.get(("saved", saved) if saved else (role, session_id))
         if item is None:
             return False
         self.setCurrentItem(item)
         return True
+
+    def _menu(self, pos) -> None:
+        item = self.itemAt(pos)
+        src = item.data(0, SourceRole) if item is not None else None
+        if not src or not src.get("saved"):
+            return
+        menu = QMenu(self)
+        menu.addAction(f"Delete the saved filter “{src['saved']}”", lambda: self.delete_saved.emit(src["saved"]))
+        menu.popup(self.viewport().mapToGlobal(pos))
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key_Return, Qt.Key_Enter):

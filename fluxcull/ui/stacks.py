@@ -20,10 +20,12 @@ NOT_STACKED = ("This photo is in no stack: a stack is a burst, frames of one sce
 
 class StackControl(QObject):
     def __init__(self, win, collapsed: bool = True):
+        """Made after the window's actions: View ▸ Collapse stacks is checked as `collapsed` says."""
         super().__init__(win)
         self.win = win
         self.collapsed = collapsed      # stacks shown as one cell each
         self.toggled: set[int] = set()  # stacks shown the other way
+        self._check_action()
 
     def query(self, query: PhotoQuery) -> PhotoQuery:
         """The grid's query with the stack view (files that failed to ingest have no stacks)."""
@@ -39,11 +41,7 @@ class StackControl(QObject):
             return
         self.collapsed, self.toggled = on, set()
         win = self.win
-        action = win.actions_by_name.get("collapse_stacks")
-        if action is not None and action.isChecked() != on:
-            action.blockSignals(True)
-            action.setChecked(on)
-            action.blockSignals(False)
+        self._check_action()
         current = win.current_photo_id()
         among = self._frames_of(current) if on and current is not None else [current] if current is not None else []
         win.browser.apply_query(among=among or None)
@@ -66,6 +64,13 @@ class StackControl(QObject):
         n = rec["stack_size"]
         win.flash(f"Stack of {n} frames closed: its best frame stands for it (S opens it)" if closing
                   else f"Stack of {n} frames opened (S closes it; Shift+K keeps its best frame, rejects the rest)", 4000)
+
+    def _check_action(self) -> None:
+        action = self.win.actions_by_name.get("collapse_stacks")
+        if action is not None and action.isChecked() != self.collapsed:
+            action.blockSignals(True)
+            action.setChecked(self.collapsed)
+            action.blockSignals(False)
 
     def _frames_of(self, photo_id: int) -> list[int]:
         """The frames of the photo's stack, best first (the one a closed stack shows comes first)."""

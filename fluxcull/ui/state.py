@@ -79,7 +79,7 @@ class WindowState:
         s.setValue("window/state", win.saveState())
         s.setValue("window/splitter", splitter.saveState())
         s.setValue("grid/thumb_side", int(win.filters.size_slider.value()))
-        s.setValue("grid/stacks", "collapsed" if win.stacks.collapsed else "all")
+        s.setValue("grid/stacks", "collapsed" if win.browser.stacks.collapsed else "all")
         s.setValue("source/role", source.get("role") or "")
         s.setValue("source/session_id", "" if source.get("session_id") is None else int(source["session_id"]))
         s.sync()

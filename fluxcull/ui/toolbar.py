@@ -1,6 +1,7 @@
 """The toolbar above the grid: the source shown, sort and filters (decision, score band, stars of at
 least N, colour label, role), the Problems filter (files that failed to ingest, with their reasons),
-auto-advance, thumbnail size."""
+auto-advance, thumbnail size; below it the filter bar (fluxcull.ui.findbar: text, camera, lens,
+dates, score, file type, saved filters)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButt
 from fluxcull.catalog.queries import ANY_LABEL, PhotoQuery
 from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS
 from fluxcull.catalog.scores import BAND_DEFS
+from fluxcull.ui.findbar import FindBar
 from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
 
 COMBO_CHARS = 16  # the widest a filter's box gets, in characters
@@ -25,7 +27,7 @@ class FilterBar(QObject):
 
     changed = Signal()
 
-    def __init__(self, toolbar, parent=None):
+    def __init__(self, toolbar, parent=None, find_toolbar=None, catalog=None):
         super().__init__(parent)
         tb = toolbar
         tb.setMovable(False)
@@ -76,6 +78,9 @@ class FilterBar(QObject):
         self.size_slider.setValue(DEFAULT_SIDE)
         self.size_slider.setFixedWidth(140)
         tb.addWidget(self.size_slider)
+        self.find = FindBar(find_toolbar, catalog, self) if find_toolbar is not None else None
+        if self.find is not None:
+            self.find.changed.connect(self.changed.emit)
 
     def set_problem_count(self, n: int) -> None:
         """How many files failed to ingest: the Problems filter's label (usable while there are any)."""
@@ -98,14 +103,38 @@ class FilterBar(QObject):
             min_rating=self.stars_combo.currentData(),
             label=self.label_combo.currentData(),
             sort=self.sort_combo.currentData() or "time",
+            **(self.find.values() if self.find is not None else {}),
         )
 
+    def filter_values(self, source: dict) -> dict:
+        """What a saved filter keeps of the view: the role, the Decision and Score filters and the filter
+        bar (a session is left out: a saved filter searches the whole library)."""
+        out = {"role": source.get("role") or self.role_combo.currentData(),
+               "decision": self.decision_combo.currentData(), "band": self.band_combo.currentData(),
+               **(self.find.values() if self.find is not None else {})}
+        return {k: v for k, v in out.items() if v is not None}
+
+    def apply_values(self, values: dict) -> None:
+        """Show a saved filter's values (without a signal: the caller runs the query); the role is the
+        source's."""
+        values = dict(values)
+        values.pop("role", None)
+        for combo, attr in ((self.decision_combo, "decision"), (self.band_combo, "band")):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(combo.findData(values.pop(attr, None)), 0))
+            combo.blockSignals(False)
+        if self.find is not None:
+            self.find.set_values(values)
+
     def show_everything(self) -> None:
-        """Decision, score, stars and label filters to Any (without a signal: the caller runs the query)."""
+        """Decision, score, stars and label filters to Any, the filter bar cleared (without a signal: the
+        caller runs the query)."""
         for c in (self.decision_combo, self.band_combo, self.stars_combo, self.label_combo):
             c.blockSignals(True)
             c.setCurrentIndex(0)
             c.blockSignals(False)
+        if self.find is not None:
+            self.find.set_values({})
 
     def follow_source(self, source: dict) -> None:
         """A source of one role: the role filter shows 'All' rather than contradict it."""

@@ -1,0 +1,1 @@
+"""Package data: the desktop entry, the AppStream metadata and the icons (see fluxcull.desktop)."""
