@@ -5,6 +5,9 @@ while keyboard-scrolling, memory, and event-loop stalls while a worker runs.
 Each measurement runs in a fresh child process (`python -m benchmarks.bench_gui --child ...`) so
 launch times include the interpreter, the imports and Qt start-up. Run: python -m benchmarks gui
 [--quick]  (quick: 40,000 photos).
+
+With `--stacks all|collapsed` a child opens the window remembering that stack view and measures the
+grid only (benchmarks.bench_stacks compares the two on one catalog with stacks).
 """
 
 from __future__ import annotations
@@ -109,9 +112,15 @@ def _paint_ms(win) -> float:
     return (time.perf_counter() - t) * 1000
 
 
-def child(lib_dir: str, t_spawn: float, out: str, scroll_steps: int) -> None:
+def child(lib_dir: str, t_spawn: float, out: str, scroll_steps: int, stacks: str | None = None) -> None:
     t_main = time.time()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if stacks is not None:  # what the window remembers: stacks collapsed or every frame
+        from PySide6.QtCore import QSettings
+
+        state = QSettings(str(Path(lib_dir) / "ui-state.ini"), QSettings.IniFormat)
+        state.setValue("grid/stacks", stacks)
+        state.sync()
     from PySide6.QtCore import QEvent, QObject, Qt, QTimer
     from PySide6.QtTest import QTest
 
@@ -159,11 +168,17 @@ def child(lib_dir: str, t_spawn: float, out: str, scroll_steps: int) -> None:
         time.sleep(0.001)
     res["launch_to_all_ids_and_sessions_s"] = time.time() - t_spawn
     res["rows"] = win.model.rowCount()
-    from fluxcull.catalog.queries import PhotoQuery, list_sessions, photo_ids
+    from fluxcull.catalog.queries import list_sessions
 
     t = time.perf_counter()
-    photo_ids(win.catalog.connection, PhotoQuery())
+    win.catalog.photo_ids(win.model.query)
     res["query_ids_ms"] = (time.perf_counter() - t) * 1000
+    t = time.perf_counter()
+    win.catalog.photo_ids(win.model.query, limit=4001)
+    win.catalog.count_photos(win.model.query)
+    res["query_head_and_count_ms"] = (time.perf_counter() - t) * 1000
+    res["stacks"] = win.model.query.stacks
+    res["cells"] = win.model.rowCount()
     t = time.perf_counter()
     list_sessions(win.catalog.connection)
     res["list_sessions_ms"] = (time.perf_counter() - t) * 1000
@@ -178,6 +193,11 @@ def child(lib_dir: str, t_spawn: float, out: str, scroll_steps: int) -> None:
         res.setdefault("paint_screenful_ms", []).append(paint)
         QTest.keyClick(win.grid, Qt.Key_Home)
         _wait_visible_thumbs(app, win)
+    if stacks is not None:  # the window's own timings are what this variant compares; the rest is gui's
+        res["peak_rss_mb"] = peak_rss_mb()
+        win.close()
+        Path(out).write_text(json.dumps(res))
+        return
     # keyboard scrolling: Down held (one line per key, each frame painted before the next key)
     win.thumb_loader.cache.clear()
     frames = []
@@ -354,10 +374,11 @@ def main(argv=None) -> int:
     ap.add_argument("--t0", type=float)
     ap.add_argument("--result")
     ap.add_argument("--steps", type=int, default=240)
+    ap.add_argument("--stacks", choices=("all", "collapsed"), help="child: the stack view the window remembers")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child, args.t0, args.result, args.steps)
+        child(args.child, args.t0, args.result, args.steps, args.stacks)
         return 0
     run(REPO_ROOT / "benchmarks" / "out", args.quick)
     return 0

@@ -11,6 +11,9 @@ A `CullingSession` works on three things it is given:
   on_done(result, error) back on it (fluxcull.ui.writer.CatalogThread; tests pass a synchronous
   one); `read`, the same for queries (the window's reader thread; default: `submit`).
 
+Stacks (bursts shown as one cell) and the survey view use the same session; their rules are in
+fluxcull.culling_stacks (`keep_best`, `decide_photos`, `eliminated`, mixed into `CullingSession`).
+
 Everything here is plain Python, so the rules are tested without a window (tests/test_culling.py).
 """
 
@@ -20,9 +23,10 @@ from typing import Any, Callable, Protocol
 
 from fluxcull.catalog.ratings import label_value, stars_value
 from fluxcull.catalog.scores import KEEPER_STATES, decision_value
+from fluxcull.culling_stacks import SURVEY_SOURCE, StackCulling, file_name, keep_best_plan  # noqa: F401
 
 SOURCE = "gui"                      # decision-log source of the window's decisions
-UNDO_SOURCES = ("gui", "compare")   # what the window's undo may revert (its decisions and choices)
+UNDO_SOURCES = ("gui", "compare", SURVEY_SOURCE)   # what the window's undo may revert (its decisions and choices)
 ARCHIVE_STATES = ("confirmed", "archive")  # linked from the keeper archive, or an archive file
 REJECTED_KEEPER_NOTICE = ("Rejected {what} from your keeper archive: it no longer counts as a keeper "
                           "and teaches the model the opposite (Ctrl+Z undoes)")
@@ -75,6 +79,8 @@ class Mode(Protocol):
     targets_selection: bool       # a decision applies to the selected rows (the grid)
     decide_refusal: str | None    # why decisions are refused here (compare), else None
     marks_shown: bool             # stars and labels apply to the photos shown side by side (compare)
+    # optional: target_photos() -> the photo ids a decision, stars and labels act on (the survey's
+    # current photo), or None for the grid's rows
 
 
 class CullingView(Protocol):
@@ -91,13 +97,14 @@ class CullingView(Protocol):
     def shown_photos(self) -> list[dict]: ...        # records of the photos shown side by side (compare)
 
 
-class CullingSession:
+class CullingSession(StackCulling):
     def __init__(self, rows: Rows, view: CullingView, submit: Submit, *, read: Submit | None = None,
                  source: str = SOURCE, undo_sources: tuple[str, ...] = UNDO_SOURCES):
         self.rows, self.view, self.submit, self.read = rows, view, submit, read or submit
         self.source, self.undo_sources = source, undo_sources
         self.auto_advance = True
-        self.undo_groups: list[int] = []   # photos per decision (or 1 per choice), newest last
+        self.undo_groups: list[int] = []   # catalog undo steps per group (photos per decision, 1 per choice), newest last
+        self._undo_hooks: dict[int, Callable[[], None]] = {}  # group index -> run once that group is undone
         self.counts: dict[str, int] = {}   # keep / reject / none / scored / keepers of the current query
         self.closed = False
         self._count_gen = 0
@@ -121,10 +128,28 @@ class CullingSession:
         if refusal:
             self.view.flash(refusal, 3000)
             return []
+        targets = getattr(self.view.mode, "target_photos", None)
+        photos = targets() if targets is not None else None
+        if photos is not None:  # the survey: its current photo, which may be no row of the grid
+            return self.decide_photos(photos, kind)
         rows = [r for r in self.target_rows() if self.rows.photo_id(r) is not None]  # far rows may be loading
         if not rows:
             return []
         ids = [self.rows.photo_id(r) for r in rows]
+        self._show_decided(rows, new)
+        self.undo_groups.append(len(ids))
+        source = self.source
+        self.submit(lambda catalog: catalog.decide(ids, kind, source),
+                    lambda result, error: self._after_write(rows, error))
+        self.view.show_decision(new)
+        if self.auto_advance and len(rows) == 1:
+            self.advance(1)
+        self.view.status_changed()
+        return ids
+
+    def _show_decided(self, rows: list[int], new: str) -> None:
+        """Show a decision on these rows before it is committed, with the counts it changes; warn when
+        it rejects a confirmed keeper."""
         before = [self.rows.keeper_state(r) for r in rows]
         for old in self.rows.set_decisions(rows, new):
             self.counts[old] = self.counts.get(old, 0) - 1
@@ -132,30 +157,30 @@ class CullingSession:
         after = [self.rows.keeper_state(r) for r in rows]
         self.counts["keepers"] = self.counts.get("keepers", 0) + (
             sum(s in KEEPER_STATES for s in after) - sum(s in KEEPER_STATES for s in before))
-        self.undo_groups.append(len(ids))
-        source = self.source
-        self.submit(lambda catalog: catalog.decide(ids, kind, source),
-                    lambda result, error: self._after_write(rows, error))
-        self.view.show_decision(new)
         archived = sum(s in ARCHIVE_STATES for s in before)
         if new == "reject" and archived:
             what = "a confirmed keeper" if archived == 1 else f"{archived} confirmed keepers"
             self.view.flash(REJECTED_KEEPER_NOTICE.format(what=what), 10000)
-        if self.auto_advance and len(rows) == 1:
-            self.advance(1)
-        self.view.status_changed()
-        return ids
 
-    def _after_write(self, rows: list[int], error: str | None) -> None:
+    def _after_write(self, rows: list[int], error: str | None, reread: bool = False) -> None:
         if self.closed:
             return
         if error:
             self.view.flash(f"Not saved: {error}", 10000)
             self.rows.refresh_all()
             self.recount()
+        elif reread:  # photos that may be no rows: the counts and the photos shown large read again
+            self.rows.refresh_rows(rows)
+            self._reread()
         else:
             self.rows.refresh_rows(rows)
             self.view.decisions_saved()
+
+    def _reread(self) -> None:
+        self.rows.refresh_all()
+        self.recount()
+        self.view.refresh_record()
+        self.view.decisions_saved()
 
     # -- stars and colour labels ---------------------------------------------------------------------
     def rate(self, stars: int) -> list[int]:
@@ -235,10 +260,12 @@ class CullingSession:
     def undo(self) -> None:
         """Undo the last decision group or comparison (committed in order after earlier writes)."""
         n = self.undo_groups.pop() if self.undo_groups else 1
+        hook = self._undo_hooks.pop(len(self.undo_groups), None)
         source, sources = self.source, self.undo_sources
-        self.submit(lambda catalog: catalog.undo(n, source, sources=sources), self._after_undo)
+        self.submit(lambda catalog: catalog.undo(n, source, sources=sources),
+                    lambda undone, error: self._after_undo(undone, error, hook))
 
-    def _after_undo(self, undone, error: str | None) -> None:
+    def _after_undo(self, undone, error: str | None, hook: Callable[[], None] | None = None) -> None:
         if self.closed:
             return
         if error or not undone:
@@ -253,7 +280,10 @@ class CullingSession:
         if last["kind"] == "prefer" and last.get("events", 1) > 1:
             what = "comparison and the keep and reject it made"
         photos = len(undone) if len(undone) > 1 else (last.get("events", 1) if last["kind"] != "prefer" else 1)
-        self.view.flash(f"Undid {what}" + (f" of {photos} photos" if photos > 1 else ""), 3000)
+        if hook is not None:  # it says what it undid (a survey's elimination brings the photo back)
+            hook()
+        else:
+            self.view.flash(f"Undid {what}" + (f" of {photos} photos" if photos > 1 else ""), 3000)
         if last["kind"] != "prefer" and photos == 1:
             row = self.rows.row_of(last["photo_id"], self.view.current_row())
             if row is not None:
@@ -283,3 +313,4 @@ class CullingSession:
 
     def close(self) -> None:
         self.closed = True
+

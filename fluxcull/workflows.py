@@ -3,8 +3,9 @@
 Each workflow is a job (a generator of `Progress` returning its summary, fluxcull.jobs) over a
 library: the CLI drives it with a progress bar, the GUI on its job thread (fluxcull.ui.worker).
 
-- `build_library_job`: ingest the chosen folders, embed, match keepers, train (which re-scores).
-- `inbox_arrived_job`: ingest the inbox, embed and score what arrived.
+- `build_library_job`: ingest the chosen folders, embed, stack bursts, match keepers, train (which re-scores).
+- `inbox_arrived_job`: ingest the inbox, embed, stack and score what arrived.
+- `stacks_job`: the stored stacks (bursts) brought up to date after embedding, or rebuilt.
 - `inbox_moved_job`: the INBOX folder changed: photos found again by their bytes are re-pointed.
 - `retrain_job`, `rescore_job`: the keeper model again on every decision so far / re-score only.
 - `place_sessions`: sessions' places from their GPS centroids (offline), at the end of an ingest.
@@ -59,6 +60,7 @@ def build_library_job(lib, folders: dict[str, str], *, cancel: CancelToken | Non
     summary["places"] = place_sessions(lib)
     # embeddings first: matching falls back to image similarity for stripped, renamed exports
     summary["embed"] = yield from embed_job(lib, cancel=cancel)
+    summary["stacks"] = yield from stacks_job(lib, cancel=cancel)
     summary["match"] = yield from match_job(lib, cancel=cancel)
     if before_train is not None:
         summary.update(before_train())
@@ -80,6 +82,7 @@ def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, wo
         summary["not_scored"] = f"keeper model not available: {exc}"
         return summary
     summary["embed"] = yield from embed_job(lib, cancel=cancel, role="inbox")
+    summary["stacks"] = yield from stacks_job(lib, role="inbox", cancel=cancel)  # the inbox's sessions only
     try:
         # the inbox's sessions only: context inputs depend on a photo's session alone, and the
         # originals' scores do not change when new photos arrive
@@ -126,6 +129,25 @@ def place_sessions(lib) -> dict:
         return {"error": str(exc)}
     finally:
         conn.close()
+
+
+def stacks_job(lib, *, rebuild: bool = False, role: str | None = None, cancel: CancelToken | None = None) -> Job:
+    """The stored stacks (the keeper model's bursts, fluxcull.keeper.stacks) brought up to date: the
+    session groups whose photos or embeddings changed since (of the sessions of `role`'s photos),
+    every group with `rebuild`."""
+    from fluxcull.keeper.stacks import stacks_job as job
+
+    return job(lib, rebuild=rebuild, role=role, cancel=cancel)
+
+
+def embed_and_stack_job(lib, *, cancel: CancelToken | None = None, **embed_options) -> Job:
+    """`fluxcull embed`: embed what lacks an embedding, then bring the stacks up to date; the embed
+    summary with 'stacks' added."""
+    from fluxcull.embedding.embed import embed_job
+
+    summary = yield from embed_job(lib, cancel=cancel, **embed_options)
+    summary["stacks"] = yield from stacks_job(lib, cancel=cancel)
+    return summary
 
 
 def retrain_job(lib, *, cancel: CancelToken | None = None) -> Job:

@@ -240,6 +240,76 @@ def test_culling_imports_no_qt():
     assert out.stdout.strip() == "[]"
 
 
+# -- stacks and the survey ------------------------------------------------------------------------------
+def test_keep_best_plan_keeps_the_top_frame_and_never_overturns_a_keeper():
+    from fluxcull.culling import keep_best_plan
+
+    frames = [{"id": 5, "decision": "none", "keeper_score": 0.9}, {"id": 3, "decision": "none", "keeper_score": 0.4},
+              {"id": 4, "decision": "reject", "keeper_score": 0.0}, {"id": 6, "decision": "keep", "keeper_score": 1.0},
+              {"id": 7, "decision": "none", "keeper_score": 1.0}]
+    assert keep_best_plan({3: frames}, linked={7}) == [(5, "keep", "best of stack 3"),
+                                                      (3, "reject", "stack 3, not its best")]
+    assert keep_best_plan({3: [{"id": 5, "decision": "keep"}]}) == []  # the best is kept already
+    assert keep_best_plan({3: []}) == []
+
+
+def _stacked(catalog, conn, rows):
+    """rows 0-3 one stack (photo 1 its first frame), scored 0.0 .. 0.3: photo 4 is its best."""
+    from fluxcull.catalog import stacks_store
+
+    stacks_store.write(conn, [(rows.ids[i], rows.ids[0], 4, i + 1) for i in range(4)] +
+                       [(rows.ids[i], rows.ids[i], 1, 1) for i in (4, 5)])
+
+
+def test_keep_best_is_one_undo_step(setup, conn):
+    catalog, rows, view, s = setup
+    _stacked(catalog, conn, rows)
+    view.row = 1
+    s.keep_best()
+    assert stored(catalog, rows) == ["reject", "reject", "reject", "keep", "none", "none"]
+    assert s.undo_groups == [1] and view.messages[-1].startswith("Kept 3.jpg, the best of its stack; rejected 3")
+    assert rows.refreshed[-1] == "all" and s.counts["keep"] == 1 and s.counts["reject"] == 3
+    s.keep_best()  # nothing left to change: no undo step
+    assert s.undo_groups == [1] and view.messages[-1].startswith("Nothing to change")
+    view.row = 5  # a photo alone is the best of its own stack
+    s.keep_best()
+    assert stored(catalog, rows)[5] == "keep" and s.undo_groups == [1, 1]
+    s.undo()
+    s.undo()
+    assert stored(catalog, rows) == ["none"] * 6
+    assert view.messages[-1] == "Undid keeping the best of the stack: 4 photos as they were"
+    view.mode = COMPARE
+    s.keep_best()
+    assert view.messages[-1].startswith("In compare")
+
+
+class SurveyMode(Mode):
+    def __init__(self, photos):
+        super().__init__("survey")
+        self.photos = photos
+
+    def target_photos(self):
+        return list(self.photos)
+
+
+def test_survey_decides_its_photo_and_an_elimination_is_undone_as_one_step(setup, conn):
+    catalog, rows, view, s = setup
+    view.mode = SurveyMode([rows.ids[2]])
+    assert s.decide("keep") == [rows.ids[2]]
+    assert stored(catalog, rows)[2] == "keep" and view.row == 0  # no advance in the survey
+    assert view.refreshed_record == 1 and rows.refreshed[-1] == "all"
+    back = []
+    s.eliminated(rows.ids[3], [rows.ids[1], rows.ids[2], rows.ids[3]], lambda i: f"#{i}",
+                 restore=lambda: back.append(rows.ids[3]))
+    assert s.undo_groups == [1, 2]
+    from fluxcull.catalog.decisions import active_preferences
+
+    assert sorted(active_preferences(conn)) == [(rows.ids[1], rows.ids[3]), (rows.ids[2], rows.ids[3])]
+    assert view.messages[-1] == f"Eliminated #{rows.ids[3]}: #{rows.ids[1]}, #{rows.ids[2]} preferred over it (Ctrl+Z brings it back)"
+    s.undo()
+    assert active_preferences(conn) == [] and back == [rows.ids[3]] and s.undo_groups == [1]
+    s.undo()
+    assert stored(catalog, rows)[2] == "none"
 # -- stars, colour labels and what a choice decides ------------------------------------------------------
 def marks(catalog, rows):
     recs = catalog.photos(rows.ids)

@@ -14,6 +14,7 @@ def calls(monkeypatch):
     import fluxcull.embedding.embed
     import fluxcull.ingest
     import fluxcull.keeper.score
+    import fluxcull.keeper.stacks
     import fluxcull.keeper.train
     import fluxcull.matching
 
@@ -31,6 +32,7 @@ def calls(monkeypatch):
     monkeypatch.setattr(fluxcull.embedding.embed, "embed_job", step("embed"))
     monkeypatch.setattr(fluxcull.keeper.train, "train_job", step("train"))
     monkeypatch.setattr(fluxcull.keeper.score, "score_job", step("score"))
+    monkeypatch.setattr(fluxcull.keeper.stacks, "stacks_job", lambda lib, **kw: step("stacks")(lib, lib, **kw))
     return log
 
 
@@ -39,18 +41,20 @@ def test_build_library_ingests_each_chosen_folder_then_embeds_matches_and_trains
     summary = run_job(workflows.build_library_job(
         library, {"inbox": "/in", "originals": "/orig"}, workers=3,
         before_train=lambda: order.append([c[0] for c in calls]) or {"decisions": {"rejected": 2}}))
-    assert [c[0] for c in calls] == ["ingest", "ingest", "embed", "match", "train"]
+    assert [c[0] for c in calls] == ["ingest", "ingest", "embed", "stacks", "match", "train"]
     assert calls[0][1:] == ((["/orig"], "originals"), {"workers": 3})  # role order, not dict order
     assert calls[1][1][1] == "inbox"
-    assert order == [["ingest", "ingest", "embed", "match"]]  # the hook runs just before training
-    assert list(summary) == ["ingest_originals", "ingest_inbox", "places", "embed", "match", "decisions", "train"]
+    assert order == [["ingest", "ingest", "embed", "stacks", "match"]]  # the hook runs just before training
+    assert list(summary) == ["ingest_originals", "ingest_inbox", "places", "embed", "stacks", "match", "decisions",
+                             "train"]
 
 
 def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monkeypatch):
     summary = run_job(workflows.inbox_arrived_job(library, "/inbox", workers=2))
-    assert [c[0] for c in calls] == ["ingest", "embed", "score"]
+    assert [c[0] for c in calls] == ["ingest", "embed", "stacks", "score"]
     assert calls[1][2] == {"role": "inbox"} and "not_scored" not in summary
-    assert calls[2][2] == {"role": "inbox"}  # only the inbox's sessions are re-scored
+    assert calls[2][2] == {"rebuild": False, "role": "inbox"}  # the inbox's sessions are stacked ...
+    assert calls[3][2] == {"role": "inbox"}  # ... and re-scored, alone
 
     import fluxcull.keeper.score
 
@@ -61,6 +65,12 @@ def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monke
     monkeypatch.setattr(fluxcull.keeper.score, "score_job", no_model)
     summary = run_job(workflows.inbox_arrived_job(library, "/inbox"))
     assert summary["not_scored"] == "LookupError: no keeper model trained yet"
+
+
+def test_embed_then_stacks(calls, library):
+    summary = run_job(workflows.embed_and_stack_job(library, role="keepers"))
+    assert [c[0] for c in calls] == ["embed", "stacks"] and calls[0][2] == {"role": "keepers"}
+    assert summary == {"step": "embed", "stacks": {"step": "stacks"}}
 
 
 def test_worker_threads_setting(library, conn):

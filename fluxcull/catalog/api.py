@@ -25,6 +25,8 @@ from fluxcull.catalog import queries as _q
 from fluxcull.catalog import ratings as _ratings
 from fluxcull.catalog import saved_filters as _saved
 from fluxcull.catalog import settings as _settings
+from fluxcull.catalog import stack_queries as _stack_queries
+from fluxcull.catalog import stacks_store as _stacks
 from fluxcull.catalog.db import connect
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog.records import (GRID_COLUMNS, DecisionCounts, GridRecord, PhotoRecord, ProblemRecord,
@@ -54,16 +56,13 @@ class Catalog:
 
     # -- photos ---------------------------------------------------------------------------------
     def photo_ids(self, query: _q.PhotoQuery, limit: int | None = None) -> list[int]:
-        """The ordered ids a query selects (the first `limit` of them where given)."""
-        if limit is None:
-            return _q.photo_ids(self._conn, query)
-        where, params = query.where(self._conn)
-        sql = f"SELECT id FROM photos{where} ORDER BY {query.order_by()} LIMIT ?"
-        return [r[0] for r in self._conn.execute(sql, params + [int(limit)])]
+        """The ordered ids a query shows, stacks collapsed where it asks (the first `limit` of them
+        where given)."""
+        return _stack_queries.photo_ids(self._conn, query, limit)
 
     def count_photos(self, query: _q.PhotoQuery) -> int:
-        where, params = query.where(self._conn)
-        return int(self._conn.execute(f"SELECT COUNT(*) FROM photos{where}", params).fetchone()[0])
+        """How many rows `photo_ids` gives (a collapsed stack counts once)."""
+        return _stack_queries.count_visible(self._conn, query)
 
     def grid_records(self, ids: list[int]) -> dict[int, GridRecord]:
         """The painted columns of these photos (one SELECT: pass at most a page of ids)."""
@@ -128,6 +127,26 @@ class Catalog:
             (prefix + os.sep, prefix + chr(ord(os.sep) + 1)),
         )
         return {r[0]: (r[1], r[2]) for r in rows}
+
+    # -- stacks (bursts: fluxcull.catalog.stacks_store) ---------------------------------------------------
+    def stack_members(self, stack_ids: Iterable[int]) -> dict[int, list[GridRecord]]:
+        """Stack id -> its frames (the grid's records), best first (the top frame a collapsed stack shows
+        comes first)."""
+        order = _stacks.member_ids(self._conn, stack_ids)
+        recs = self.grid_records([pid for _, pid in order])
+        out: dict[int, list[GridRecord]] = {}
+        for sid, pid in order:
+            if pid in recs:
+                out.setdefault(sid, []).append(recs[pid])
+        return out
+
+    def stack_of(self, photo_ids: Iterable[int]) -> dict[int, int | None]:
+        """Photo id -> its stack id (None: not stacked yet)."""
+        return _stacks.stack_of(self._conn, photo_ids)
+
+    def stacks(self, session_id: int | None = None) -> list[dict]:
+        """Every stack of two or more frames (of one session), with its frames and best frame."""
+        return _stacks.listing(self._conn, session_id)
 
     # -- sessions and sources ------------------------------------------------------------------------
     def session(self, session_id: int) -> SessionRecord | None:

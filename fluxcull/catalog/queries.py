@@ -5,12 +5,16 @@ Sort and filter columns come from whitelists; every value is a bound parameter. 
 secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`). The find filters
 (text, camera, lens, capture dates, score range, file type) are declared, with their `--where` names
 and filter-bar words, in fluxcull.catalog.filters; their SQL is written here, in `PhotoQuery.where`.
+A query may ask for stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame
+(STACK_TOP_ORDER) among the frames the filters select, decided in SQL by the grid's ids query
+(fluxcull.catalog.stack_queries).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +45,14 @@ PHOTO_FIELDS = (
     "status", "error", "keeper_score", "decision", "decided_at", "added_at", "updated_at", "base_score", "failure",
     "pair_of",
     "rating", "color_label",
+    "stack_id", "stack_size", "stack_position",
 )
 UNITS_SQL = "pair_of IS NULL"  # a photo unit: not the RAW file of a RAW+JPEG pair (the grid's partial indexes)
+
+# how a stack's frames rank: its top frame (the one a collapsed stack shows, the one "keep the best"
+# keeps) is the first; NULL scores sort last (the order of the index photos_stacked)
+STACK_TOP_ORDER = "keeper_score DESC, id"
+STACK_VIEWS = ("all", "collapsed")  # every photo / one row per stack of two or more frames
 
 
 # the formats that are not camera RAW (fluxcull.media.formats.format_name: every other is a RAW extension)
@@ -142,10 +152,18 @@ class PhotoQuery:
     score_min: float | None = None    # keeper score at least this
     score_below: float | None = None  # keeper score below this
     file_type: str | None = None      # one of FILE_TYPES
+    stacks: str = "all"               # STACK_VIEWS: every frame, or each stack collapsed into its top frame
+    toggled: tuple[int, ...] = ()     # stacks shown the other way: whole while collapsed, collapsed while not
 
     def where(self, conn: sqlite3.Connection | None = None) -> tuple[str, list[Any]]:
-        """The WHERE clause and its parameters; with `conn`, a camera or lens filter is bound as the list of
+        """The WHERE clause and its parameters: the filters (every photo they select, stacks or not:
+        what counts and exports see); with `conn`, a camera or lens filter is bound as the list of
         matching values (read from the catalog's small cameras and lenses tables: see camera_clause)."""
+        clauses, params = self.clauses(conn)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def clauses(self, conn: sqlite3.Connection | None = None) -> tuple[list[str], list[Any]]:
+        """The filters as separate conditions on unqualified columns, and their parameters."""
         clauses, params = [], []
         if not self.files:
             clauses.append(UNITS_SQL)
@@ -188,7 +206,7 @@ class PhotoQuery:
                 clauses.append("color_label = ?")
                 params.append(self.label)
         self._find_clauses(conn, clauses, params)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return clauses, params
 
     def _find_clauses(self, conn, clauses: list[str], params: list[Any]) -> None:
         for value, sql, n in ((self.text, TEXT_SQL, 5), (self.name, NAME_SQL, 3)):
@@ -218,6 +236,20 @@ class PhotoQuery:
                 clauses.append("format = ?")
                 params.append(self.file_type)
 
+    def collapsed(self) -> bool:
+        """Whether stacks are shown collapsed (but for the toggled ones)."""
+        if self.stacks not in STACK_VIEWS:
+            raise ValueError(f"unknown stack view {self.stacks!r}: expected one of {', '.join(STACK_VIEWS)}")
+        return self.stacks == "collapsed"
+
+    def collapses(self, stack_id: int | None) -> bool:
+        """Whether the stack `stack_id` (of two or more frames) shows as one row, its top frame."""
+        return stack_id is not None and self.collapsed() != (stack_id in self.toggled)
+
+    def toggled_json(self) -> str:
+        """The toggled stacks as one JSON parameter (bound to json_each)."""
+        return json.dumps(sorted({int(i) for i in self.toggled}))
+
     def order_by(self) -> str:
         if self.sort not in SORTS:
             raise ValueError(f"unknown sort {self.sort!r}: expected one of {', '.join(SORTS)}")
@@ -225,7 +257,8 @@ class PhotoQuery:
 
 
 def photo_ids(conn: sqlite3.Connection, q: PhotoQuery) -> list[int]:
-    """The ordered ids a query selects (what the grid model holds)."""
+    """The ordered ids of every photo a query's filters select (stacks not collapsed: the grid's ids
+    query, stacks collapsed where it asks, is fluxcull.catalog.stack_queries.photo_ids)."""
     where, params = q.where(conn)
     return [r[0] for r in conn.execute(f"SELECT id FROM photos{where} ORDER BY {q.order_by()}", params)]
 

@@ -12,7 +12,7 @@ from typing import TypedDict
 GRID_COLUMNS = (
     "id", "path", "role", "thumb_key", "keeper_score", "decision", "capture_time", "taken_at", "width",
     "height", "format", "session_id", "camera_model", "status", "original_filename", "base_score", "failure",
-    "error", "paired", "rating", "color_label",
+    "error", "paired", "rating", "color_label", "stack_id", "stack_size", "stack_position",
 )
 
 
@@ -38,6 +38,9 @@ class GridRecord(TypedDict, total=False):
     paired: int                 # 1: the JPEG of a RAW+JPEG pair (its RAW is decided with it), else 0
     rating: int                 # stars, 0-5 (0: none; fluxcull.catalog.ratings)
     color_label: str | None     # red, yellow, green, blue, purple, or None
+    stack_id: int | None        # its burst (the photo id of the first frame); None: no stack yet
+    stack_size: int | None      # frames in its stack (1: alone)
+    stack_position: int | None  # 1.. in capture order
 
 
 class PhotoRecord(GridRecord, total=False):

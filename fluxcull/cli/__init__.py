@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "fluxcull.cli.draft_cmd",    # draft, drafts, draft-approve, draft-export
     "fluxcull.cli.insights_cmd", # rediscover, analytics, motifs
     "fluxcull.cli.desktop_cmd",  # install-desktop
+    "fluxcull.cli.stacks_cmd",   # stacks
 )
 
 # Commands that only read the catalog: opened read-only (they work on a read-only library).
@@ -83,6 +84,8 @@ def _writes(args) -> bool:
         return not args.dry_run
     if cmd == "filters":
         return args.save is not None or args.delete is not None
+    if cmd == "stacks":
+        return args.rebuild
     return cmd not in ("eval", "explain")
 
 
@@ -93,8 +96,7 @@ def open_library(args):
         return None
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
-    readonly = args.command in READ_ONLY or (args.command == "doctor" and not args.repair) or \
-        (args.command == "filters" and args.save is None and args.delete is None)
+    readonly = args.command in READ_ONLY or (args.command in ("doctor", "filters", "stacks") and not _writes(args))
     return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 

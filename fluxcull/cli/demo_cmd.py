@@ -73,6 +73,10 @@ def summary_lines(s: dict) -> list[str]:
     if e.get("backbone"):
         lines.append(f"  Every photo embedded with {str(e['backbone']).split('@', 1)[0]}, the image network the "
                      "keeper model learns from.")
+    st = s.get("stacks") or {}
+    if st.get("stacks"):
+        lines.append(f"  Stacked {_plural(int(st['stacks']), 'burst')} ({st.get('stacked_photos', 0)} frames): the grid "
+                     "shows each as one cell, its best frame (S opens it, N surveys it).")
     m = s.get("match") or {}
     linked = m.get("linked") or {}
     n_linked = sum(linked.values()) if isinstance(linked, dict) else int(linked or 0)

@@ -15,7 +15,8 @@ def register(sub) -> None:
         "embed",
         help="embed every photo with the backbone and compute its technical/metadata features",
         description="Give every photo in the catalog an embedding from the backbone (default "
-                    "efficientnet_lite0, which works offline) and its technical and metadata features. "
+                    "efficientnet_lite0, which works offline) and its technical and metadata features, then "
+                    "bring the stacks of burst frames up to date (`fluxcull stacks`). "
                     "Incremental and resumable: only photos without them are done; a killed run continues "
                     "where it stopped.",
     )
@@ -47,18 +48,21 @@ def register(sub) -> None:
 
 
 def run_embed(args, lib: Library) -> int:
-    from fluxcull.embedding.embed import embed_job
+    from fluxcull.workflows import embed_and_stack_job
 
     require_positive(args, "batch_size", "threads", "workers")
-    job = embed_job(lib, backbone=args.backbone, role=args.role, runtime=args.runtime,
-                    device=None if args.device == "auto" else args.device, batch_size=args.batch_size,
-                    threads=args.threads, workers=args.workers)
+    job = embed_and_stack_job(lib, backbone=args.backbone, role=args.role, runtime=args.runtime,
+                              device=None if args.device == "auto" else args.device, batch_size=args.batch_size,
+                              threads=args.threads, workers=args.workers)
     s = drive(job, quiet=args.json)
     if args.json:
         emit_json(s)
     else:
         print(f"{s['backbone']}: embedded {s['embedded']}, features {s['featured']}, "
               f"already done {s['skipped']}, failed {len(s['errors'])}")
+        st = s["stacks"]
+        print(f"  stacks: {st['stacks']} stacks of bursts ({st['stacked_photos']} photos); "
+              f"{st['computed_groups']} of {st['groups']} session groups computed")
         t = s.get("timing")
         if t:
             print(f"  {s.get('runtime')} on {s.get('device')}: {t['photos_per_s']} photos/s "

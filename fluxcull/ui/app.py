@@ -64,6 +64,8 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
             pair = win.compare.pair
             ready = pair is not None and all(win.image_loader.best(pid) is not None or pid in win.image_loader.errors
                                              for pid in pair)
+        elif view == "survey":
+            ready = win.survey.loaded()
         elif view == "loupe":
             rec = win.loupe.record
             ready = rec is not None and (win.image_loader.best(rec["id"]) is not None or rec["id"] in win.image_loader.errors)
@@ -109,11 +111,29 @@ def _select_burst(win) -> None:
             return
 
 
+def _stand_on_stack(win) -> None:
+    """Make the first cell that stands for a stack of three or more frames current (a survey's subject)."""
+    model = win.model
+    for row in range(min(model.rowCount(), 2000)):
+        rec = model.record(row)
+        if (rec.get("stack_size") or 0) >= 3 and model.query.collapses(rec.get("stack_id")):
+            win.set_current_row(row)
+            return
+
+
 def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
     """Show `view`, wait for its images, and save the window as seen on the screen."""
+    deadline = time.monotonic() + 20  # the grid's ids and the source list first: their arrival shows the grid
+    while time.monotonic() < deadline and not (win.model.complete and win.reader.idle()):
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
     if view == "compare":
         _select_burst(win)
         win.start_compare()
+    elif view == "survey":
+        _stand_on_stack(win)
+        win.modes["survey"].start()
     elif view == "loupe" and win.current_row() is not None:
         win.show_loupe(win.current_row())
     wait_until_painted(app, win, view)

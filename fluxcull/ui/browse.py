@@ -1,6 +1,7 @@
 """What the grid shows and where it stands: the chosen source (everything, a role, a session or a
-saved filter), the query it makes with the toolbar's sort and filters and the filter bar, the current
-photo kept across re-queries, the source list kept up to date, and saving and deleting saved filters."""
+saved filter), the query it makes with the toolbar's sort and filters and the filter bar (and the
+stack view, fluxcull.ui.stacks), the current photo kept across re-queries, the source list kept up
+to date, and saving and deleting saved filters."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fluxcull.catalog.filters import format_where, parse_where
 from fluxcull.errors import UserError
 from fluxcull.ui.empty import empty_message
 from fluxcull.ui.sessions import ROLE_TITLES, SessionPanel, saved_source, session_label
+from fluxcull.ui.stacks import StackControl
 
 
 def initial_source(catalog, role: str | None, session_id: int | None) -> dict:
@@ -28,6 +30,8 @@ class Browser(QObject):
         super().__init__(win)
         self.win = win  # the main window: its model, grid, toolbar, reader thread, culling session
         self.source = dict(source)
+        # the stack view (stacks collapsed or every frame), as the window last had it
+        self.stacks = StackControl(win, collapsed=win.state.stacks_collapsed() if win.state else True)
         self._after_load = None
         win.model.loaded.connect(self._on_model_loaded)
         # decisions change the sources' keeper counts: re-read them once the keys stop
@@ -50,12 +54,14 @@ class Browser(QObject):
         if self.win.mode is not self.win.modes["grid"]:
             self.win.show_grid()
 
-    def apply_query(self, keep_current: bool = False, offset: int | None = None, at: int | None = None) -> None:
+    def apply_query(self, keep_current: bool = False, offset: int | None = None, at: int | None = None,
+                    among: list[int] | None = None) -> None:
         """Run the current query; keep the current photo (and scroll offset) where asked, or stand on
-        photo `at`."""
+        photo `at`, or on the first of `among` the query shows (a stack's frames, best first)."""
         win, model = self.win, self.win.model
         current_id = at if at is not None else (self.current_photo_id() if keep_current else None)
-        query = win.filters.query(self.source)
+        wanted = list(among or []) or ([current_id] if current_id is not None else [])
+        query = self.stacks.query(win.filters.query(self.source))
         model.set_query(query, win.reader)
         problems = win.filters.problems_button.isChecked()
         win.filters.source_label.setText("⚠ Files that could not be read" if problems else self.source.get("label") or "")
@@ -63,14 +69,16 @@ class Browser(QObject):
         win.grid.set_empty_text(empty_message(query, self.source.get("label") or ""))
 
         def place():
-            row = model.row_of(current_id) if current_id is not None else None
+            row = next((r for r in (model.row_of(i) for i in wanted) if r is not None), None)
             if model.rowCount():
                 win.grid.set_current_row(row if row is not None else 0, scroll=offset is None)
             if offset is not None:
                 win.grid.verticalScrollBar().setValue(offset)
+                if among and row is not None:  # a stack opened or closed: its photo stays in sight
+                    win.grid.scrollTo(model.index(row))
 
         place()
-        self._after_load = None if model.complete else (place if current_id is not None else None)
+        self._after_load = None if model.complete else (place if wanted else None)
         win.culling.recount()
 
     def show_photo(self, photo_id: int) -> None:

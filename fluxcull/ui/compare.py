@@ -5,8 +5,9 @@ the champion, frozen, and the others challenge it one by one; when they are done
 which photo won and goes back to the grid. Otherwise fluxcull proposes the next most informative
 pair of one burst (fluxcull.keeper.bursts through fluxcull.workflows: frames of one scene seconds apart;
 scores close, model uncertain), stays in that burst until it is done, says so, and only then moves
-to another burst of the session; photos of different bursts are never paired. F freezes the left
-photo as the champion of its burst. Zoom and pan are synchronised. Messages name files.
+to another burst of the session; photos of different bursts are never paired. H freezes the left
+photo as the champion of its burst; Down passes over a challenger. Zoom and pan are synchronised.
+Messages name files.
 
 A choice is committed with the culling rule of what it decides (fluxcull.culling.choice_verdict: with
 the setting compare.decides on, two undecided photos are kept and rejected by it), as one undo step;
@@ -297,5 +298,7 @@ class CompareView(QWidget):
             self.choose("left")
         elif event.key() == Qt.Key_Right:
             self.choose("right")
+        elif event.key() == Qt.Key_Down:
+            self.skip()
         else:
             super().keyPressEvent(event)

@@ -1,8 +1,10 @@
 """Paints one grid cell: thumbnail, keeper-score pill coloured by band, decision badge, keeper star;
 a technical failure's pill (a warning sign, not a low score), a rejected confirmed keeper's (a hollow
 star on red), a file that failed to ingest (its reason where the thumbnail would be), a
-"RAW+JPEG" tag on the one cell of a RAW+JPEG pair, and the photographer's stars (small gold stars,
-bottom left) and colour label (a dot, top right)."""
+"RAW+JPEG" tag on the one cell of a RAW+JPEG pair, the photographer's stars (small gold stars,
+bottom left) and colour label (a dot, top right), and a stack's badge (top left, beside the decision
+badge): a collapsed stack (its best frame standing for a burst) with its frame count, a frame of an
+open stack with its place in it."""
 
 from __future__ import annotations
 
@@ -181,6 +183,47 @@ def _translucent(colour: QColor) -> QColor:
     return fill
 
 
+def draw_stack_badge(p: QPainter, anchor: QPointF, size: int, position: int | None, folded: bool, font: QFont) -> None:
+    """A stack's badge, its top-left corner at `anchor`: collapsed, two stacked cards and the frame
+    count ("5"); a frame of an open stack, its place ("2/5"). Drawn once per text and kept as a
+    pixmap: a screenful of stacks paints as fast as one without."""
+    text = str(size) if folded else f"{position or '?'}/{size}"
+    dpr = p.device().devicePixelRatioF() if p.device() is not None else 1.0
+    key = (text, folded, font.key(), dpr)
+    pix = _STACK_BADGES.get(key)
+    if pix is None:
+        pix = _STACK_BADGES[key] = _stack_badge(text, folded, font, dpr)
+    p.drawPixmap(anchor, pix)
+
+
+def _stack_badge(text: str, folded: bool, font: QFont, dpr: float) -> QPixmap:
+    w = _metrics(font).horizontalAdvance(text) + (26 if folded else 12)
+    pix = QPixmap(int(math.ceil((w + 2) * dpr)), int(math.ceil(19 * dpr)))
+    pix.setDevicePixelRatio(dpr)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.Antialiasing, True)
+    rect = QRectF(1, 1, w, 17.0)
+    p.setPen(QPen(theme.ACCENT, 1.2) if folded else Qt.NoPen)
+    p.setBrush(_STACK_FILL)
+    p.drawRoundedRect(rect, 8.5, 8.5)
+    if folded:
+        p.setPen(QPen(QColor("#f4f4f4"), 1.1))
+        x, y = rect.left() + 7, rect.top() + 4
+        p.drawRoundedRect(QRectF(x + 3, y, 8, 7), 1.5, 1.5)
+        p.drawRoundedRect(QRectF(x, y + 3, 8, 7), 1.5, 1.5)
+        rect = rect.adjusted(18, 0, 0, 0)
+    p.setPen(_PILL_TEXT_LIGHT if folded else theme.TEXT)
+    p.setFont(font)
+    p.drawText(rect.adjusted(0, 0, -6 if folded else 0, 0), Qt.AlignCenter, text)
+    p.end()
+    return pix
+
+
+_STACK_FILL = QColor(20, 22, 26, 215)
+_STACK_BADGES: dict[tuple, QPixmap] = {}
+
+
 def record_pill(rec: dict, linked: bool, font: QFont, height: float = 17.0, dpr: float = 1.0) -> QPixmap:
     """The grid's score pill of a photo record as a pixmap (compare's captions): the same state
     (fluxcull.catalog.scores.keeper_state) and the same drawing as a thumbnail's.
@@ -254,6 +297,9 @@ class ThumbDelegate(QStyledItemDelegate):
         side = self.view.thumb_side
         area = QRect(cell.left() + (cell.width() - side) // 2, cell.top() + PAD, side, side)
         decision = rec.get("decision") or "none"
+        stacked = (rec.get("stack_size") or 0) > 1
+        query = getattr(model, "query", None)
+        folded = stacked and query is not None and query.collapses(rec.get("stack_id"))
         key = self.view.thumb_cache_key(rec)
         pix = self.view.loader.pixmap(key) if key is not None else None
         if pix is not None and not pix.isNull():
@@ -262,6 +308,11 @@ class ThumbDelegate(QStyledItemDelegate):
             scale = min(area.width() / w, area.height() / h, 1.0 if self.view.no_upscale else 99.0)
             tw, th = int(round(w * scale)), int(round(h * scale))
             x, y = area.left() + (area.width() - tw) // 2, area.top() + (area.height() - th) // 2
+            if folded:  # a collapsed stack: the cards behind its best frame (plain fills: no antialiasing)
+                p.fillRect(x + 6, y - 6, tw, th, theme.TEXT_DIM)
+                p.fillRect(x + 7, y - 5, tw - 2, th - 2, theme.CARD_SELECTED)
+                p.fillRect(x + 3, y - 3, tw, th, theme.TEXT_DIM)
+                p.fillRect(x + 4, y - 2, tw - 2, th - 2, theme.CARD_SELECTED)
             if decision == "reject":
                 p.setOpacity(0.28)
             p.setRenderHint(QPainter.Antialiasing, False)
@@ -295,6 +346,10 @@ class ThumbDelegate(QStyledItemDelegate):
         pair = pair_label(rec)
         if pair is not None:
             draw_pair_tag(p, QPointF(image_rect.right() - 3, image_rect.top() + 3), pair, self.small)
+        if stacked:
+            left = image_rect.left() + (24 if decision in ("keep", "reject") else 4)
+            draw_stack_badge(p, QPointF(left, image_rect.top() + 4), rec["stack_size"], rec.get("stack_position"),
+                             folded, self.bold)
         state = model.state(rec) if hasattr(model, "state") else ""
         confirmed = state in CONFIRMED_STATES
         score = rec.get("keeper_score")

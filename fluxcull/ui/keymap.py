@@ -58,6 +58,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("reject", "Reject the current or selected photos", ("X",), lambda w: w.culling.decide("reject"),
            "&Photo", "Culling", title="Reject"),
     Action("clear", "Clear the decision", ("U",), lambda w: w.culling.decide("clear"), "&Photo", "Culling"),
+    Action("keep_best", "Keep the best frame of the current stack (its highest keeper score) and reject the rest, in "
+           "one stroke (one undo)", ("Shift+K",), lambda w: w.culling.keep_best(), "&Photo", "Culling",
+           title="Keep the best of the stack"),
     Action("undo", "Undo the last decision, stars, colour label or comparison choice (repeatable)", ("Ctrl+Z",),
            lambda w: w.culling.undo(), "&Photo", "Culling", separator=True, title="Undo"),
     Action("auto_advance", "Auto-advance to the next photo after a decision, stars or a label (toggle)", ("A",),
@@ -79,7 +82,9 @@ ACTIONS: tuple[Action, ...] = (
            "&View", "Views", title="Loupe"),
     Action("compare", "Compare: the two selected photos, else the most informative pair", ("C",),
            lambda w: w.start_compare(), "&View", "Views", title="Compare two photos"),
-    Action("zoom", "Loupe/compare: toggle fit and 100% (synchronised in compare)", ("Z",), lambda w: w.mode.zoom(),
+    Action("survey", "Survey: the 2-8 selected photos, or the current stack, side by side; eliminate until the best "
+           "remain", ("N",), lambda w: w.modes["survey"].start(), "&View", "Views", title="Survey"),
+    Action("zoom", "Loupe/compare/survey: toggle fit and 100% (synchronised)", ("Z",), lambda w: w.mode.zoom(),
            "&View", "Views", separator=True, title="Zoom: fit or 100%"),
     Action("fullscreen", "Full screen: the loupe or compare fills the screen (from the grid, the current photo's "
            "loupe); Esc leaves", ("F",), lambda w: w.viewing.toggle_fullscreen(), "&View", "Views", title="Full screen"),
@@ -92,8 +97,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("freeze", "Compare: freeze the champion; challengers come one by one", ("H",),
            lambda w: w.mode is w.modes["compare"] and w.mode.toggle_freeze(), "&View", "Views",
            title="Freeze the champion (compare)"),
-    Action("skip_pair", "Compare, champion frozen: pass over this challenger", ("N",), lambda w: w.compare.skip(),
-           "&View", "Views", title="Next challenger (compare)"),
+    Action("skip_pair", "Compare, champion frozen: pass over this challenger (Down)", (), lambda w: w.compare.skip(),
+           "&View", title="Next challenger (compare)"),
+    Action("stack", "Open or close the current stack (a burst shown as one cell, its best frame)", ("S",),
+           lambda w: w.browser.stacks.toggle_current(), "&View", "Grid", separator=True, title="Open or close the stack"),
+    Action("collapse_stacks", "Show every stack collapsed into its best frame (with the frame count), or every "
+           "frame (toggle)", ("Shift+S",), lambda w, on: w.browser.stacks.set_collapsed(on), "&View", "Grid",
+           checkable=True, checked=True, title="Collapse stacks"),
     Action("bigger", "Larger thumbnails", ("=", "+"), lambda w: _bump(w, 32), "&View", "Grid", separator=True),
     Action("smaller", "Smaller thumbnails", ("-",), lambda w: _bump(w, -32), "&View", "Grid"),
     Action("sort_time", "Sort by capture time", ("Ctrl+1",), lambda w: w.filters.sort_combo.setCurrentIndex(0),
@@ -139,6 +149,10 @@ VIEW_KEYS: list[tuple[str, str]] = [
     ("Home / End", "Grid: first / last photo"),
     ("PgUp / PgDn", "Grid: a screenful up / down"),
     ("Left / Right", "Compare: the left / the right photo is the better one (records a preference)"),
+    ("Down", "Compare, champion frozen: pass over this challenger"),
+    ("/ or Delete", "Survey: eliminate the current photo (the others are preferred over it); a click on its × too"),
+    ("Enter", "Survey: keep the photos that remain and go back to the grid"),
+    ("Arrows (survey)", "Survey: the next photo; a click chooses one, its ✔ and ✖ keep and reject it"),
     ("Mouse wheel", "Loupe/compare: zoom around the pointer; drag to pan"),
 ]
 

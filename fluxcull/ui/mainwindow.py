@@ -1,5 +1,5 @@
-"""The main window: assembles the source list, the grid, loupe and compare views, the toolbar, the
-status bar, the menus, and connects them.
+"""The main window: assembles the source list, the grid, loupe, compare and survey views, the toolbar,
+the status bar, the menus, and connects them.
 
 The rules live elsewhere: culling in fluxcull.culling (CullingSession, Qt-free), the view modes in
 fluxcull.ui.modes, what the grid shows and where it stands in fluxcull.ui.browse, the actions and
@@ -23,7 +23,7 @@ from fluxcull.ui.grid import GridView
 from fluxcull.ui.images import ImageLoader
 from fluxcull.ui.loupe import LoupeView
 from fluxcull.ui.model import PhotoListModel
-from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode
+from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode, SurveyMode
 from fluxcull.ui.sessions import SessionPanel
 from fluxcull.ui.state import WindowState, fit_to_screen
 from fluxcull.ui.statusbar import StatusLine
@@ -78,7 +78,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.splitter = splitter
         self.modes = {"grid": GridMode(self, self.grid), "loupe": LoupeMode(self, self.loupe),
-                      "compare": CompareMode(self, self.compare)}
+                      "compare": CompareMode(self, self.compare), "survey": SurveyMode(self)}
+        self.survey = self.modes["survey"].widget
         for m in self.modes.values():
             self.stack.addWidget(m.widget)
         self.mode = self.modes["grid"]
@@ -153,7 +154,7 @@ class MainWindow(QMainWindow):
         self.browser.sources_timer.start()
 
     def shown_photos(self) -> list[dict]:
-        return self.compare.shown_photos() if self.mode is self.modes["compare"] else []
+        return self.mode.shown_photos()
 
     def status_changed(self, now: bool = False) -> None:
         if now:

@@ -1,9 +1,11 @@
-"""The window's view modes, grid, loupe and compare, as objects.
+"""The window's view modes, grid, loupe, compare and survey, as objects.
 
 Each mode knows its widget and answers what differs between them: what a decision acts on (the
-selection in the grid, the photo shown elsewhere), whether decisions are refused (compare: the
-arrows choose the better photo), what stars and colour labels act on (compare: both photos shown), how to move to a row, what Z does, how a decision is shown before
-it is committed. The window holds the current mode (`window.mode`) and never compares indexes.
+selection in the grid, the photo shown elsewhere, the survey's current photo: `target_photos`),
+whether decisions are refused (compare: the arrows choose the better photo), what stars and colour
+labels act on (compare: both photos shown; the survey: its current photo: `shown_photos`), how to
+move to a row, what Z does, how a decision is shown before it is committed. The window holds the
+current mode (`window.mode`) and never compares indexes.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ class ViewMode:
 
     def go_to(self, row: int) -> None:
         self.win.set_current_row(row)
+
+    def target_photos(self) -> list[int] | None:
+        """The photos a decision acts on when they are not the grid's rows (the survey's); None: the rows."""
+        return None
+
+    def shown_photos(self) -> list[dict]:
+        """The records stars and labels act on when `marks_shown` (compare: both photos shown)."""
+        return []
 
     def zoom(self) -> None:
         """Z: nothing in the grid."""
@@ -100,6 +110,9 @@ class CompareMode(ViewMode):
     def refresh(self) -> None:
         self.widget.refresh_records()
 
+    def shown_photos(self) -> list[dict]:
+        return self.widget.shown_photos()
+
     def start(self) -> bool:
         """Compare the two selected photos; three or more: a champion with challengers; else a proposal."""
         win = self.win
@@ -133,3 +146,71 @@ class CompareMode(ViewMode):
         name = self.widget.name(self.widget.pair[0]) if self.widget.pair else "the left photo"
         self.win.flash(f"{name} is the champion of its burst: the other frames challenge it one by one"
                        if self.widget.champion else "Champion released", 4000)
+
+
+class SurveyMode(ViewMode):
+    """2-8 selected photos, or the current photo's stack, side by side (fluxcull.ui.survey)."""
+
+    name = "survey"
+    marks_shown = True  # stars and labels: the survey's current photo
+
+    def __init__(self, win):
+        from fluxcull.ui.survey import SurveyView
+
+        widget = SurveyView(win.catalog, win.image_loader, win._thumb_image)
+        super().__init__(win, widget)
+        widget.eliminated.connect(self._eliminated)
+        widget.decide.connect(lambda pid, kind: win.culling.decide_photos([pid], kind))
+        widget.confirmed.connect(self._confirmed)
+        widget.said.connect(lambda text: win.flash(text, 5000))
+
+    def start(self) -> bool:
+        """The selected photos (2 or more; the first MAX_PHOTOS), else the current photo's whole stack."""
+        from fluxcull.ui.survey import MAX_PHOTOS
+
+        win = self.win
+        ids = [i for i in (win.model.photo_id(r) for r in win.selected_rows()) if i is not None]
+        if len(ids) < 2:
+            current = win.current_photo_id()
+            sid = win.catalog.stack_of([current]).get(current) if current is not None else None
+            frames = win.catalog.stack_members([sid]).get(sid, []) if sid is not None else []
+            if len(frames) < 2:
+                win.flash("Survey: select 2 to 8 photos, or stand on a stack (a burst), then press N", 5000)
+                return False
+            frames = frames[:MAX_PHOTOS]  # best first: a longer burst shows its best frames
+            ids = [f["id"] for f in sorted(frames, key=lambda f: f.get("stack_position") or 0)]
+        elif len(ids) > MAX_PHOTOS:
+            win.flash(f"The survey shows {MAX_PHOTOS} photos at most: the first {MAX_PHOTOS} of the "
+                      f"{len(ids)} selected", 5000)
+        self.widget.start(ids[:MAX_PHOTOS])
+        self.enter()
+        return True
+
+    def target_photos(self) -> list[int]:
+        return [self.widget.current_id] if self.widget.current_id is not None else []
+
+    def shown_photos(self) -> list[dict]:
+        rec = self.widget.records.get(self.widget.current_id)
+        return [rec] if rec is not None else []
+
+    def show_decision(self, decision: str) -> None:
+        self.widget.show_decision(decision)
+
+    def refresh(self) -> None:
+        self.widget.refresh()
+
+    def zoom(self) -> None:
+        self.widget.toggle_zoom()
+
+    def _eliminated(self, loser: int, remaining: list[int]) -> None:
+        def restore():
+            if self.win.mode is self:
+                self.widget.restore(loser)
+
+        self.win.culling.eliminated(loser, remaining, self.widget.name, restore)
+
+    def _confirmed(self, ids: list[int]) -> None:
+        names = ", ".join(self.widget.name(i) for i in ids[:3]) + (" …" if len(ids) > 3 else "")
+        self.win.culling.decide_photos(ids, "keep")
+        self.win.show_grid()
+        self.win.flash(f"Kept {names}: the survey's choice (Ctrl+Z undoes)", 5000)

@@ -1,5 +1,5 @@
 """What the window remembers between runs: its size and place, the toolbar and splitter layout, the
-thumbnail size, and the source it showed (a session, a role, or everything).
+thumbnail size, whether stacks are collapsed, and the source it showed (a session, a role, or everything).
 
 It is kept with QSettings in an INI file inside the library (`LIBRARY/ui-state.ini`), or where
 the environment variable FLUXCULL_UI_STATE points: never in the user's global configuration, so a
@@ -54,6 +54,10 @@ class WindowState:
         except (TypeError, ValueError):
             return role, None
 
+    def stacks_collapsed(self) -> bool:
+        """Whether the grid showed stacks collapsed (the default) when the window last closed."""
+        return str(self.settings.value("grid/stacks", "collapsed")) != "all"
+
     def restore(self, win, splitter) -> None:
         geometry = self._bytes("window/geometry")
         if geometry is None or not win.restoreGeometry(geometry):
@@ -75,6 +79,7 @@ class WindowState:
         s.setValue("window/state", win.saveState())
         s.setValue("window/splitter", splitter.saveState())
         s.setValue("grid/thumb_side", int(win.filters.size_slider.value()))
+        s.setValue("grid/stacks", "collapsed" if win.browser.stacks.collapsed else "all")
         s.setValue("source/role", source.get("role") or "")
         s.setValue("source/session_id", "" if source.get("session_id") is None else int(source["session_id"]))
         s.sync()

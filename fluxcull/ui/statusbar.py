@@ -8,9 +8,14 @@ from PySide6.QtWidgets import QLabel
 
 def counts_text(c: dict[str, int], total: int) -> str:
     """'16 photos   ✔ 11 keepers (3 kept here)   ✖ 1 rejected   4 undecided   16 scored': keepers are
-    the confirmed keepers (linked from the keeper archive) and the photos marked keep."""
+    the confirmed keepers (linked from the keeper archive) and the photos marked keep. `total`: the
+    grid's cells; with stacks collapsed, fewer than the photos ('92 photos in 32 cells')."""
     keepers, kept = c.get("keepers", c.get("keep", 0)), c.get("keep", 0)
-    return (f"{total:,} photo{'s' * (total != 1)}   ✔ {keepers:,} keeper{'s' * (keepers != 1)} ({kept:,} kept here)   "
+    photos = sum(c.get(k, 0) for k in ("keep", "reject", "none"))
+    head = f"{total:,} photo{'s' * (total != 1)}"
+    if photos > total:
+        head = f"{photos:,} photos in {total:,} cell{'s' * (total != 1)}"
+    return (f"{head}   ✔ {keepers:,} keeper{'s' * (keepers != 1)} ({kept:,} kept here)   "
             f"✖ {c.get('reject', 0):,} rejected   {c.get('none', 0):,} undecided   {c.get('scored', 0):,} scored")
 
 
