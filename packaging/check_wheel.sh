@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 DEV_PY=${1:-${FLUXCULL_DEV_PYTHON:-$ROOT/.venv/bin/python}}
+DEV_PREFIX=$("$DEV_PY" -c 'import sys; print(sys.prefix)')  # read here: the checks below run from elsewhere
 START=$(date +%s)
 step() { echo "check_wheel: $* ($(( $(date +%s) - START )) s)"; }
 
@@ -70,14 +71,18 @@ cd "$WORK"
 unset PYTHONPATH
 export FLUXCULL_LIBRARY="$WORK/library" QT_QPA_PLATFORM=offscreen HOME="$WORK/home"
 mkdir -p "$HOME"
-"$VPY" - "$WORK/venv" "$ROOT" <<'PY'
+"$VPY" - "$WORK/venv" "$ROOT" "$DEV_PREFIX" <<'PY'
 import sys, pathlib
-venv, root = (pathlib.Path(p).resolve() for p in sys.argv[1:3])
+venv, root, dev = (pathlib.Path(p).resolve() for p in sys.argv[1:4])
 import fluxcull, fluxcull.catalog.db as db
 from importlib import resources, metadata
 here = pathlib.Path(fluxcull.__file__).resolve()
 assert here.is_relative_to(venv), f"fluxcull imported from {here}, not the fresh venv"
-assert not any(str(p).startswith(str(root)) for p in map(pathlib.Path, sys.path) if str(p)), sys.path
+# nothing of the checkout on the path; the development venv's site-packages (the dependencies) may
+# lie inside it, as `make test` makes .venv in the clone
+inside = [p for p in sys.path if p and pathlib.Path(p).resolve().is_relative_to(root)
+          and not pathlib.Path(p).resolve().is_relative_to(dev)]
+assert not inside, inside
 mig = pathlib.Path(str(resources.files("fluxcull.catalog").joinpath("migrations")))
 assert mig.resolve().is_relative_to(venv) and len(db.migrations()) >= 12, mig
 assert fluxcull.__version__ == metadata.version("fluxcull"), (fluxcull.__version__, metadata.version("fluxcull"))
