@@ -160,6 +160,11 @@ SETTINGS: tuple[Setting, ...] = (
             "JSON object overriding an issue draft's diversity (fluxcull.insights.draft.DraftRule): max_similarity "
             "(cosine of two chosen photos' embeddings, default 0.8), relevance (the MMR weight of the keeper score "
             "against diversity, 0-1, default 0.7).", in_dialog=False),
+    Setting("sequence.rule", JSON, {}, "Sequence weights",
+            "JSON object overriding how sequence suggestions are scored (fluxcull.insights.sequence.SequenceRule): "
+            "near_duplicate (cosine, default 0.9), similar (0.6), the weights duplicate (1.0), likeness (0.3), "
+            "motif (0.3), tone (0.5), back_in_time (0.2), ends (0.5), and window (flow's look-ahead, 5).",
+            in_dialog=False),
     Setting("motifs", JSON, {}, "Motif clustering",
             "JSON object overriding motif clustering (fluxcull.insights.motifs.MotifRule): components (PCA "
             "dimensions, default 32), min_size (default 5), medoids (photos shown per motif, default 3).",

@@ -28,14 +28,16 @@ COMMAND_MODULES = (
     "fluxcull.cli.demo_cmd",     # demo
     "fluxcull.cli.gui_cmd",      # gui
     "fluxcull.cli.export_cmd",   # export xmp, export files
-    "fluxcull.cli.draft_cmd",    # draft, drafts, draft-approve, draft-export
+    "fluxcull.cli.draft_cmd",    # draft, drafts, draft-approve, draft-reopen, draft-history, draft-export
+    "fluxcull.cli.sequence_cmd", # sequence
     "fluxcull.cli.insights_cmd", # rediscover, analytics, motifs
     "fluxcull.cli.desktop_cmd",  # install-desktop
     "fluxcull.cli.stacks_cmd",   # stacks
 )
 
 # Commands that only read the catalog: opened read-only (they work on a read-only library).
-READ_ONLY = {"status", "photos", "sessions", "review", "features", "drafts", "draft-export", "rediscover"}
+READ_ONLY = {"status", "photos", "sessions", "review", "features", "drafts", "draft-history", "draft-export",
+             "rediscover"}
 # Commands that may create a new library; every other one needs an existing library.
 CREATES = {"ingest", "embed", "backbones", "demo", "gui"}
 # Commands that hold the library's job lock for their whole run (ingest and embed take it in their
@@ -86,6 +88,8 @@ def _writes(args) -> bool:
         return args.save is not None or args.delete is not None
     if cmd == "stacks":
         return args.rebuild
+    if cmd == "sequence":
+        return args.apply
     return cmd not in ("eval", "explain")
 
 
@@ -96,7 +100,8 @@ def open_library(args):
         return None
     if args.command == "demo" and args.library is None and not os.environ.get(ENV_VAR):
         return None  # the demo opens its own library
-    readonly = args.command in READ_ONLY or (args.command in ("doctor", "filters", "stacks") and not _writes(args))
+    readonly = args.command in READ_ONLY or (args.command in ("doctor", "filters", "stacks", "sequence")
+                                                and not _writes(args))
     return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 

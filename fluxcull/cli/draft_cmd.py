@@ -1,5 +1,6 @@
-"""`fluxcull draft`, `drafts`, `draft-approve`, `draft-export`: issue drafts the keeper model proposes
-and the photographer approves (the rules are in fluxcull.insights.draft)."""
+"""`fluxcull draft`, `drafts`, `draft-approve`, `draft-reopen`, `draft-history`, `draft-export`: issue
+drafts the keeper model proposes and the photographer approves (the rules are in
+fluxcull.insights.draft; `fluxcull sequence` orders them, fluxcull.cli.sequence_cmd)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,20 @@ def register(sub) -> None:
     a.add_argument("id", type=int_option(1), metavar="ID")
     a.add_argument("--json", action="store_true", help="print the result as JSON")
     a.set_defaults(func=cmd_approve)
+
+    r = sub.add_parser("draft-reopen", help="make an approved draft a proposal again, to change it",
+                       description="Re-open an approved issue draft: it becomes a proposal again, which the Drafts "
+                       "view and `fluxcull sequence --apply` may change; approve it again when done.")
+    r.add_argument("id", type=int_option(1), metavar="ID")
+    r.add_argument("--json", action="store_true", help="print the result as JSON")
+    r.set_defaults(func=cmd_reopen)
+
+    h = sub.add_parser("draft-history", help="how a draft came to be: proposal, changes, approvals",
+                       description="A draft's history, oldest first: proposed, reordered, sequenced, removed, "
+                       "swapped, approved, reopened, each with its time and detail.")
+    h.add_argument("id", type=int_option(1), metavar="ID")
+    h.add_argument("--json", action="store_true", help="print the events as JSON")
+    h.set_defaults(func=cmd_history)
 
     e = sub.add_parser("draft-export", help="a draft as a contact-sheet PDF, a CSV, or its photos in a folder",
                        description="Carry a draft out: --pdf FILE (contact sheet with date, place and score "
@@ -106,6 +121,42 @@ def cmd_approve(args, lib) -> int:
         emit_json(out)
     else:
         print(f"draft {d['id']} approved" + ("" if changed else " already") + f" ({d['approved_at']})")
+    return 0
+
+
+def cmd_reopen(args, lib) -> int:
+    from fluxcull.catalog import drafts
+
+    conn = lib.connect()
+    try:
+        changed = drafts.reopen(conn, args.id)
+        d = drafts.draft(conn, args.id)
+    finally:
+        conn.close()
+    out = {"id": d["id"], "status": d["status"], "changed": changed}
+    if args.json:
+        emit_json(out)
+    else:
+        print(f"draft {d['id']} " + ("re-opened: a proposal again" if changed else "was a proposal already"))
+    return 0
+
+
+def cmd_history(args, lib) -> int:
+    from fluxcull.catalog import drafts
+    from fluxcull.insights.draft_export import load
+
+    conn = lib.connect()
+    try:
+        load(conn, args.id)
+        events = drafts.history(conn, args.id)
+    finally:
+        conn.close()
+    if args.json:
+        emit_json(events)
+        return 0
+    for e in events:
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(e["detail"].items()) if k not in ("before", "order"))
+        print(f"{e['at']}  {e['kind']}" + (f" ({detail})" if detail else ""))
     return 0
 
 

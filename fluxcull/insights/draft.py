@@ -102,7 +102,7 @@ def sequence(times: np.ndarray, scores: np.ndarray, ids: np.ndarray) -> np.ndarr
     return np.lexsort((ids, -scores, t))
 
 
-def _rows(conn, store, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def stored_rows(conn, store, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(which of ids have an embedding, their store rows in the order of ids)."""
     rows_of = embedding_index.row_map(conn, store.backbone_id, ids.tolist())
     known = np.fromiter(rows_of.keys(), np.int64, len(rows_of))
@@ -114,7 +114,23 @@ def _rows(conn, store, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return has, rows[pos[has]]
 
 
-class _SessionBursts:
+def unit_embeddings(conn, store, ids) -> np.ndarray:
+    """L2-normalised embeddings of ids, in their order (float32 n x dim); NaN rows where none is stored."""
+    ids = np.asarray(ids, np.int64)
+    out = np.full((len(ids), store.dim), np.nan, np.float32)
+    has, rows = stored_rows(conn, store, ids)
+    if has.any():
+        out[has] = np.concatenate([b for _, b in read_embeddings(store, rows)])
+    return out
+
+
+def session_groups(sess: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """What draft.per_session caps: the session, else (no session) the capture day."""
+    day = np.floor(np.nan_to_num(times, nan=0.0) / 86400.0)
+    return np.where(np.isfinite(sess), np.nan_to_num(sess), -(day + 1)).astype(np.int64)
+
+
+class SessionBursts:
     """Burst ids of candidates, computed per session on first need with find_bursts."""
 
     def __init__(self, conn, store):
@@ -132,10 +148,7 @@ class _SessionBursts:
     def _compute(self, s: int) -> dict[int, int]:
         tl = insight_reads.session_timeline(self.conn, [s])
         ids, times = tl[:, 0].astype(np.int64), tl[:, 2]
-        have, rows = _rows(self.conn, self.store, ids)
-        emb = np.zeros((len(ids), self.store.dim), np.float32)
-        if have.any():
-            emb[have] = np.concatenate([b for _, b in read_embeddings(self.store, rows)])
+        emb = np.nan_to_num(unit_embeddings(self.conn, self.store, ids))  # none stored: zeros
         burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: emb[pos],
                             rule=self.rule)
         return dict(zip(ids.tolist(), burst.tolist()))
@@ -154,7 +167,7 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if exclude_used and len(cand):
         cand = cand[~np.isin(cand[:, 0], np.fromiter(store_drafts.approved_photo_ids(conn), np.int64))]
     ids = cand[:, 0].astype(np.int64)
-    has, rows = _rows(conn, store, ids)
+    has, rows = stored_rows(conn, store, ids)
     cand, ids = cand[has], ids[has]
     params = {"size": size, "min_score": min_score, "start": start, "end": end, "sessions": sessions or None,
               "exclude_used": exclude_used, "per_session": per_session, "max_similarity": rule.max_similarity,
@@ -166,9 +179,8 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
         return result
     emb = np.concatenate([b for _, b in read_embeddings(store, rows)])
     sess, times, scores = cand[:, 1], cand[:, 2], cand[:, 3]
-    day = np.floor(np.nan_to_num(times, nan=0.0) / 86400.0)
-    groups = np.where(np.isfinite(sess), np.nan_to_num(sess), -(day + 1)).astype(np.int64)
-    bursts = _SessionBursts(conn, store)
+    groups = session_groups(sess, times)
+    bursts = SessionBursts(conn, store)
     chosen = np.array(mmr_select(scores, emb, groups, size, per_session, rule,
                                  lambda i: bursts.burst(int(ids[i]), sess[i])), np.int64)
     if len(chosen) < size:
