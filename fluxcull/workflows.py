@@ -13,8 +13,10 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
   with `xmp_mirror_folder`, where they go unless written beside the photos.
 
 Also the few keeper-model calls the GUI makes (`informative_pair`, `session_bursts`, `burst_members`,
-`model_report`, `model_quality`, `explain_photo`, `explanation_view`, `backbone_names`), so that fluxcull/ui imports no keeper-model module. Nothing here imports Qt; the
-heavy packages are imported when a workflow runs.
+`model_report`, `model_quality`, `explain_photo`, `explanation_view`, `backbone_names`), so that
+fluxcull/ui imports no keeper-model module, and the Drafts view's (`draft_sequences`,
+`draft_alternatives`, `export_draft`: fluxcull.insights). Nothing here imports Qt; the heavy
+packages are imported when a workflow runs.
 """
 
 from __future__ import annotations
@@ -305,3 +307,28 @@ def backbone_names() -> list[str]:
     from fluxcull.embedding.backbones import list_backbones
 
     return [bb.name for bb in list_backbones()]
+
+
+def draft_sequences(lib, catalog: Catalog, draft_id: int, modes: list[str] | None = None) -> dict:
+    """Sequence suggestions for a draft, each with its score and reasons (fluxcull.insights.sequence.suggest)."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.sequence import suggest
+
+    conn = catalog.connection
+    return suggest(conn, current_store(lib, conn), draft_id, modes)
+
+
+def draft_alternatives(lib, catalog: Catalog, draft_id: int, photo_id: int, count: int = 6) -> list[dict]:
+    """The photos that could take `photo_id`'s place in the draft (fluxcull.insights.alternatives)."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.alternatives import alternatives
+
+    conn = catalog.connection
+    return alternatives(conn, current_store(lib, conn), draft_id, photo_id, count=count)
+
+
+def export_draft(lib, catalog: Catalog, draft_id: int, kind: str, path, mode: str = "copy") -> dict:
+    """A draft as a contact-sheet PDF, a CSV or its photos in a folder (fluxcull.insights.draft_export)."""
+    from fluxcull.insights.draft_export import export
+
+    return export(lib, catalog.connection, draft_id, kind, path, mode)

@@ -145,7 +145,8 @@ def test_cli_json_shape_and_apply(library, conn, capsys):
     assert res["current"]["order"] == ids.tolist()
     for s in res["suggestions"]:
         assert {"mode", "order", "score", "moved", "terms", "transitions", "notes", "summary"} <= set(s)
-        assert set(s["terms"]) == {"near_duplicates", "likeness", "same_motif", "tone", "back_in_time", "ends"}
+        assert set(s["terms"]) == {"near_duplicates", "likeness", "same_motif", "tone", "back_in_time",
+                                  "back_to_session", "ends"}
         assert len(s["transitions"]) == len(ids) - 1
         t = s["transitions"][0]
         assert {"position", "from", "to", "value", "similarity", "brightness_step", "seconds", "reasons"} == set(t)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from fluxcull.catalog import decisions as _decisions
+from fluxcull.catalog import drafts as _drafts
 from fluxcull.catalog import export_reads as _exports
 from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
@@ -263,6 +264,34 @@ class Catalog:
 
     def unlink(self, keeper_id: int, source: str) -> dict:
         return _links.unlink(self._conn, keeper_id, source=source)
+
+    # -- issue drafts (fluxcull.catalog.drafts: only a proposed draft changes; each change is in its history) --
+    def drafts(self) -> list[dict]:
+        """Every draft, newest first: id, status, size, params, created_at, approved_at."""
+        return _drafts.list_drafts(self._conn)
+
+    def draft(self, draft_id: int) -> dict | None:
+        """One draft with its items in order (photo_id, score, path, thumb_key, capture_time, ...)."""
+        return _drafts.draft(self._conn, draft_id)
+
+    def draft_history(self, draft_id: int) -> list[dict]:
+        return _drafts.history(self._conn, draft_id)
+
+    def set_draft_order(self, draft_id: int, photo_ids: list[int], kind: str = "reordered", **detail) -> bool:
+        """Reorder a proposed draft ('reordered' by hand, 'sequenced' a suggestion applied)."""
+        return _drafts.set_order(self._conn, draft_id, photo_ids, kind=kind, **detail)
+
+    def remove_from_draft(self, draft_id: int, photo_id: int) -> list[int]:
+        return _drafts.remove_photo(self._conn, draft_id, photo_id)
+
+    def swap_in_draft(self, draft_id: int, photo_id: int, by: int, score: float | None) -> list[int]:
+        return _drafts.swap_photo(self._conn, draft_id, photo_id, by, score)
+
+    def approve_draft(self, draft_id: int) -> bool:
+        return _drafts.approve(self._conn, draft_id)
+
+    def reopen_draft(self, draft_id: int) -> bool:
+        return _drafts.reopen(self._conn, draft_id)
 
     # -- settings -------------------------------------------------------------------------------------
     def setting(self, key: str) -> Any:

@@ -163,7 +163,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sequence.rule", JSON, {}, "Sequence weights",
             "JSON object overriding how sequence suggestions are scored (fluxcull.insights.sequence.SequenceRule): "
             "near_duplicate (cosine, default 0.9), similar (0.6), the weights duplicate (1.0), likeness (0.3), "
-            "motif (0.3), tone (0.5), back_in_time (0.2), ends (0.5), and window (flow's look-ahead, 5).",
+            "motif (0.3), tone (1.0), back_in_time (0.1 a place), back_to_session (0.3), ends (0.5), and window (flow's look-ahead, 5).",
             in_dialog=False),
     Setting("motifs", JSON, {}, "Motif clustering",
             "JSON object overriding motif clustering (fluxcull.insights.motifs.MotifRule): components (PCA "

@@ -163,26 +163,21 @@ def cmd_history(args, lib) -> int:
 def cmd_export(args, lib) -> int:
     from fluxcull.insights import draft_export
 
+    kind, path = ("pdf", args.pdf) if args.pdf else ("csv", args.csv) if args.csv else ("files", args.dest)
     conn = lib.connect()
     try:
-        d = draft_export.load(conn, args.id)
-        if args.pdf:
-            out = {"format": "pdf", **draft_export.write_pdf(lib, d, args.pdf)}
-        elif args.csv:
-            out = {"format": "csv", "path": str(draft_export.write_csv(d, args.csv)), "rows": len(d["items"])}
-        else:
-            out = {"format": "files", **draft_export.write_files(lib, conn, d, args.dest, args.mode)}
+        out = draft_export.export(lib, conn, args.id, kind, path, args.mode)
     finally:
         conn.close()
-    out["draft"], out["status"] = d["id"], d["status"]
     if args.json:
         emit_json(out)
     else:
-        if d["status"] != "approved":
-            print(f"note: draft {d['id']} is only proposed (approve it with `fluxcull draft-approve {d['id']}`)")
+        if out["status"] != "approved":
+            print(f"note: draft {out['draft']} is only proposed "
+                  f"(approve it with `fluxcull draft-approve {out['draft']}`)")
         if out["format"] == "files":
             print(f"{out['written']} photos {out['mode']} into {out['folder']}, {len(out['skipped'])} already "
                   f"there, {len(out['errors'])} errors")
         else:
-            print(f"draft {d['id']} written to {out['path']}")
+            print(f"draft {out['draft']} written to {out['path']}")
     return 1 if out.get("errors") else 0

@@ -142,3 +142,19 @@ def write_files(lib, conn, d: dict, dest: str | os.PathLike, mode: str = "copy")
         except OSError as exc:
             errors.append({"path": str(src), "error": exc.strerror or str(exc)})
     return {"folder": str(folder), "mode": mode, "written": len(done), "skipped": skipped, "errors": errors}
+
+
+def export(lib, conn, draft_id: int, kind: str, path: str | os.PathLike, mode: str = "copy") -> dict:
+    """Draft `draft_id` carried out as `kind` ('pdf', 'csv' or 'files' into the folder `path`):
+    {format, path, pages | rows} or {format, folder, mode, written, skipped, errors}, with draft and status."""
+    d = load(conn, draft_id)
+    if kind == "pdf":
+        out = {"format": "pdf", **write_pdf(lib, d, path)}
+    elif kind == "csv":
+        out = {"format": "csv", "path": str(write_csv(d, path)), "rows": len(d["items"])}
+    elif kind == "files":
+        out = {"format": "files", **write_files(lib, conn, d, path, mode)}
+    else:
+        raise InvalidValue(f"export as {kind!r}: expected pdf, csv or files")
+    out["draft"], out["status"] = d["id"], d["status"]
+    return out

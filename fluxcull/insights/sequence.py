@@ -14,6 +14,7 @@ Objective (higher is better), the same for every suggestion so that their scores
                   - motif        * [a and b of the same motif]       alternating motifs
                   - tone         * |brightness(b) - brightness(a)|   tonal continuity
                   - back_in_time * max(0, rank(a) - rank(b))         chronology as the backbone
+                  - back_to_session * [b of an earlier session than a]  ... and its days and places
 
 where rank is the place in time order (a step back of three places costs three times one place).
 The weights and thresholds are SequenceRule's (defaults below; the JSON setting `sequence.rule`
@@ -60,8 +61,9 @@ class SequenceRule:
     duplicate: float = 1.0       # weight: a near-duplicate pair side by side
     likeness: float = 0.3        # weight x cosine of neighbours
     motif: float = 0.3           # weight: neighbours of the same motif
-    tone: float = 0.5            # weight x brightness step (0..1)
-    back_in_time: float = 0.2    # weight x places a step goes back in time order
+    tone: float = 1.0            # weight x brightness step (0..1)
+    back_in_time: float = 0.1    # weight x places a step goes back in time order
+    back_to_session: float = 0.3  # weight: a step back into an earlier session (another day, another place)
     ends: float = 0.5            # weight x (score of the first photo + score of the last)
     window: float = 5            # flow: the next photo is among the first `window` left in time order
 
@@ -134,8 +136,10 @@ def transition_values(p: Photos, rule: SequenceRule) -> np.ndarray:
     same_motif = (p.motif[:, None] == p.motif[None, :]) & (p.motif[:, None] >= 0)
     step = np.nan_to_num(np.abs(p.bright[None, :] - p.bright[:, None]), nan=0.0)
     back = np.maximum(p.rank[:, None] - p.rank[None, :], 0)
+    back_session = (back > 0) & (p.session[:, None] != p.session[None, :]) & np.isfinite(p.session)[:, None] \
+        & np.isfinite(p.session)[None, :]
     return -(rule.duplicate * dup + rule.likeness * np.maximum(p.sim, 0.0) + rule.motif * same_motif
-             + rule.tone * step + rule.back_in_time * back)
+             + rule.tone * step + rule.back_in_time * back + rule.back_to_session * back_session)
 
 
 def total(order: np.ndarray, values: np.ndarray, p: Photos, rule: SequenceRule) -> float:

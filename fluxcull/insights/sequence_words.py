@@ -63,7 +63,7 @@ def reasons(p, o: np.ndarray, k: int, rule) -> list[str]:
 
 
 def describe(p, o: np.ndarray, values: np.ndarray, rule, mode: str) -> dict:
-    """terms (near_duplicates, likeness, same_motif, tone, back_in_time, ends), transitions
+    """terms (near_duplicates, likeness, same_motif, tone, back_in_time, back_to_session, ends), transitions
     [{position, from, to, value, similarity, brightness_step, seconds, reasons}], notes, summary."""
     a, b = o[:-1], o[1:]
     both = p.known[a] & p.known[b]
@@ -73,7 +73,10 @@ def describe(p, o: np.ndarray, values: np.ndarray, rule, mode: str) -> dict:
              "likeness": round(float(np.maximum(p.sim[a, b], 0.0).sum()), 4),
              "same_motif": int(((p.motif[a] == p.motif[b]) & (p.motif[a] >= 0)).sum()),
              "tone": round(float(np.nan_to_num(np.abs(step)).sum()), 4),
-             "back_in_time": int(np.maximum(p.rank[a] - p.rank[b], 0).sum()), "ends": round(ends, 4)}
+             "back_in_time": int(np.maximum(p.rank[a] - p.rank[b], 0).sum()),
+             "back_to_session": int(((p.rank[b] < p.rank[a]) & (p.session[a] != p.session[b])
+                                     & np.isfinite(p.session[a]) & np.isfinite(p.session[b])).sum()),
+             "ends": round(ends, 4)}
     transitions = []
     for k in range(len(o) - 1):
         i, j = int(o[k]), int(o[k + 1])

@@ -60,7 +60,9 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
     settled_since = None
     while time.monotonic() < deadline:
         app.processEvents()
-        if view == "compare":
+        if view == "drafts":
+            ready = win.dialog.loaded()
+        elif view == "compare":
             pair = win.compare.pair
             ready = pair is not None and all(win.image_loader.best(pid) is not None or pid in win.image_loader.errors
                                              for pid in pair)
@@ -136,16 +138,20 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
         win.modes["survey"].start()
     elif view == "loupe" and win.current_row() is not None:
         win.show_loupe(win.current_row())
+    shown = win
+    if view == "drafts":  # a window of its own: that window is the screenshot
+        win.actions_by_name["drafts"].trigger()
+        shown = win.dialog
     wait_until_painted(app, win, view)
     app.processEvents()
     pix = None
     if QApplication.platformName() not in ("offscreen", "minimal"):
-        screen = win.screen()
-        pix = screen.grabWindow(win.winId())  # the real window's pixels from the display server
+        screen = shown.screen()
+        pix = screen.grabWindow(shown.winId())  # the real window's pixels from the display server
         if pix.isNull() or pix.width() < 10:
             pix = None
     if pix is None:
-        pix = win.grab()
+        pix = shown.grab()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not pix.save(str(out), "PNG"):

@@ -43,6 +43,12 @@ def _bump(w, step: int) -> None:
     w.filters.size_slider.setValue(w.filters.size_slider.value() + step)
 
 
+def _drafts(w) -> None:
+    from fluxcull.ui.drafts import open_drafts  # the view's Qt widgets: loaded when it is first opened
+
+    open_drafts(w)
+
+
 ACTIONS: tuple[Action, ...] = (
     # Library
     Action("settings", "Library settings", ("Ctrl+,",), lambda w: w.open_settings(), "&Library", "Model and library"),
@@ -130,6 +136,8 @@ ACTIONS: tuple[Action, ...] = (
            "&Model", title="Explain this score…"),
     Action("review", "Keeper review: matches that need a decision", ("Ctrl+K",), lambda w: w.open_review(),
            "&Model", "Model and library", separator=True, title="Keeper review…"),
+    Action("drafts", "Issue drafts: the model's proposals in sequence, to reorder, thin, swap, sequence, approve "
+           "and export", (), _drafts, "&Model", title="Issue drafts…"),
     Action("watch_inbox", "Watch the inbox folder for new photos", (), lambda w, on: w.jobs.watch_inbox(on),
            "&Model", title="Watch the inbox folder", checkable=True, separator=True),
     Action("scan_inbox", "Look for new photos in the inbox folder now", (), lambda w: w.jobs.scan_inbox(), "&Model",
