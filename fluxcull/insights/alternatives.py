@@ -80,7 +80,7 @@ def alternatives(conn: sqlite3.Connection, store, draft_id: int, photo_id: int, 
     for i, same in out:
         path, t, _taken, sess, score, place, thumb = captions[int(ids[i])]
         reason = ("another frame of its burst" if same else
-                  f"a similar photo (similarity {like[i]:.2f})" if like[i] >= 0.5 else "another strong photo")
+                  f"a similar photo (similarity {like[i]:.2f})" if like[i] >= 0.5 else "another candidate")
         result.append({"photo_id": int(ids[i]), "score": float(cand[i, 3]), "similarity": round(float(like[i]), 4),
                        "capture_time": t, "session_id": sess, "path": path, "thumb_key": thumb, "place": place,
                        "reason": reason})
