@@ -176,7 +176,7 @@ def test_cli_json_shape_and_apply(library, conn, capsys):
     assert code == 2 and "re-open it first" in text
     assert store_drafts.order(conn, draft_id) == flow["order"]
     code, out = _run(capsys, "draft-reopen", str(draft_id), "--json")
-    assert code == 0 and out == {"id": draft_id, "status": "proposed", "changed": True}
+    assert code == 0 and out == {"id": draft_id, "status": "proposed", "approved_at": None, "changed": True}
     code, out = _run(capsys, "sequence", str(draft_id), "--mode", "chronological", "--apply", "--json")
     assert code == 0 and store_drafts.order(conn, draft_id) == ids.tolist()
     code, events = _run(capsys, "draft-history", str(draft_id), "--json")

@@ -30,25 +30,19 @@ def register(sub) -> None:
     ls.add_argument("--json", action="store_true", help="print them as JSON")
     ls.set_defaults(func=cmd_drafts)
 
-    a = sub.add_parser("draft-approve", help="approve a proposed draft",
-                       description="Approve a proposed issue draft: the photographer's explicit word.")
-    a.add_argument("id", type=int_option(1), metavar="ID")
-    a.add_argument("--json", action="store_true", help="print the result as JSON")
-    a.set_defaults(func=cmd_approve)
-
-    r = sub.add_parser("draft-reopen", help="make an approved draft a proposal again, to change it",
-                       description="Re-open an approved issue draft: it becomes a proposal again, which the Drafts "
-                       "view and `fluxcull sequence --apply` may change; approve it again when done.")
-    r.add_argument("id", type=int_option(1), metavar="ID")
-    r.add_argument("--json", action="store_true", help="print the result as JSON")
-    r.set_defaults(func=cmd_reopen)
-
-    h = sub.add_parser("draft-history", help="how a draft came to be: proposal, changes, approvals",
-                       description="A draft's history, oldest first: proposed, reordered, sequenced, removed, "
-                       "swapped, approved, reopened, each with its time and detail.")
-    h.add_argument("id", type=int_option(1), metavar="ID")
-    h.add_argument("--json", action="store_true", help="print the events as JSON")
-    h.set_defaults(func=cmd_history)
+    for name, short, description, func in (
+            ("draft-approve", "approve a proposed draft",
+             "Approve a proposed issue draft: the photographer's explicit word.", cmd_approve),
+            ("draft-reopen", "make an approved draft a proposal again, to change it",
+             "Re-open an approved issue draft: it becomes a proposal again, which the Drafts view and "
+             "`fluxcull sequence --apply` may change; approve it again when done.", cmd_reopen),
+            ("draft-history", "how a draft came to be: proposal, changes, approvals",
+             "A draft's history, oldest first: proposed, reordered, sequenced, removed, swapped, approved, "
+             "reopened, each with its time and detail.", cmd_history)):
+        one = sub.add_parser(name, help=short, description=description)
+        one.add_argument("id", type=int_option(1), metavar="ID")
+        one.add_argument("--json", action="store_true", help="print the result as JSON")
+        one.set_defaults(func=func)
 
     e = sub.add_parser("draft-export", help="a draft as a contact-sheet PDF, a CSV, or its photos in a folder",
                        description="Carry a draft out: --pdf FILE (contact sheet with date, place and score "
@@ -106,36 +100,30 @@ def cmd_drafts(args, lib) -> int:
 
 
 def cmd_approve(args, lib) -> int:
+    return _set_status(args, lib, "approve")
+
+
+def cmd_reopen(args, lib) -> int:
+    return _set_status(args, lib, "reopen")
+
+
+def _set_status(args, lib, change: str) -> int:
+    """Approve or re-open a draft: {id, status, approved_at, changed}."""
     from fluxcull.catalog import drafts
     from fluxcull.insights.draft_export import load
 
     conn = lib.connect()
     try:
         load(conn, args.id)
-        changed = drafts.approve(conn, args.id)
+        changed = drafts.approve(conn, args.id) if change == "approve" else drafts.reopen(conn, args.id)
         d = load(conn, args.id)
     finally:
         conn.close()
     out = {"id": d["id"], "status": d["status"], "approved_at": d["approved_at"], "changed": changed}
     if args.json:
         emit_json(out)
-    else:
+    elif change == "approve":
         print(f"draft {d['id']} approved" + ("" if changed else " already") + f" ({d['approved_at']})")
-    return 0
-
-
-def cmd_reopen(args, lib) -> int:
-    from fluxcull.catalog import drafts
-
-    conn = lib.connect()
-    try:
-        changed = drafts.reopen(conn, args.id)
-        d = drafts.draft(conn, args.id)
-    finally:
-        conn.close()
-    out = {"id": d["id"], "status": d["status"], "changed": changed}
-    if args.json:
-        emit_json(out)
     else:
         print(f"draft {d['id']} " + ("re-opened: a proposal again" if changed else "was a proposal already"))
     return 0
