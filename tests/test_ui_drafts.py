@@ -155,6 +155,11 @@ def test_approve_locks_reopen_unlocks_and_export(qtbot, view, drafted, conn, tmp
     settle(qtbot, view)
     assert [int(r["photo_id"]) for r in csv.DictReader(sheet.open())] == before
     assert f"written to {sheet}" in view.said.text()
+    pdf = tmp_path / "sheet.pdf"
+    view.export_to("pdf", str(pdf))
+    settle(qtbot, view)
+    assert pdf.read_bytes().startswith(b"%PDF-") and f"written to {pdf}" in view.said.text()
+    assert view.alternatives and not view.swap_button.isEnabled()  # shown, but nothing swaps in an approved draft
 
     view.reopen_button.click()
     settle(qtbot, view)
