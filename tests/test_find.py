@@ -106,7 +106,8 @@ def test_a_declared_field_with_a_lower_bound_only(monkeypatch):
     ("stack>=2", {"stack_min": 2}, "stack>=2"),
     ("stack=1", {"stack_min": 1, "stack_below": 2}, "stack=1"),
     ("stack>3 and stack<=10 and stars>=4 and label=red",
-     {"stack_min": 4, "stack_below": 11, "min_rating": 4, "label": "red"}, "stack>=4 and stack<=10 and stars>=4 and label=red"),
+     {"stack_min": 4, "stack_below": 11, "min_rating": 4, "label": "red"},
+     "stack>=4 and stack<=10 and stars>=4 and label=red"),
 ])
 def test_stars_label_and_stack_conditions(text, values, written):
     assert parse_where(text) == values
@@ -148,7 +149,8 @@ def _marked_photos(conn) -> dict[str, int]:
                 " VALUES (?, 'originals', 1, 1, ?, ?, ?, ?)", (f"/p/{name}.jpg", n, n / 10, stars, label)).lastrowid
         for name, _, _, stack, size in rows:
             if stack is not None:
-                conn.execute("UPDATE photos SET stack_id = ?, stack_size = ? WHERE id = ?", (ids[stack], size, ids[name]))
+                conn.execute("UPDATE photos SET stack_id = ?, stack_size = ? WHERE id = ?",
+                             (ids[stack], size, ids[name]))
     return ids
 
 

@@ -1,5 +1,6 @@
-"""The filter bar finds real photos by camera and date; saved filters are kept in the catalog, listed
-in the source panel, and fill the filter bar when chosen."""
+"""The filter bar finds real photos by camera and date, the toolbar's Stars and Label by your marks, the
+bar's Stack by stack size; saved filters are kept in the catalog, listed in the source panel, and fill
+the toolbar and the filter bar when chosen."""
 
 from __future__ import annotations
 
@@ -11,30 +12,20 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from fluxcull.catalog.filters import FIELDS  # noqa: E402
 from fluxcull.cli import main  # noqa: E402
-from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
 from test_find import ingest_real  # noqa: E402
+from uigen import settle  # noqa: E402
 
 
 @pytest.fixture
-def window(qtbot, library, shared_photos, tmp_path, capsys):
+def window(open_window, shared_photos, tmp_path, capsys):
     ids = ingest_real(shared_photos, tmp_path, capsys)
-    win = MainWindow(library, watch_inbox=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 850)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(size=(1400, 850))
     win.ids = ids
-    yield win
-    win.close()
+    return win
 
 
 def shown(win) -> set[str]:
     return {win.model.record(r)["path"].rsplit("/", 1)[-1] for r in range(win.model.rowCount())}
-
-
-def settle(qtbot, win):
-    qtbot.waitUntil(lambda: not win.filters.find.timer.isActive() and win.reader.idle() and win.model.complete,
-                    timeout=5000)
 
 
 def test_the_bar_is_generated_from_the_declared_filters(window):
