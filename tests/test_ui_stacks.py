@@ -149,3 +149,31 @@ def test_the_filter_bar_shows_the_photos_in_stacks_or_those_alone(qtbot, window)
     window.browser.open_filter(where="stack=1")  # the photos alone: the bar shows stack ≥ 1, and < 2 beside it
     settle(qtbot, window)
     assert sizes() == [1, 1] and bar.extra_label.text() == "and stack<=1"
+
+
+def test_new_burst_thresholds_in_the_settings_compute_the_stacks_again(qtbot, window, conn):
+    from fluxcull.ui.background import STACKS_TITLE
+
+    said = []
+    flash = window.status.flash
+    window.status.flash = lambda text, ms=4000: (said.append(text), flash(text, ms))
+    assert window.model.rowCount() == 5
+    window.open_settings()
+    window.dialog.fields["bursts"].boxes["min_similarity"].setValue(1.0)  # no two frames are that alike
+    window.dialog._save()
+    qtbot.waitUntil(lambda: any(t == STACKS_TITLE for t, *_ in window.runner.history) and window.runner.current is None,
+                    timeout=60000)
+    settle(qtbot, window)
+    assert window.model.rowCount() == 11  # every photo alone: no stack left to collapse
+    assert conn.execute("SELECT COUNT(*) FROM photos WHERE stack_size > 1").fetchone()[0] == 0
+    assert any(t.startswith("New burst thresholds") for t in said)
+    assert any(t.startswith("Stacks computed again (at most 15 s apart, similarity at least 1): 0 stacks")
+               for t in said), said
+
+    window.open_settings()  # back to the defaults: the stacks come back
+    window.dialog.fields["bursts"].boxes["min_similarity"].setValue(0.6)
+    window.dialog._save()
+    qtbot.waitUntil(lambda: sum(t == STACKS_TITLE for t, *_ in window.runner.history) == 2
+                    and window.runner.current is None, timeout=60000)
+    settle(qtbot, window)
+    assert window.model.rowCount() == 5 and window.catalog.setting("bursts") == {}
