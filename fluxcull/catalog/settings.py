@@ -54,7 +54,7 @@ class Setting:
     minimum: int | None = None      # INT bounds
     maximum: int | None = None
     suggestions: str | None = None  # TEXT: a named list the dialog offers (e.g. "backbones")
-    in_dialog: bool = True          # shown in Library settings (JSON tuning settings are not)
+    in_dialog: bool = True          # shown in Library settings (a JSON setting only when declared by its parts)
     check: Callable[[Any], str | None] | None = None  # extra validation: a problem, or None
     parts: tuple[Part, ...] = ()    # JSON: the numbers it holds, each checked and edited on its own
 
@@ -190,8 +190,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bursts", JSON, {}, "Stacks (bursts)",
             "What makes a burst, the frames of one stack, which the keeper model compares with each other: at most "
             "gap_seconds between two frames (default 15) and a similarity of their embeddings of at least "
-            "min_similarity (0-1, default 0.6); a JSON object, fluxcull.keeper.bursts.BurstRule. A change "
-            "computes the stacks again.",
+            "min_similarity (0-1, default 0.6); a JSON object, fluxcull.keeper.bursts.BurstRule. Saved in the "
+            "window, a change computes the stacks again at once; otherwise the next embed does.",
             parts=(Part("gap_seconds", "at most", 15.0, 0.0, 3600.0, decimals=1, suffix=" s",
                         description="The most seconds between two frames of one burst"),
                    Part("min_similarity", "apart, looking alike at least", 0.6, 0.0, 1.0, decimals=2,

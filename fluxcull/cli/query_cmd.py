@@ -30,7 +30,8 @@ def register(sub) -> None:
                    help="which photos (default ok)")
     p.add_argument("--min-stars", type=int_option(1, MAX_STARS), default=None, metavar="N",
                    help="only photos with at least N stars")
-    p.add_argument("--label", choices=LABEL_FILTERS, default=None, help="only photos with this colour label (any: one; none: without)")
+    p.add_argument("--label", choices=LABEL_FILTERS, default=None,
+                   help="only photos with this colour label (any: one; none: without)")
     p.add_argument("--where", metavar="EXPR", help="only photos matching a filter expression (below)")
     p.add_argument("--filter", metavar="NAME", help="only photos matching a saved filter (`fluxcull filters`)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")

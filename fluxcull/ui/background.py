@@ -39,7 +39,8 @@ def inbox_notice(summary: dict) -> str | None:
 
 
 def stacks_notice(summary: dict) -> str:
-    """'Stacks computed again (gap 10 s, similarity 0.6): 32 stacks of two or more frames, 92 photos'."""
+    """'Stacks computed again (at most 10 s apart, similarity at least 0.7): 18 stacks of two or more
+    frames, 61 of 92 embedded photos in them'."""
     rule = summary.get("rule") or {}
     return (f"Stacks computed again (at most {rule.get('gap_seconds', 0):g} s apart, similarity at least "
             f"{rule.get('min_similarity', 0):g}): {summary.get('stacks', 0):,} stacks of two or more frames, "
@@ -121,15 +122,13 @@ class BackgroundJobs(QObject):
             self.restack()
 
     def restack(self) -> None:
-        """Every session's stacks computed again with the library's burst thresholds (their signature holds
-        the thresholds: `fluxcull stacks --rebuild` without --rebuild's recomputing of unchanged ones)."""
-        lib = self.lib  # a second save while the job runs queues a second one: it reads the newest thresholds
+        """Every stack computed again with the library's burst thresholds: each session group's stacks are
+        signed with the thresholds they came from, so the update job computes every group (as `fluxcull
+        stacks --rebuild` does). A second save while it runs queues a second one, with the newest ones."""
+        lib = self.lib
         self.win.flash("New burst thresholds: computing the stacks again…", 5000)
         self.runner.submit(STACKS_TITLE, lambda cancel: workflows.stacks_job(lib, cancel=cancel),
-                           on_done=self._after_restack)
-
-    def _after_restack(self, summary) -> None:
-        self.win.browser.photos_changed()
+                           on_done=lambda summary: self.win.browser.photos_changed())
 
     # -- the inbox --------------------------------------------------------------------------------
     def folders_saved(self, old_inbox: str) -> None:
