@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh library per test, the real photos in ../shared/photos, generated photos."""
+"""Shared fixtures: a fresh library per test, the real photos in ../shared/photos, generated photos, the
+main window on the test's library (`open_window`, `window`)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,42 @@ def conn(library):
     c = library.connect()
     yield c
     c.close()
+
+
+@pytest.fixture
+def open_window(qtbot, library):
+    """Opens the main window on the test's library (once the test has filled it), shown and exposed, the
+    grid focused; after the test it is closed and nothing it started may still run."""
+    opened = []
+
+    def open_(size=(1200, 800), **options):
+        from fluxcull.ui.mainwindow import MainWindow
+
+        win = MainWindow(library, watch_inbox=False, **options)
+        qtbot.addWidget(win)
+        win.resize(*size)
+        win.show()
+        qtbot.waitExposed(win)
+        win.grid.setFocus()
+        opened.append(win)
+        return win
+
+    yield open_
+    for win in opened:
+        win.close()
+        assert win.runner.current is None
+        assert not win.status.timer.isActive() and not win.grid._request_timer.isActive()
+        assert win.thumb_loader.pool.activeThreadCount() == 0 and win.image_loader.pool.activeThreadCount() == 0
+        assert not win.writer.alive() and not win.reader.alive()
+
+
+@pytest.fixture
+def window(open_window, library, conn, tmp_path):
+    """The main window on two sessions of six generated photos (uigen.fill_catalog); `window.ids`: the
+    photos in capture order."""
+    from uigen import fill_catalog
+
+    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=2, per_session=6)
+    win = open_window()
+    win.ids = ids
+    return win

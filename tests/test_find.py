@@ -81,19 +81,107 @@ def test_grammar_forms(text, values):
 
 
 def test_a_declared_field_with_a_lower_bound_only(monkeypatch):
-    """How a filter is added: one declaration (here whole-number stars setting a lower bound only)."""
+    """A field may set a lower bound only (its attributes: one): > and >= are all it takes."""
     from fluxcull.catalog import filters as F
 
-    stars = F.FilterField("stars", "Stars ≥", F.NUMBER, ("score_min",), "At least this many stars", minimum=1,
+    least = F.FilterField("least", "Least", F.NUMBER, ("score_min",), "At least this many", minimum=1,
                           maximum=5, integer=True)
-    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (stars,))
-    monkeypatch.setitem(F.BY_KEY, "stars", stars)
-    assert parse_where("stars>=3") == {"score_min": 3} == parse_where("stars>2")
-    assert format_where({"score_min": 3}).endswith("stars>=3")
-    with pytest.raises(InvalidValue, match="stars takes >= or >"):
-        parse_where("stars<3")
+    monkeypatch.setattr(F, "FIELDS", F.FIELDS + (least,))
+    monkeypatch.setitem(F.BY_KEY, "least", least)
+    assert parse_where("least>=3") == {"score_min": 3} == parse_where("least>2")
+    with pytest.raises(InvalidValue, match="least takes >= or >"):
+        parse_where("least<3")
     with pytest.raises(InvalidValue, match="whole number"):
-        parse_where("stars>=2.5")
+        parse_where("least>=2.5")
+
+
+@pytest.mark.parametrize("text, values, written", [
+    ("stars>=3", {"min_rating": 3}, "stars>=3"),
+    ("stars>2 and stars<5", {"min_rating": 3, "rating_below": 5}, "stars>=3 and stars<=4"),
+    ("stars=0", {"min_rating": 0, "rating_below": 1}, "stars=0"),
+    ("STARS<=2", {"rating_below": 3}, "stars<=2"),
+    ("label=Green", {"label": "green"}, "label=green"),
+    ('label="any label"', {"label": "any"}, "label=any"),
+    ("label=none", {"label": "none"}, "label=none"),
+    ("stack>=2", {"stack_min": 2}, "stack>=2"),
+    ("stack=1", {"stack_min": 1, "stack_below": 2}, "stack=1"),
+    ("stack>3 and stack<=10 and stars>=4 and label=red",
+     {"stack_min": 4, "stack_below": 11, "min_rating": 4, "label": "red"},
+     "stack>=4 and stack<=10 and stars>=4 and label=red"),
+])
+def test_stars_label_and_stack_conditions(text, values, written):
+    assert parse_where(text) == values
+    assert format_where(values) == written  # as a person writes them: whole numbers said with = and <=
+    assert parse_where(written) == values
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("stars>=2.5", "whole number"),
+    ("stars=6", "from 0 to 5"),
+    ("stars>5", "no photo has that"),
+    ("stars<0", "no photo has that"),
+    ("stars~3", "stars takes"),
+    ("label=pink", "red, yellow, green, blue, purple, any, none"),
+    ("label~red", "label takes ="),
+    ("label=red and label=blue", "given twice"),
+    ("stack>=0", "from 1 to 1000000"),
+    ("stack<1", "no photo has that"),
+    ("stack>=two", "whole number"),
+])
+def test_bad_stars_label_and_stack_conditions_are_refused(text, reason):
+    with pytest.raises(InvalidValue, match=reason):
+        parse_where(text)
+
+
+def _marked_photos(conn) -> dict[str, int]:
+    """Seven photos with stars, labels and stacks: a stack of three (s1-s3), a stack of two (t1, t2), one
+    photo alone, one not embedded yet (no stack). Name -> id."""
+    rows = [  # name, stars, label, stack id (of the first frame's name), stack size
+        ("s1", 5, "green", "s1", 3), ("s2", 3, None, "s1", 3), ("s3", 0, "red", "s1", 3),
+        ("t1", 4, "green", "t1", 2), ("t2", 1, None, "t1", 2),
+        ("alone", 3, "green", "alone", 1), ("new", 0, None, None, None),
+    ]
+    ids: dict[str, int] = {}
+    with transaction(conn):
+        for n, (name, stars, label, _, _) in enumerate(rows):
+            ids[name] = conn.execute(
+                "INSERT INTO photos(path, role, size, mtime_ns, capture_time, keeper_score, rating, color_label)"
+                " VALUES (?, 'originals', 1, 1, ?, ?, ?, ?)", (f"/p/{name}.jpg", n, n / 10, stars, label)).lastrowid
+        for name, _, _, stack, size in rows:
+            if stack is not None:
+                conn.execute("UPDATE photos SET stack_id = ?, stack_size = ? WHERE id = ?",
+                             (ids[stack], size, ids[name]))
+    return ids
+
+
+def test_the_catalog_finds_photos_by_stars_label_and_stack(conn):
+    cat = Catalog(conn)
+    ids = _marked_photos(conn)
+
+    def found(expr: str, **base) -> set[str]:
+        q = query_from(expr, **base)
+        got = names(list_photos(conn, q))
+        assert {i for i in cat.photo_ids(q)} == {ids[n[:-4]] for n in got}  # the grid's ids query agrees
+        return {n[:-4] for n in got}
+
+    assert found("stars>=3") == {"s1", "s2", "t1", "alone"}
+    assert found("stars=0") == {"s3", "new"}
+    assert found("stars<=3 and stars>=1") == {"s2", "t2", "alone"}
+    assert found("label=green") == {"s1", "t1", "alone"}
+    assert found("label=any") == {"s1", "s3", "t1", "alone"}
+    assert found("label=none") == {"s2", "t2", "new"}
+    assert found("stack>=2") == {"s1", "s2", "s3", "t1", "t2"}
+    assert found("stack>=3") == {"s1", "s2", "s3"}
+    assert found("stack=1") == {"alone"}  # the photo not embedded yet has no stack: in neither
+    assert found("stack>=2 and stars>=4 and label=green") == {"s1", "t1"}
+    assert found("stack<=2") == {"t1", "t2", "alone"}
+    # stacks collapsed: each stack one row, its top frame among the frames the filters select
+    collapsed = query_from("stack>=2", stacks="collapsed")
+    assert cat.photo_ids(collapsed) == [ids["s3"], ids["t2"]]  # the best-scored frame of each
+    assert cat.count_photos(collapsed) == 2
+    assert cat.photo_ids(query_from("stack>=2 and label=green", stacks="collapsed")) == [ids["s1"], ids["t1"]]
+    where, params = query_from("stars>=3 and label=green and stack>=2").where(conn)
+    assert "green" not in where and params.count("green") == 1 and 3 in params and 2 in params  # values bound
 
 
 def test_strict_score_bounds_write_back_as_written():
@@ -170,6 +258,33 @@ def test_photos_where_finds_by_camera_date_lens_and_type(library, shared_photos,
     assert "'or'" in err and "fluxcull: error: filter expression" in err
     err = run_json(capsys, ["photos", "--role", "inbox", "--where", "role=originals"], rc=2)
     assert "give it once" in err
+
+
+def test_photos_where_and_saved_filters_by_stars_and_label(library, shared_photos, tmp_path, capsys):
+    ids = ingest_real(shared_photos, tmp_path, capsys)
+    for argv in (["rate", "--stars", "4", str(ids["Nikon_D70.jpg"]), str(ids["Canon_40D.jpg"])],
+                 ["rate", "--stars", "2", str(ids["Pentax_K10D.jpg"])],
+                 ["label", "--color", "green", str(ids["Nikon_D70.jpg"]), str(ids["Pentax_K10D.jpg"])]):
+        assert main(argv) == 0
+    capsys.readouterr()
+
+    def found(*argv: str) -> set[str]:
+        return names(run_json(capsys, ["photos", *argv]))
+
+    assert found("--where", "stars>=3") == {"Nikon_D70.jpg", "Canon_40D.jpg"}
+    assert found("--where", "stars>=2 and label=green") == {"Nikon_D70.jpg", "Pentax_K10D.jpg"}
+    assert found("--where", "stars>=3 and label=green and camera~nikon") == {"Nikon_D70.jpg"}
+    assert found("--where", "stars=0 and label=none") == {"Nikon_COOLPIX_P1.jpg", "Fujifilm_FinePix_E500.jpg",
+                                                         "DSC_0001.dng"}
+    assert found("--label", "none", "--where", "stars>=1") == {"Canon_40D.jpg"}
+    assert found("--where", "stack>=1") == set()  # nothing is embedded: no photo has a stack yet
+    saved = run_json(capsys, ["filters", "--save", "Green picks", "--where", "label=Green and stars>2"])
+    assert saved["expression"] == "stars>=3 and label=green" and saved["photos"] == 1
+    assert found("--filter", "green picks") == {"Nikon_D70.jpg"}
+    err = run_json(capsys, ["photos", "--min-stars", "2", "--where", "stars>=3"], rc=2)
+    assert "give it once" in err
+    err = run_json(capsys, ["photos", "--where", "stars>=6"], rc=2)
+    assert "'stars>=6'" in err and "from 0 to 5" in err
 
 
 def test_saved_filters_round_trip_on_the_command_line(library, shared_photos, tmp_path, capsys):

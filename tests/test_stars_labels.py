@@ -100,7 +100,12 @@ def test_the_grid_can_be_limited_to_stars_and_to_a_label(conn):
     assert cat.count_photos(PhotoQuery(min_rating=1, sort="score")) == 5
     recs = cat.grid_records(ids[:2])
     assert (recs[ids[1]]["rating"], recs[ids[1]]["color_label"]) == (5, "green")
-    for bad in (PhotoQuery(min_rating=0), PhotoQuery(min_rating=6), PhotoQuery(min_rating="3"),
+    assert cat.photo_ids(PhotoQuery(label="none")) == [ids[0], ids[2], ids[4]]
+    assert cat.photo_ids(PhotoQuery(min_rating=0)) == ids  # 0 stars or more: every photo
+    assert cat.photo_ids(PhotoQuery(rating_below=1)) == [ids[5]]  # no stars
+    assert cat.photo_ids(PhotoQuery(min_rating=3, rating_below=5)) == ids[2:4]
+    for bad in (PhotoQuery(min_rating=-1), PhotoQuery(min_rating=6), PhotoQuery(min_rating="3"),
+                PhotoQuery(rating_below=7), PhotoQuery(rating_below=True),
                 PhotoQuery(label="pink"), PhotoQuery(label="rating; DROP TABLE photos")):
         with pytest.raises(ValueError):
             bad.where()

@@ -18,26 +18,7 @@ from fluxcull.ui import delegate as dl  # noqa: E402
 from fluxcull.ui import theme  # noqa: E402
 from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
 from fluxcull.ui.model import RecordRole  # noqa: E402
-from uigen import fill_catalog  # noqa: E402
-
-
-@pytest.fixture
-def window(qtbot, library, conn, tmp_path):
-    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=2, per_session=6)
-    win = MainWindow(library, watch_inbox=False)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.grid.setFocus()
-    win.ids = ids
-    yield win
-    win.close()
-
-
-def press(qtbot, win, widget, key, modifier=Qt.NoModifier):
-    qtbot.keyClick(widget, key, modifier)
-    qtbot.waitUntil(lambda: win.writer.idle() and win.reader.idle() and win.model.complete, timeout=5000)
+from uigen import decisions, press  # noqa: E402
 
 
 def marks(conn, ids):
@@ -168,36 +149,31 @@ def _compare_two(qtbot, window, a, b):
     press(qtbot, window, window.compare, Qt.Key_Right)  # the right photo is the better one
 
 
-def _decisions(conn, ids):
-    got = dict(conn.execute("SELECT id, decision FROM photos"))
-    return [got[i] for i in ids]
-
-
 def test_compare_keeps_the_winner_and_rejects_the_loser_and_one_undo_restores_all(qtbot, window, conn):
     ids = window.ids
     said = []
     window.status.flash = lambda text, ms=4000: said.append(text)
     _compare_two(qtbot, window, 0, 1)
-    assert _decisions(conn, ids[:2]) == ["reject", "keep"]
+    assert decisions(conn, ids[:2]) == ["reject", "keep"]
     assert active_preferences(conn) == [(ids[1], ids[0])]
     assert window.model.record(0)["decision"] == "reject" and window.model.record(1)["decision"] == "keep"
     assert window.counts["keep"] == 1 and window.counts["reject"] == 1
     assert any(t.startswith("Kept R0000001.JPG, rejected R0000000.JPG") for t in said)
     press(qtbot, window, window.mode.widget, Qt.Key_Z, Qt.ControlModifier)
-    assert _decisions(conn, ids[:2]) == ["none", "none"] and active_preferences(conn) == []
+    assert decisions(conn, ids[:2]) == ["none", "none"] and active_preferences(conn) == []
     assert window.model.record(1)["decision"] == "none" and window.counts["keep"] == 0
     # a photo already decided keeps its decision: the choice is only recorded
     window.show_grid()
     window.catalog.decide([ids[2]], "keep", "gui")
     _compare_two(qtbot, window, 2, 3)
-    assert _decisions(conn, ids[2:4]) == ["keep", "none"] and active_preferences(conn) == [(ids[3], ids[2])]
+    assert decisions(conn, ids[2:4]) == ["keep", "none"] and active_preferences(conn) == [(ids[3], ids[2])]
 
 
 def test_with_the_setting_off_compare_only_records_the_choice(qtbot, window, conn):
     ids = window.ids
     window.catalog.set_setting("compare.decides", "off")
     _compare_two(qtbot, window, 0, 1)
-    assert _decisions(conn, ids[:2]) == ["none", "none"]
+    assert decisions(conn, ids[:2]) == ["none", "none"]
     assert active_preferences(conn) == [(ids[1], ids[0])]
     press(qtbot, window, window.mode.widget, Qt.Key_Z, Qt.ControlModifier)
     assert active_preferences(conn) == []

@@ -13,36 +13,7 @@ from PySide6.QtWidgets import QMenu  # noqa: E402
 from fluxcull.catalog.decisions import active_preferences  # noqa: E402
 from fluxcull.ui import keymap  # noqa: E402
 from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
-from uigen import fill_catalog  # noqa: E402
-
-
-@pytest.fixture
-def window(qtbot, library, conn, tmp_path):
-    ids = fill_catalog(library, conn, tmp_path / "photos", sessions=2, per_session=6)
-    win = MainWindow(library, watch_inbox=False)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.grid.setFocus()
-    win.ids = ids
-    yield win
-    win.close()
-    assert win.runner.current is None
-    assert not win.status.timer.isActive() and not win.grid._request_timer.isActive()
-    assert win.thumb_loader.pool.activeThreadCount() == 0 and win.image_loader.pool.activeThreadCount() == 0
-    assert not win.writer.alive() and not win.reader.alive()
-
-
-def press(qtbot, win, widget, key, modifier=Qt.NoModifier):
-    """A key press, then wait until the writer thread has committed what it caused."""
-    qtbot.keyClick(widget, key, modifier)
-    qtbot.waitUntil(lambda: win.writer.idle() and win.reader.idle(), timeout=5000)
-
-
-def decisions(conn, ids):
-    got = dict(conn.execute("SELECT id, decision FROM photos"))
-    return [got[i] for i in ids]
+from uigen import decisions, fill_catalog, press  # noqa: E402
 
 
 def test_keys_keep_reject_clear_write_at_once_and_undo_reverts(qtbot, window, conn):

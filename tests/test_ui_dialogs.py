@@ -8,6 +8,8 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from PySide6.QtWidgets import QLabel  # noqa: E402
+
 from fluxcull.catalog import Catalog, transaction  # noqa: E402
 from fluxcull.catalog.settings import SETTINGS  # noqa: E402
 from fluxcull.catalog.keepers import confirmed_keeper_ids  # noqa: E402
@@ -140,3 +142,45 @@ def test_first_run_guide_saves_folders_and_runs_the_chain_with_one_progress_view
     dlg.reject()  # closing the guide cancels the build
     qtbot.waitUntil(lambda: runner.current is None, timeout=60000)
     assert runner.history[-1][:2] == ("Building the library", "cancelled")
+
+
+def test_settings_dialog_edits_the_burst_thresholds_as_numbers(qtbot, library, conn):
+    from fluxcull.keeper.bursts import BurstRule
+    from fluxcull.ui.settings import SettingsDialog
+
+    catalog = Catalog(conn)
+    dlg = SettingsDialog(catalog)
+    qtbot.addWidget(dlg)
+    field = dlg.fields["bursts"]
+    gap, similarity = field.boxes["gap_seconds"], field.boxes["min_similarity"]
+    assert (gap.value(), gap.suffix(), similarity.value()) == (15.0, " s", 0.6)  # the declared defaults
+    assert field.value() == {} and "computes every stack again" in " ".join(
+        label.text() for label in dlg.findChildren(QLabel))
+    gap.setValue(8)
+    similarity.setValue(0.75)
+    similarity.setValue(1.5)  # the box keeps to the allowed range
+    assert similarity.value() == 1.0
+    similarity.setValue(0.75)
+    dlg._save()
+    assert catalog.setting("bursts") == {"gap_seconds": 8.0, "min_similarity": 0.75}
+    assert dlg.changed == {"bursts"} and dlg.result() == dlg.DialogCode.Accepted
+    rule = BurstRule.from_settings(conn)
+    assert (rule.gap_seconds, rule.min_similarity) == (8.0, 0.75)
+
+    again = SettingsDialog(catalog)  # opens on what is stored; a part set back to its default is left out
+    qtbot.addWidget(again)
+    assert again.fields["bursts"].boxes["gap_seconds"].value() == 8.0
+    again.fields["bursts"].boxes["gap_seconds"].setValue(15)
+    again._save()
+    assert catalog.setting("bursts") == {"min_similarity": 0.75} and again.changed == {"bursts"}
+    unchanged = SettingsDialog(catalog)
+    qtbot.addWidget(unchanged)
+    unchanged._save()
+    assert unchanged.changed == set()
+
+    for bad, reason in (({"gap_seconds": -1}, "from 0 to 3600"), ({"min_similarity": 2}, "from 0 to 1"),
+                        ({"gap": 5}, "unknown key 'gap'"), ({"gap_seconds": "5"}, "must be a number"),
+                        ({"gap_seconds": True}, "must be a number"), ([5], "JSON object")):
+        with pytest.raises(ValueError, match=reason):
+            catalog.set_setting("bursts", bad)
+    assert catalog.setting("bursts") == {"min_similarity": 0.75}

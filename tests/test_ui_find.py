@@ -1,5 +1,6 @@
-"""The filter bar finds real photos by camera and date; saved filters are kept in the catalog, listed
-in the source panel, and fill the filter bar when chosen."""
+"""The filter bar finds real photos by camera and date, the toolbar's Stars and Label by your marks, the
+bar's Stack by stack size; saved filters are kept in the catalog, listed in the source panel, and fill
+the toolbar and the filter bar when chosen."""
 
 from __future__ import annotations
 
@@ -11,30 +12,20 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from fluxcull.catalog.filters import FIELDS  # noqa: E402
 from fluxcull.cli import main  # noqa: E402
-from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
 from test_find import ingest_real  # noqa: E402
+from uigen import settle  # noqa: E402
 
 
 @pytest.fixture
-def window(qtbot, library, shared_photos, tmp_path, capsys):
+def window(open_window, shared_photos, tmp_path, capsys):
     ids = ingest_real(shared_photos, tmp_path, capsys)
-    win = MainWindow(library, watch_inbox=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 850)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_window(size=(1400, 850))
     win.ids = ids
-    yield win
-    win.close()
+    return win
 
 
 def shown(win) -> set[str]:
     return {win.model.record(r)["path"].rsplit("/", 1)[-1] for r in range(win.model.rowCount())}
-
-
-def settle(qtbot, win):
-    qtbot.waitUntil(lambda: not win.filters.find.timer.isActive() and win.reader.idle() and win.model.complete,
-                    timeout=5000)
 
 
 def test_the_bar_is_generated_from_the_declared_filters(window):
@@ -138,3 +129,70 @@ def test_nothing_to_save_is_said(qtbot, window):
     assert window.browser.save_filter("empty") is False
     assert "Nothing to save" in window.status.message_label.text()
     assert window.catalog.saved_filters() == []
+
+
+def test_stars_and_label_find_photos_and_travel_in_saved_filters(qtbot, window, capsys):
+    ids, f = window.ids, window.filters
+    for argv in (["rate", "--stars", "4", str(ids["Nikon_D70.jpg"]), str(ids["Canon_40D.jpg"])],
+                 ["rate", "--stars", "2", str(ids["Pentax_K10D.jpg"])],
+                 ["label", "--color", "green", str(ids["Nikon_D70.jpg"]), str(ids["Pentax_K10D.jpg"])]):
+        assert main(argv) == 0
+    capsys.readouterr()
+    window.browser.photos_changed()
+    settle(qtbot, window)
+    f.stars_combo.setCurrentIndex(f.stars_combo.findData(3))  # ★★★+
+    settle(qtbot, window)
+    assert shown(window) == {"Nikon_D70.jpg", "Canon_40D.jpg"}
+    f.label_combo.setCurrentIndex(f.label_combo.findData("green"))
+    settle(qtbot, window)
+    assert shown(window) == {"Nikon_D70.jpg"}
+    assert window.model.query.min_rating == 3 and window.model.query.label == "green"
+    window.browser.save_filter("Green picks")
+    assert window.catalog.saved_filter("green picks")["expression"] == "stars>=3 and label=green"
+
+    window.filters.show_everything()
+    f.label_combo.setCurrentIndex(f.label_combo.findData("none"))  # no colour label
+    settle(qtbot, window)
+    assert shown(window) == {"Canon_40D.jpg", "Nikon_COOLPIX_P1.jpg", "Fujifilm_FinePix_E500.jpg", "DSC_0001.dng"}
+    f.label_combo.setCurrentIndex(0)
+    settle(qtbot, window)
+    assert len(shown(window)) == 6
+
+    qtbot.waitUntil(lambda: ("saved", "Green picks") in window.sessions._items, timeout=5000)
+    window.sessions.setCurrentItem(window.sessions._items[("saved", "Green picks")])
+    settle(qtbot, window)
+    assert shown(window) == {"Nikon_D70.jpg"}
+    assert f.stars_combo.currentData() == 3 and f.label_combo.currentData() == "green"  # the toolbar shows it
+
+    # what the toolbar has no entry for (at most two stars) is shown beside the bar and still applies
+    assert main(["filters", "--save", "Two at most", "--where", "stars<=2 and stars>=1"]) == 0
+    capsys.readouterr()
+    window.browser.open_filter(saved="Two at most")
+    settle(qtbot, window)
+    assert shown(window) == {"Pentax_K10D.jpg"}
+    assert f.stars_combo.currentData() == 1 and f.find.extra == {"rating_below": 3}
+    assert f.find.extra_label.text() == "and stars<=2"
+    f.label_combo.setCurrentIndex(f.label_combo.findData("red"))
+    settle(qtbot, window)
+    assert shown(window) == set()
+    assert "matches the filter bar" in window.grid.empty_text and "stars<=2" in window.grid.empty_text
+
+    window.filters.show_everything()
+    window.browser.open_filter(where="stars>=4 and label=green")  # `fluxcull gui --where`
+    settle(qtbot, window)
+    assert shown(window) == {"Nikon_D70.jpg"} and f.stars_combo.currentData() == 4
+
+
+def test_the_stack_field_of_the_bar_finds_stacked_photos_only(qtbot, window):
+    bar = window.filters.find
+    spin = bar.widgets["stack"][0]
+    assert spin.specialValueText() == "any" and spin.value() == spin.minimum()
+    spin.setValue(2)
+    settle(qtbot, window)
+    assert window.model.query.stack_min == 2
+    assert shown(window) == set()  # nothing is embedded yet: no photo is in a stack
+    assert "stack>=2" in window.grid.empty_text
+    assert bar.expression() == "stack>=2"
+    bar.clear()
+    settle(qtbot, window)
+    assert len(shown(window)) == 6

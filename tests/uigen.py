@@ -1,4 +1,6 @@
-"""A catalog filled directly for the GUI tests: sessions, photos with real files, thumbnails, scores."""
+"""For the GUI tests: a catalog filled directly (sessions, photos with real files, thumbnails, scores),
+a key press that waits for what it caused, the decisions read back. (The `open_window` and `window`
+fixtures are in conftest.py.)"""
 
 from __future__ import annotations
 
@@ -54,3 +56,24 @@ def solid_thumb(lib, key: str, colour=(90, 90, 90), size=(512, 384)) -> Path:
     tp.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", size, colour).save(tp, "JPEG", quality=80)
     return tp
+
+
+def press(qtbot, win, widget, key, modifier=None) -> None:
+    """A key press on `widget`, then wait until the window's writer thread has committed what it caused,
+    its reader thread is idle and the grid holds every id of its query."""
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(widget, key, Qt.NoModifier if modifier is None else modifier)
+    qtbot.waitUntil(lambda: win.writer.idle() and win.reader.idle() and win.model.complete, timeout=5000)
+
+
+def settle(qtbot, win) -> None:
+    """Wait until the filter bar's pause is over and the grid holds every id of the query it ran."""
+    qtbot.waitUntil(lambda: not win.filters.find.timer.isActive() and win.reader.idle() and win.model.complete,
+                    timeout=5000)
+
+
+def decisions(conn, ids: list[int]) -> list[str]:
+    """The decision of each photo, in the order of `ids`."""
+    got = dict(conn.execute("SELECT id, decision FROM photos"))
+    return [got[i] for i in ids]

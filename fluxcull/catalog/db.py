@@ -10,7 +10,9 @@ Opening a catalog checks it before anything is written:
 - a catalog from a newer fluxcull (user_version above the newest migration here) is refused for
   writing and opened read-only for reading, with a message;
 - an older one is copied to `catalog.sqlite.bak-<version>` (the newest `BACKUPS_KEPT` are kept)
-  and then migrated.
+  and then migrated, also when it is opened for reading (a command that only reads would otherwise
+  meet a table or column it lacks); where it cannot be written (read-only media) reading it is
+  refused with what to do.
 Creating and migrating happen under an exclusive lock (`catalog.sqlite.lock`), so two first runs
 on a new library, or two programs opening an old catalog, migrate it once.
 """
@@ -181,10 +183,26 @@ def _connect_readonly(path: Path, timeout: float) -> sqlite3.Connection:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > latest_version():
         log.warning(_newer_message(path, version) + "; opened read-only")
+    elif version > 0 and pending(conn):
+        conn.close()
+        return _upgrade_to_read(path, version, timeout)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
     conn.execute("PRAGMA query_only = ON")
     return conn
+
+
+def _upgrade_to_read(path: Path, version: int, timeout: float) -> sqlite3.Connection:
+    """An older catalog opened for reading: migrated as a writing command would (backup first), then
+    opened read-only; CatalogError where it cannot be written."""
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        raise CatalogError(f"the catalog {path} was written by an older fluxcull (schema {version}; this one reads "
+                           f"{latest_version()}) and must be upgraded before it can be read, but the library is "
+                           "read-only: make it writable (or copy it somewhere writable) and run any fluxcull "
+                           "command on it once")
+    log.info("catalog %s (schema %d) opened for reading: upgrading it first", path, version)
+    connect(path, timeout=timeout).close()
+    return _connect_readonly(path, timeout)
 
 
 def _configure(conn: sqlite3.Connection, timeout: float, migrate_schema: bool, path: Path | None = None):

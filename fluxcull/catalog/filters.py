@@ -4,12 +4,12 @@ Each `FilterField` says what one filter is called in an expression and in a save
 its words in the filter bar (`label`, `help`), the kind of value it takes and which `PhotoQuery`
 attributes it sets (their SQL is in fluxcull.catalog.queries). `FIELDS` drives the parser below, its
 inverse `format_where`, the saved filters (expressions stored in the catalog) and the window's
-filter bar, which builds one widget per field with `in_bar`. A new filter is a PhotoQuery attribute
-with its clause, and one entry here, for instance
+filter bar, which builds one widget per field with `in_bar` (decision, score band, stars, colour
+label and role have theirs in the toolbar above it, fluxcull.ui.toolbar). A new filter is a
+PhotoQuery attribute with its clause, and one entry here, for instance
 
-    FilterField("stars", "Stars ≥", NUMBER, ("min_rating",), "At least this many stars", minimum=1,
-                maximum=5, integer=True)
-    FilterField("label", "Label", CHOICE, ("label",), "A colour label", choices=(("red", "Red"), ...))
+    FilterField("stack", "Stack", NUMBER, ("stack_min", "stack_below"), "Frames in the photo's stack",
+                minimum=1, maximum=MAX_STACK, integer=True)
 
 The grammar (README, "Finding photos"): conditions joined by `and` (any letter case), each
 `FIELD OP VALUE`:
@@ -20,8 +20,9 @@ The grammar (README, "Finding photos"): conditions joined by `and` (any letter c
 - dates (`>=`, `>`, `<`, `<=`, `=`): taken, as YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] on the
   camera's clock; a value is the whole period it names (`taken=2024-03` is March, `taken<=2024-03-31`
   includes that day)
-- numbers (`>=`, `>`, `<`, `<=`, `=`): score, from 0 to 1
-- choices (`=`): decision, band, type, role
+- numbers (`>=`, `>`, `<`, `<=`, `=`): score, from 0 to 1; stars, 0 to 5 (`stars=0`: none); stack, the
+  frames of the photo's stack (`stack>=2`: photos in a stack, `stack=1`: photos alone)
+- choices (`=`): decision, band, type, role, label (a colour, any, none)
 
 A value holding spaces or quotes is written in double quotes (`camera~"GR III"`, `\\"` and `\\\\`
 inside). Field names and values never become SQL: a field is looked up in `FIELDS` and every value
@@ -37,7 +38,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from fluxcull.catalog.queries import FILE_TYPES, ROLES, PhotoQuery, iso_seconds
+from fluxcull.catalog.queries import ANY_LABEL, FILE_TYPES, MAX_STACK, ROLES, PhotoQuery, iso_seconds
+from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS, NO_LABEL
 from fluxcull.catalog.scores import BAND_DEFS, DECISION_FILTERS
 from fluxcull.errors import InvalidValue
 
@@ -58,7 +60,8 @@ class FilterField:
     minimum: float = 0.0                        # NUMBER: the values allowed
     maximum: float = 1.0
     integer: bool = False                       # NUMBER: whole numbers (ratings)
-    in_bar: bool = True                         # a widget in the filter bar (decision, band, role: the toolbar's)
+    in_bar: bool = True                         # a widget in the filter bar (decision, band, stars, label, role:
+                                                # the toolbar's)
 
 
 FIELDS: tuple[FilterField, ...] = (
@@ -72,6 +75,16 @@ FIELDS: tuple[FilterField, ...] = (
     FilterField("score", "Score", NUMBER, ("score_min", "score_below"), "Keeper score, from 0 to 1"),
     FilterField("type", "Type", CHOICE, ("file_type",), "Camera RAW or one image format",
                 choices=tuple((t, "RAW" if t == "raw" else t.upper()) for t in FILE_TYPES)),
+    FilterField("stack", "Stack", NUMBER, ("stack_min", "stack_below"),
+                "Frames in the photo's stack (burst): 2 or more finds the photos in a stack, stack=1 those alone "
+                "(a photo not embedded yet has no stack)", minimum=1, maximum=MAX_STACK, integer=True),
+    FilterField("stars", "Stars", NUMBER, ("min_rating", "rating_below"),
+                "Your stars, 0 to 5: stars>=3 at least three, stars=0 none", maximum=MAX_STARS, integer=True,
+                in_bar=False),
+    FilterField("label", "Label", CHOICE, ("label",), "Your colour label (any: one of them; none: without)",
+                choices=tuple((c, c.capitalize()) for c in COLOR_LABELS) + ((ANY_LABEL, "Any label"),
+                                                                            (NO_LABEL, "No label")),
+                in_bar=False),
     FilterField("decision", "Decision", CHOICE, ("decision",), "Kept, rejected or undecided",
                 choices=tuple((d, {"keep": "Kept", "reject": "Rejected", "none": "Undecided"}[d])
                               for d in DECISION_FILTERS), in_bar=False),
@@ -139,8 +152,14 @@ def _number(f: FilterField, text: str) -> float:
     except ValueError:
         raise ValueError(f"{f.key} takes a {'whole ' if f.integer else ''}number") from None
     if not math.isfinite(value) or not f.minimum <= value <= f.maximum:
-        raise ValueError(f"{f.key} takes a number from {f.minimum:g} to {f.maximum:g}")
+        raise ValueError(f"{f.key} takes a number from {_range_text(f)}")
     return value
+
+
+def _range_text(f: FilterField) -> str:
+    """'0 to 1', '1 to 1000000'."""
+    low, high = (int(f.minimum), int(f.maximum)) if f.integer else (f"{f.minimum:g}", f"{f.maximum:g}")
+    return f"{low} to {high}"
 
 
 def _above(f: FilterField, value: float) -> float:
@@ -160,6 +179,8 @@ def _bounds(f: FilterField, op: str, text: str) -> tuple[Any, Any]:
                      "=": (v, _above(f, v))}[op]
     if high is not None and (len(f.attrs) < 2 or f.attrs[1] is None):
         raise ValueError(f"{f.key} takes >= or >")
+    if f.integer and ((low is not None and low > f.maximum) or (high is not None and high <= f.minimum)):
+        raise ValueError(f"no photo has that: {f.key} is from {_range_text(f)}")
     return low, high
 
 
@@ -310,8 +331,10 @@ def _range_terms(f: FilterField, low, high) -> list[str]:
         if exact is not None:
             return [f"{f.key}={exact}"]
         return ([f"{f.key}>={low}"] if low is not None else []) + ([f"{f.key}<{high}"] if high is not None else [])
-    if f.integer:
-        return ([f"{f.key}>={low}"] if low is not None else []) + ([f"{f.key}<{high}"] if high is not None else [])
+    if f.integer:  # as a person writes whole numbers: stars=3, stars<=2
+        if low is not None and high == low + 1:
+            return [f"{f.key}={low}"]
+        return ([f"{f.key}>={low}"] if low is not None else []) + ([f"{f.key}<={high - 1}"] if high is not None else [])
     terms = []
     if low is not None:  # an exclusive bound written back as > where it is the least value above one
         short = float(f"{low:g}")

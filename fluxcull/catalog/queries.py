@@ -3,8 +3,9 @@
 Sort and filter columns come from whitelists; every value is a bound parameter. A RAW+JPEG pair
 (fluxcull.ingest.pairs) is one photo unit: listings and counts leave out its RAW file (the
 secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`). The find filters
-(text, camera, lens, capture dates, score range, file type) are declared, with their `--where` names
-and filter-bar words, in fluxcull.catalog.filters; their SQL is written here, in `PhotoQuery.where`.
+(text, camera, lens, capture dates, score range, file type, stars, colour label, stack size) are
+declared, with their `--where` names and filter-bar words, in fluxcull.catalog.filters; their SQL is
+written here, in `PhotoQuery.where`.
 A query may ask for stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame
 (STACK_TOP_ORDER) among the frames the filters select, decided in SQL by the grid's ids query
 (fluxcull.catalog.stack_queries).
@@ -20,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
-from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS
+from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS, NO_LABEL
 from fluxcull.catalog.scores import BANDS, DECISION_FILTERS, band_of, kept_or_confirmed_sql  # noqa: F401
+from fluxcull.catalog.text_match import NAME_SQL, TEXT_SQL, camera_clause, lens_clause, like_pattern
 
 ROLES = ("originals", "keepers", "inbox")
-ANY_LABEL = "any"  # the label filter's "any colour label"
-LABEL_FILTERS = (*COLOR_LABELS, ANY_LABEL)
+ANY_LABEL = "any"  # the label filter's "any colour label" (NO_LABEL, "none": without one)
+LABEL_FILTERS = (*COLOR_LABELS, ANY_LABEL, NO_LABEL)
+MAX_STACK = 1_000_000  # the stack-size filter's highest value (a time-lapse can make a long burst)
 
 # sort name -> ORDER BY clause (each backed by an index)
 SORTS = {
@@ -59,68 +62,6 @@ STACK_VIEWS = ("all", "collapsed")  # every photo / one row per stack of two or 
 NOT_RAW_FORMATS = ("jpeg", "png", "tiff", "heif")
 FILE_TYPES = ("raw",) + NOT_RAW_FORMATS
 
-# SQL of the find filters: fixed text, each value bound to a "?" (a LIKE pattern escaped by like_pattern)
-_LIKE = " LIKE ? ESCAPE '\\'"
-_FILE_NAME = "substr(path, length(rtrim(path, replace(replace(path, '/', ''), '\\', ''))) + 1)"
-_CAMERA_TEXT = "(COALESCE(camera_make, '') || ' ' || COALESCE(camera_model, ''))"
-# the path is tested first (cheap), the file name cut out of it only for the paths that hold the text
-NAME_SQL = f"((path{_LIKE} AND {_FILE_NAME}{_LIKE}) OR original_filename{_LIKE})"
-TEXT_SQL = (f"(path{_LIKE} OR original_filename{_LIKE} OR camera_model{_LIKE} OR camera_make{_LIKE}"
-            f" OR lens{_LIKE})")
-# camera and lens: the matching models (makes, for photos with no model) and lens names are read from the
-# small cameras and lenses tables first and bound as a list, so that photos_find_camera and
-# photos_find_lens serve a camera or lens with a date range; without a connection, the same as subqueries
-_MODELS = f"SELECT DISTINCT model FROM cameras WHERE model != '' AND (make || ' ' || model){_LIKE}"
-_MAKES = f"SELECT DISTINCT make FROM cameras WHERE model = '' AND make{_LIKE}"
-_LENSES = f"SELECT name FROM lenses WHERE name{_LIKE}"
-_SHARED_MODEL = f"SELECT 1 FROM cameras WHERE model IN (%s) AND NOT (make || ' ' || model){_LIKE} LIMIT 1"
-CAMERA_SQL = (f"(camera_model IN ({_MODELS}) OR (camera_model IS NULL AND camera_make IN ({_MAKES})))"
-              f" AND {_CAMERA_TEXT}{_LIKE}")
-LENS_SQL = f"lens IN ({_LENSES})"
-
-
-def _in(column: str, values: list) -> str:
-    return f"{column} IN ({', '.join('?' * len(values))})"
-
-
-def camera_clause(conn: sqlite3.Connection | None, text: str) -> tuple[str, list[Any]]:
-    """The condition "make and model contain `text`": with a connection, the matching models bound as a
-    list (the test of the make added only where a model is also another make's)."""
-    pattern = like_pattern(text)
-    if conn is None:
-        return CAMERA_SQL, [pattern] * 3
-    models = [r[0] for r in conn.execute(_MODELS, (pattern,))]
-    makes = [r[0] for r in conn.execute(_MAKES, (pattern,))]
-    parts, params = [], []
-    if models:
-        parts.append(_in("camera_model", models))
-        params += models
-    if makes:
-        parts.append(f"(camera_model IS NULL AND {_in('camera_make', makes)})")
-        params += makes
-    if not parts:
-        return "0", []
-    sql = parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
-    if models and conn.execute(_SHARED_MODEL % ", ".join("?" * len(models)), models + [pattern]).fetchone():
-        sql += f" AND {_CAMERA_TEXT}{_LIKE}"
-        params.append(pattern)
-    return sql, params
-
-
-def lens_clause(conn: sqlite3.Connection | None, text: str) -> tuple[str, list[Any]]:
-    pattern = like_pattern(text)
-    if conn is None:
-        return LENS_SQL, [pattern]
-    names = [r[0] for r in conn.execute(_LENSES, (pattern,))]
-    return (_in("lens", names), names) if names else ("0", [])
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern that finds `text` anywhere (case-insensitive for ASCII), its %, _ and \\ literal."""
-    escaped = str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def iso_seconds(text: str) -> float:
     """Seconds of an ISO date or date-time on the camera's clock, as capture_time counts them (the wall
     clock read as UTC); ValueError when it is no date."""
@@ -130,6 +71,15 @@ def iso_seconds(text: str) -> float:
     return float(calendar.timegm(when.timetuple()))
 
 
+def _whole(what: str, value, low: int, high: int) -> int | None:
+    """A whole-number filter value checked to lie in low..high (None: not filtered)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, not {value!r}")
+    return value
+
+
 @dataclass
 class PhotoQuery:
     role: str | None = None
@@ -137,8 +87,9 @@ class PhotoQuery:
     decision: str | None = None
     band: str | None = None
     status: str | None = "ok"
-    min_rating: int | None = None   # at least this many stars (1-5)
-    label: str | None = None        # this colour label (LABEL_FILTERS: a colour, or any)
+    min_rating: int | None = None   # at least this many stars (0-5; 0: every photo)
+    rating_below: int | None = None  # fewer stars than this (0-6; 1: no stars)
+    label: str | None = None        # this colour label (LABEL_FILTERS: a colour, any, or none)
     sort: str = "time"
     files: bool = False  # every file: the RAW of a RAW+JPEG pair too (it has no session of its own)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -152,6 +103,9 @@ class PhotoQuery:
     score_min: float | None = None    # keeper score at least this
     score_below: float | None = None  # keeper score below this
     file_type: str | None = None      # one of FILE_TYPES
+    stack_min: int | None = None      # in a stack of at least this many frames (2: every stacked photo)
+    stack_below: int | None = None    # in a stack of fewer frames than this (2: photos alone); a photo
+                                      # with no stack (not embedded yet) matches neither
     stacks: str = "all"               # STACK_VIEWS: every frame, or each stack collapsed into its top frame
     toggled: tuple[int, ...] = ()     # stacks shown the other way: whole while collapsed, collapsed while not
 
@@ -191,22 +145,39 @@ class PhotoQuery:
         if self.status is not None:
             clauses.append("status = ?")
             params.append(self.status)
-        if self.min_rating is not None:
-            if isinstance(self.min_rating, bool) or not isinstance(self.min_rating, int) or \
-                    not 1 <= self.min_rating <= MAX_STARS:
-                raise ValueError(f"minimum stars must be a whole number from 1 to {MAX_STARS}, not {self.min_rating!r}")
+        self._mark_clauses(clauses, params)
+        self._find_clauses(conn, clauses, params)
+        return clauses, params
+
+    def _mark_clauses(self, clauses: list[str], params: list[Any]) -> None:
+        """Stars and colour label."""
+        low, below = _whole("minimum stars", self.min_rating, 0, MAX_STARS), \
+            _whole("stars below", self.rating_below, 0, MAX_STARS + 1)
+        if low:  # 0 stars or more: every photo
             clauses.append("rating > 0 AND rating >= ?")  # "rating > 0": the partial index photos_rated
-            params.append(self.min_rating)
+            params.append(low)
+        if below is not None:
+            clauses.append("rating < ?")
+            params.append(below)
         if self.label is not None:
             if self.label not in LABEL_FILTERS:
                 raise ValueError(f"unknown colour label {self.label!r}: expected one of {', '.join(LABEL_FILTERS)}")
-            if self.label == ANY_LABEL:
-                clauses.append("color_label IS NOT NULL")
+            if self.label in (ANY_LABEL, NO_LABEL):
+                clauses.append("color_label IS NOT NULL" if self.label == ANY_LABEL else "color_label IS NULL")
             else:
                 clauses.append("color_label = ?")
                 params.append(self.label)
-        self._find_clauses(conn, clauses, params)
-        return clauses, params
+
+    def _stack_clauses(self, clauses: list[str], params: list[Any]) -> None:
+        low = _whole("smallest stack", self.stack_min, 1, MAX_STACK)
+        below = _whole("stack size below", self.stack_below, 1, MAX_STACK + 1)
+        if low is not None:
+            # a bound of 2 or more is said with "stack_size > 1" too: the partial index photos_stacked
+            clauses.append("stack_size > 1 AND stack_size >= ?" if low > 1 else "stack_size >= ?")
+            params.append(low)
+        if below is not None:
+            clauses.append("stack_size < ?")
+            params.append(below)
 
     def _find_clauses(self, conn, clauses: list[str], params: list[Any]) -> None:
         for value, sql, n in ((self.text, TEXT_SQL, 5), (self.name, NAME_SQL, 3)):
@@ -235,6 +206,7 @@ class PhotoQuery:
             else:
                 clauses.append("format = ?")
                 params.append(self.file_type)
+        self._stack_clauses(clauses, params)
 
     def collapsed(self) -> bool:
         """Whether stacks are shown collapsed (but for the toggled ones)."""

@@ -21,6 +21,29 @@ FOLDER, TEXT, INT, CHOICE, JSON = "folder", "text", "int", "choice", "json"
 
 
 @dataclass(frozen=True)
+class Part:
+    """One number of a JSON setting declared by its parts: its key in the object, its default (what a
+    key left out means) and the values allowed; the dialog edits each as a field of its own."""
+    key: str
+    label: str                      # the dialog's words beside its field
+    default: float
+    minimum: float
+    maximum: float
+    decimals: int = 0               # 0: a whole number
+    suffix: str = ""                # the unit the dialog shows ("s")
+    description: str = ""
+
+    def problem(self, setting: str, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            return f"{setting}: {self.key} must be a number"
+        if not self.minimum <= value <= self.maximum:
+            return f"{setting}: {self.key} must be from {self.minimum:g} to {self.maximum:g}, not {value:g}"
+        if self.decimals == 0 and value != int(value):
+            return f"{setting}: {self.key} must be a whole number"
+        return None
+
+
+@dataclass(frozen=True)
 class Setting:
     key: str
     kind: str                       # FOLDER, TEXT, INT, CHOICE or JSON
@@ -31,8 +54,9 @@ class Setting:
     minimum: int | None = None      # INT bounds
     maximum: int | None = None
     suggestions: str | None = None  # TEXT: a named list the dialog offers (e.g. "backbones")
-    in_dialog: bool = True          # shown in Library settings (JSON tuning settings are not)
+    in_dialog: bool = True          # shown in Library settings (a JSON setting only when declared by its parts)
     check: Callable[[Any], str | None] | None = None  # extra validation: a problem, or None
+    parts: tuple[Part, ...] = ()    # JSON: the numbers it holds, each checked and edited on its own
 
     def parse(self, text: str | None) -> Any:
         """The typed value of stored text (None or '' -> the default)."""
@@ -65,7 +89,19 @@ class Setting:
             return f"{self.label}: expected a JSON object"
         elif self.kind in (FOLDER, TEXT) and not isinstance(value, str):
             return f"{self.label}: expected text"
+        if self.parts:
+            by_key = {p.key: p for p in self.parts}
+            for k, v in value.items():
+                if k not in by_key:
+                    return f"{self.key}: unknown key {k!r} (have {', '.join(by_key)})"
+                problem = by_key[k].problem(self.key, v)
+                if problem:
+                    return problem
         return self.check(value) if self.check is not None else None
+
+    def defaults(self) -> dict[str, float]:
+        """A JSON setting's parts, each at its default."""
+        return {p.key: p.default for p in self.parts}
 
     def format(self, value: Any) -> str:
         """The stored text of a valid value."""
@@ -151,9 +187,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model.failures", JSON, {}, "Failure thresholds",
             "JSON object overriding the technical-failure thresholds (fluxcull.keeper.score.FailureRules).",
             in_dialog=False),
-    Setting("bursts", JSON, {}, "Burst thresholds",
-            "JSON object overriding what makes a burst (fluxcull.keeper.bursts.BurstRule): gap_seconds between "
-            "frames, min_similarity of their embeddings.", in_dialog=False),
+    Setting("bursts", JSON, {}, "Stacks (bursts)",
+            "What makes a burst, the frames of one stack, which the keeper model compares with each other: at most "
+            "gap_seconds between two frames (default 15) and a similarity of their embeddings of at least "
+            "min_similarity (0-1, default 0.6); a JSON object, fluxcull.keeper.bursts.BurstRule. Saved in the "
+            "window, a change computes the stacks again at once; otherwise the next embed does.",
+            parts=(Part("gap_seconds", "at most", 15.0, 0.0, 3600.0, decimals=1, suffix=" s",
+                        description="The most seconds between two frames of one burst"),
+                   Part("min_similarity", "apart, looking alike at least", 0.6, 0.0, 1.0, decimals=2,
+                        description="The least similarity (cosine of their embeddings, 0-1) of two frames of one "
+                                    "burst: frames of one scene score 0.6-0.95, unrelated photos about 0.35"))),
     Setting("draft.per_session", INT, 4, "Draft: photos per session",
             "The most photos one session may give an issue draft (fluxcull draft).", minimum=1, maximum=1000),
     Setting("draft.rule", JSON, {}, "Draft diversity",

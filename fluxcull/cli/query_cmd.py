@@ -30,7 +30,8 @@ def register(sub) -> None:
                    help="which photos (default ok)")
     p.add_argument("--min-stars", type=int_option(1, MAX_STARS), default=None, metavar="N",
                    help="only photos with at least N stars")
-    p.add_argument("--label", choices=LABEL_FILTERS, default=None, help="only photos with this colour label (any: one)")
+    p.add_argument("--label", choices=LABEL_FILTERS, default=None,
+                   help="only photos with this colour label (any: one; none: without)")
     p.add_argument("--where", metavar="EXPR", help="only photos matching a filter expression (below)")
     p.add_argument("--filter", metavar="NAME", help="only photos matching a saved filter (`fluxcull filters`)")
     p.add_argument("--limit", type=int_option(0), default=None, metavar="N")
@@ -88,11 +89,16 @@ WHERE_HELP = """filter expressions (--where, and saved filters): conditions join
   text, name, camera, lens   ~ (contains, any letter case)     camera~fuji  lens~"85mm f/1.2"  name~IMG_12
   taken                      >= > < <= = a date or a period    taken>=2024-03-01  taken=2024-03  taken<=2024
   score                      >= > < <= = from 0 to 1            score>=0.6
+  stars                      >= > < <= = from 0 to 5            stars>=3  stars=0 (none)
+  stack                      >= > < <= = frames in its stack    stack>=2 (in a stack)  stack=1 (alone)
   decision, band, type, role = one value                       decision=keep  band=uncertain  type=raw
+  label                      = a colour, any, none             label=green  label=any  label=none
 text searches the file name, camera and lens; name the file name (or the camera's own name); taken is
 the capture time on the camera's clock (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], each the
-whole period); type is raw, jpeg, png, tiff or heif. Quote values with spaces: camera~"GR III".
-  fluxcull photos --where 'camera~fuji and taken>=2024-03-01 and taken<2024-04-01 and decision=keep'"""
+whole period); type is raw, jpeg, png, tiff or heif; label is red, yellow, green, blue, purple, any or
+none; a photo not embedded yet has no stack. Quote values with spaces: camera~"GR III".
+  fluxcull photos --where 'camera~fuji and taken>=2024-03-01 and taken<2024-04-01 and decision=keep'
+  fluxcull photos --where 'stars>=3 and label=green and stack>=2'"""
 
 
 def photo_query(conn, args) -> PhotoQuery:

@@ -9,7 +9,8 @@ named by the photo id of its first frame, so its id survives re-computation as l
 does. The keeper model's context inputs (fluxcull.keeper.context) describe each photo against its
 burst; the grid's stacks are meant to use the same function.
 
-The thresholds live in the setting `bursts` (JSON, e.g. {"gap_seconds": 10, "min_similarity": 0.7}).
+The thresholds live in the setting `bursts` (JSON, e.g. {"gap_seconds": 10, "min_similarity": 0.7};
+declared with their defaults and bounds in fluxcull.catalog.settings, edited in Library settings).
 They were chosen on the shared real bursts and the taste benchmark: frames of one scene (including
 misfocused, shaken, badly exposed or slightly recomposed frames) score 0.6-0.95 with the default
 EfficientNet-Lite0 embeddings; unrelated photos score about 0.35.
@@ -22,18 +23,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fluxcull.catalog import settings
+
 SETTING_KEY = "bursts"
+DEFAULTS = settings.BY_KEY[SETTING_KEY].defaults()
 
 
 @dataclass
 class BurstRule:
-    gap_seconds: float = 15.0
-    min_similarity: float = 0.6
+    gap_seconds: float = DEFAULTS["gap_seconds"]
+    min_similarity: float = DEFAULTS["min_similarity"]
 
     @classmethod
     def from_settings(cls, conn: sqlite3.Connection) -> "BurstRule":
-        from fluxcull.catalog import settings
-
         return settings.numbers_into(conn, SETTING_KEY, cls(), non_negative=True)
 
 

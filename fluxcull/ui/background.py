@@ -1,5 +1,6 @@
-"""The window's background work: the Model menu's jobs (retrain, re-score, metrics, explain) and
-the watched inbox. Each job is a workflow of fluxcull.workflows run on the window's job thread."""
+"""The window's background work: the Model menu's jobs (retrain, re-score, metrics, explain), the
+watched inbox, and what saved settings call for (a new INBOX folder, the stacks computed again after
+new burst thresholds). Each job is a workflow of fluxcull.workflows run on the window's job thread."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fluxcull.ui.worker import call_job
 RETRAIN_TITLE = "Retraining the keeper model"
 RESCORE_TITLE = "Scoring photos"
 INBOX_TITLE = "Inbox: ingest, embed, score"
+STACKS_TITLE = "Computing the stacks again"
 
 
 def failed_notice(errors: list[dict]) -> str:
@@ -34,6 +36,15 @@ def inbox_notice(summary: dict) -> str | None:
                 f"scores kept), {ingest.get('added', 0)} new, {max(0, summary['detached'] - found)} left "
                 "behind in the old folder (no longer shown)")
     return None
+
+
+def stacks_notice(summary: dict) -> str:
+    """'Stacks computed again (at most 10 s apart, similarity at least 0.7): 18 stacks of two or more
+    frames, 61 of 92 embedded photos in them'."""
+    rule = summary.get("rule") or {}
+    return (f"Stacks computed again (at most {rule.get('gap_seconds', 0):g} s apart, similarity at least "
+            f"{rule.get('min_similarity', 0):g}): {summary.get('stacks', 0):,} stacks of two or more frames, "
+            f"{summary.get('stacked_photos', 0):,} of {summary.get('photos', 0):,} embedded photos in them")
 
 
 class BackgroundJobs(QObject):
@@ -98,8 +109,26 @@ class BackgroundJobs(QObject):
             self.win.flash(f"{title}: cancelled", 5000)
         elif title == INBOX_TITLE and isinstance(payload, dict) and inbox_notice(payload):
             self.win.flash(inbox_notice(payload), 20000)  # said instead of "done"
+        elif title == STACKS_TITLE and isinstance(payload, dict):
+            self.win.flash(stacks_notice(payload), 15000)
         else:
             self.win.flash(f"{title}: done", 5000)
+
+    # -- saved settings ---------------------------------------------------------------------------
+    def settings_saved(self, old_inbox: str, changed: set[str]) -> None:
+        """Library settings were saved (`changed`: the settings whose value changed)."""
+        self.folders_saved(old_inbox)
+        if "bursts" in changed:
+            self.restack()
+
+    def restack(self) -> None:
+        """Every stack computed again with the library's burst thresholds: each session group's stacks are
+        signed with the thresholds they came from, so the update job computes every group (as `fluxcull
+        stacks --rebuild` does). A second save while it runs queues a second one, with the newest ones."""
+        lib = self.lib
+        self.win.flash("New burst thresholds: computing the stacks again…", 5000)
+        self.runner.submit(STACKS_TITLE, lambda cancel: workflows.stacks_job(lib, cancel=cancel),
+                           on_done=lambda summary: self.win.browser.photos_changed())
 
     # -- the inbox --------------------------------------------------------------------------------
     def folders_saved(self, old_inbox: str) -> None:

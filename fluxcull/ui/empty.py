@@ -28,6 +28,7 @@ ROLE_EMPTY = {
     "originals": "No originals yet: choose your ORIGINALS folder in Library ▸ Library settings.",
 }
 ANY = "Set Decision and Score to Any to see every photo."
+TOOLBAR_ATTRS = ("decision", "band", "role", "min_rating", "label")  # filters the toolbar above the bar shows
 
 
 def marks_message(stars: int | None, label: str | None, where: str) -> str:
@@ -35,8 +36,10 @@ def marks_message(stars: int | None, label: str | None, where: str) -> str:
     wanted = []
     if stars:
         wanted.append(f"{stars} star{'s' * (stars != 1)}{' or more' if stars < 5 else ''}")
+    if label == "none" and not stars:
+        return f"Every photo in {where} has a colour label. Set Label to Any to see every photo."
     if label:
-        wanted.append("a colour label" if label == "any" else f"the {label.capitalize()} label")
+        wanted.append({"any": "a colour label", "none": "no colour label"}.get(label, f"the {label.capitalize()} label"))
     return (f"No photo in {where} has {' and '.join(wanted)}: keys 1-5 give the current or selected photos stars, "
             "6-9 a colour label (red, yellow, green, blue). Set Stars and Label to Any to see every photo.")
 
@@ -46,7 +49,8 @@ def empty_message(query, label: str = "") -> str:
     role = getattr(query, "role", None)
     where = "this session" if getattr(query, "session_id", None) is not None else ROLE_WORDS.get(role, "your library")
     band, decision = getattr(query, "band", None), getattr(query, "decision", None)
-    found = {a: getattr(query, a, None) for f in FIELDS if f.in_bar or f.key == "name" for a in f.attrs if a}
+    # the filter bar's: its widgets' and what it shows beside them (name~, an upper bound)
+    found = {a: getattr(query, a, None) for f in FIELDS for a in f.attrs if a and a not in TOOLBAR_ATTRS}
     found = {a: v for a, v in found.items() if v is not None}
     if found:
         also = " (and the Decision and Score filters)" if band or decision else ""

@@ -1,8 +1,9 @@
 """The filter bar: one widget per find filter declared in fluxcull.catalog.filters (`FIELDS` with
 `in_bar`), generated like the settings dialog, so a filter added there appears here. Text fields
 (contains, with the catalog's cameras and lenses as suggestions), a date range (from, to: each a
-year, month or day, both included), a lowest number, a choice; Save… keeps the filters as a saved
-filter (listed beside the sessions), ✕ clears them.
+year, month or day, both included), a lowest number (score, stack size), a choice; Save… keeps the
+filters as a saved filter (listed beside the sessions), ✕ clears them. Decision, score band, stars
+and colour label have their widgets in the toolbar above (fluxcull.ui.toolbar).
 
 `values()` gives the PhotoQuery attributes the bar sets; `set_values()` shows a saved filter's. What a
 saved filter sets that the bar has no widget for (`name~…`, an upper score bound) is kept and shown

@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
 
         dlg = SettingsDialog(self.catalog, self)
         inbox = self.catalog.folders()["inbox"]
-        dlg.accepted.connect(lambda: self.jobs.folders_saved(inbox))
+        dlg.accepted.connect(lambda: self.jobs.settings_saved(inbox, dlg.changed))
         self.show_dialog(dlg)
 
     def open_first_run(self) -> None:

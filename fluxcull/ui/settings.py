@@ -1,5 +1,7 @@
 """Library settings and the first-run guide, generated from the declarations of
-fluxcull.catalog.settings (one field per setting shown in the dialog, by its kind).
+fluxcull.catalog.settings (one field per setting shown in the dialog, by its kind; a JSON setting
+declared by its parts, such as the burst thresholds, one number box per part). `changed` names the
+settings a Save stored, for the window to act on (stacks computed again after new burst thresholds).
 
 fluxcull only ever reads the ORIGINALS, KEEPERS and INBOX folders. The first-run guide saves them
 and runs the "build library" workflow (fluxcull.workflows) as one job with one progress view.
@@ -9,14 +11,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
 
 from fluxcull import workflows
-from fluxcull.catalog.settings import CHOICE, FOLDER, FOLDER_ROLES, INT, SETTINGS, Setting
+from fluxcull.catalog.settings import CHOICE, FOLDER, FOLDER_ROLES, INT, JSON, SETTINGS, Setting
 
 SUGGESTIONS = {"backbones": workflows.backbone_names}  # named lists a TEXT setting offers
 IN_USE = {"backbones": workflows.active_backbone_name}  # what an empty TEXT setting means, shown instead
+NOTES = {  # said under a setting's field: what a change does
+    "bursts": "Frames this close in time and this alike are one stack (a burst). A change computes every stack "
+              "again when you save, in the background (fluxcull stacks --rebuild on the command line); the "
+              "keeper model compares frames within the new stacks from its next retrain.",
+}
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("exifKey")
+    label.setWordWrap(True)
+    return label
 
 
 class _FolderField(QWidget):
@@ -40,10 +55,50 @@ class _FolderField(QWidget):
         return self.edit.text().strip()
 
 
+class _PartsField(QWidget):
+    """The numbers of a JSON setting declared by its parts, a box each; value() holds those that differ
+    from their default (a key left out means the default)."""
+
+    def __init__(self, s: Setting, value: dict, parent=None):
+        super().__init__(parent)
+        self.setting = s
+        self.boxes: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        for p in s.parts:
+            box = QDoubleSpinBox() if p.decimals else QSpinBox()
+            if p.decimals:
+                box.setDecimals(p.decimals)
+                box.setSingleStep(10 ** -p.decimals * (5 if p.decimals > 1 else 1))
+            box.setRange(p.minimum, p.maximum)
+            box.setSuffix(p.suffix)
+            box.setToolTip(p.description)
+            box.setObjectName(p.key)
+            try:
+                box.setValue(float(value.get(p.key, p.default)) if p.decimals else int(value.get(p.key, p.default)))
+            except (TypeError, ValueError):  # unreadable stored value: offer the default
+                box.setValue(p.default)
+            lay.addWidget(QLabel(p.label))
+            lay.addWidget(box)
+            self.boxes[p.key] = box
+        lay.addStretch(1)
+
+    def value(self) -> dict:
+        out = {}
+        for p in self.setting.parts:
+            v = self.boxes[p.key].value()
+            v = round(v, p.decimals) if p.decimals else int(v)
+            if v != p.default:
+                out[p.key] = v
+        return out
+
+
 def make_field(s: Setting, value):
     """An editor for one setting, holding `value`; each has value()."""
     if s.kind == FOLDER:
         return _FolderField(value or "")
+    if s.kind == JSON:
+        return _PartsField(s, value if isinstance(value, dict) else {})
     if s.kind == INT:
         w = QSpinBox()
         w.setRange(s.minimum if s.minimum is not None else -10**9, s.maximum if s.maximum is not None else 10**9)
@@ -70,7 +125,8 @@ class SettingsDialog(QDialog):
         self.catalog = catalog
         self.setWindowTitle(title)
         self.form = QFormLayout()
-        self.declared = {s.key: s for s in SETTINGS if s.in_dialog}
+        self.declared = {s.key: s for s in SETTINGS if s.in_dialog and (s.kind != JSON or s.parts)}
+        self.changed: set[str] = set()  # the settings the last save stored
         self.fields: dict[str, QWidget] = {}
         self.shown: dict = {}  # the value each field opened with: only a changed one is saved
         for key, s in self.declared.items():
@@ -84,8 +140,9 @@ class SettingsDialog(QDialog):
             f.setToolTip(s.description)
             self.form.addRow(s.label, f)
             self.shown[key] = f.value()
-        note = QLabel("fluxcull only reads these folders; it never writes into them.")
-        note.setObjectName("exifKey")
+            if key in NOTES:
+                self.form.addRow("", _note(NOTES[key]))
+        note = _note("fluxcull only reads these folders; it never writes into them.")
         self.layout_ = QVBoxLayout(self)
         self.layout_.addLayout(self.form)
         self.layout_.addWidget(note)
@@ -118,6 +175,8 @@ class SettingsDialog(QDialog):
                 current = None
             if s.kind == FOLDER or (value != current and value != self.shown.get(key)):
                 self.catalog.set_setting(key, value)
+                if value != current:
+                    self.changed.add(key)
 
     def _save(self) -> None:
         problem = self.validate()

@@ -1,15 +1,17 @@
 """The toolbar above the grid: the source shown, sort and filters (decision, score band, stars of at
-least N, colour label, role), the Problems filter (files that failed to ingest, with their reasons),
-auto-advance, thumbnail size; below it the filter bar (fluxcull.ui.findbar: text, camera, lens,
-dates, score, file type, saved filters)."""
+least N, colour label, role: the widgets of those declared filters of fluxcull.catalog.filters), the
+Problems filter (files that failed to ingest, with their reasons), auto-advance, thumbnail size; below
+it the filter bar (fluxcull.ui.findbar: text, camera, lens, dates, score, file type, stack size, saved
+filters)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 
-from fluxcull.catalog.queries import ANY_LABEL, PhotoQuery
-from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS
+from fluxcull.catalog.filters import BY_KEY
+from fluxcull.catalog.queries import PhotoQuery
+from fluxcull.catalog.ratings import MAX_STARS
 from fluxcull.catalog.scores import BAND_DEFS
 from fluxcull.ui.findbar import FindBar
 from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
@@ -18,7 +20,7 @@ COMBO_CHARS = 16  # the widest a filter's box gets, in characters
 SORTS = [("Capture time", "time"), ("Keeper score ↓", "score"), ("Keeper score ↑", "score_asc")]
 DECISIONS = [("Any", None), ("Kept", "keep"), ("Rejected", "reject"), ("Undecided", "none")]
 STARS = [("Any", None)] + [("★" * n + ("+" if n < MAX_STARS else ""), n) for n in range(1, MAX_STARS + 1)]
-LABELS = [("Any", None), ("Any label", ANY_LABEL)] + [(c.capitalize(), c) for c in COLOR_LABELS]
+LABELS = [("Any", None)] + [(words, value) for value, words in BY_KEY["label"].choices]
 ROLES = [("All", None), ("Originals", "originals"), ("Keeper archive", "keepers"), ("Inbox", "inbox")]
 
 
@@ -56,7 +58,8 @@ class FilterBar(QObject):
         self.band_combo = combo("Score", [("Any", None)] + [(b.label, b.name) for b in BAND_DEFS],
                                 "Show photos in this keeper-score band")
         self.stars_combo = combo("Stars", STARS, "Show photos with at least this many stars (keys 1-5 give stars)")
-        self.label_combo = combo("Label", LABELS, "Show photos with this colour label (keys 6-9 give one)")
+        self.label_combo = combo("Label", LABELS, "Show photos with this colour label, any, or none (keys 6-9 give "
+                                 "one)")
         self.role_combo = combo("Role", ROLES, "Show photos of this role")
         self.problems_button = QToolButton()
         self.problems_button.setCheckable(True)
@@ -95,33 +98,41 @@ class FilterBar(QObject):
         Problems, the files of the source's role that failed to ingest (they belong to no session)."""
         if self.problems_button.isChecked():
             return PhotoQuery(role=source.get("role") or self.role_combo.currentData(), status="error", sort="path")
-        return PhotoQuery(
-            role=source.get("role") or self.role_combo.currentData(),
-            session_id=source.get("session_id"),
-            decision=self.decision_combo.currentData(),
-            band=self.band_combo.currentData(),
-            min_rating=self.stars_combo.currentData(),
-            label=self.label_combo.currentData(),
-            sort=self.sort_combo.currentData() or "time",
-            **(self.find.values() if self.find is not None else {}),
-        )
+        return PhotoQuery(role=source.get("role") or self.role_combo.currentData(), session_id=source.get("session_id"),
+                          sort=self.sort_combo.currentData() or "time", **self._filters())
+
+    def _toolbar_filters(self) -> tuple[tuple[QComboBox, str], ...]:
+        """The toolbar's widgets of declared filters, with the PhotoQuery attribute each sets."""
+        return ((self.decision_combo, "decision"), (self.band_combo, "band"), (self.stars_combo, "min_rating"),
+                (self.label_combo, "label"))
+
+    def _filters(self) -> dict:
+        """The PhotoQuery attributes of the toolbar's filters and the filter bar (an entry of the toolbar
+        set to Any leaves the bar's value for that attribute, shown beside its widgets, in force)."""
+        out = self.find.values() if self.find is not None else {}
+        for combo, attr in self._toolbar_filters():
+            if combo.currentData() is not None or attr not in out:
+                out[attr] = combo.currentData()
+        return out
 
     def filter_values(self, source: dict) -> dict:
-        """What a saved filter keeps of the view: the role, the Decision and Score filters and the filter
-        bar (a session is left out: a saved filter searches the whole library)."""
-        out = {"role": source.get("role") or self.role_combo.currentData(),
-               "decision": self.decision_combo.currentData(), "band": self.band_combo.currentData(),
-               **(self.find.values() if self.find is not None else {})}
+        """What a saved filter keeps of the view: the role, the Decision, Score, Stars and Label filters and
+        the filter bar (a session is left out: a saved filter searches the whole library)."""
+        out = {"role": source.get("role") or self.role_combo.currentData(), **self._filters()}
         return {k: v for k, v in out.items() if v is not None}
 
     def apply_values(self, values: dict) -> None:
         """Show a saved filter's values (without a signal: the caller runs the query); the role is the
-        source's."""
+        source's. A value no toolbar entry offers (stars>=0) is left to the filter bar, which shows it
+        beside its widgets."""
         values = dict(values)
         values.pop("role", None)
-        for combo, attr in ((self.decision_combo, "decision"), (self.band_combo, "band")):
+        for combo, attr in self._toolbar_filters():
+            i = combo.findData(values.get(attr))
+            if i >= 0 or values.get(attr) is None:
+                values.pop(attr, None)
             combo.blockSignals(True)
-            combo.setCurrentIndex(max(combo.findData(values.pop(attr, None)), 0))
+            combo.setCurrentIndex(max(i, 0))
             combo.blockSignals(False)
         if self.find is not None:
             self.find.set_values(values)
@@ -129,7 +140,7 @@ class FilterBar(QObject):
     def show_everything(self) -> None:
         """Decision, score, stars and label filters to Any, the filter bar cleared (without a signal: the
         caller runs the query)."""
-        for c in (self.decision_combo, self.band_combo, self.stars_combo, self.label_combo):
+        for c, _ in self._toolbar_filters():
             c.blockSignals(True)
             c.setCurrentIndex(0)
             c.blockSignals(False)

@@ -159,3 +159,50 @@ def test_doctor_explains_an_unopenable_catalog_and_its_backups(made, tmp_path):
     out = text(p.stdout)
     assert p.returncode == 1 and "Traceback" not in text(p.stderr)
     assert "cannot be opened" in out and "catalog.sqlite.bak-6" in out
+
+
+def _old_library(root):
+    """A library whose catalog stops before the saved filters' migration (the newest one numbered below
+    it applied), one photo in it; its schema number."""
+    from fluxcull.catalog.db import migrations
+
+    saved = next(n for n, name, _ in migrations() if "saved_filters" in name)
+    old = max(n for n, _, _ in migrations() if n < saved)
+    root.mkdir()
+    c = connect(root / "catalog.sqlite", migrate_schema=False)
+    migrate(c, target=old)
+    c.execute("INSERT INTO photos(path, role, size, mtime_ns) VALUES ('/p/a.jpg', 'originals', 1, 1)")
+    c.close()
+    return old
+
+
+def test_commands_that_only_read_upgrade_an_older_catalog_first(tmp_path):
+    """`fluxcull filters` on a library from before saved filters said "no such table: saved_filters"."""
+    lib = tmp_path / "lib"
+    old = _old_library(lib)
+    env = env_for(tmp_path)
+    p = cli("filters", "--json", library=lib, env=env)
+    assert p.returncode == 0 and text(p.stdout).strip() == "[]", text(p.stderr)
+    assert _user_version(lib / "catalog.sqlite") == latest_version()
+    assert _user_version(lib / f"catalog.sqlite.bak-{old}") == old  # backed up before the upgrade
+    p = cli("photos", "--where", "stars=0 and label=none", "--json", library=lib, env=env)
+    assert p.returncode == 0 and '"/p/a.jpg"' in text(p.stdout) and '"stack_size": null' in text(p.stdout)
+
+
+def test_an_older_catalog_on_read_only_media_is_refused_with_what_to_do(tmp_path):
+    prefix = drop_dac_prefix()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permission bits cannot be enforced")
+    lib = tmp_path / "lib"
+    old = _old_library(lib)
+    modes = {p: p.stat().st_mode for p in [lib, *lib.rglob("*")]}
+    for p in modes:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        for args in (["filters"], ["status"]):
+            p = cli(*args, library=lib, env=env_for(tmp_path), prefix=prefix)
+            assert_one_line_error(p, "older fluxcull", "read-only", "run any fluxcull command")
+    finally:
+        for p, m in sorted(modes.items(), key=lambda kv: -len(str(kv[0]))):
+            p.chmod(m & 0o7777)
+    assert _user_version(lib / "catalog.sqlite") == old and not list(lib.glob("catalog.sqlite.bak-*"))
