@@ -176,6 +176,15 @@ SETTINGS: tuple[Setting, ...] = (
             "neither kept nor confirmed keepers, are weak negatives weighted negative_weight (default 1.5; an "
             "implicit negative weighs 1, a reject 3). A reject is never a keeper, whatever its stars.",
             in_dialog=False, check=_training_stars_problem),
+    Setting("training.recency_half_life_months", INT, 0, "Recency half-life (months)",
+            "0: off (the default). Otherwise every photo's weight in training halves for each this many months "
+            "it was taken before the newest photo trained on, so recent taste counts more; applied to every "
+            "method and evaluated on both splits like any setting (fluxcull.keeper.recency).",
+            minimum=0, maximum=600, in_dialog=False),
+    Setting("drift.recent_months", INT, 12, "Taste drift: recent months",
+            "The recent window of taste drift (fluxcull analytics --drift): decisions on photos taken in the "
+            "last this many months before the newest one, compared with the older ones.",
+            minimum=1, maximum=600, in_dialog=False),
     Setting("export.xmp", JSON, {}, "XMP export",
             "JSON object: keep_rating (stars of a keep, 1-5, default 3), keep_label and reject_label (xmp:Label, "
             "default Green and Red; empty: none), destination (mirror: LIBRARY/export/xmp, the default; sidecar: "

@@ -66,6 +66,8 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
                                              for pid in pair)
         elif view == "survey":
             ready = win.survey.loaded()
+        elif view == "analytics":
+            ready = win.dialog is not None and win.dialog.loaded()
         elif view == "loupe":
             rec = win.loupe.record
             ready = rec is not None and (win.image_loader.best(rec["id"]) is not None or rec["id"] in win.image_loader.errors)
@@ -136,16 +138,19 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
         win.modes["survey"].start()
     elif view == "loupe" and win.current_row() is not None:
         win.show_loupe(win.current_row())
+    elif view == "analytics":
+        win.open_analytics()
     wait_until_painted(app, win, view)
     app.processEvents()
+    shown = win.dialog if view == "analytics" else win  # the Analytics window is a window of its own
     pix = None
     if QApplication.platformName() not in ("offscreen", "minimal"):
-        screen = win.screen()
-        pix = screen.grabWindow(win.winId())  # the real window's pixels from the display server
+        screen = shown.screen()
+        pix = screen.grabWindow(shown.winId())  # the real window's pixels from the display server
         if pix.isNull() or pix.width() < 10:
             pix = None
     if pix is None:
-        pix = win.grab()
+        pix = shown.grab()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not pix.save(str(out), "PNG"):

@@ -50,6 +50,8 @@ ACTIONS: tuple[Action, ...] = (
            title="First-run guide…"),
     Action("export_xmp", "Write keeps, rejects and keeper scores into XMP sidecars for other applications", (),
            lambda w: w.open_export(), "&Library", title="Export decisions…", separator=True),
+    Action("analytics", "Keeper density by time, place and session, motifs over time, and taste drift", (),
+           lambda w: w.open_analytics(), "&Library", title="Analytics…"),
     Action("quit", "Quit fluxcull", (), lambda w: w.close(), "&Library", title="Quit", separator=True,
            standard="Quit"),
     # Photo
