@@ -35,3 +35,11 @@ def conn(library):
     c = library.connect()
     yield c
     c.close()
+
+
+@pytest.fixture
+def drifted(library, conn):
+    """A library whose taste drifted: recent keepers darker, older ones brighter (modelgen.build_drifted)."""
+    import modelgen
+
+    return modelgen.build_drifted(library, conn)

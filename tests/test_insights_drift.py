@@ -8,32 +8,9 @@ import json
 import numpy as np
 import pytest
 
-import modelgen
 from fluxcull.catalog import motif_store
 from fluxcull.cli import main
-from fluxcull.embedding.features import N_TECH, TECHNICAL_NAMES
 from fluxcull.insights import drift
-from fluxcull.keeper.recency import MONTH_S
-
-BRIGHT = TECHNICAL_NAMES.index("brightness")
-
-
-@pytest.fixture
-def drifted(library, conn):
-    """30 sessions a month apart; keepers (the planted taste: a look and sharpness) linked from the
-    archive. Brightness: the old keepers brighter than the other photos, the recent ones darker."""
-    g = modelgen.build(library, conn, n=1500, sessions=30, seed=5, spacing_days=30.0)
-    t = np.array([r[0] for r in conn.execute("SELECT capture_time FROM photos ORDER BY id")])
-    recent = t >= t.max() - 12 * MONTH_S
-    rng = np.random.default_rng(9)
-    tech = np.full((len(g["ids"]), N_TECH), np.nan, np.float32)
-    tech[:, 0] = g["sharp"]
-    tech[:, BRIGHT] = rng.uniform(0.35, 0.65, len(g["ids"]))
-    tech[g["keeper"] & ~recent, BRIGHT] += 0.2
-    tech[g["keeper"] & recent, BRIGHT] -= 0.2
-    modelgen.write_features(conn, g["ids"], tech)
-    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
-    return {**g, "recent": recent}
 
 
 def test_recent_keepers_darker_than_old_ones_move_brightness_down(library, conn, drifted):
@@ -85,7 +62,7 @@ def test_not_enough_recent_decisions_is_said_and_nothing_is_computed(library, co
     conn.execute("INSERT INTO settings(key, value) VALUES ('drift.recent_months', '1')")
     conn.commit()
     assert main(["analytics", "--drift"]) == 0
-    assert capsys.readouterr().out.startswith("not enough recent decisions")
+    assert capsys.readouterr().out.startswith("Not enough recent decisions")
 
 
 def test_motif_shares_move_with_the_recent_keepers(library, conn, drifted):

@@ -196,7 +196,7 @@ def motif_cells(m: dict) -> list[str]:
 def summary(res: dict) -> str:
     """The comparison in one sentence (or why there is none)."""
     if res["status"] != "ok":
-        return res["message"]
+        return res["message"][:1].upper() + res["message"][1:]
     c, w = res["counts"], res["window"]
     moved = [r for r in res["features"] if r["clear"]]
     lead = (f"Recent {res['recent_months']} months ({w['recent_from']} to {w['recent_to']}): "

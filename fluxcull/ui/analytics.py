@@ -11,10 +11,10 @@ Everything it shows is worded by fluxcull.workflows (taste_drift_view); this mod
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage, QPixmap
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QSplitter,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QSizePolicy,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from fluxcull import workflows
 from fluxcull.ui.worker import JobRunner, call_job
@@ -56,6 +56,24 @@ def _fill(t: QTableWidget, heads: list[str], rows: list[list[str]], clear: list[
             t.setItem(i, j, item)
 
 
+def open_analytics(win) -> "AnalyticsDialog":
+    """Library ▸ Analytics: the window over `win` (a MainWindow), which closes it with its other dialogs."""
+    dlg = AnalyticsDialog(win.lib, win)
+    win.show_dialog(dlg)
+    return dlg
+
+
+class _PlotLabel(QLabel):
+    """The plot's place: says when its room changed."""
+
+    resized = None
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.resized is not None:
+            self.resized()
+
+
 class AnalyticsDialog(QDialog):
     def __init__(self, lib, parent=None):
         super().__init__(parent)
@@ -79,9 +97,13 @@ class AnalyticsDialog(QDialog):
         top.addStretch(1)
         top.addWidget(self.runner.widget)
 
-        self.plot = QLabel("Drawing…")
+        self.plot = _PlotLabel("Drawing…")
+        self.refit = QTimer(self, singleShot=True, interval=200)   # redraw once a resize has settled
+        self.refit.timeout.connect(self._refit)
+        self.plot.resized = self._plot_resized
         self.plot.setAlignment(Qt.AlignCenter)
         self.plot.setMinimumSize(480, 270)
+        self.plot.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)   # the pixmap follows the room, not back
 
         drift = QWidget()
         dl = QVBoxLayout(drift)
@@ -90,31 +112,46 @@ class AnalyticsDialog(QDialog):
         self.drift_summary = QLabel("Comparing…")
         self.drift_summary.setWordWrap(True)
         self.drift_summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.tables = QWidget()   # shown when there is a comparison
+        tl = QVBoxLayout(self.tables)
+        tl.setContentsMargins(0, 0, 0, 0)
         self.features = _table(["feature"])
         self.motifs = _table(["motif"])
         self.motifs.setVisible(False)
         note = QLabel("AUC: the chance that a keeper has more of it than another photo of its time (0.5: no "
                       "preference). d: the same as a difference of means in standard deviations. Change and z: "
-                      "recent minus archive; in gold where |z| ≥ 2, unlikely from chance alone.")
+                      "recent minus archive; in gold where |z| ≥ 2, unlikely from chance alone. n: keepers/others.")
         note.setWordWrap(True)
-        for w in (head, self.drift_summary, self.features, self.motifs, note):
-            dl.addWidget(w)
-        dl.setStretch(2, 3)
-        dl.setStretch(3, 1)
+        tl.addWidget(self.features, 3)
+        tl.addWidget(self.motifs, 1)
+        tl.addWidget(note)
+        self.tables.setVisible(False)
+        dl.addWidget(head)
+        dl.addWidget(self.drift_summary)
+        dl.addWidget(self.tables, 1)
+        dl.addStretch(0)   # takes the room while the tables are hidden
 
-        split = QSplitter(Qt.Vertical)
+        self.drift_panel = drift
+        self.split = split = QSplitter(Qt.Vertical)
         split.addWidget(self.plot)
         split.addWidget(drift)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([560, 360])
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(split, 1)
         lay.addWidget(buttons)
-        self.show_plot()
-        self._load_drift()
+        self._started = False
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._started:   # the plot is drawn for the room it has once the window is laid out
+            self._started = True
+            self.show_plot()
+            self._load_drift()
 
     # -- plots -----------------------------------------------------------------------------------------------
     def current_key(self) -> str:
@@ -137,8 +174,8 @@ class AnalyticsDialog(QDialog):
             return
         self.pending.add(key)
         lib = self.lib
-        w = max(self.plot.width(), 800) / PLOT_DPI
-        h = max(self.plot.height(), 450) / PLOT_DPI
+        w = max(self.plot.width(), 640) / PLOT_DPI
+        h = max(self.plot.height(), 360) / PLOT_DPI
         self.runner.submit(f"Drawing {self.chooser.currentText().lower()}",
                            lambda cancel: call_job("plot", lambda: png_image(
                                workflows.analytics_plot(lib, key, width=w, height=h, dpi=PLOT_DPI))),
@@ -156,15 +193,24 @@ class AnalyticsDialog(QDialog):
 
     def _show_image(self, img: QImage) -> None:
         pix = QPixmap.fromImage(img)
-        size = self.plot.size()
-        if pix.width() > size.width() or pix.height() > size.height():
-            pix = pix.scaled(size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        if pix.size() != self.plot.size():
+            pix = pix.scaled(self.plot.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
         self.plot.setPixmap(pix)
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
+    def _plot_resized(self) -> None:
         if self.current_key() in self.images:
             self._show_image(self.images[self.current_key()])
+            self.refit.start()
+
+    def _refit(self) -> None:
+        """Draw the plot again for a room clearly other than it was drawn for (scaled up it would blur,
+        scaled down its words would shrink; its shape follows the room)."""
+        key = self.current_key()
+        img = self.images.get(key)
+        w, h = max(self.plot.width(), 640), max(self.plot.height(), 360)   # as _request draws it
+        if img is not None and (abs(w / img.width() - 1) > 0.15 or abs(h / img.height() - 1) > 0.15):
+            del self.images[key]   # still shown, scaled, until the new one comes
+            self._request(key)
 
     # -- taste drift ---------------------------------------------------------------------------------------
     def _load_drift(self) -> None:
@@ -178,14 +224,16 @@ class AnalyticsDialog(QDialog):
         self.drift_summary.setText(self.drift.get("summary") or "")
         _fill(self.features, self.drift.get("feature_heads") or ["feature"], self.drift.get("features") or [],
               self.drift.get("feature_clear"))
-        self.features.setVisible(bool(self.drift.get("features")))
         _fill(self.motifs, self.drift.get("motif_heads") or ["motif"], self.drift.get("motifs") or [])
         self.motifs.setVisible(bool(self.drift.get("motifs")))
+        self.tables.setVisible(bool(self.drift.get("features")))
+        if not self.drift.get("features"):   # a sentence only: the plot takes the room
+            self.split.setSizes([sum(self.split.sizes()) - self.drift_panel.sizeHint().height(),
+                                 self.drift_panel.sizeHint().height()])
 
     def _drift_failed(self, reason: str) -> None:
         self.drift_error = reason
         self.drift_summary.setText(f"Taste drift could not be computed: {reason}")
-        self.features.setVisible(False)
 
     # -- state, for tests and screenshots --------------------------------------------------------------------
     def loaded(self) -> bool:

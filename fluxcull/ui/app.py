@@ -139,7 +139,9 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
     elif view == "loupe" and win.current_row() is not None:
         win.show_loupe(win.current_row())
     elif view == "analytics":
-        win.open_analytics()
+        from fluxcull.ui.analytics import open_analytics
+
+        open_analytics(win)
     wait_until_painted(app, win, view)
     app.processEvents()
     shown = win.dialog if view == "analytics" else win  # the Analytics window is a window of its own

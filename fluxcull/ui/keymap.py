@@ -43,6 +43,12 @@ def _bump(w, step: int) -> None:
     w.filters.size_slider.setValue(w.filters.size_slider.value() + step)
 
 
+def _open_analytics(w) -> None:
+    from fluxcull.ui.analytics import open_analytics  # Qt: imported when the window asks for it
+
+    open_analytics(w)
+
+
 ACTIONS: tuple[Action, ...] = (
     # Library
     Action("settings", "Library settings", ("Ctrl+,",), lambda w: w.open_settings(), "&Library", "Model and library"),
@@ -51,7 +57,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("export_xmp", "Write keeps, rejects and keeper scores into XMP sidecars for other applications", (),
            lambda w: w.open_export(), "&Library", title="Export decisions…", separator=True),
     Action("analytics", "Keeper density by time, place and session, motifs over time, and taste drift", (),
-           lambda w: w.open_analytics(), "&Library", title="Analytics…"),
+           lambda w: _open_analytics(w), "&Library", title="Analytics…"),
     Action("quit", "Quit fluxcull", (), lambda w: w.close(), "&Library", title="Quit", separator=True,
            standard="Quit"),
     # Photo

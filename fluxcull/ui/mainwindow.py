@@ -263,11 +263,6 @@ class MainWindow(QMainWindow):
 
         self.show_dialog(ExportDialog(self))
 
-    def open_analytics(self) -> None:
-        from fluxcull.ui.analytics import AnalyticsDialog
-
-        self.show_dialog(AnalyticsDialog(self.lib, self))
-
     @property
     def inbox_watcher(self):
         return self.jobs.inbox_watcher
