@@ -80,3 +80,14 @@ def test_too_few_recent_decisions_are_said_in_the_window(qtbot, window, conn):
     qtbot.waitUntil(dlg.loaded, timeout=60000)
     assert dlg.drift_summary.text().startswith("Not enough recent decisions to compare tastes")
     assert not dlg.tables.isVisible() and not dlg.features.isVisible() and dlg.drift_error is None
+
+
+def test_the_recency_and_drift_settings_are_in_library_settings(qtbot):
+    from fluxcull.catalog.settings import declared
+    from fluxcull.ui.settings import make_field
+
+    recency = make_field(declared("training.recency_half_life_months"), 0)
+    assert recency.specialValueText() == "off" and recency.text() == "off"   # 0 says what it means
+    assert make_field(declared("worker_threads"), 0).specialValueText() == "automatic"
+    months = make_field(declared("drift.recent_months"), 12)
+    assert months.value() == 12 and months.minimum() == 1 and months.specialValueText() == ""

@@ -30,6 +30,7 @@ class Setting:
     choices: tuple[str, ...] = ()   # CHOICE: the allowed values
     minimum: int | None = None      # INT bounds
     maximum: int | None = None
+    zero: str | None = None         # INT: what 0 means, said in the dialog (default "automatic" when 0 is the default)
     suggestions: str | None = None  # TEXT: a named list the dialog offers (e.g. "backbones")
     in_dialog: bool = True          # shown in Library settings (JSON tuning settings are not)
     check: Callable[[Any], str | None] | None = None  # extra validation: a problem, or None
@@ -180,11 +181,11 @@ SETTINGS: tuple[Setting, ...] = (
             "0: off (the default). Otherwise every photo's weight in training halves for each this many months "
             "it was taken before the newest photo trained on, so recent taste counts more; applied to every "
             "method and evaluated on both splits like any setting (fluxcull.keeper.recency).",
-            minimum=0, maximum=600, in_dialog=False),
+            minimum=0, maximum=600, zero="off"),
     Setting("drift.recent_months", INT, 12, "Taste drift: recent months",
-            "The recent window of taste drift (fluxcull analytics --drift): decisions on photos taken in the "
-            "last this many months before the newest one, compared with the older ones.",
-            minimum=1, maximum=600, in_dialog=False),
+            "The recent window of taste drift (Library ▸ Analytics, fluxcull analytics --drift): decisions on "
+            "photos taken in the last this many months before the newest one, compared with the older ones.",
+            minimum=1, maximum=600),
     Setting("export.xmp", JSON, {}, "XMP export",
             "JSON object: keep_rating (stars of a keep, 1-5, default 3), keep_label and reject_label (xmp:Label, "
             "default Green and Red; empty: none), destination (mirror: LIBRARY/export/xmp, the default; sidecar: "
