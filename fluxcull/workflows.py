@@ -15,7 +15,7 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
 Also the few keeper-model calls the GUI makes (`informative_pair`, `session_bursts`, `burst_members`,
 `model_report`, `model_quality`, `explain_photo`, `explanation_view`, `backbone_names`), so that fluxcull/ui imports no keeper-model module. Nothing here imports Qt; the
 heavy packages are imported when a workflow runs. And the Analytics window's reads of
-fluxcull.insights: `analytics_plots`, `analytics_plot` (PNG bytes), `taste_drift_view`.
+fluxcull.insights: `analytics_plots`, `analytics_plot` (PNG bytes), `taste_drift`, `taste_drift_view`.
 """
 
 from __future__ import annotations
@@ -310,17 +310,25 @@ def analytics_plot(lib, key: str, *, width: float = 8.0, height: float = 4.5, dp
         conn.close()
 
 
-def taste_drift_view(lib) -> dict:
-    """Taste drift (fluxcull.insights.drift) as a window shows it: {status, summary, feature_heads,
-    features (rows of cells), feature_clear (|z| >= 2 per row), motif_heads, motifs}."""
+def taste_drift(lib, months: int | None = None) -> dict:
+    """Taste drift (fluxcull.insights.drift.drift) of the library, the recent window `months` long
+    (None: the setting drift.recent_months)."""
     from fluxcull.embedding.store import current_store
     from fluxcull.insights import drift
 
     conn = lib.connect()
     try:
-        res = drift.drift(conn, current_store(lib, conn))
+        return drift.drift(conn, current_store(lib, conn), months=months)
     finally:
         conn.close()
+
+
+def taste_drift_view(lib) -> dict:
+    """Taste drift as a window shows it: {status, summary, feature_heads, features (rows of cells),
+    feature_clear (|z| >= 2 per row), motif_heads, motifs}."""
+    from fluxcull.insights import drift
+
+    res = taste_drift(lib)
     return {"status": res["status"], "summary": drift.summary(res), "feature_heads": list(drift.FEATURE_HEADS),
             "features": [drift.feature_cells(r) for r in res["features"]],
             "feature_clear": [r["clear"] for r in res["features"]], "motif_heads": list(drift.MOTIF_HEADS),

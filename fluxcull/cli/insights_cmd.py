@@ -116,13 +116,9 @@ def cmd_drift(args, lib) -> int:
         raise InvalidValue("--recent-months goes with --drift")
     if args.by or args.plots or args.places:
         raise InvalidValue("--drift goes alone: not with --by, --plots or --places")
-    conn = lib.connect()
-    try:
-        from fluxcull.embedding.store import current_store
+    from fluxcull.workflows import taste_drift
 
-        res = drift.drift(conn, current_store(lib, conn), months=args.recent_months)
-    finally:
-        conn.close()
+    res = taste_drift(lib, args.recent_months)
     if args.json:
         emit_json(res)
         return 0
