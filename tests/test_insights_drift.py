@@ -91,3 +91,11 @@ def test_auc_standard_error_and_effect_sizes():
     assert (e["auc"], e["keepers"], e["others"]) == (1.0, 10, 12)
     few = drift.effect(np.arange(12.0), np.r_[np.ones(9, bool), np.zeros(3, bool)])
     assert few["auc"] is None and few["keeper_mean"] == 4.0
+
+
+def test_an_empty_library_has_nothing_to_compare(library, conn):
+    from fluxcull.embedding.store import current_store
+
+    res = drift.drift(conn, current_store(library, conn))
+    assert res["status"] == "no_decisions" and res["features"] == [] and res["window"] is None
+    assert drift.summary(res).startswith("No decided photos with a capture time and an embedding yet")

@@ -107,7 +107,9 @@ def drift(conn: sqlite3.Connection, store, *, months: int | None = None, min_kee
     res: dict = {"recent_months": months, "min_keepers": min_keepers, "window": None,
                  "counts": {"undated": int((labelled & ~dated).sum())}, "features": [], "motifs": []}
     if not dated.any():
-        res.update(status="no_decisions", message="no dated keepers or non-keepers: nothing to compare")
+        res.update(status="no_decisions", message=(
+            "no decided photos with a capture time and an embedding yet: nothing to compare (embed the photos, "
+            "then link the keeper archive or keep and reject)"))
         return res
     ids, t = corpus.ids[dated], corpus.time[dated]
     keeper = corpus.label[dated] == POS
