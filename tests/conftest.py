@@ -75,3 +75,11 @@ def window(open_window, library, conn, tmp_path):
     win = open_window()
     win.ids = ids
     return win
+
+
+@pytest.fixture
+def drifted(library, conn):
+    """A library whose taste drifted: recent keepers darker, older ones brighter (modelgen.build_drifted)."""
+    import modelgen
+
+    return modelgen.build_drifted(library, conn)

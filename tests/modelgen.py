@@ -84,3 +84,24 @@ def link_keepers(conn, original_ids):
             conn.execute(
                 "INSERT INTO keeper_links(keeper_id, original_id, method) VALUES (?, ?, 'sha256')",
                 (cur.lastrowid, int(oid)))
+
+
+def build_drifted(lib, conn, *, recent_months: float = 12.0) -> dict:
+    """30 sessions a month apart, keepers (the planted taste: a look and sharpness) linked from the
+    archive, and a taste that drifted: the keepers of the last `recent_months` months darker than the
+    other photos, the older keepers brighter. The build's dict, with `recent` per photo."""
+    from fluxcull.keeper.recency import MONTH_S
+
+    g = build(lib, conn, n=1500, sessions=30, seed=5, spacing_days=30.0)
+    t = np.array([r[0] for r in conn.execute("SELECT capture_time FROM photos ORDER BY id")])
+    recent = t >= t.max() - recent_months * MONTH_S
+    rng = np.random.default_rng(9)
+    bright = FEATURE_NAMES.index("brightness")
+    tech = np.full((len(g["ids"]), N_TECH), np.nan, np.float32)
+    tech[:, 0] = g["sharp"]
+    tech[:, bright] = rng.uniform(0.35, 0.65, len(g["ids"]))
+    tech[g["keeper"] & ~recent, bright] += 0.2
+    tech[g["keeper"] & recent, bright] -= 0.2
+    write_features(conn, g["ids"], tech)
+    link_keepers(conn, g["ids"][g["keeper"]])
+    return {**g, "recent": recent}

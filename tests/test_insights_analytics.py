@@ -11,7 +11,8 @@ from PIL import Image
 
 import insightgen
 from fluxcull.cli import main
-from fluxcull.insights.analytics import DIMENSIONS, wilson
+from fluxcull.insights.analytics import DIMENSIONS, Data, wilson
+from fluxcull.insights.plots import PLOTS, motif_years, plot_png
 
 
 def _run(capsys, *argv):
@@ -98,7 +99,7 @@ def test_places_and_plots(library, conn, capsys, tmp_path):
     assert any("Paris" in p for p in places) and any("Japan" in p for p in places)
     season = _run(capsys, "analytics", "--by", "season", "--json")[1]
     assert {x["key"] for x in season["groups"]} <= {"winter", "spring", "summer", "autumn"}
-    assert len(a["plots"]) == 5
+    assert [p.rsplit("/", 1)[-1] for p in a["plots"]] == [name for name, _ in PLOTS.values()]
     for p in a["plots"]:
         with Image.open(p) as im:
             im.load()
@@ -106,6 +107,30 @@ def test_places_and_plots(library, conn, capsys, tmp_path):
     # a second --places changes nothing that is set
     code, a = _run(capsys, "analytics", "--by", "place", "--places", "--json")
     assert a["places"]["placed"] == 0
+
+
+def test_motif_frequency_is_each_motifs_share_of_a_years_keepers(library, conn):
+    import datetime as dt
+
+    from fluxcull.catalog import motif_store
+
+    g = insightgen.build(library, conn, sessions=12, spacing_days=60.0)   # two years
+    insightgen.keep(conn, g["ids"][::4])
+    kept = g["ids"][::4]
+    year = np.array([dt.datetime.fromtimestamp(int(t), dt.timezone.utc).year for t in g["times"][::4]])
+    motif_store.replace(conn, [(None, kept[:20].tolist(), kept[:3].tolist()), (None, kept[-8:].tolist(), [])])
+    years, motifs = motif_years(conn, Data(conn))
+    assert years == [str(y) for y in sorted(set(year.tolist()))]
+    big, small = motifs
+    assert (big["size"], small["size"]) == (20, 8)
+    for m, members in ((big, year[:20]), (small, year[-8:])):
+        counts = [int((members == int(y)).sum()) for y in years]
+        assert m["members"] == counts
+        assert m["share"] == pytest.approx([c / int((year == int(y)).sum()) for c, y in zip(counts, years)])
+    png = plot_png(conn, "motifs", width=6, height=3, dpi=50)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(KeyError, match="no plot 'nope'"):
+        plot_png(conn, "nope")
 
 
 def test_wilson_interval():

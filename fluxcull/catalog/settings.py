@@ -53,6 +53,7 @@ class Setting:
     choices: tuple[str, ...] = ()   # CHOICE: the allowed values
     minimum: int | None = None      # INT bounds
     maximum: int | None = None
+    zero: str | None = None         # INT: what 0 means, said in the dialog (default "automatic" when 0 is the default)
     suggestions: str | None = None  # TEXT: a named list the dialog offers (e.g. "backbones")
     in_dialog: bool = True          # shown in Library settings (a JSON setting only when declared by its parts)
     check: Callable[[Any], str | None] | None = None  # extra validation: a problem, or None
@@ -224,6 +225,15 @@ SETTINGS: tuple[Setting, ...] = (
             "neither kept nor confirmed keepers, are weak negatives weighted negative_weight (default 1.5; an "
             "implicit negative weighs 1, a reject 3). A reject is never a keeper, whatever its stars.",
             in_dialog=False, check=_training_stars_problem),
+    Setting("training.recency_half_life_months", INT, 0, "Recency half-life (months)",
+            "0: off (the default). Otherwise every photo's weight in training halves for each this many months "
+            "it was taken before the newest photo trained on, so recent taste counts more; applied to every "
+            "method and evaluated on both splits like any setting (fluxcull.keeper.recency).",
+            minimum=0, maximum=600, zero="off"),
+    Setting("drift.recent_months", INT, 12, "Taste drift: recent months",
+            "The recent window of taste drift (Library ▸ Analytics, fluxcull analytics --drift): decisions on "
+            "photos taken in the last this many months before the newest one, compared with the older ones.",
+            minimum=1, maximum=600),
     Setting("export.xmp", JSON, {}, "XMP export",
             "JSON object: keep_rating (stars of a keep, 1-5, default 3), keep_label and reject_label (xmp:Label, "
             "default Green and Red; empty: none), destination (mirror: LIBRARY/export/xmp, the default; sidecar: "

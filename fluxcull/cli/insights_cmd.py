@@ -22,10 +22,14 @@ def register(sub) -> None:
         "analytics", help="keepers, keeper density and mean score per session, place, time or gear",
         description="Keeper counts (confirmed keepers and photos marked keep), photos, keeper density with its "
         "Wilson 95%% interval and mean keeper score, per group.")
-    a.add_argument("--by", choices=DIMENSIONS, default="session", help="how to group (default session)")
+    a.add_argument("--by", choices=DIMENSIONS, default=None, help="how to group (default session)")
     a.add_argument("--places", action="store_true",
                    help="first fill sessions' places from their GPS centroids (offline reverse geocoding)")
     a.add_argument("--plots", metavar="DIR", help="also write PNG charts into DIR")
+    a.add_argument("--drift", action="store_true",
+                   help="instead: taste drift, what recent decisions prefer against the archive's older ones")
+    a.add_argument("--recent-months", type=int_option(1, 600), metavar="N",
+                   help="with --drift: the recent window (default: the setting drift.recent_months, 12)")
     a.add_argument("--json", action="store_true", help="print the table as JSON")
     a.set_defaults(func=cmd_analytics)
 
@@ -67,6 +71,9 @@ def cmd_rediscover(args, lib) -> int:
 def cmd_analytics(args, lib) -> int:
     from fluxcull.insights.analytics import analytics, fmt_interval
 
+    if args.drift or args.recent_months is not None:
+        return cmd_drift(args, lib)
+    args.by = args.by or "session"
     conn = lib.connect()
     try:
         placed = None
@@ -99,6 +106,40 @@ def cmd_analytics(args, lib) -> int:
     for p in res.get("plots", []):
         print(f"plot: {p}")
     return 0
+
+
+def cmd_drift(args, lib) -> int:
+    from fluxcull.errors import InvalidValue
+    from fluxcull.insights import drift
+
+    if not args.drift:
+        raise InvalidValue("--recent-months goes with --drift")
+    if args.by or args.plots or args.places:
+        raise InvalidValue("--drift goes alone: not with --by, --plots or --places")
+    from fluxcull.workflows import taste_drift
+
+    res = taste_drift(lib, args.recent_months)
+    if args.json:
+        emit_json(res)
+        return 0
+    print(drift.summary(res))
+    if res["status"] != "ok":
+        return 0
+    print("AUC: the chance a keeper has the higher value (0.5: no preference); d: standardised mean difference; "
+          "change and z: recent minus archive; n: keepers/others")
+    print(_table(drift.FEATURE_HEADS, [drift.feature_cells(r) for r in res["features"]],
+                 left=(0, len(drift.FEATURE_HEADS) - 1)))
+    if res["motifs"]:
+        print("\nMotifs: share of each window's keepers")
+        print(_table(drift.MOTIF_HEADS, [drift.motif_cells(m) for m in res["motifs"]]))
+    return 0
+
+
+def _table(heads, rows, left=(0,)) -> str:
+    """Columns padded to their widest cell; those in `left` flush left, the numbers right."""
+    widths = [max(len(str(x[i])) for x in [heads, *rows]) for i in range(len(heads))]
+    return "\n".join("  ".join(str(v).ljust(widths[i]) if i in left else str(v).rjust(widths[i])
+                               for i, v in enumerate(x)).rstrip() for x in [heads, *rows])
 
 
 def cmd_motifs(args, lib) -> int:

@@ -34,6 +34,9 @@ def register(sub) -> None:
     p.add_argument("--model", choices=("auto", "gbt", "linear", "mlp", "centroid"), default=None,
                    help="method to evaluate besides the baselines (default auto: every candidate method)")
     p.add_argument("--seed", type=int_option(0, 2**32 - 1), default=None)
+    p.add_argument("--recency-half-life", type=int_option(0, 600), default=None, metavar="MONTHS",
+                   help="weight training by recency with this half-life instead of the setting "
+                   "training.recency_half_life_months (0: off); nothing is stored")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("explain", help="why a photo has its keeper score")
@@ -134,13 +137,16 @@ def cmd_score(args, lib) -> int:
 def cmd_eval(args, lib) -> int:
     from fluxcull.keeper.evaluate import eval_report
 
-    r = eval_report(lib, kind=args.model, seed=args.seed)
+    r = eval_report(lib, kind=args.model, seed=args.seed, recency_half_life_months=args.recency_half_life)
     if args.json:
         emit_json(r)
         return 0
     from fluxcull.keeper.quality_words import panel
 
     print("\n".join(model_words_lines(panel(r), details=True)))  # the same words as the window's model panel
+    if r.get("recency_half_life_months"):
+        print(f"Trained with recency weighting: a photo's weight halves every {r['recency_half_life_months']} "
+              "months before the newest one trained on.")
     return 0
 
 

@@ -9,7 +9,10 @@ fluxcull.keeper.bursts.find_bursts (the one definition) ->
 - `rediscover`: probable keepers among the originals nobody ever decided on, by session;
 - `analytics`: keeper counts, density (with Wilson intervals) and mean score per session, place,
   hour, weekday, month, season, year, focal length, camera; `places`: sessions' places from their
-  GPS centroids (offline reverse geocoding); `plots`: PNG charts (matplotlib, Agg);
+  GPS centroids (offline reverse geocoding); `plots`: PNG charts (matplotlib, Agg), motif
+  frequency over time among them;
+- `drift`: taste drift, what the recent decisions prefer (per feature: AUC and standardised mean
+  difference of keepers against the others; per motif: share of keepers) against the archive's;
 - `motifs`: keepers clustered by look (PCA + HDBSCAN, `density`: scikit-learn's HDBSCAN with its
   core distances from BLAS blocks, same labels), named by the photographer, names kept across
   re-clustering.

@@ -25,6 +25,7 @@ from fluxcull.keeper.metrics import (average_precision, average_ranks, pairwise_
 from fluxcull.keeper.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
 from fluxcull.keeper.pairs import PairConfig, build_pairs
 from fluxcull.keeper.ranker import fit_centroid, fit_pairwise, raw_scores
+from fluxcull.keeper.recency import training_weights
 
 METRICS = ("roc_auc", "average_precision", "pairwise_accuracy", "recall_top10", "recall_top20", "ece")
 SHARPNESS_NAMES = ("sharpness", "laplacian_var", "lap_var", "focus", "sharp", "acutance")
@@ -58,6 +59,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
     """Fit a scorer of `kind` on the photos where `train` is true; returns (arrays, info)."""
     c = prep.corpus
     k = prep.transform.n_components
+    weight = training_weights(c.weight, c.time, train, prep.recency_half_life_months)  # stars x recency
     if kind == "gbt":
         from fluxcull.keeper import gbt
 
@@ -67,7 +69,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
         return gbt.fit(prep.x, cols, n_components=k, label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
                        train=train, preferences=[p for p in preferences if ok[p[0]] and ok[p[1]]],
                        reject_weight=cfg.reject, decided_weight=cfg.decided,
-                       seed=seed, cancel=cancel, weight=c.weight)
+                       seed=seed, cancel=cancel, weight=weight)
     if kind == "centroid":
         pos = train & (c.label == POS)
         if not pos.any():
@@ -76,7 +78,7 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
     pairs = build_pairs(label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
                         time=c.time, emb=prep.x[:, :k], train=train, preferences=preferences,
                         # unlabelled photos are never tested on, so choices between them always teach
-                        preference_ok=train | (c.label == UNLABELLED), cfg=cfg, seed=seed, weight=c.weight)
+                        preference_ok=train | (c.label == UNLABELLED), cfg=cfg, seed=seed, weight=weight)
     arrays, info = fit_pairwise(prep.x, pairs.a, pairs.b, pairs.w, kind=kind, seed=seed, cancel=cancel, device=device)
     info["pair_kinds"] = pairs.counts()
     return arrays, info
@@ -324,9 +326,11 @@ def primary_metric(metrics: dict, method: str | None = None) -> float | None:
     return selection_metric(metrics, model)
 
 
-def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None) -> dict:
+def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None,
+                recency_half_life_months: int | None = None) -> dict:
     """Evaluate on the library's current data (nothing saved); with the active model's kind and seed
-    unless given. Includes the metrics stored with the active version for comparison."""
+    unless given, and the recency weighting of the setting unless `recency_half_life_months` is given
+    (0: off). Includes the metrics stored with the active version for comparison."""
     from fluxcull.keeper.inputs import prepare
     from fluxcull.keeper.models_store import active_version_id, jsonable, version_row
 
@@ -339,12 +343,15 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
         if seed is None:
             seed = int(stored["training"].get("seed", 0)) if stored else 0
         prep = prepare(lib, conn, seed=seed, cancel=cancel)
+        if recency_half_life_months is not None:
+            prep.recency_half_life_months = recency_half_life_months
         res = evaluate(prep, conn, kind=kind, seed=seed, cfg=PairConfig.from_settings(conn), cancel=cancel)
         res.pop("oof_ranks", None)
         res["data"] = prep.corpus.summary()
         res["backbone_id"] = prep.backbone_id
         res["feature_schema"] = prep.feature_schema
         res["seed"] = seed
+        res["recency_half_life_months"] = prep.recency_half_life_months
         res["active_version"] = ({"id": stored["id"], "kind": stored["kind"], "created_at": stored["created_at"],
                                   "table": stored["metrics"].get("table")} if stored else None)
         res["text"] = format_table(res["table"])

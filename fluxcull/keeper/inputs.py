@@ -21,6 +21,7 @@ from fluxcull.keeper.bursts import BurstRule, find_bursts
 from fluxcull.keeper.context import compute_context, input_spec
 from fluxcull.keeper.dataset import Corpus, load_corpus, load_features, read_embeddings
 from fluxcull.keeper.projection_cache import ProjectionCache
+from fluxcull.keeper.recency import half_life_months
 from fluxcull.keeper.ranker import InputTransform
 
 PCA_SAMPLE = 20_000
@@ -40,6 +41,7 @@ class Prepared:
     timings: dict | None = None   # seconds: load (corpus + features), project, bursts, context, standardise
     adjacent: np.ndarray | None = None  # float32 cosine of each photo's embedding to the previous position's
     photos: np.ndarray | None = None    # the library's photo_rows as read (a whole-library pass), else None
+    recency_half_life_months: float = 0.0  # training.recency_half_life_months (fluxcull.keeper.recency; 0 off)
 
 
 def embeddings_reader(store, rows: np.ndarray):
@@ -106,7 +108,7 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     return Prepared(corpus=corpus, x=x, feats=inputs, burst=burst, transform=transform,
                     backbone_id=store.backbone_id, feature_names=names, feature_schema=schema, store=store,
                     timings={k: round(v, 3) for k, v in timings.items()}, adjacent=adjacent,
-                    photos=photos)
+                    photos=photos, recency_half_life_months=half_life_months(conn))
 
 
 def _project(store, corpus: Corpus, transform: InputTransform, cache: ProjectionCache | None, cancel, progress):

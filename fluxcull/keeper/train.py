@@ -110,6 +110,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         training = {
             "seed": seed, "kind": kind, "choice": choice, "data": data, "pairs": cfg.to_dict(), "fit": fit_info,
             "preferences": len(prefs), "n_components": prep.transform.n_components, "calibration": calibration,
+            "recency_half_life_months": prep.recency_half_life_months,
             "timings": timings,
         }
         arrays = dict(prep.transform.save_arrays())
@@ -167,6 +168,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             "primary_metric": {"name": "held-out ROC AUC (newest sessions; else random by session)",
                                "value": new_primary},
             "calibration": calibration, "data": data, "fit": fit_info, "timings": timings,
+            "recency_half_life_months": prep.recency_half_life_months,
         }
         summary["in_words"] = quality_sentences(kind, metrics["table"], data["positives"], choice)
         if score:

@@ -68,6 +68,8 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
                                              for pid in pair)
         elif view == "survey":
             ready = win.survey.loaded()
+        elif view == "analytics":
+            ready = win.dialog is not None and win.dialog.loaded()
         elif view == "loupe":
             rec = win.loupe.record
             ready = rec is not None and (win.image_loader.best(rec["id"]) is not None or rec["id"] in win.image_loader.errors)
@@ -138,12 +140,15 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
         win.modes["survey"].start()
     elif view == "loupe" and win.current_row() is not None:
         win.show_loupe(win.current_row())
-    shown = win
-    if view == "drafts":  # a window of its own: that window is the screenshot
+    elif view == "analytics":
+        from fluxcull.ui.analytics import open_analytics
+
+        open_analytics(win)
+    elif view == "drafts":
         win.actions_by_name["drafts"].trigger()
-        shown = win.dialog
     wait_until_painted(app, win, view)
     app.processEvents()
+    shown = win.dialog if view in ("analytics", "drafts") else win  # windows of their own
     pix = None
     if QApplication.platformName() not in ("offscreen", "minimal"):
         screen = shown.screen()

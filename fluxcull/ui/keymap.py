@@ -49,6 +49,12 @@ def _drafts(w) -> None:
     open_drafts(w)
 
 
+def _open_analytics(w) -> None:
+    from fluxcull.ui.analytics import open_analytics  # Qt: imported when the window asks for it
+
+    open_analytics(w)
+
+
 ACTIONS: tuple[Action, ...] = (
     # Library
     Action("settings", "Library settings", ("Ctrl+,",), lambda w: w.open_settings(), "&Library", "Model and library"),
@@ -56,6 +62,8 @@ ACTIONS: tuple[Action, ...] = (
            title="First-run guide…"),
     Action("export_xmp", "Write keeps, rejects and keeper scores into XMP sidecars for other applications", (),
            lambda w: w.open_export(), "&Library", title="Export decisions…", separator=True),
+    Action("analytics", "Keeper density by time, place and session, motifs over time, and taste drift", (),
+           lambda w: _open_analytics(w), "&Library", title="Analytics…"),
     Action("quit", "Quit fluxcull", (), lambda w: w.close(), "&Library", title="Quit", separator=True,
            standard="Quit"),
     # Photo

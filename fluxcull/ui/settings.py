@@ -102,8 +102,8 @@ def make_field(s: Setting, value):
     if s.kind == INT:
         w = QSpinBox()
         w.setRange(s.minimum if s.minimum is not None else -10**9, s.maximum if s.maximum is not None else 10**9)
-        if s.default == 0 and s.minimum == 0:
-            w.setSpecialValueText("automatic")
+        if s.zero or (s.default == 0 and s.minimum == 0):
+            w.setSpecialValueText(s.zero or "automatic")
         w.setValue(int(value))
         return w
     w = QComboBox()
