@@ -242,5 +242,6 @@ class AnalyticsDialog(QDialog):
         return (key in self.images or key in self.errors) and (self.drift is not None or self.drift_error is not None)
 
     def done(self, result: int) -> None:
+        self.refit.stop()
         self.runner.shutdown()
         super().done(result)

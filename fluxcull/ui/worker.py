@@ -85,6 +85,9 @@ def call_job(stage: str, fn: Callable[[], Any]) -> Job:
     return result
 
 
+_STILL_RUNNING: set = set()  # workers outliving their closed window, until they end
+
+
 class JobRunner(QObject):
     """Runs titled jobs one after another; a status-bar widget shows the running one."""
 
@@ -99,9 +102,12 @@ class JobRunner(QObject):
         self.current: JobWorker | None = None
         self.widget = _ProgressWidget(self)
         self.history: list[tuple[str, str, Any]] = []
+        self.closed = False
 
     def submit(self, title: str, make_job: MakeJob, on_done: Callable[[Any], None] | None = None,
                on_fail: Callable[[str], None] | None = None) -> None:
+        if self.closed:  # its window is closing: a late timer or click starts nothing
+            return
         self._queue.append((title, make_job, on_done, on_fail))
         if self.current is None:
             self._next()
@@ -161,12 +167,18 @@ class JobRunner(QObject):
         self._next()
 
     def shutdown(self, wait_ms: int = 10000) -> None:
-        """Cancel everything and wait for the running worker (window closing)."""
+        """Cancel everything and wait for the running worker (window closing); refuse new jobs. A
+        worker that does not end in time (a step that cannot be cancelled) is kept alive until it
+        does: a QThread destroyed with its window while it runs aborts the whole process."""
+        self.closed = True
         self._queue.clear()
         w = self.current
         if w is not None:
             w.cancel()
-            w.wait(wait_ms)
+            if not w.wait(wait_ms):
+                w.setParent(None)
+                _STILL_RUNNING.add(w)
+                w.finished.connect(lambda w=w: _STILL_RUNNING.discard(w))
 
 
 class _ProgressWidget(QWidget):
