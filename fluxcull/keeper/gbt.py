@@ -89,6 +89,11 @@ def _params(seed: int, n_pos: int, objective: str, rows: int) -> dict:
         "min_data_in_leaf": int(np.clip(n_pos // 2, 3, 20)), "min_sum_hessian_in_leaf": 1e-3,
         "feature_fraction": 0.8, "bagging_fraction": 0.8 if rows < BAG_LARGE else 0.5, "bagging_freq": 1,
         "lambda_l2": 1.0,
+        # extremely randomised split thresholds: with tens of keepers, exact thresholds fit the few
+        # training sessions' values (e.g. "this much highlight clipping is punchy"); random ones average
+        # over the range. On two sets of simulated photographers (benchmarks.taste, 7 tastes each):
+        # inbox AUC 0.943 -> 0.948 and 0.931 -> 0.949, same-session pairwise 0.930 -> 0.936 and 0.905 -> 0.932
+        "extra_trees": True,
         "max_bin": 63, "deterministic": True, "force_col_wise": True, "seed": int(seed),
         "num_threads": 1,
         "verbosity": -1,
