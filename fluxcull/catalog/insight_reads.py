@@ -39,14 +39,21 @@ def draft_candidates(conn: sqlite3.Connection, min_score: float, *, start: float
     return _array(conn.execute(sql + " ORDER BY keeper_score DESC, id", params).fetchall(), 4)
 
 
-def session_timeline(conn: sqlite3.Connection, session_ids) -> np.ndarray:
+def session_timeline(conn: sqlite3.Connection, session_ids, backbone_id: str | None = None) -> np.ndarray:
     """float64 (n x 3): id, session_id, capture_time (NaN unknown) of the ok originals and inbox
-    photos of the given sessions (what their bursts are computed over), by id."""
+    photos of the given sessions (what their bursts are computed over), by id. With `backbone_id`,
+    a fourth column: the photo's row in that backbone's embedding store (NaN none)."""
+    ids = json.dumps(sorted({int(s) for s in session_ids}))
+    # unary + keeps the planner on photos_session_time: the sessions' rows, not every ok original's
+    where = (f"WHERE +p.status = 'ok' AND +p.role IN ('originals', 'inbox') AND p.session_id IN ({_IDS})"
+             " ORDER BY p.id")
+    if backbone_id is None:
+        return _array(conn.execute(f"SELECT p.id, p.session_id, p.capture_time FROM photos p {where}",
+                                   (ids,)).fetchall(), 3)
     return _array(conn.execute(
-        # unary + keeps the planner on photos_session_time: the sessions' rows, not every ok original's
-        "SELECT id, session_id, capture_time FROM photos WHERE +status = 'ok' AND +role IN ('originals', 'inbox')"
-        f" AND session_id IN ({_IDS}) ORDER BY id",
-        (json.dumps(sorted({int(s) for s in session_ids})),)).fetchall(), 3)
+        "SELECT p.id, p.session_id, p.capture_time, e.row FROM photos p"
+        f" LEFT JOIN embedding_rows e ON e.backbone_id = ? AND e.photo_id = p.id {where}",
+        (backbone_id, ids)).fetchall(), 4)
 
 
 def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:

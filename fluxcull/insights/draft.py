@@ -34,7 +34,7 @@ import numpy as np
 from fluxcull.catalog import drafts as store_drafts
 from fluxcull.catalog import embedding_index, insight_reads, settings
 from fluxcull.errors import InvalidValue
-from fluxcull.keeper.bursts import BurstRule, find_bursts
+from fluxcull.keeper.bursts import BurstRule, find_bursts, time_order
 from fluxcull.keeper.dataset import read_embeddings
 
 RULE_KEY = "draft.rule"
@@ -131,27 +131,60 @@ def session_groups(sess: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 
 class SessionBursts:
-    """Burst ids of candidates, computed per session on first need with find_bursts."""
+    """Burst ids of candidates: find_bursts over the photo's session, worked out from the frames
+    just before the photo in capture order (a burst id depends on nothing after it), so a draft
+    reads a few embeddings per photo it asks about rather than its whole session's."""
 
     def __init__(self, conn, store):
-        self.conn, self.store, self.cache = conn, store, {}
+        self.conn, self.store = conn, store
         self.rule = BurstRule.from_settings(conn)
+        self.timelines: dict[int, tuple] = {}  # session -> (ids, times, store rows) in capture order, {id: position}
+        self.known: dict[int, int] = {}        # photo id -> burst id
 
     def burst(self, photo_id: int, session: float) -> int:
+        pid = int(photo_id)
         if not np.isfinite(session):
-            return int(photo_id)  # no session: a burst of its own
-        s = int(session)
-        if s not in self.cache:
-            self.cache[s] = self._compute(s)
-        return self.cache[s].get(int(photo_id), int(photo_id))
+            return pid  # no session: a burst of its own
+        if pid not in self.known:
+            self._resolve(pid, int(session))
+        return self.known.get(pid, pid)
 
-    def _compute(self, s: int) -> dict[int, int]:
-        tl = insight_reads.session_timeline(self.conn, [s])
-        ids, times = tl[:, 0].astype(np.int64), tl[:, 2]
-        emb = np.nan_to_num(unit_embeddings(self.conn, self.store, ids))  # none stored: zeros
-        burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: emb[pos],
-                            rule=self.rule)
-        return dict(zip(ids.tolist(), burst.tolist()))
+    def _timeline(self, s: int) -> tuple:
+        if s not in self.timelines:
+            tl = insight_reads.session_timeline(self.conn, [s], self.store.backbone_id)
+            ids, times = tl[:, 0].astype(np.int64), tl[:, 2]
+            order = time_order(np.zeros(len(ids), np.int64), times, ids)  # find_bursts' own order
+            ids, times, rows = ids[order], times[order], tl[order, 3]
+            self.timelines[s] = (ids, times, rows, {p: k for k, p in enumerate(ids.tolist())})
+        return self.timelines[s]
+
+    def _resolve(self, pid: int, s: int) -> None:
+        """find_bursts over ever longer runs of frames ending at the photo, until its burst starts
+        after the run's first frame (or the run is the session's beginning): a burst is decided by
+        pairs of neighbours, so the ids found for such frames are the whole session's."""
+        ids, times, rows, pos = self._timeline(s)
+        k = pos.get(pid)
+        if k is None:
+            return  # not a photo the session's bursts count: a burst of its own
+        width = 8
+        while True:
+            lo = max(0, k + 1 - width)
+            burst = find_bursts(ids[lo:k + 1], np.zeros(k + 1 - lo, np.int64), times[lo:k + 1],
+                                self._unit(rows[lo:k + 1]), rule=self.rule)
+            if lo == 0 or burst[-1] != ids[lo]:
+                break
+            width *= 4
+        exact = (burst != ids[lo]) | (lo == 0)
+        self.known.update(zip(ids[lo:k + 1][exact].tolist(), burst[exact].tolist()))
+
+    def _unit(self, rows: np.ndarray):
+        """embeddings_at for find_bursts over these store rows (NaN: none stored, zeros)."""
+        has = np.isfinite(rows)
+        emb = np.zeros((len(rows), self.store.dim), np.float32)
+        if has.any():
+            emb[has] = np.nan_to_num(np.concatenate(
+                [b for _, b in read_embeddings(self.store, rows[has].astype(np.int64))]))
+        return lambda at: emb[at]
 
 
 def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float = 0.8, start: float | None = None,
