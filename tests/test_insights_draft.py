@@ -115,20 +115,37 @@ def test_draft_dates_sessions_and_files(library, conn, capsys, tmp_path):
     assert code == 2
 
 
-def test_session_timeline_reads_through_the_session_index(library, conn):
-    """A draft computes bursts over each chosen photo's session: one index search per session, not a
-    scan of every ok original (the planner otherwise prefers photos_status)."""
+def test_a_candidates_burst_reads_one_range_of_the_session_index(library, conn):
+    """A draft works out a candidate's burst from the frames before it in its session: one range of
+    photos_session_time read backwards, not a scan of every ok original (nor a sort)."""
     from fluxcull.catalog import insight_reads
 
-    insightgen.build(library, conn, sessions=2)
+    g = insightgen.build(library, conn, sessions=2)
     seen: list[str] = []
     conn.set_trace_callback(seen.append)
-    tl = insight_reads.session_timeline(conn, [1])
+    run = insight_reads.frames_before(conn, int(g["sids"][1]), g["times"][40], int(g["ids"][40]), 8,
+                                      insightgen.BACKBONE)
     conn.set_trace_callback(None)
-    assert len(tl) == 30 and (tl[:, 1] == 1).all()
+    assert run[:, 0].tolist() == g["ids"][33:41].tolist() and (run[:, 2] >= 0).all()
     select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
     plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
-    assert any("photos_session_time" in p for p in plans), plans
+    assert any("photos_session_time" in p for p in plans) and not any("TEMP B-TREE" in p for p in plans), plans
+
+
+def test_draft_candidates_come_from_one_index(library, conn):
+    """The strong photos of a large library are one range of a covering index (migration 0020), not
+    rows scattered over the whole photos table."""
+    from fluxcull.catalog import insight_reads
+
+    g = insightgen.build(library, conn, sessions=2)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    cand = insight_reads.draft_candidates(conn, 0.8)
+    conn.set_trace_callback(None)
+    assert sorted(cand[:, 0].tolist()) == sorted(g["ids"][g["score"] >= 0.8].tolist())
+    select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
+    plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
+    assert any("COVERING INDEX photos_role_score_cover" in p for p in plans), plans
 
 
 def _long_bursts(library, conn):
@@ -155,9 +172,9 @@ def test_session_bursts_are_find_bursts_over_the_whole_session(library, conn):
     assert 1 < len(set(expected)) < len(expected) and np.bincount(np.unique(expected, return_inverse=True)[1]).max() == 12
     bursts = SessionBursts(conn, store)
     order = np.random.default_rng(3).permutation(len(g["ids"]))  # asked in any order, answers alike
-    got = {int(g["ids"][i]): bursts.burst(int(g["ids"][i]), float(g["sids"][g["sess"][i]])) for i in order}
+    got = {int(g["ids"][i]): bursts.burst(int(g["ids"][i]), float(g["sids"][g["sess"][i]]), times[i]) for i in order}
     assert [got[int(p)] for p in g["ids"]] == expected.tolist()
-    assert bursts.burst(int(g["ids"][5]), np.nan) == int(g["ids"][5])  # no session: a burst of its own
+    assert bursts.burst(int(g["ids"][5]), np.nan, times[5]) == int(g["ids"][5])  # no session: a burst of its own
 
 
 def test_the_same_library_gets_the_same_draft(library, conn, capsys):

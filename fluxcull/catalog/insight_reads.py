@@ -1,4 +1,4 @@
-"""What fluxcull.insights reads from the catalog: draft candidates and their sessions' timelines,
+"""What fluxcull.insights reads from the catalog: draft candidates and the frames before them,
 rediscovery candidates, session analytics' rows (one SQL GROUP BY), sessions to place. Plain arrays
 and rows; the rules (what a keeper is, the groupings, the diversity) stay in fluxcull.insights."""
 
@@ -39,21 +39,21 @@ def draft_candidates(conn: sqlite3.Connection, min_score: float, *, start: float
     return _array(conn.execute(sql + " ORDER BY keeper_score DESC, id", params).fetchall(), 4)
 
 
-def session_timeline(conn: sqlite3.Connection, session_ids, backbone_id: str | None = None) -> np.ndarray:
-    """float64 (n x 3): id, session_id, capture_time (NaN unknown) of the ok originals and inbox
-    photos of the given sessions (what their bursts are computed over), by id. With `backbone_id`,
-    a fourth column: the photo's row in that backbone's embedding store (NaN none)."""
-    ids = json.dumps(sorted({int(s) for s in session_ids}))
-    # unary + keeps the planner on photos_session_time: the sessions' rows, not every ok original's
-    where = (f"WHERE +p.status = 'ok' AND +p.role IN ('originals', 'inbox') AND p.session_id IN ({_IDS})"
-             " ORDER BY p.id")
-    if backbone_id is None:
-        return _array(conn.execute(f"SELECT p.id, p.session_id, p.capture_time FROM photos p {where}",
-                                   (ids,)).fetchall(), 3)
-    return _array(conn.execute(
-        "SELECT p.id, p.session_id, p.capture_time, e.row FROM photos p"
-        f" LEFT JOIN embedding_rows e ON e.backbone_id = ? AND e.photo_id = p.id {where}",
-        (backbone_id, ids)).fetchall(), 4)
+def frames_before(conn: sqlite3.Connection, session_id: int, capture_time: float, photo_id: int, count: int,
+                  backbone_id: str) -> np.ndarray:
+    """float64 (n x 3): id, capture_time, row in the backbone's embedding store (NaN none) of the
+    last `count` ok originals and inbox photos of the session up to and including the given photo in
+    capture order (time, then id; photos of unknown time come after every other), in that order:
+    the frames whose bursts the photo's burst may continue."""
+    rows = conn.execute(
+        # one range of photos_session_time, read backwards from the photo
+        "SELECT p.id, p.capture_time, e.row FROM photos p"
+        " LEFT JOIN embedding_rows e ON e.backbone_id = ? AND e.photo_id = p.id"
+        " WHERE p.session_id = ? AND (p.capture_time, p.id) <= (?, ?)"
+        " AND +p.status = 'ok' AND +p.role IN ('originals', 'inbox')"
+        " ORDER BY p.capture_time DESC, p.id DESC LIMIT ?",
+        (backbone_id, int(session_id), float(capture_time), int(photo_id), int(count))).fetchall()
+    return _array(rows[::-1], 3)
 
 
 def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:

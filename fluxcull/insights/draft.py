@@ -34,7 +34,7 @@ import numpy as np
 from fluxcull.catalog import drafts as store_drafts
 from fluxcull.catalog import embedding_index, insight_reads, settings
 from fluxcull.errors import InvalidValue
-from fluxcull.keeper.bursts import BurstRule, find_bursts, time_order
+from fluxcull.keeper.bursts import BurstRule, find_bursts
 from fluxcull.keeper.dataset import read_embeddings
 
 RULE_KEY = "draft.rule"
@@ -133,49 +133,38 @@ def session_groups(sess: np.ndarray, times: np.ndarray) -> np.ndarray:
 class SessionBursts:
     """Burst ids of candidates: find_bursts over the photo's session, worked out from the frames
     just before the photo in capture order (a burst id depends on nothing after it), so a draft
-    reads a few embeddings per photo it asks about rather than its whole session's."""
+    reads a few frames per photo it asks about rather than its whole session."""
 
     def __init__(self, conn, store):
         self.conn, self.store = conn, store
         self.rule = BurstRule.from_settings(conn)
-        self.timelines: dict[int, tuple] = {}  # session -> (ids, times, store rows) in capture order, {id: position}
-        self.known: dict[int, int] = {}        # photo id -> burst id
+        self.known: dict[int, int] = {}  # photo id -> burst id
 
-    def burst(self, photo_id: int, session: float) -> int:
+    def burst(self, photo_id: int, session: float, capture_time: float) -> int:
         pid = int(photo_id)
-        if not np.isfinite(session):
-            return pid  # no session: a burst of its own
+        if not (np.isfinite(session) and np.isfinite(capture_time)):
+            return pid  # no session or no capture time: a burst of its own
         if pid not in self.known:
-            self._resolve(pid, int(session))
+            self._resolve(pid, int(session), float(capture_time))
         return self.known.get(pid, pid)
 
-    def _timeline(self, s: int) -> tuple:
-        if s not in self.timelines:
-            tl = insight_reads.session_timeline(self.conn, [s], self.store.backbone_id)
-            ids, times = tl[:, 0].astype(np.int64), tl[:, 2]
-            order = time_order(np.zeros(len(ids), np.int64), times, ids)  # find_bursts' own order
-            ids, times, rows = ids[order], times[order], tl[order, 3]
-            self.timelines[s] = (ids, times, rows, {p: k for k, p in enumerate(ids.tolist())})
-        return self.timelines[s]
-
-    def _resolve(self, pid: int, s: int) -> None:
+    def _resolve(self, pid: int, s: int, t: float) -> None:
         """find_bursts over ever longer runs of frames ending at the photo, until its burst starts
         after the run's first frame (or the run is the session's beginning): a burst is decided by
         pairs of neighbours, so the ids found for such frames are the whole session's."""
-        ids, times, rows, pos = self._timeline(s)
-        k = pos.get(pid)
-        if k is None:
-            return  # not a photo the session's bursts count: a burst of its own
-        width = 8
+        count = 8
         while True:
-            lo = max(0, k + 1 - width)
-            burst = find_bursts(ids[lo:k + 1], np.zeros(k + 1 - lo, np.int64), times[lo:k + 1],
-                                self._unit(rows[lo:k + 1]), rule=self.rule)
-            if lo == 0 or burst[-1] != ids[lo]:
+            run = insight_reads.frames_before(self.conn, s, t, pid, count, self.store.backbone_id)
+            ids = run[:, 0].astype(np.int64)
+            if not len(ids) or ids[-1] != pid:
+                return  # not a photo the session's bursts count: a burst of its own
+            burst = find_bursts(ids, np.zeros(len(ids), np.int64), run[:, 1], self._unit(run[:, 2]),
+                                rule=self.rule)
+            if len(ids) < count or burst[-1] != ids[0]:
                 break
-            width *= 4
-        exact = (burst != ids[lo]) | (lo == 0)
-        self.known.update(zip(ids[lo:k + 1][exact].tolist(), burst[exact].tolist()))
+            count *= 4
+        exact = (burst != ids[0]) | (len(ids) < count)  # the run is the session's beginning: all
+        self.known.update(zip(ids[exact].tolist(), burst[exact].tolist()))
 
     def _unit(self, rows: np.ndarray):
         """embeddings_at for find_bursts over these store rows (NaN: none stored, zeros)."""
@@ -215,7 +204,7 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     groups = session_groups(sess, times)
     bursts = SessionBursts(conn, store)
     chosen = np.array(mmr_select(scores, emb, groups, size, per_session, rule,
-                                 lambda i: bursts.burst(int(ids[i]), sess[i])), np.int64)
+                                 lambda i: bursts.burst(int(ids[i]), sess[i], times[i])), np.int64)
     if len(chosen) < size:
         result.update(missing=size - len(chosen),
                       reason=f"{len(ids)} candidates, but only {len(chosen)} remain after one per burst, "
@@ -226,7 +215,7 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if save:
         result["draft"] = store_drafts.add_draft(conn, items, params)
     result["items"] = [{"position": k, "photo_id": pid, "score": sc, "capture_time": _num(times[i]),
-                        "session_id": _int(sess[i]), "burst": bursts.burst(pid, sess[i])}
+                        "session_id": _int(sess[i]), "burst": bursts.burst(pid, sess[i], times[i])}
                        for k, ((pid, sc), i) in enumerate(zip(items, chosen), 1)]
     result["missing"] = 0
     return result
