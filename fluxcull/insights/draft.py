@@ -185,12 +185,13 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
         raise InvalidValue("--size must be at least 1")
     rule = DraftRule.from_settings(conn)
     per_session = int(settings.get(conn, PER_SESSION_KEY))
-    cand = insight_reads.draft_candidates(conn, min_score, start=start, end=end, sessions=sessions)
+    cand = insight_reads.draft_candidates(conn, min_score, start=start, end=end, sessions=sessions,
+                                          backbone_id=store.backbone_id)
     if exclude_used and len(cand):
         cand = cand[~np.isin(cand[:, 0], np.fromiter(store_drafts.approved_photo_ids(conn), np.int64))]
-    ids = cand[:, 0].astype(np.int64)
-    has, rows = stored_rows(conn, store, ids)
-    cand, ids = cand[has], ids[has]
+    has = np.isfinite(cand[:, 4])
+    cand = cand[has]
+    ids, rows = cand[:, 0].astype(np.int64), cand[:, 4].astype(np.int64)
     params = {"size": size, "min_score": min_score, "start": start, "end": end, "sessions": sessions or None,
               "exclude_used": exclude_used, "per_session": per_session, "max_similarity": rule.max_similarity,
               "relevance": rule.relevance}
@@ -199,7 +200,7 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if len(ids) < size:
         result.update(missing=size - len(ids), reason=f"{len(ids)} photos score {min_score:g} or more; {size} needed")
         return result
-    emb = np.concatenate([b for _, b in read_embeddings(store, rows)])
+    emb = next(read_embeddings(store, rows, chunk=len(rows)))[1]  # one block: no copy to join blocks
     sess, times, scores = cand[:, 1], cand[:, 2], cand[:, 3]
     groups = session_groups(sess, times)
     bursts = SessionBursts(conn, store)
