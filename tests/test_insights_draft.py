@@ -115,17 +115,73 @@ def test_draft_dates_sessions_and_files(library, conn, capsys, tmp_path):
     assert code == 2
 
 
-def test_session_timeline_reads_through_the_session_index(library, conn):
-    """A draft computes bursts over each chosen photo's session: one index search per session, not a
-    scan of every ok original (the planner otherwise prefers photos_status)."""
+def test_a_candidates_burst_reads_one_range_of_the_session_index(library, conn):
+    """A draft works out a candidate's burst from the frames before it in its session: one range of
+    photos_session_time read backwards, not a scan of every ok original (nor a sort)."""
     from fluxcull.catalog import insight_reads
 
-    insightgen.build(library, conn, sessions=2)
+    g = insightgen.build(library, conn, sessions=2)
     seen: list[str] = []
     conn.set_trace_callback(seen.append)
-    tl = insight_reads.session_timeline(conn, [1])
+    run = insight_reads.frames_before(conn, int(g["sids"][1]), g["times"][40], int(g["ids"][40]), 8,
+                                      insightgen.BACKBONE)
     conn.set_trace_callback(None)
-    assert len(tl) == 30 and (tl[:, 1] == 1).all()
+    assert run[:, 0].tolist() == g["ids"][33:41].tolist() and (run[:, 2] >= 0).all()
     select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
     plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
-    assert any("photos_session_time" in p for p in plans), plans
+    assert any("photos_session_time" in p for p in plans) and not any("TEMP B-TREE" in p for p in plans), plans
+
+
+def test_draft_candidates_come_from_one_index(library, conn):
+    """The strong photos of a large library are one range of a covering index (migration 0020), not
+    rows scattered over the whole photos table."""
+    from fluxcull.catalog import insight_reads
+
+    g = insightgen.build(library, conn, sessions=2)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    cand = insight_reads.draft_candidates(conn, 0.8)
+    conn.set_trace_callback(None)
+    assert sorted(cand[:, 0].tolist()) == sorted(g["ids"][g["score"] >= 0.8].tolist())
+    select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
+    plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
+    assert any("COVERING INDEX photos_role_score_cover" in p for p in plans), plans
+
+
+def _long_bursts(library, conn):
+    """Sessions of 12-frame bursts (longer than the run of frames a burst is first looked for in),
+    with one photo that has no capture time and one without an embedding."""
+    g = insightgen.build(library, conn, sessions=4, bursts_per_session=6, frames=12)
+    conn.execute("UPDATE photos SET capture_time = NULL WHERE id = ?", (int(g["ids"][30]),))
+    conn.execute("DELETE FROM embedding_rows WHERE photo_id = ?", (int(g["ids"][50]),))
+    conn.commit()
+    return g
+
+
+def test_session_bursts_are_find_bursts_over_the_whole_session(library, conn):
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.draft import SessionBursts
+
+    g = _long_bursts(library, conn)
+    store = current_store(library, conn)
+    unit = g["emb"] / np.linalg.norm(g["emb"], axis=1, keepdims=True)
+    unit[50] = 0.0  # no embedding stored: alike to nothing
+    times = g["times"].copy()
+    times[30] = np.nan
+    expected = find_bursts(g["ids"], g["sess"], times, lambda p: unit[p])
+    assert 1 < len(set(expected)) < len(expected) and np.bincount(np.unique(expected, return_inverse=True)[1]).max() == 12
+    bursts = SessionBursts(conn, store)
+    order = np.random.default_rng(3).permutation(len(g["ids"]))  # asked in any order, answers alike
+    got = {int(g["ids"][i]): bursts.burst(int(g["ids"][i]), float(g["sids"][g["sess"][i]]), times[i]) for i in order}
+    assert [got[int(p)] for p in g["ids"]] == expected.tolist()
+    assert bursts.burst(int(g["ids"][5]), np.nan, times[5]) == int(g["ids"][5])  # no session: a burst of its own
+
+
+def test_the_same_library_gets_the_same_draft(library, conn, capsys):
+    """The draft proposed on a fixed library, pinned: reading less or computing faster must not
+    change what the photographer is shown."""
+    _long_bursts(library, conn)
+    code, d = _run(capsys, "draft", "--size", "10", "--min-score", "0.5", "--json")
+    assert code == 0 and d["candidates"] == 207
+    assert [(it["photo_id"], it["burst"]) for it in d["items"]] == [
+        (11, 1), (70, 61), (88, 85), (132, 121), (138, 133), (194, 193), (211, 205), (233, 229), (249, 241), (283, 277)]

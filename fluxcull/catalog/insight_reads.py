@@ -1,4 +1,4 @@
-"""What fluxcull.insights reads from the catalog: draft candidates and their sessions' timelines,
+"""What fluxcull.insights reads from the catalog: draft candidates and the frames before them,
 rediscovery candidates, session analytics' rows (one SQL GROUP BY), sessions to place. Plain arrays
 and rows; the rules (what a keeper is, the groupings, the diversity) stay in fluxcull.insights."""
 
@@ -12,6 +12,7 @@ import numpy as np
 from fluxcull.catalog.scores import kept_or_confirmed_sql
 
 _IDS = "SELECT value FROM json_each(?)"
+_EMBEDDING_ROW = " LEFT JOIN embedding_rows e ON e.backbone_id = ? AND e.photo_id = p.id"
 _SCOPE = "status = 'ok' AND role IN ('originals', 'inbox')"  # the photos insights count (not archive files)
 
 
@@ -20,33 +21,44 @@ def _array(rows, width: int) -> np.ndarray:
 
 
 def draft_candidates(conn: sqlite3.Connection, min_score: float, *, start: float | None = None,
-                     end: float | None = None, sessions: list[int] | None = None) -> np.ndarray:
+                     end: float | None = None, sessions: list[int] | None = None,
+                     backbone_id: str | None = None) -> np.ndarray:
     """float64 (n x 4): id, session_id (NaN none), capture_time (NaN unknown), keeper_score of ok
     originals and inbox photos scoring at least min_score and not marked reject, in [start, end)
-    of capture time when given, in the given sessions when given; by score, best first, then id."""
-    sql = (f"SELECT id, session_id, capture_time, keeper_score FROM photos WHERE {_SCOPE}"
-           " AND keeper_score >= ? AND decision != 'reject'")
-    params: list = [float(min_score)]
+    of capture time when given, in the given sessions when given; by score, best first, then id.
+    With `backbone_id`, a fifth column: the photo's row in that backbone's embedding store (NaN none)."""
+    sql = (f"SELECT p.id, p.session_id, p.capture_time, p.keeper_score{', e.row' if backbone_id else ''}"
+           f" FROM photos p{_EMBEDDING_ROW if backbone_id else ''}"
+           " WHERE p.status = 'ok' AND p.role IN ('originals', 'inbox')"
+           " AND p.keeper_score >= ? AND p.decision != 'reject'")
+    params: list = ([backbone_id] if backbone_id else []) + [float(min_score)]
     if start is not None:
-        sql += " AND capture_time >= ?"
+        sql += " AND p.capture_time >= ?"
         params.append(float(start))
     if end is not None:
-        sql += " AND capture_time < ?"
+        sql += " AND p.capture_time < ?"
         params.append(float(end))
     if sessions:
-        sql += f" AND session_id IN ({_IDS})"
+        sql += f" AND p.session_id IN ({_IDS})"
         params.append(json.dumps(sorted(int(s) for s in sessions)))
-    return _array(conn.execute(sql + " ORDER BY keeper_score DESC, id", params).fetchall(), 4)
+    return _array(conn.execute(sql + " ORDER BY p.keeper_score DESC, p.id", params).fetchall(),
+                  5 if backbone_id else 4)
 
 
-def session_timeline(conn: sqlite3.Connection, session_ids) -> np.ndarray:
-    """float64 (n x 3): id, session_id, capture_time (NaN unknown) of the ok originals and inbox
-    photos of the given sessions (what their bursts are computed over), by id."""
-    return _array(conn.execute(
-        # unary + keeps the planner on photos_session_time: the sessions' rows, not every ok original's
-        "SELECT id, session_id, capture_time FROM photos WHERE +status = 'ok' AND +role IN ('originals', 'inbox')"
-        f" AND session_id IN ({_IDS}) ORDER BY id",
-        (json.dumps(sorted({int(s) for s in session_ids})),)).fetchall(), 3)
+def frames_before(conn: sqlite3.Connection, session_id: int, capture_time: float, photo_id: int, count: int,
+                  backbone_id: str) -> np.ndarray:
+    """float64 (n x 3): id, capture_time, row in the backbone's embedding store (NaN none) of the
+    last `count` ok originals and inbox photos of the session up to and including the given photo in
+    capture order (time, then id; photos of unknown time come after every other), in that order:
+    the frames whose bursts the photo's burst may continue."""
+    rows = conn.execute(
+        # one range of photos_session_time, read backwards from the photo
+        f"SELECT p.id, p.capture_time, e.row FROM photos p{_EMBEDDING_ROW}"
+        " WHERE p.session_id = ? AND (p.capture_time, p.id) <= (?, ?)"
+        " AND +p.status = 'ok' AND +p.role IN ('originals', 'inbox')"
+        " ORDER BY p.capture_time DESC, p.id DESC LIMIT ?",
+        (backbone_id, int(session_id), float(capture_time), int(photo_id), int(count))).fetchall()
+    return _array(rows[::-1], 3)
 
 
 def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:

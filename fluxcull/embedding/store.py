@@ -293,6 +293,27 @@ class EmbeddingStore:
             return np.zeros((0, self.dim), np.float16)
         return np.memmap(self.path, dtype=np.float16, mode="r", shape=(cap, self.dim))
 
+    def prefetch(self, rows) -> None:
+        """Ask the system to read these rows into the page cache now, all requests at once (where
+        posix_fadvise exists; elsewhere nothing). Rows scattered over a file that is not cached are
+        otherwise read one page fault at a time, each with its readahead: 15,000 rows of a
+        400,000-row file took 3-4 times longer."""
+        advise = getattr(os, "posix_fadvise", None)
+        rows = np.unique(np.asarray(rows, np.int64))
+        if advise is None or not len(rows):
+            return
+        cut = np.flatnonzero(np.diff(rows) != 1) + 1  # runs of adjacent rows: one request each
+        starts, ends = rows[np.r_[0, cut]], rows[np.r_[cut - 1, len(rows) - 1]] + 1
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return  # a missing file is for the read itself to report
+        try:
+            for s, e in zip(starts.tolist(), ends.tolist()):
+                advise(fd, s * self.row_bytes, (e - s) * self.row_bytes, os.POSIX_FADV_WILLNEED)
+        finally:
+            os.close(fd)
+
     def get(self, photo_ids: list[int] | np.ndarray, dtype=np.float32) -> np.ndarray:
         """Vectors for photos in the given order; raises KeyError naming any without one."""
         photo_ids = [int(p) for p in photo_ids]

@@ -63,13 +63,14 @@ def alternatives(conn: sqlite3.Connection, store, draft_id: int, photo_id: int, 
     lam = float(min(max(rule.relevance, 0.0), 1.0))
     value = lam * cand[:, 3] + (1.0 - lam) * like
     bursts = SessionBursts(conn, store)
-    mine = bursts.burst(int(photo_id), _num(items[int(photo_id)]["session_id"]))
-    theirs = {bursts.burst(p, s) for p, s in zip(stay, stay_s)}
+    mine = bursts.burst(int(photo_id), _num(items[int(photo_id)]["session_id"]),
+                        _num(items[int(photo_id)]["capture_time"]))
+    theirs = {bursts.burst(p, s, t) for p, s, t in zip(stay, stay_s, stay_t)}
     out = []
     for i in np.lexsort((ids, -value)):
         if not allowed[i]:
             continue
-        b = bursts.burst(int(ids[i]), cand[i, 1])
+        b = bursts.burst(int(ids[i]), cand[i, 1], cand[i, 2])
         if b in theirs:
             continue
         out.append((i, b == mine))

@@ -131,27 +131,49 @@ def session_groups(sess: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 
 class SessionBursts:
-    """Burst ids of candidates, computed per session on first need with find_bursts."""
+    """Burst ids of candidates: find_bursts over the photo's session, worked out from the frames
+    just before the photo in capture order (a burst id depends on nothing after it), so a draft
+    reads a few frames per photo it asks about rather than its whole session."""
 
     def __init__(self, conn, store):
-        self.conn, self.store, self.cache = conn, store, {}
+        self.conn, self.store = conn, store
         self.rule = BurstRule.from_settings(conn)
+        self.known: dict[int, int] = {}  # photo id -> burst id
 
-    def burst(self, photo_id: int, session: float) -> int:
-        if not np.isfinite(session):
-            return int(photo_id)  # no session: a burst of its own
-        s = int(session)
-        if s not in self.cache:
-            self.cache[s] = self._compute(s)
-        return self.cache[s].get(int(photo_id), int(photo_id))
+    def burst(self, photo_id: int, session: float, capture_time: float) -> int:
+        pid = int(photo_id)
+        if not (np.isfinite(session) and np.isfinite(capture_time)):
+            return pid  # no session or no capture time: a burst of its own
+        if pid not in self.known:
+            self._resolve(pid, int(session), float(capture_time))
+        return self.known.get(pid, pid)
 
-    def _compute(self, s: int) -> dict[int, int]:
-        tl = insight_reads.session_timeline(self.conn, [s])
-        ids, times = tl[:, 0].astype(np.int64), tl[:, 2]
-        emb = np.nan_to_num(unit_embeddings(self.conn, self.store, ids))  # none stored: zeros
-        burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: emb[pos],
-                            rule=self.rule)
-        return dict(zip(ids.tolist(), burst.tolist()))
+    def _resolve(self, pid: int, s: int, t: float) -> None:
+        """find_bursts over ever longer runs of frames ending at the photo, until its burst starts
+        after the run's first frame (or the run is the session's beginning): a burst is decided by
+        pairs of neighbours, so the ids found for such frames are the whole session's."""
+        count = 8
+        while True:
+            run = insight_reads.frames_before(self.conn, s, t, pid, count, self.store.backbone_id)
+            ids = run[:, 0].astype(np.int64)
+            if not len(ids) or ids[-1] != pid:
+                return  # not a photo the session's bursts count: a burst of its own
+            burst = find_bursts(ids, np.zeros(len(ids), np.int64), run[:, 1], self._unit(run[:, 2]),
+                                rule=self.rule)
+            if len(ids) < count or burst[-1] != ids[0]:
+                break
+            count *= 4
+        exact = (burst != ids[0]) | (len(ids) < count)  # the run is the session's beginning: all
+        self.known.update(zip(ids[exact].tolist(), burst[exact].tolist()))
+
+    def _unit(self, rows: np.ndarray):
+        """embeddings_at for find_bursts over these store rows (NaN: none stored, zeros)."""
+        has = np.isfinite(rows)
+        emb = np.zeros((len(rows), self.store.dim), np.float32)
+        if has.any():
+            emb[has] = np.nan_to_num(np.concatenate(
+                [b for _, b in read_embeddings(self.store, rows[has].astype(np.int64))]))
+        return lambda at: emb[at]
 
 
 def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float = 0.8, start: float | None = None,
@@ -163,12 +185,13 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
         raise InvalidValue("--size must be at least 1")
     rule = DraftRule.from_settings(conn)
     per_session = int(settings.get(conn, PER_SESSION_KEY))
-    cand = insight_reads.draft_candidates(conn, min_score, start=start, end=end, sessions=sessions)
+    cand = insight_reads.draft_candidates(conn, min_score, start=start, end=end, sessions=sessions,
+                                          backbone_id=store.backbone_id)
     if exclude_used and len(cand):
         cand = cand[~np.isin(cand[:, 0], np.fromiter(store_drafts.approved_photo_ids(conn), np.int64))]
-    ids = cand[:, 0].astype(np.int64)
-    has, rows = stored_rows(conn, store, ids)
-    cand, ids = cand[has], ids[has]
+    has = np.isfinite(cand[:, 4])
+    cand = cand[has]
+    ids, rows = cand[:, 0].astype(np.int64), cand[:, 4].astype(np.int64)
     params = {"size": size, "min_score": min_score, "start": start, "end": end, "sessions": sessions or None,
               "exclude_used": exclude_used, "per_session": per_session, "max_similarity": rule.max_similarity,
               "relevance": rule.relevance}
@@ -177,12 +200,12 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if len(ids) < size:
         result.update(missing=size - len(ids), reason=f"{len(ids)} photos score {min_score:g} or more; {size} needed")
         return result
-    emb = np.concatenate([b for _, b in read_embeddings(store, rows)])
+    emb = next(read_embeddings(store, rows, chunk=len(rows)))[1]  # one block: no copy to join blocks
     sess, times, scores = cand[:, 1], cand[:, 2], cand[:, 3]
     groups = session_groups(sess, times)
     bursts = SessionBursts(conn, store)
     chosen = np.array(mmr_select(scores, emb, groups, size, per_session, rule,
-                                 lambda i: bursts.burst(int(ids[i]), sess[i])), np.int64)
+                                 lambda i: bursts.burst(int(ids[i]), sess[i], times[i])), np.int64)
     if len(chosen) < size:
         result.update(missing=size - len(chosen),
                       reason=f"{len(ids)} candidates, but only {len(chosen)} remain after one per burst, "
@@ -193,7 +216,7 @@ def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float
     if save:
         result["draft"] = store_drafts.add_draft(conn, items, params)
     result["items"] = [{"position": k, "photo_id": pid, "score": sc, "capture_time": _num(times[i]),
-                        "session_id": _int(sess[i]), "burst": bursts.burst(pid, sess[i])}
+                        "session_id": _int(sess[i]), "burst": bursts.burst(pid, sess[i], times[i])}
                        for k, ((pid, sc), i) in enumerate(zip(items, chosen), 1)]
     result["missing"] = 0
     return result

@@ -159,13 +159,15 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
 def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np.float32):
     """Yield (start, block) of L2-normalised embeddings for the given store rows, in chunks.
 
-    Contiguous runs of rows (the usual case: rows follow photo ids) are read as slices."""
+    Contiguous runs of rows (the usual case: rows follow photo ids) are read as slices; scattered
+    rows are prefetched first (EmbeddingStore.prefetch)."""
     mat = store.matrix()
     for s in range(0, len(rows), chunk):
         r = rows[s : s + chunk]
         if len(r) and r[-1] - r[0] == len(r) - 1 and (np.diff(r) == 1).all():
             block = np.asarray(mat[r[0] : r[-1] + 1], dtype=out_dtype)
         else:
+            store.prefetch(r)
             order = np.argsort(r, kind="stable")
             block = np.empty((len(r), mat.shape[1]), dtype=out_dtype)
             block[order] = mat[r[order]]
