@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import sys
 
-from fluxcull.catalog.queries import ROLES
 from fluxcull.cli.common import drive, emit_json, require_positive
-from fluxcull.cli.ingest_cmd import print_summary
+from fluxcull.cli.ingest_cmd import add_ingest_arguments, print_summary
 from fluxcull.library import Library
-from fluxcull.validate import float_option, int_option
+from fluxcull.validate import int_option
 
 
 def register(sub) -> None:
@@ -23,15 +22,7 @@ def register(sub) -> None:
                     "where it stopped and ends as an uninterrupted run would. Then the stacks of the role "
                     "are brought up to date. The folders are never written to.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders (recursive)")
-    p.add_argument("--role", required=True, choices=ROLES, help="what these photos are")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--workers", type=int_option(1, 4096), default=None, metavar="N",
-                   help="decode worker processes (default: every core)")
-    p.add_argument("--session-gap", type=float_option(0, 24 * 366, lo_open=True), default=2.0, metavar="HOURS",
-                   help="a gap in capture time longer than this starts a new session (default 2)")
-    p.add_argument("--no-xmp", dest="xmp", action="store_false",
-                   help="do not read XMP sidecars or embedded XMP marks (ratings, flags, labels, keywords)")
+    add_ingest_arguments(p)
     p.add_argument("--backbone", metavar="NAME", help="backbone name (see `fluxcull backbones`; "
                    "default: the library setting, else efficientnet_lite0)")
     p.add_argument("--batch-size", type=int_option(1, 65536), metavar="N",

@@ -6,7 +6,8 @@ decoding every photo a second time.
 Pipeline: the ingest's scan and triage; worker processes read, hash, decode, write the thumbnail
 and measure the features and the network input; this process commits the catalog rows in batches
 (photos appear as they are read) and hands each committed batch's network inputs to one inference
-thread, which runs the backbone on a batch while the workers decode the next photos; each
+thread, which runs the backbone on a batch (a full one, or what there is when it is idle) while the
+workers decode the next photos; each
 embedded batch is stored as `embed` stores it (vectors fsynced, then their index committed).
 Then the ingest's missing files, RAW+JPEG pairs and sessions; then `embed` for whatever of the
 role is still without an embedding or features (photos of an import that was stopped part way,
@@ -107,7 +108,9 @@ class _Embedder:
             self.ready = self.pool.submit(self._runner)
         self._collect(wait=False)
         while len(self.pending) >= self._batch_size():
-            self._submit()
+            self._submit()  # waits for the batch in flight: the decoding gets no further ahead than this
+        if self.pending and self.inflight is None:
+            self._submit()  # the inference thread is idle: what there is, rather than all of it at the end
 
     def finish(self) -> None:
         """Embed and store what is still pending (the ingest has finished)."""
