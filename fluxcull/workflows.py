@@ -3,8 +3,10 @@
 Each workflow is a job (a generator of `Progress` returning its summary, fluxcull.jobs) over a
 library: the CLI drives it with a progress bar, the GUI on its job thread (fluxcull.ui.worker).
 
-- `build_library_job`: ingest the chosen folders, embed, stack bursts, match keepers, train (which re-scores).
-- `inbox_arrived_job`: ingest the inbox, embed, stack and score what arrived.
+- `build_library_job`: import the chosen folders (ingest and embed in one pass), stack bursts, match
+  keepers, train (which re-scores).
+- `inbox_arrived_job`: import the inbox (ingest and embed in one pass), stack and score what arrived.
+- `import_photos_job`: `fluxcull import`: one folder's one-pass import, then places and stacks.
 - `stacks_job`: the stored stacks (bursts) brought up to date after embedding, or rebuilt.
 - `inbox_moved_job`: the INBOX folder changed: photos found again by their bytes are re-pointed.
 - `retrain_job`, `rescore_job`: the keeper model again on every decision so far / re-score only.
@@ -44,25 +46,28 @@ def worker_threads(lib) -> int | None:
 
 def build_library_job(lib, folders: dict[str, str], *, cancel: CancelToken | None = None,
                       workers: int | None = None, before_train: Callable[[], dict] | None = None) -> Job:
-    """Ingest each chosen folder (role -> path) in role order, embed every photo, link the keepers to
-    their originals, then train the keeper model (which re-scores every photo).
+    """Import each chosen folder (role -> path) in role order, ingesting and embedding its photos in
+    one pass (fluxcull.embedding.import_job), embed whatever else lacks an embedding, link the keepers
+    to their originals, then train the keeper model (which re-scores every photo).
 
     `before_train()` runs between matching and training (the demo's near-miss decisions); what it
     returns joins the summary. Returns {'ingest_<role>', 'embed', 'match', 'train', ...}.
     """
     from fluxcull.embedding.embed import embed_job
-    from fluxcull.ingest import ingest_job
+    from fluxcull.embedding.import_job import import_job
     from fluxcull.keeper.train import train_job
     from fluxcull.matching import match_job
 
     summary: dict = {}
+    embedded: list[dict] = []
     for role in ROLE_ORDER:
         if folders.get(role):
-            summary[f"ingest_{role}"] = yield from ingest_job(lib, [folders[role]], role, cancel=cancel,
-                                                              workers=workers)
+            s = yield from import_job(lib, [folders[role]], role, cancel=cancel, workers=workers)
+            summary[f"ingest_{role}"] = s["ingest"]
+            embedded.append(s["embed"])
     summary["places"] = place_sessions(lib)
     # embeddings first: matching falls back to image similarity for stripped, renamed exports
-    summary["embed"] = yield from embed_job(lib, cancel=cancel)
+    summary["embed"] = _embedded_in_all(embedded, (yield from embed_job(lib, cancel=cancel)))
     summary["stacks"] = yield from stacks_job(lib, cancel=cancel)
     summary["match"] = yield from match_job(lib, cancel=cancel)
     if before_train is not None:
@@ -71,20 +76,27 @@ def build_library_job(lib, folders: dict[str, str], *, cancel: CancelToken | Non
     return summary
 
 
-def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, workers: int | None = None) -> Job:
-    """Ingest the inbox folder, then embed and score what arrived (scoring needs a trained model);
-    the summary's 'not_scored' says why the new photos carry no score yet."""
-    from fluxcull.ingest import ingest_job
+def _embedded_in_all(parts: list[dict], last: dict) -> dict:
+    """The summary of the `embed` run last, counting what the imports before it embedded too."""
+    out = dict(last)
+    for k in ("embedded", "featured"):
+        out[k] = last.get(k, 0) + sum(p.get(k, 0) for p in parts)
+    out["errors"] = [e for p in parts for e in p.get("errors", [])] + list(last.get("errors", []))
+    return out
 
-    summary = {"ingest": (yield from ingest_job(lib, [folder], "inbox", cancel=cancel, workers=workers))}
-    summary["places"] = place_sessions(lib)
+
+def inbox_arrived_job(lib, folder: str, *, cancel: CancelToken | None = None, workers: int | None = None) -> Job:
+    """Import the inbox folder (ingest and embed in one pass), then score what arrived (scoring needs
+    a trained model); the summary's 'not_scored' says why the new photos carry no score yet."""
+    from fluxcull.embedding.import_job import import_job
+
+    imported = yield from import_job(lib, [folder], "inbox", cancel=cancel, workers=workers)
+    summary = {"ingest": imported["ingest"], "places": place_sessions(lib), "embed": imported["embed"]}
     try:
-        from fluxcull.embedding.embed import embed_job
         from fluxcull.keeper.score import score_job
     except ImportError as exc:
         summary["not_scored"] = f"keeper model not available: {exc}"
         return summary
-    summary["embed"] = yield from embed_job(lib, cancel=cancel, role="inbox")
     summary["stacks"] = yield from stacks_job(lib, role="inbox", cancel=cancel)  # the inbox's sessions only
     try:
         # the inbox's sessions only: context inputs depend on a photo's session alone, and the
@@ -141,6 +153,19 @@ def stacks_job(lib, *, rebuild: bool = False, role: str | None = None, cancel: C
     from fluxcull.keeper.stacks import stacks_job as job
 
     return job(lib, rebuild=rebuild, role=role, cancel=cancel)
+
+
+def import_photos_job(lib, paths: list[str], role: str, *, cancel: CancelToken | None = None,
+                      **options) -> Job:
+    """`fluxcull import`: ingest and embed `paths` under `role` in one pass (fluxcull.embedding.import_job,
+    `options` are its), then the sessions' places and the role's stacks; the import's summary with
+    'places' and 'stacks' added."""
+    from fluxcull.embedding.import_job import import_job
+
+    summary = yield from import_job(lib, paths, role, cancel=cancel, **options)
+    summary["places"] = place_sessions(lib)
+    summary["stacks"] = yield from stacks_job(lib, role=role, cancel=cancel)
+    return summary
 
 
 def embed_and_stack_job(lib, *, cancel: CancelToken | None = None, **embed_options) -> Job:

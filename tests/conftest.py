@@ -31,6 +31,31 @@ def library(tmp_path, monkeypatch):
     return lib
 
 
+@pytest.fixture(scope="session")
+def exported_onnx(tmp_path_factory):
+    """The default backbone exported to ONNX once for the whole test run."""
+    from fluxcull.embedding.backbones import get_backbone
+    from fluxcull.embedding.onnx_backend import ensure_onnx
+
+    return ensure_onnx(get_backbone(), tmp_path_factory.mktemp("onnx-cache"))
+
+
+@pytest.fixture
+def with_onnx(exported_onnx):
+    """with_onnx(lib): give a library the verified ONNX export (as after a first run), so that a test's
+    embedding does not export it again."""
+    import shutil
+
+    def give(lib):
+        dest = lib.cache_dir / "onnx"
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in (exported_onnx, exported_onnx.with_suffix(".json")):
+            shutil.copy(f, dest / f.name)
+        return lib
+
+    return give
+
+
 @pytest.fixture
 def conn(library):
     c = library.connect()

@@ -14,23 +14,11 @@ from fluxcull.embedding.features import FEATURE_NAMES, N_TECH, load_features
 from photogen import scene, write_jpeg
 
 
-@pytest.fixture(scope="module")
-def exported_onnx(tmp_path_factory):
-    from fluxcull.embedding.backbones import get_backbone
-    from fluxcull.embedding.onnx_backend import ensure_onnx
-
-    return ensure_onnx(get_backbone(), tmp_path_factory.mktemp("cache"))
-
-
 @pytest.fixture(autouse=True)
-def _onnx_in_library(request, exported_onnx):
+def _onnx_in_library(request, with_onnx):
     """Each test's library starts with the verified ONNX export (as after a first run)."""
     if "library" in request.fixturenames:
-        lib = request.getfixturevalue("library")
-        dest = lib.cache_dir / "onnx"
-        dest.mkdir(parents=True, exist_ok=True)
-        shutil.copy(exported_onnx, dest / exported_onnx.name)
-        shutil.copy(exported_onnx.with_suffix(".json"), dest / exported_onnx.with_suffix(".json").name)
+        with_onnx(request.getfixturevalue("library"))
 
 
 def ingest(lib, folder, role="originals"):

@@ -12,7 +12,8 @@ import fluxcull
 
 ROOT = Path(fluxcull.__file__).parent
 HEADLESS_PACKAGES = ("catalog", "media", "ingest", "matching")
-EXTRA_MODULES = ("fluxcull.embedding.store", "fluxcull.embedding.features", "fluxcull.library", "fluxcull.jobs",
+EXTRA_MODULES = ("fluxcull.embedding.store", "fluxcull.embedding.features", "fluxcull.embedding.import_worker",
+                 "fluxcull.library", "fluxcull.jobs",
                  "fluxcull.cli.ingest_cmd", "fluxcull.cli.query_cmd")
 
 

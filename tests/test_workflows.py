@@ -12,6 +12,7 @@ from fluxcull.jobs import Progress, run_job
 @pytest.fixture
 def calls(monkeypatch):
     import fluxcull.embedding.embed
+    import fluxcull.embedding.import_job
     import fluxcull.ingest
     import fluxcull.keeper.score
     import fluxcull.keeper.stacks
@@ -27,7 +28,12 @@ def calls(monkeypatch):
             return {"step": name}
         return job
 
+    def import_job(*args, **kwargs):
+        s = yield from step("import")(*args, **kwargs)
+        return {"ingest": {"step": "ingest"}, "embed": {"embedded": 3, "featured": 3, "errors": []}, **s}
+
     monkeypatch.setattr(fluxcull.ingest, "ingest_job", step("ingest"))
+    monkeypatch.setattr(fluxcull.embedding.import_job, "import_job", import_job)
     monkeypatch.setattr(fluxcull.matching, "match_job", step("match"))
     monkeypatch.setattr(fluxcull.embedding.embed, "embed_job", step("embed"))
     monkeypatch.setattr(fluxcull.keeper.train, "train_job", step("train"))
@@ -36,25 +42,29 @@ def calls(monkeypatch):
     return log
 
 
-def test_build_library_ingests_each_chosen_folder_then_embeds_matches_and_trains(calls, library):
+def test_build_library_imports_each_chosen_folder_then_embeds_matches_and_trains(calls, library):
     order = []
     summary = run_job(workflows.build_library_job(
         library, {"inbox": "/in", "originals": "/orig"}, workers=3,
         before_train=lambda: order.append([c[0] for c in calls]) or {"decisions": {"rejected": 2}}))
-    assert [c[0] for c in calls] == ["ingest", "ingest", "embed", "stacks", "match", "train"]
+    # each folder ingested and embedded in one pass; then `embed` for whatever else lacks an embedding
+    assert [c[0] for c in calls] == ["import", "import", "embed", "stacks", "match", "train"]
     assert calls[0][1:] == ((["/orig"], "originals"), {"workers": 3})  # role order, not dict order
     assert calls[1][1][1] == "inbox"
-    assert order == [["ingest", "ingest", "embed", "stacks", "match"]]  # the hook runs just before training
+    assert order == [["import", "import", "embed", "stacks", "match"]]  # the hook runs just before training
     assert list(summary) == ["ingest_originals", "ingest_inbox", "places", "embed", "stacks", "match", "decisions",
                              "train"]
+    assert summary["ingest_inbox"] == {"step": "ingest"}
+    assert summary["embed"]["embedded"] == 6 and summary["embed"]["step"] == "embed"  # both imports counted
 
 
 def test_inbox_arrived_scores_what_arrived_or_says_why_not(calls, library, monkeypatch):
     summary = run_job(workflows.inbox_arrived_job(library, "/inbox", workers=2))
-    assert [c[0] for c in calls] == ["ingest", "embed", "stacks", "score"]
-    assert calls[1][2] == {"role": "inbox"} and "not_scored" not in summary
-    assert calls[2][2] == {"rebuild": False, "role": "inbox"}  # the inbox's sessions are stacked ...
-    assert calls[3][2] == {"role": "inbox"}  # ... and re-scored, alone
+    assert [c[0] for c in calls] == ["import", "stacks", "score"]
+    assert calls[0][1:] == ((["/inbox"], "inbox"), {"workers": 2}) and "not_scored" not in summary
+    assert list(summary) == ["ingest", "places", "embed", "stacks", "score"]
+    assert calls[1][2] == {"rebuild": False, "role": "inbox"}  # the inbox's sessions are stacked ...
+    assert calls[2][2] == {"role": "inbox"}  # ... and re-scored, alone
 
     import fluxcull.keeper.score
 

@@ -98,3 +98,21 @@ def put_feature_vectors(conn: sqlite3.Connection, schema: str,
             " source_sha256 = excluded.source_sha256, computed_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
             [(pid, schema, vec, sha) for pid, vec, sha in rows],
         )
+
+
+def featured_photo_ids(conn: sqlite3.Connection, schema: str, role: str | None = None) -> list[int]:
+    """Photos (of `role` if given) with a feature vector stored under `schema`, by id."""
+    sql = "SELECT f.photo_id FROM photo_features f JOIN photos p ON p.id = f.photo_id WHERE f.schema = ?"
+    params: list = [schema]
+    if role:
+        sql += " AND p.role = ?"
+        params.append(role)
+    return [r[0] for r in _plain_cursor(conn).execute(sql + " ORDER BY f.photo_id", params)]
+
+
+def replace_vectors(conn: sqlite3.Connection, schema: str, rows: Iterable[tuple[int, bytes]]) -> None:
+    """Replace the stored vector bytes of (photo_id, vector bytes) rows under `schema` (their source
+    and time of measurement unchanged), in one transaction."""
+    with transaction(conn):
+        conn.executemany("UPDATE photo_features SET vector = ? WHERE photo_id = ? AND schema = ?",
+                         [(vec, pid, schema) for pid, vec in rows])

@@ -17,6 +17,7 @@ from fluxcull import __version__
 
 COMMAND_MODULES = (
     "fluxcull.cli.ingest_cmd",   # ingest
+    "fluxcull.cli.import_cmd",   # import (ingest + embed in one pass)
     "fluxcull.cli.query_cmd",    # status, photos, sessions
     "fluxcull.cli.filters_cmd",  # filters
     "fluxcull.cli.embed_cmd",    # embed, features
@@ -39,8 +40,8 @@ COMMAND_MODULES = (
 READ_ONLY = {"status", "photos", "sessions", "review", "features", "drafts", "draft-history", "draft-export",
              "rediscover"}
 # Commands that may create a new library; every other one needs an existing library.
-CREATES = {"ingest", "embed", "backbones", "demo", "gui"}
-# Commands that hold the library's job lock for their whole run (ingest and embed take it in their
+CREATES = {"ingest", "import", "embed", "backbones", "demo", "gui"}
+# Commands that hold the library's job lock for their whole run (ingest, import and embed take it in their
 # jobs, so the GUI's jobs hold it too).
 LOCKED = {"match", "train", "score", "demo"}
 # Commands that need no library at all: none is opened, resolved or created for them.

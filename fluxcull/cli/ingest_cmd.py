@@ -21,6 +21,12 @@ def register(sub) -> None:
                     "(IMG_1234.xmp, IMG_1234.CR2.xmp) and of the XMP embedded in the files are read as imported "
                     "marks (see `fluxcull import-marks`). The folders are never written to.",
     )
+    add_ingest_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_ingest_arguments(p) -> None:
+    """The arguments `ingest` and `import` share: paths, role, --json, --workers, --session-gap, --no-xmp."""
     p.add_argument("paths", nargs="+", metavar="PATH", help="photo files or folders (recursive)")
     p.add_argument("--role", required=True, choices=ROLES, help="what these photos are")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -30,7 +36,6 @@ def register(sub) -> None:
                    help="a gap in capture time longer than this starts a new session (default 2)")
     p.add_argument("--no-xmp", dest="xmp", action="store_false",
                    help="do not read XMP sidecars or embedded XMP marks (ratings, flags, labels, keywords)")
-    p.set_defaults(func=run)
 
 
 def run(args, lib: Library) -> int:

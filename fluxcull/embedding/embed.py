@@ -16,7 +16,7 @@ import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -25,25 +25,13 @@ from fluxcull.catalog.settings import read_text
 from fluxcull.embedding import features as F
 from fluxcull.embedding.backbones import Backbone, SETTING_KEY, get_backbone
 from fluxcull.embedding.inference import available_cores, default_batch_size, make_runner
-from fluxcull.embedding.preprocess import to_square
+from fluxcull.embedding.prepare import FILE_MIN_SIDE, Prepared, thumbnail_image
+from fluxcull.embedding.prepare import prepare as prepare_from
 from fluxcull.embedding.store import EmbeddingStore, backbone_store
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.joblock import locked
 
 log = logging.getLogger(__name__)
-
-# a thumbnail is used when its long side is at least this (the ingest ones are 512 px)
-MIN_THUMB_SIDE = 384
-
-
-@dataclass
-class Prepared:
-    photo_id: int
-    pixels: np.ndarray | None      # (S, S, 3) uint8 network input, None when only features are needed
-    technical: np.ndarray | None   # TECHNICAL_NAMES values
-    source: str = ""
-    error: str | None = None
-    seconds: float = 0.0
 
 
 def resolve_backbone(conn, name: str | None = None) -> Backbone:
@@ -55,40 +43,22 @@ def resolve_backbone(conn, name: str | None = None) -> Backbone:
 
 def _open_source(lib, path: str, thumb_key: str | None):
     """The decoded photo (PIL RGB, oriented) and where it came from: thumbnail first, else the file."""
-    from PIL import Image
-
     from fluxcull.media.decode import load_image
 
     if thumb_key:
         from fluxcull.media.thumbs import thumb_path
 
-        tp = thumb_path(lib, thumb_key)
-        try:
-            with Image.open(tp) as im:
-                if max(im.size) >= MIN_THUMB_SIDE:
-                    im.load()
-                    return (im if im.mode == "RGB" else im.convert("RGB")), "thumbnail"
-        except (OSError, ValueError, SyntaxError):
-            pass  # missing or damaged thumbnail: decode the file
-    return load_image(path, min_side=F.FEATURE_SIZE * 3 // 4)
+        img = thumbnail_image(thumb_path(lib, thumb_key))
+        if img is not None:
+            return img, "thumbnail"
+    return load_image(path, min_side=FILE_MIN_SIDE)  # missing or damaged thumbnail: decode the file
 
 
 def prepare(lib, backbone: Backbone, photo_id: int, path: str, thumb_key: str | None,
             need_embedding: bool, need_features: bool) -> Prepared:
     """Decode one photo and compute what is needed; a decode failure becomes `error`."""
-    from fluxcull.media.decode import DecodeError
-
-    t0 = time.perf_counter()
-    try:
-        img, source = _open_source(lib, path, thumb_key)
-        fimg = F.feature_image(img)
-        tech = F.technical_features(fimg) if need_features else None
-        pixels = to_square(fimg, backbone.input_size, backbone.input_policy) if need_embedding else None
-        return Prepared(photo_id, pixels, tech, source, None, time.perf_counter() - t0)
-    except DecodeError as exc:
-        return Prepared(photo_id, None, None, "", exc.reason, time.perf_counter() - t0)
-    except Exception as exc:  # a photo must never stop the job
-        return Prepared(photo_id, None, None, "", f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+    return prepare_from(photo_id, lambda: _open_source(lib, path, thumb_key), backbone.input_size,
+                        backbone.input_policy, need_embedding, need_features)
 
 
 def _work_list(conn, store: EmbeddingStore, role: str | None):
@@ -114,13 +84,8 @@ def _embed_job(lib, backbone, cancel, role, runtime, device, batch_size, workers
     conn = lib.connect()
     pool = None
     try:
-        bb = resolve_backbone(conn, backbone)
+        bb, store, runner = open_backbone(lib, conn, backbone, runtime, device, threads)
         total_photos = index.count_ok_photos(conn, role)
-        runner = None
-        if bb.dim <= 0:  # a timm model of unknown width: build it to learn the width
-            runner = _make_runner(bb, runtime, device, lib, threads)
-            bb = replace(bb, dim=int(runner(np.zeros((1, bb.input_size, bb.input_size, 3), np.uint8)).shape[1]))
-        store = backbone_store(lib, conn, bb)
         damaged = store.check().damaged_ids
         if damaged:
             log.warning("%s: %d stored vectors are missing or damaged; embedding them again", bb.id, len(damaged))
@@ -191,18 +156,43 @@ def _make_runner(bb, runtime, device, lib, threads):
     return make_runner(bb, runtime=runtime, device=device, lib=lib, threads=threads)
 
 
-def _flush(conn, store: EmbeddingStore, runner, batch, summary) -> float:
-    """Run and store one batch; returns the inference seconds."""
-    t = 0.0
-    emb = [(pid, sha, p.pixels) for pid, _, sha, p in batch if p.pixels is not None]
+def open_backbone(lib, conn, backbone: str | None, runtime: str, device: str | None, threads: int | None):
+    """(the backbone, its store, a runner or None): a timm model of unknown width is built (and its
+    runner kept) to learn the width; otherwise the runner is made when first needed."""
+    bb = resolve_backbone(conn, backbone)
+    runner = None
+    if bb.dim <= 0:
+        runner = _make_runner(bb, runtime, device, lib, threads)
+        bb = replace(bb, dim=int(runner(np.zeros((1, bb.input_size, bb.input_size, 3), np.uint8)).shape[1]))
+    return bb, backbone_store(lib, conn, bb), runner
+
+
+def network_input(batch: list[tuple[int, str | None, Prepared]]) -> np.ndarray | None:
+    """The stacked network inputs of the (photo id, sha256, Prepared) that need an embedding."""
+    pixels = [p.pixels for _, _, p in batch if p.pixels is not None]
+    return np.stack(pixels) if pixels else None
+
+
+def store_batch(conn, store: EmbeddingStore, batch: list[tuple[int, str | None, Prepared]],
+                vecs: np.ndarray | None, summary: dict) -> None:
+    """Store one batch: the embeddings `vecs` (of the photos with network input, in order), then the
+    features; counted in summary['embedded'] and ['featured']."""
+    emb = [(pid, sha) for pid, sha, p in batch if p.pixels is not None]
     if emb:
-        t0 = time.perf_counter()
-        vecs = runner(np.stack([e[2] for e in emb]))
-        t = time.perf_counter() - t0
         store.write([e[0] for e in emb], vecs, [e[1] for e in emb])
         summary["embedded"] += len(emb)
-    feats = [(pid, sha, p.technical) for pid, _, sha, p in batch if p.technical is not None]
+    feats = [(pid, sha, p.technical) for pid, sha, p in batch if p.technical is not None]
     if feats:
         F.store_features(conn, [f[0] for f in feats], np.stack([f[2] for f in feats]), [f[1] for f in feats])
         summary["featured"] += len(feats)
-    return t
+
+
+def _flush(conn, store: EmbeddingStore, runner, batch, summary) -> float:
+    """Run and store one batch; returns the inference seconds."""
+    items = [(pid, sha, p) for pid, _, sha, p in batch]
+    x = network_input(items)
+    t0 = time.perf_counter()
+    vecs = runner(x) if x is not None else None
+    t = time.perf_counter() - t0
+    store_batch(conn, store, items, vecs, summary)
+    return t if x is not None else 0.0

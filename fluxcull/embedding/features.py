@@ -111,3 +111,28 @@ def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray
     """
     ids = as_ids(photo_ids)
     return np.concatenate([_stored_technical(conn, ids), metadata_features(conn, ids, every=metadata_rows)], axis=1)
+
+
+def refresh_metadata(conn: sqlite3.Connection, role: str | None = None, chunk: int = 50_000) -> int:
+    """Bring the metadata part of the stored vectors (of `role`'s photos) up to the catalog as it is
+    now: what a vector stored while an ingest was still running holds before the ingest groups the
+    sessions. Only the vectors that change are written; returns how many. (Readers never see the
+    difference, `load_features` recomputes that part; this keeps the stored vectors the same as
+    those `embed` writes after the ingest has finished.)"""
+    ids = features_store.featured_photo_ids(conn, FEATURE_SCHEMA, role)
+    changed = 0
+    for i in range(0, len(ids), chunk):
+        uids = np.asarray(ids[i:i + chunk], np.int64)
+        rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
+        size = 4 * len(FEATURE_NAMES)
+        stored = {r[0]: r[1] for r in rows if isinstance(r[1], bytes) and len(r[1]) == size}
+        have = np.asarray([p for p in uids.tolist() if p in stored], np.int64)
+        if not len(have):
+            continue
+        old = np.frombuffer(b"".join(stored[p] for p in have.tolist()), np.float32).reshape(len(have), -1)
+        new = np.concatenate([old[:, :N_TECH], metadata_features(conn, have)], axis=1).astype(np.float32)
+        todo = [(int(p), new[j].tobytes()) for j, p in enumerate(have.tolist()) if new[j].tobytes() != stored[p]]
+        if todo:
+            features_store.replace_vectors(conn, FEATURE_SCHEMA, todo)
+            changed += len(todo)
+    return changed

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 from fluxcull.catalog import ingest_store
 from fluxcull.catalog import marks as marks_store
@@ -35,9 +36,22 @@ def _needs_retry(error: str | None) -> bool:
     return records.is_access_error(error) or (error or "").startswith("decoder crashed")
 
 
+@dataclass
+class Extension:
+    """What a layer above adds to the process and write stages (the one-pass import,
+    fluxcull.embedding.import_job): the task a worker gets for each ingest Task (`wrap`; `unwrap`
+    gives the Task back), the worker function of a chunk of them, and `written(records)`, called
+    in this process after each batch of records is committed (each record then carries its
+    'photo_id'). Records of a batch committed while the job is being cancelled are not passed on."""
+    wrap: Callable[[Task], Any]
+    unwrap: Callable[[Any], Task]
+    process_many: Callable[[list], list]
+    written: Callable[[list[dict]], None]
+
+
 def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: CancelToken | None = None,
                workers: int | None = None, session_gap_hours: float = sessions.DEFAULT_GAP_HOURS,
-               xmp: bool = True) -> Job:
+               xmp: bool = True, extension: Extension | None = None) -> Job:
     """Ingest photo files and folders into the catalog under `role`, holding the library's job lock.
     Fluxcull libraries inside the scanned folders (this one included) are skipped. With `xmp`, the
     culling marks of XMP sidecars and embedded packets are read too (fluxcull.ingest.xmp_marks).
@@ -57,11 +71,12 @@ def ingest_job(lib, paths: Iterable[str | os.PathLike], role: str, *, cancel: Ca
     for r in roots:
         if not os.path.lexists(r):
             raise MissingPath(f"{r}: no such file or folder")
-    return locked(lib, _ingest_job(lib, roots, role, cancel, workers, session_gap_hours, xmp), cancel=cancel)
+    return locked(lib, _ingest_job(lib, roots, role, cancel, workers, session_gap_hours, xmp, extension),
+                  cancel=cancel)
 
 
 def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: int | None,
-                session_gap_hours: float, xmp: bool) -> Job:
+                session_gap_hours: float, xmp: bool, ext: Extension | None) -> Job:
     t0 = time.monotonic()
     conn = lib.connect()
     lib.thumbs_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +124,12 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
         n_workers = workers or default_workers()
         if len(todo) < SERIAL_BELOW:
             n_workers = 1
-        stage = Stage(process_many, n_workers, crash_result=_crash_record)
+        if ext is None:
+            stage, tasks = Stage(process_many, n_workers, crash_result=_crash_record), todo
+        else:
+            stage = Stage(ext.process_many, n_workers, crash_result=lambda t: _crash_record(ext.unwrap(t)))
+            tasks = [ext.wrap(t) for t in todo]
+        unwrap = ext.unwrap if ext is not None else (lambda t: t)
         total, total_bytes = len(todo), sum(t.size for t in todo)
         errors, warnings = list(stats.dir_errors), list(stats.libraries)
         xmp_counts = dict(xmp_marks.ZERO_COUNTS)
@@ -118,7 +138,7 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
         if todo:
             yield Progress("ingest", 0, total, f"{total} photos, {total_bytes / 1e6:.0f} MB", 0)
         try:
-            for rec in stage.run(chunked(todo, lambda t: t.size), cancel):
+            for rec in stage.run(chunked(tasks, lambda t: unwrap(t).size), cancel):
                 batch.append(rec)
                 done += 1
                 nbytes += rec.get("nbytes") or rec.get("size") or 0
@@ -132,9 +152,16 @@ def _ingest_job(lib, roots: list[str], role: str, cancel: CancelToken, workers: 
                     full, batch = batch, []  # a batch whose write fails is not retried below
                     records.write_batch(conn, role, full, counts)
                     last_commit = now
+                    if ext is not None:
+                        ext.written(full)
                 if now - last_progress >= PROGRESS_SECONDS or not batch:
                     last_progress = now
                     yield Progress("ingest", done, total, os.path.basename(rec["path"]), nbytes)
+            if batch:
+                full, batch = batch, []
+                records.write_batch(conn, role, full, counts)
+                if ext is not None:
+                    ext.written(full)
         finally:
             if batch:  # finished, cancelled, or stopped upstream: these records are complete; keep them
                 records.write_batch(conn, role, batch, counts)

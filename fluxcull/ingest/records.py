@@ -30,7 +30,8 @@ def is_access_error(error: str | None) -> bool:
 
 
 def write_batch(conn: sqlite3.Connection, role: str, records: list[dict[str, Any]], counts: dict) -> None:
-    """Store a batch of processed records in one transaction; update `counts`."""
+    """Store a batch of processed records in one transaction (each gets its row's 'photo_id'); update
+    `counts`."""
     with transaction(conn):
         for rec in records:
             _write_one(conn, role, rec, counts)
@@ -44,7 +45,7 @@ def write_xmp_only(conn: sqlite3.Connection, reads: list[tuple[int, dict]]) -> N
 
 
 def _write_one(conn: sqlite3.Connection, role: str, rec: dict, counts: dict) -> None:
-    photo_id = _write_photo(conn, role, rec, counts)
+    photo_id = rec["photo_id"] = _write_photo(conn, role, rec, counts)
     xmp_marks.store_record(conn, photo_id, rec.get("xmp"))
 
 

@@ -21,7 +21,7 @@ from fluxcull.ingest.xmp_marks import read_xmp
 from fluxcull.media import formats
 from fluxcull.media.decode import DecodeError, decode_bytes, os_error_reason, probe
 from fluxcull.media.exif import read_metadata
-from fluxcull.media.thumbs import THUMB_SIZE, has_thumbnail, save_thumbnail, thumb_key
+from fluxcull.media.thumbs import THUMB_SIZE, has_thumbnail, save_thumbnail_bytes, thumb_key
 
 CHUNK = 1 << 20
 
@@ -78,30 +78,35 @@ def new_record(task: Task) -> dict[str, Any]:
 
 
 def process(task: Task) -> dict[str, Any]:
-    rec, data = _read_and_decode(task)
+    return process_keeping(task)[0]
+
+
+def process_keeping(task: Task) -> tuple[dict[str, Any], bytes | None, bytes | None]:
+    """The photo's record, its file's bytes (None where they could not be read) and the bytes of the
+    thumbnail written for it (None where none was written: a failure, or one already there)."""
+    rec, data, thumb = _read_and_decode(task)
     if task.xmp:
         rec["xmp"] = read_xmp(task.sidecar, task.sidecar_size, task.sidecar_mtime_ns, data)
-    return rec
+    return rec, data, thumb
 
 
-def _read_and_decode(task: Task) -> tuple[dict[str, Any], bytes | None]:
-    """The photo's record, and its bytes (None where they could not be read)."""
+def _read_and_decode(task: Task) -> tuple[dict[str, Any], bytes | None, bytes | None]:
     rec = new_record(task)
     if task.error:
-        return fail(rec, task.error), None
+        return fail(rec, task.error), None, None
     if task.max_bytes and task.size > task.max_bytes:
-        return fail(rec, too_big_reason(task.size, task.max_bytes, rec["format"])), None
+        return fail(rec, too_big_reason(task.size, task.max_bytes, rec["format"])), None, None
     try:
         data, sha = read_hashing(task.path, task.max_bytes)
     except TooBig as exc:
-        return fail(rec, too_big_reason(exc.args[0], task.max_bytes, rec["format"])), None
+        return fail(rec, too_big_reason(exc.args[0], task.max_bytes, rec["format"])), None, None
     except OSError as exc:
-        return fail(rec, os_error_reason(exc)), None
+        return fail(rec, os_error_reason(exc)), None, None
     rec["sha256"], rec["nbytes"], rec["size"] = sha, len(data), len(data)
     if not data:
-        return fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy"), None
+        return fail(rec, "empty file (0 bytes): nothing to decode, probably an interrupted copy"), None, None
     with capture_stderr() as noise:
-        rec = _decode(task, rec, data, sha)
+        rec, thumb = _decode(task, rec, data, sha)
     if noise:
         said = f"decoder said: {noise[0]}"
         if rec["status"] == "error":
@@ -109,10 +114,10 @@ def _read_and_decode(task: Task) -> tuple[dict[str, Any], bytes | None]:
         else:
             rec["warning"] = f"{rec['warning']}; {said}" if rec.get("warning") else said
             rec["error"] = rec["warning"]
-    return rec, data
+    return rec, data, thumb
 
 
-def _decode(task: Task, rec: dict[str, Any], data: bytes, sha: str) -> dict[str, Any]:
+def _decode(task: Task, rec: dict[str, Any], data: bytes, sha: str) -> tuple[dict[str, Any], bytes | None]:
     meta = read_metadata(data, task.path)
     rec["warning"] = meta.pop("warning")
     rec.update(meta)
@@ -122,26 +127,27 @@ def _decode(task: Task, rec: dict[str, Any], data: bytes, sha: str) -> dict[str,
         rec["time_source"] = "mtime"
         rec["capture_time"] = mtime_capture_time(task.mtime_ns)
     key = thumb_key(sha)
+    thumb = None
     try:
         if has_thumbnail(task.thumbs_dir, key):  # same bytes seen before (a copy, a move, a resumed run)
             w, h, orientation = probe(data, task.path)
             source = "cached"
         else:
             d = decode_bytes(data, task.path, long_side=THUMB_SIZE)
-            save_thumbnail(task.thumbs_dir, key, d.image)
+            thumb = save_thumbnail_bytes(task.thumbs_dir, key, d.image)
             w, h, orientation, source = d.width, d.height, d.orientation, d.source
     except DecodeError as exc:
-        return fail(rec, exc.reason)
+        return fail(rec, exc.reason), None
     except MemoryError:
-        return fail(rec, "not enough memory to decode this image")
+        return fail(rec, "not enough memory to decode this image"), None
     except Exception as exc:  # a decoder bug must cost one file, not the ingest
-        return fail(rec, f"unexpected decoder failure ({type(exc).__name__}: {exc})")
+        return fail(rec, f"unexpected decoder failure ({type(exc).__name__}: {exc})"), None
     rec.update(width=w, height=h, thumb_key=key, thumb_source=source)
     if orientation is not None:
         rec["orientation"] = orientation
     if rec["warning"]:
         rec["error"] = rec["warning"]  # status stays 'ok': the photo is usable
-    return rec
+    return rec, thumb
 
 
 def fail(rec: dict, reason: str) -> dict:

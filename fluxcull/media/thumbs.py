@@ -7,6 +7,7 @@ sees half a thumbnail and a killed ingest leaves none behind under the final nam
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -41,13 +42,23 @@ def make_thumbnail(image: Image.Image, size: int = THUMB_SIZE) -> Image.Image:
     return img.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
-def write_atomic_jpeg(image: Image.Image, dest: Path, quality: int = THUMB_QUALITY) -> None:
+def encode_jpeg(image: Image.Image, quality: int = THUMB_QUALITY) -> bytes:
+    """The JPEG file `image` is saved as (the bytes a thumbnail file holds)."""
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=quality, optimize=False)
+    return buf.getvalue()
+
+
+def write_atomic_jpeg(image: Image.Image, dest: Path, quality: int = THUMB_QUALITY) -> bytes:
+    """Save `image` as the JPEG `dest`, atomically; returns the file's bytes."""
+    data = encode_jpeg(image, quality)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jpg", dir=dest.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            image.save(f, "JPEG", quality=quality, optimize=False)
+            f.write(data)
         os.replace(tmp, dest)
+        return data
     except BaseException:
         try:
             os.unlink(tmp)
@@ -60,6 +71,12 @@ def save_thumbnail(lib_or_dir, key: str, image: Image.Image, size: int = THUMB_S
     dest = thumb_path(lib_or_dir, key)
     write_atomic_jpeg(make_thumbnail(image, size), dest)
     return dest
+
+
+def save_thumbnail_bytes(lib_or_dir, key: str, image: Image.Image, size: int = THUMB_SIZE) -> bytes:
+    """Like `save_thumbnail`, returning the bytes written (decoding them gives exactly the pixels a
+    later reader of the file gets, without reading it back)."""
+    return write_atomic_jpeg(make_thumbnail(image, size), thumb_path(lib_or_dir, key))
 
 
 def has_thumbnail(lib_or_dir, key: str | None) -> bool:
