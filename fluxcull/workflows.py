@@ -16,9 +16,7 @@ library: the CLI drives it with a progress bar, the GUI on its job thread (fluxc
 
 Also the few keeper-model calls the GUI makes (`informative_pair`, `session_bursts`, `burst_members`,
 `model_report`, `model_quality`, `explain_photo`, `explanation_view`, `backbone_names`), so that
-fluxcull/ui imports no keeper-model module; the Drafts view's (`draft_sequences`,
-`draft_alternatives`, `export_draft`: fluxcull.insights); and the Analytics window's reads of
-fluxcull.insights: `analytics_plots`, `analytics_plot` (PNG bytes), `taste_drift`, `taste_drift_view`.
+fluxcull/ui imports no keeper-model module (the insights' calls: fluxcull.insight_workflows).
 Nothing here imports Qt; the heavy packages are imported when a workflow runs.
 """
 
@@ -319,49 +317,6 @@ def explain_photo(lib, photo_id: int) -> dict:
     return explain(lib, photo_id)
 
 
-def analytics_plots() -> list[tuple[str, str]]:
-    """(key, title) of every analytics plot (fluxcull.insights.plots.PLOTS), in the order offered."""
-    from fluxcull.insights.plots import PLOTS
-
-    return [(k, title) for k, (_, title) in PLOTS.items()]
-
-
-def analytics_plot(lib, key: str, *, width: float = 8.0, height: float = 4.5, dpi: int = 100) -> bytes:
-    """One analytics plot as PNG bytes, read from the library on a connection of its own (any thread)."""
-    from fluxcull.insights.plots import plot_png
-
-    conn = lib.connect()
-    try:
-        return plot_png(conn, key, width=width, height=height, dpi=dpi)
-    finally:
-        conn.close()
-
-
-def taste_drift(lib, months: int | None = None) -> dict:
-    """Taste drift (fluxcull.insights.drift.drift) of the library, the recent window `months` long
-    (None: the setting drift.recent_months)."""
-    from fluxcull.embedding.store import current_store
-    from fluxcull.insights import drift
-
-    conn = lib.connect()
-    try:
-        return drift.drift(conn, current_store(lib, conn), months=months)
-    finally:
-        conn.close()
-
-
-def taste_drift_view(lib) -> dict:
-    """Taste drift as a window shows it: {status, summary, feature_heads, features (rows of cells),
-    feature_clear (|z| >= 2 per row), motif_heads, motifs}."""
-    from fluxcull.insights import drift
-
-    res = taste_drift(lib)
-    return {"status": res["status"], "summary": drift.summary(res), "feature_heads": list(drift.FEATURE_HEADS),
-            "features": [drift.feature_cells(r) for r in res["features"]],
-            "feature_clear": [r["clear"] for r in res["features"]], "motif_heads": list(drift.MOTIF_HEADS),
-            "motifs": [drift.motif_cells(m) for m in res["motifs"]]}
-
-
 def active_backbone_name(catalog: Catalog) -> str:
     """The embedding backbone the library uses now (its setting, else the one most photos are
     embedded with, else the default): what an empty `backbone` setting means."""
@@ -376,28 +331,3 @@ def backbone_names() -> list[str]:
     from fluxcull.embedding.backbones import list_backbones
 
     return [bb.name for bb in list_backbones()]
-
-
-def draft_sequences(lib, catalog: Catalog, draft_id: int, modes: list[str] | None = None) -> dict:
-    """Sequence suggestions for a draft, each with its score and reasons (fluxcull.insights.sequence.suggest)."""
-    from fluxcull.embedding.store import current_store
-    from fluxcull.insights.sequence import suggest
-
-    conn = catalog.connection
-    return suggest(conn, current_store(lib, conn), draft_id, modes)
-
-
-def draft_alternatives(lib, catalog: Catalog, draft_id: int, photo_id: int, count: int = 6) -> list[dict]:
-    """The photos that could take `photo_id`'s place in the draft (fluxcull.insights.alternatives)."""
-    from fluxcull.embedding.store import current_store
-    from fluxcull.insights.alternatives import alternatives
-
-    conn = catalog.connection
-    return alternatives(conn, current_store(lib, conn), draft_id, photo_id, count=count)
-
-
-def export_draft(lib, catalog: Catalog, draft_id: int, kind: str, path, mode: str = "copy") -> dict:
-    """A draft as a contact-sheet PDF, a CSV or its photos in a folder (fluxcull.insights.draft_export)."""
-    from fluxcull.insights.draft_export import export
-
-    return export(lib, catalog.connection, draft_id, kind, path, mode)

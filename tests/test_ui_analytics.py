@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from fluxcull import workflows  # noqa: E402
+from fluxcull import insight_workflows  # noqa: E402
 from fluxcull.ui.analytics import AnalyticsDialog, open_analytics  # noqa: E402
 from fluxcull.ui.mainwindow import MainWindow  # noqa: E402
 
@@ -24,13 +24,13 @@ def window(qtbot, library, drifted):
 
 def test_the_menu_opens_the_window_with_a_plot_and_the_drift_table(qtbot, window, monkeypatch):
     threads = []
-    draw = workflows.analytics_plot
+    draw = insight_workflows.analytics_plot
 
     def spy(*a, **kw):
         threads.append(threading.current_thread())
         return draw(*a, **kw)
 
-    monkeypatch.setattr(workflows, "analytics_plot", spy)
+    monkeypatch.setattr(insight_workflows, "analytics_plot", spy)
     window.actions_by_name["analytics"].trigger()
     dlg = window.dialog
     assert isinstance(dlg, AnalyticsDialog) and dlg.windowTitle() == "Analytics"

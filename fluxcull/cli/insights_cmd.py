@@ -116,7 +116,7 @@ def cmd_drift(args, lib) -> int:
         raise InvalidValue("--recent-months goes with --drift")
     if args.by or args.plots or args.places:
         raise InvalidValue("--drift goes alone: not with --by, --plots or --places")
-    from fluxcull.workflows import taste_drift
+    from fluxcull.insight_workflows import taste_drift
 
     res = taste_drift(lib, args.recent_months)
     if args.json:

@@ -2,11 +2,11 @@
 year and place, session length against density, motif frequency over time) above the taste-drift
 table (what recent decisions prefer against the archive's older ones).
 
-A plot is drawn by matplotlib's Agg backend into PNG bytes (fluxcull.workflows.analytics_plot) and
+A plot is drawn by matplotlib's Agg backend into PNG bytes (fluxcull.insight_workflows.analytics_plot) and
 read into a QImage off the GUI thread, on this window's own job runner (fluxcull.ui.worker: a
 retrain running in the main window does not hold it up, and its progress and Cancel show here);
 only the QPixmap is made on the GUI thread. Plots drawn once are kept while the window is open.
-Everything it shows is worded by fluxcull.workflows (taste_drift_view); this module lays it out.
+Everything it shows is worded by fluxcull.insight_workflows (taste_drift_view); this module lays it out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QSizePolicy,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from fluxcull import workflows
+from fluxcull import insight_workflows
 from fluxcull.ui.worker import JobRunner, call_job
 
 PLOT_DPI = 100
@@ -88,7 +88,7 @@ class AnalyticsDialog(QDialog):
         self.drift_error: str | None = None
 
         self.chooser = QComboBox()
-        for key, title in workflows.analytics_plots():
+        for key, title in insight_workflows.analytics_plots():
             self.chooser.addItem(title, key)
         self.chooser.currentIndexChanged.connect(lambda *_: self.show_plot())
         top = QHBoxLayout()
@@ -178,7 +178,7 @@ class AnalyticsDialog(QDialog):
         h = max(self.plot.height(), 360) / PLOT_DPI
         self.runner.submit(f"Drawing {self.chooser.currentText().lower()}",
                            lambda cancel: call_job("plot", lambda: png_image(
-                               workflows.analytics_plot(lib, key, width=w, height=h, dpi=PLOT_DPI))),
+                               insight_workflows.analytics_plot(lib, key, width=w, height=h, dpi=PLOT_DPI))),
                            on_done=lambda img: self._plotted(key, img),
                            on_fail=lambda reason: self._plotted(key, None, reason))
 
@@ -216,7 +216,7 @@ class AnalyticsDialog(QDialog):
     def _load_drift(self) -> None:
         lib = self.lib
         self.runner.submit("Comparing recent taste with the archive",
-                           lambda cancel: call_job("drift", lambda: workflows.taste_drift_view(lib)),
+                           lambda cancel: call_job("drift", lambda: insight_workflows.taste_drift_view(lib)),
                            on_done=self._drifted, on_fail=self._drift_failed)
 
     def _drifted(self, view: dict | None) -> None:

@@ -1,5 +1,5 @@
 """The Drafts view's sequence suggestions side by side (fluxcull.insights.sequence, through
-fluxcull.workflows.draft_sequences): each its mode, score against the draft's order now, summary,
+fluxcull.insight_workflows.draft_sequences): each its mode, score against the draft's order now, summary,
 the order in small thumbnails, the reasons transition by transition, and Apply."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ sheet PDF, CSV, photos into a folder: fluxcull.insights.draft_export).
 
 Every change is a catalog call (fluxcull.catalog.api.Catalog: set_draft_order, remove_from_draft,
 swap_in_draft, approve_draft, reopen_draft), made on this view's own catalog thread, as are the
-suggestions, the alternatives and the exports (fluxcull.workflows): the window never waits on them.
+suggestions, the alternatives and the exports (fluxcull.insight_workflows): the window never waits on them.
 Only a proposed draft changes; an approved one is re-opened first (the catalog refuses otherwise).
 """
 
@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
                                QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from fluxcull import workflows
+from fluxcull import insight_workflows
 from fluxcull.ui.draft_strip import ID_ROLE, DraftThumbs, PhotoStrip, name, when
 from fluxcull.ui.draft_suggestions import TITLES, SuggestionRow
 from fluxcull.ui.theme import score_text
@@ -229,7 +229,7 @@ class DraftsDialog(QDialog):
         lib, did = self.lib, self.draft["id"]
         self.suggestions = None
         self.suggest.clear()
-        self._ask("suggestions", lambda cat: workflows.draft_sequences(lib, cat, did), self._suggested)
+        self._ask("suggestions", lambda cat: insight_workflows.draft_sequences(lib, cat, did), self._suggested)
 
     def _suggested(self, res, error) -> None:
         if error:
@@ -248,7 +248,7 @@ class DraftsDialog(QDialog):
             return
         self.alt_title.setText(f"Alternatives for {escape(self._name(pid))}: looking…")
         lib, did = self.lib, self.draft["id"]
-        self._ask("alternatives", lambda cat: workflows.draft_alternatives(lib, cat, did, pid),
+        self._ask("alternatives", lambda cat: insight_workflows.draft_alternatives(lib, cat, did, pid),
                   lambda res, err: self._alternatives_ready(pid, res, err))
 
     def _alternatives_ready(self, pid: int, res, error) -> None:
@@ -346,7 +346,7 @@ class DraftsDialog(QDialog):
             else:
                 self.say(f"Draft {did} written to {out['path']}")
 
-        self.worker.submit(lambda cat: workflows.export_draft(lib, cat, did, kind, path, mode),
+        self.worker.submit(lambda cat: insight_workflows.export_draft(lib, cat, did, kind, path, mode),
                            lambda out, error: None if self.closed else done(out, error))
 
     def say(self, text: str) -> None:

@@ -1,0 +1,80 @@
+"""The calls the GUI's Drafts view and Analytics window make into fluxcull.insights, so that
+fluxcull/ui imports no insights module (as fluxcull.workflows does for the pipeline and the keeper model).
+
+- Drafts view: `draft_sequences`, `draft_alternatives`, `export_draft`.
+- Analytics window and `fluxcull analytics --drift`: `analytics_plots`, `analytics_plot` (PNG bytes),
+  `taste_drift`, `taste_drift_view`.
+Nothing here imports Qt; the heavy packages are imported when a call runs.
+"""
+
+from __future__ import annotations
+
+from fluxcull.catalog import Catalog
+
+
+def analytics_plots() -> list[tuple[str, str]]:
+    """(key, title) of every analytics plot (fluxcull.insights.plots.PLOTS), in the order offered."""
+    from fluxcull.insights.plots import PLOTS
+
+    return [(k, title) for k, (_, title) in PLOTS.items()]
+
+
+def analytics_plot(lib, key: str, *, width: float = 8.0, height: float = 4.5, dpi: int = 100) -> bytes:
+    """One analytics plot as PNG bytes, read from the library on a connection of its own (any thread)."""
+    from fluxcull.insights.plots import plot_png
+
+    conn = lib.connect()
+    try:
+        return plot_png(conn, key, width=width, height=height, dpi=dpi)
+    finally:
+        conn.close()
+
+
+def taste_drift(lib, months: int | None = None) -> dict:
+    """Taste drift (fluxcull.insights.drift.drift) of the library, the recent window `months` long
+    (None: the setting drift.recent_months)."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights import drift
+
+    conn = lib.connect()
+    try:
+        return drift.drift(conn, current_store(lib, conn), months=months)
+    finally:
+        conn.close()
+
+
+def taste_drift_view(lib) -> dict:
+    """Taste drift as a window shows it: {status, summary, feature_heads, features (rows of cells),
+    feature_clear (|z| >= 2 per row), motif_heads, motifs}."""
+    from fluxcull.insights import drift
+
+    res = taste_drift(lib)
+    return {"status": res["status"], "summary": drift.summary(res), "feature_heads": list(drift.FEATURE_HEADS),
+            "features": [drift.feature_cells(r) for r in res["features"]],
+            "feature_clear": [r["clear"] for r in res["features"]], "motif_heads": list(drift.MOTIF_HEADS),
+            "motifs": [drift.motif_cells(m) for m in res["motifs"]]}
+
+
+def draft_sequences(lib, catalog: Catalog, draft_id: int, modes: list[str] | None = None) -> dict:
+    """Sequence suggestions for a draft, each with its score and reasons (fluxcull.insights.sequence.suggest)."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.sequence import suggest
+
+    conn = catalog.connection
+    return suggest(conn, current_store(lib, conn), draft_id, modes)
+
+
+def draft_alternatives(lib, catalog: Catalog, draft_id: int, photo_id: int, count: int = 6) -> list[dict]:
+    """The photos that could take `photo_id`'s place in the draft (fluxcull.insights.alternatives)."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.alternatives import alternatives
+
+    conn = catalog.connection
+    return alternatives(conn, current_store(lib, conn), draft_id, photo_id, count=count)
+
+
+def export_draft(lib, catalog: Catalog, draft_id: int, kind: str, path, mode: str = "copy") -> dict:
+    """A draft as a contact-sheet PDF, a CSV or its photos in a folder (fluxcull.insights.draft_export)."""
+    from fluxcull.insights.draft_export import export
+
+    return export(lib, catalog.connection, draft_id, kind, path, mode)
