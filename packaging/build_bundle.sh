@@ -22,7 +22,8 @@ if "$PY" -c 'import torch, sys; sys.exit(0 if torch.version.cuda is None else 1)
          "breaks 'import torch' in the bundle. Use the CPU build (see packaging/README.md)." >&2
 fi
 step "PyInstaller"
-# FLUXCULL_BUNDLE_CLEAN=0 reuses the analysis cache in packaging/pyinstaller/build (faster rebuilds)
+# FLUXCULL_BUNDLE_CLEAN=0 reuses the analysis cache in packaging/pyinstaller/build (it saved no CPU
+# time once a fluxcull source had changed: see packaging/README.md)
 CLEAN=--clean; [ "${FLUXCULL_BUNDLE_CLEAN:-1}" = 0 ] && CLEAN=
 "$PY" -m PyInstaller --noconfirm $CLEAN --log-level WARN \
     --distpath "$SPEC_DIR/dist" --workpath "$SPEC_DIR/build" "$SPEC_DIR/fluxcull.spec"

@@ -184,6 +184,23 @@ def test_torchvision_backbones_unavailable_without_torchvision(monkeypatch):
         bb.build(allow_download=False)
 
 
+def test_unavailable_backbone_is_the_users_error_without_sources(monkeypatch, capsys):
+    """A frozen app may have no source lines to tell a deliberate `raise` by: the error's class must
+    say it is the user's (exit 2, one line), not a bug (exit 3)."""
+    import linecache
+
+    from fluxcull.cli.errors import EXIT_USER, report
+    from fluxcull.embedding import backbones
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setitem(sys.modules, "torchvision.models", None)
+    with pytest.raises(backbones.BackboneUnavailable) as caught:
+        backbones._REGISTRY["resnet50"].build(allow_download=False)
+    monkeypatch.setattr(linecache, "getline", lambda *a, **k: "")
+    assert report(caught.value, None) == EXIT_USER
+    assert "torchvision package is not installed" in capsys.readouterr().err
+
+
 def test_backbones_list_says_torchvision_is_not_installed(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "torchvision", None)
     assert main(["--library", str(tmp_path / "lib"), "backbones"]) == 0

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from fluxcull.errors import Unavailable
+
 DEFAULT_BACKBONE = "efficientnet_lite0"
 OFFLINE_ENV = "FLUXCULL_OFFLINE"
 SETTING_KEY = "backbone"
 
 
-class BackboneUnavailable(LookupError):
+class BackboneUnavailable(Unavailable):
     """A backbone cannot be used here (weights absent and not downloadable, library missing)."""
 
 
