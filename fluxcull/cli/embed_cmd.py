@@ -99,7 +99,7 @@ def run_backbones(args, lib: Library) -> int:
         return 0
     for d in rows:
         mark = "*" if d["active"] else " "
-        offline = "offline" if d["available_offline"] else "needs download"
+        offline = "offline" if d["available_offline"] else "needs download" if d["installed"] else "not installed"
         print(f"{mark} {d['name']:<40} dim {d['dim'] or '?':>5}  {offline:<14} {d['embedded']:>7} embedded  "
               f"{d['description']}")
     return 0

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from fluxcull.errors import Unavailable
+
 DEFAULT_BACKBONE = "efficientnet_lite0"
 OFFLINE_ENV = "FLUXCULL_OFFLINE"
 SETTING_KEY = "backbone"
 
 
-class BackboneUnavailable(LookupError):
+class BackboneUnavailable(Unavailable):
     """A backbone cannot be used here (weights absent and not downloadable, library missing)."""
 
 
@@ -58,6 +60,12 @@ class Backbone:
         except BackboneUnavailable:
             return False
 
+    def package_installed(self) -> bool:
+        """False when the package the weights come through (torchvision, timm) is not installed."""
+        import importlib.util
+
+        return self.source == "package" or importlib.util.find_spec(self.source) is not None
+
     def build(self, *, allow_download: bool | None = None):
         """The torch module mapping (n, 3, S, S) float input to (n, dim) features (not normalised)."""
         if allow_download is None:
@@ -69,7 +77,8 @@ class Backbone:
         return {
             "name": self.name, "id": self.id, "dim": self.dim, "source": self.source,
             "input": f"{self.input_policy} {self.input_size}", "default": self.name == DEFAULT_BACKBONE,
-            "available_offline": self.weights_available(), "description": self.description,
+            "available_offline": self.weights_available(), "installed": self.package_installed(),
+            "description": self.description,
         }
 
 
@@ -119,9 +128,10 @@ def _torchvision_cache_file(bb: Backbone) -> Path:
 
 def _load_torchvision(bb: Backbone, allow_download: bool):
     import torch
+
+    weights = _torchvision_weights(bb)  # first: it says so when torchvision is not installed
     import torchvision.models as tvm
 
-    weights = _torchvision_weights(bb)
     cached = _torchvision_cache_file(bb)
     if not cached.is_file():
         if not allow_download:
