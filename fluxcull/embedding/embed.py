@@ -5,7 +5,8 @@ file itself through `fluxcull.media.decode.load_image`, which uses RAW embedded 
 DCT-scaled JPEG decoding), measures the technical features and makes the square network input;
 the job's own thread runs the backbone on batches while the pool decodes the next ones. Each
 batch is stored before the next starts (vectors fsynced, then their index committed), so a killed
-job loses at most one batch and the next run continues where it stopped. Only photos without an
+job loses at most one batch and the next run continues where it stopped. The backbone's float32 or int8
+variant is chosen first (fluxcull.embedding.precision: never both in one store). Only photos without an
 embedding for the backbone (or with one of older bytes) or without current features are done.
 """
 
@@ -25,6 +26,7 @@ from fluxcull.catalog.settings import read_text
 from fluxcull.embedding import features as F
 from fluxcull.embedding.backbones import Backbone, SETTING_KEY, get_backbone
 from fluxcull.embedding.inference import available_cores, default_batch_size, make_runner
+from fluxcull.embedding.precision import write_variant
 from fluxcull.embedding.preprocess import to_square
 from fluxcull.embedding.store import EmbeddingStore, backbone_store
 from fluxcull.jobs import CancelToken, Job, Progress
@@ -47,10 +49,20 @@ class Prepared:
 
 
 def resolve_backbone(conn, name: str | None = None) -> Backbone:
-    """The backbone named, else the library's setting, else the default."""
+    """The backbone named, else the library's setting, else the default (its float32 variant unless
+    the name says `+int8`; `write_variant` picks the precision)."""
     if name:
         return get_backbone(name)
     return get_backbone(read_text(conn, SETTING_KEY))
+
+
+def _variant(lib, conn, bb: Backbone, runtime: str, device: str | None) -> Backbone:
+    """The precision variant this job writes (fluxcull.embedding.precision)."""
+    if not bb.int8:
+        return bb
+    from fluxcull.embedding.inference import select_device
+
+    return write_variant(conn, bb, cache_dir=lib.cache_dir, device=select_device(device), runtime=runtime)
 
 
 def _open_source(lib, path: str, thumb_key: str | None):
@@ -114,7 +126,7 @@ def _embed_job(lib, backbone, cancel, role, runtime, device, batch_size, workers
     conn = lib.connect()
     pool = None
     try:
-        bb = resolve_backbone(conn, backbone)
+        bb = _variant(lib, conn, resolve_backbone(conn, backbone), runtime, device)
         total_photos = index.count_ok_photos(conn, role)
         runner = None
         if bb.dim <= 0:  # a timm model of unknown width: build it to learn the width
