@@ -98,6 +98,11 @@ def _images(backbone: Backbone) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return np.stack(cal), np.stack(check), names
 
 
+def check_batch_of_photos(backbone: Backbone) -> np.ndarray:
+    """The check batch: each sample photograph mirrored and cropped unlike any calibration input."""
+    return _images(backbone)[1]
+
+
 def _reader(batch: np.ndarray, normalization: str, input_name: str):
     from onnxruntime.quantization import CalibrationDataReader
 
