@@ -100,17 +100,21 @@ def test_model_made_from_another_fp32_export_is_built_again(cache_copy, monkeypa
     assert len(built) == 1
 
 
-def test_refused_when_too_far_from_fp32_and_not_retried(cache_copy, monkeypatch):
+def test_refused_when_too_far_from_fp32_and_not_retried(cache_copy, monkeypatch, capsys):
     import onnxruntime.quantization as oq
 
     path = quantize.int8_path(LITE0, cache_copy)
     path.unlink()
     path.with_suffix(".json").unlink()
-    monkeypatch.setattr(oq, "quantize_static", lambda src, dst, *a, **k: shutil.copy(src, dst))
+    def fake_quantize(src, dst, *a, **k):
+        print("Collecting tensor data and making histogram ...")  # as the real calibrator does
+        shutil.copy(src, dst)
+
+    monkeypatch.setattr(oq, "quantize_static", fake_quantize)
     monkeypatch.setattr(quantize, "compare", lambda ort, a, b, batch, norm: np.linspace(0.99, 0.42, len(batch)))
     with pytest.raises(quantize.QuantizationRefused, match="0.4200"):
         quantize.ensure_int8(LITE0, cache_copy)
-    assert not path.exists()
+    assert not path.exists() and capsys.readouterr().out == ""  # stdout stays clean for `--json`
     refused = json.loads(path.with_name(path.stem + ".refused.json").read_text())
     assert refused["min_cosine"] == 0.42 and refused["min_cosine_required"] == quantize.MIN_COSINE
     monkeypatch.setattr(quantize, "build_int8", _no_build)
@@ -190,7 +194,7 @@ def test_variant_ids():
         get_backbone("resnet50@1+int8")
 
 
-def test_embed_job_writes_the_int8_store(library, conn, cache_copy, tmp_path, monkeypatch):
+def test_embed_job_writes_the_int8_store(library, conn, cache_copy, tmp_path, monkeypatch, capsys):
     from fluxcull.embedding.embed import embed_job
     from fluxcull.embedding.store import current_store
     from fluxcull.ingest import ingest_job
@@ -207,3 +211,9 @@ def test_embed_job_writes_the_int8_store(library, conn, cache_copy, tmp_path, mo
     assert conn.execute("SELECT COUNT(*) FROM embedding_rows WHERE backbone_id = 'efficientnet_lite0@1'").fetchone()[0] == 0
     monkeypatch.setenv(precision.PRECISION_ENV, "auto")  # auto keeps the library's int8 vectors
     assert run_job(embed_job(library))["embedded"] == 0
+    from fluxcull.cli import main
+
+    capsys.readouterr()
+    assert main(["backbones", "--json"]) == 0
+    lite0 = next(d for d in json.loads(capsys.readouterr().out) if d["name"] == "efficientnet_lite0")
+    assert (lite0["embedded"], lite0["embedded_int8"]) == (0, 3)

@@ -21,7 +21,9 @@ Files: `<library>/cache/onnx/<name>-v<version>-opset<N>-int8.onnx` (+ `.json`), 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -146,10 +148,13 @@ def build_int8(backbone: Backbone, fp32: Path, path: Path, *, quant_format: str 
         pre, tmp = Path(work) / "pre.onnx", Path(work) / path.name
         quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=False)
         input_name = ort.InferenceSession(str(pre), providers=["CPUExecutionProvider"]).get_inputs()[0].name
-        quantize_static(str(pre), str(tmp), _reader(cal, backbone.normalization, input_name),
-                        quant_format=QuantFormat.from_string(quant_format), per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.Percentile,
-                        extra_options={"CalibPercentile": PERCENTILE})
+        chatter = io.StringIO()
+        with contextlib.redirect_stdout(chatter):  # the calibrator prints its progress: keep `--json` output clean
+            quantize_static(str(pre), str(tmp), _reader(cal, backbone.normalization, input_name),
+                            quant_format=QuantFormat.from_string(quant_format), per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": PERCENTILE})
+        log.debug("quantize_static: %s", chatter.getvalue().strip())
         cos = compare(ort, fp32, tmp, check, backbone.normalization)
         record.update(mean_cosine=round(float(cos.mean()), 5), min_cosine=round(float(cos.min()), 5),
                       worst_photo=names[int(cos.argmin())])
