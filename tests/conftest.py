@@ -10,6 +10,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["FLUXCULL_KEYMAP"] = ""  # a person's own key map file never changes the keys a test presses
+# Tests embed in float32 unless they ask otherwise (FLUXCULL_PRECISION=int8 pytest ... runs them in int8):
+# building the int8 model takes tens of seconds per library, and auto would pick it on most CPUs.
+os.environ.setdefault("FLUXCULL_PRECISION", "fp32")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_PHOTOS = (REPO_ROOT / ".." / "shared" / "photos").resolve()

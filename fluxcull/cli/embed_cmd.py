@@ -90,6 +90,8 @@ def run_backbones(args, lib: Library) -> int:
         for bb in list_backbones():
             d = bb.describe()
             d["embedded"] = counts.get(bb.id, 0)
+            if bb.int8:
+                d["embedded_int8"] = counts.get(bb.with_precision("int8").id, 0)
             d["active"] = bb.name == active if active else d["default"]
             rows.append(d)
     finally:
@@ -100,7 +102,8 @@ def run_backbones(args, lib: Library) -> int:
     for d in rows:
         mark = "*" if d["active"] else " "
         offline = "offline" if d["available_offline"] else "needs download" if d["installed"] else "not installed"
-        print(f"{mark} {d['name']:<40} dim {d['dim'] or '?':>5}  {offline:<14} {d['embedded']:>7} embedded  "
+        int8 = f" (+{d['embedded_int8']} int8)" if d.get("embedded_int8") else ""
+        print(f"{mark} {d['name']:<40} dim {d['dim'] or '?':>5}  {offline:<14} {d['embedded']:>7} embedded{int8}  "
               f"{d['description']}")
     return 0
 

@@ -2,7 +2,8 @@
 
 Data flow: photos (catalog) -> decode (fluxcull.media) -> `embed` job: one decode pass gives the
 technical features (`pixel_features`) and the square network input (`preprocess`) -> backbone
-(`backbones`, run by torch in `inference` or ONNX Runtime in `onnx_backend`; both build the torch
+(`backbones`, run by torch in `inference` or ONNX Runtime in `onnx_backend`, or as the int8 model
+`quantize` builds, when `precision` chooses the backbone's int8 variant; both build the torch
 module with `torch_model`, EfficientNet-Lite in `efficientnet_lite`) -> `EmbeddingStore` (`store`:
 float16 memmap per backbone + its catalog index; `current_store` is the active backbone's) and
 `photo_features` (`features`: the public entry, names, schema and storage; the stored technical

@@ -11,6 +11,11 @@ does.
 | convnext_tiny, vit_b_16, resnet50 | torchvision ImageNet weights, fetched by torchvision into the torch hub cache | 768, 768, 2048 | once cached |
 | timm:MODEL (e.g. timm:convnext_small.fb_in22k_ft_in1k) | fetched by timm (if installed) from the Hugging Face hub | model's | once cached |
 
+A backbone marked `int8` can also run as an 8-bit quantized ONNX model (fluxcull.embedding.quantize);
+its vectors are close to the float32 ones but not the same, so the quantized variant is a backbone of
+its own: id `NAME@VERSION+int8`, its own store, and a keeper model trained on one refuses the other
+(fluxcull.embedding.precision says which variant a library uses).
+
 A backbone whose weights are not on this machine is fetched only when the network is allowed
 (FLUXCULL_OFFLINE unset) and reachable; otherwise `BackboneUnavailable` explains why and names the
 default, which always works offline.
@@ -19,7 +24,7 @@ default, which always works offline.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,6 +33,7 @@ from fluxcull.errors import Unavailable
 DEFAULT_BACKBONE = "efficientnet_lite0"
 OFFLINE_ENV = "FLUXCULL_OFFLINE"
 SETTING_KEY = "backbone"
+PRECISIONS = ("fp32", "int8")
 
 
 class BackboneUnavailable(Unavailable):
@@ -46,11 +52,22 @@ class Backbone:
     normalization: str = "imagenet"
     input_policy: str = "squash"
     flops: float = 0.0  # multiply-adds x 2 per image at input_size, for the benchmark's arithmetic limit
+    int8: bool = False          # can run as a statically quantized ONNX model
+    precision: str = "fp32"     # 'fp32' or 'int8': which variant this is
     _loader: Callable[["Backbone", bool], Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
-        return f"{self.name}@{self.version}"
+        return f"{self.name}@{self.version}" + ("+int8" if self.precision == "int8" else "")
+
+    def with_precision(self, precision: str) -> "Backbone":
+        """This backbone's fp32 or int8 variant (int8 only where the backbone supports it)."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+        if precision == "int8" and not self.int8:
+            raise BackboneUnavailable(f"backbone {self.name!r} has no int8 variant (only "
+                                      f"{', '.join(b.name for b in _REGISTRY.values() if b.int8)})")
+        return self if precision == self.precision else replace(self, precision=precision)
 
     def weights_available(self) -> bool:
         """True when the weights are on this machine (no network needed)."""
@@ -78,7 +95,7 @@ class Backbone:
             "name": self.name, "id": self.id, "dim": self.dim, "source": self.source,
             "input": f"{self.input_policy} {self.input_size}", "default": self.name == DEFAULT_BACKBONE,
             "available_offline": self.weights_available(), "installed": self.package_installed(),
-            "description": self.description,
+            "description": self.description, "precision": self.precision, "int8": self.int8,
         }
 
 
@@ -210,7 +227,7 @@ def register(bb: Backbone) -> Backbone:
 register(Backbone(
     "efficientnet_lite0", "1", 1280, "package",
     "EfficientNet-Lite0, ImageNet-1k; 1280-d pooled last feature map; ships with fluxcull (offline)",
-    normalization="tf", flops=2 * 0.385e9, _loader=_load_lite0,
+    normalization="tf", flops=2 * 0.385e9, int8=True, _loader=_load_lite0,
 ))
 register(Backbone(
     "convnext_tiny", "1", 768, "torchvision", "ConvNeXt-T, ImageNet-1k (torchvision, downloads 109 MB once)",
@@ -244,8 +261,11 @@ def list_backbones() -> list[Backbone]:
 
 
 def get_backbone(name: str | None = None) -> Backbone:
-    """The backbone called `name` (a name or an id `name@version`); None means the default."""
+    """The backbone called `name` (a name or an id `name@version[+int8]`); None means the default."""
     name = (name or DEFAULT_BACKBONE).strip()
+    precision = "fp32"
+    if name.endswith("+int8"):
+        name, precision = name[:-len("+int8")], "int8"
     base = name.split("@", 1)[0]
     bb = _REGISTRY.get(base)
     if bb is None and base.startswith("timm:"):
@@ -256,4 +276,4 @@ def get_backbone(name: str | None = None) -> Backbone:
                                   f"The default is {DEFAULT_BACKBONE!r}.")
     if "@" in name and name.split("@", 1)[1] != bb.version:
         raise BackboneUnavailable(f"backbone {name!r}: this fluxcull provides {bb.id}")
-    return bb
+    return bb.with_precision(precision)

@@ -5,7 +5,8 @@ file itself through `fluxcull.media.decode.load_image`, which uses RAW embedded 
 DCT-scaled JPEG decoding), measures the technical features and makes the square network input;
 the job's own thread runs the backbone on batches while the pool decodes the next ones. Each
 batch is stored before the next starts (vectors fsynced, then their index committed), so a killed
-job loses at most one batch and the next run continues where it stopped. Only photos without an
+job loses at most one batch and the next run continues where it stopped. The backbone's float32 or int8
+variant is chosen first (fluxcull.embedding.precision: never both in one store). Only photos without an
 embedding for the backbone (or with one of older bytes) or without current features are done.
 """
 
@@ -27,6 +28,7 @@ from fluxcull.embedding.backbones import Backbone, SETTING_KEY, get_backbone
 from fluxcull.embedding.inference import available_cores, default_batch_size, make_runner
 from fluxcull.embedding.prepare import FILE_MIN_SIDE, Prepared, thumbnail_image
 from fluxcull.embedding.prepare import prepare as prepare_from
+from fluxcull.embedding.precision import write_variant
 from fluxcull.embedding.store import EmbeddingStore, backbone_store
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.joblock import locked
@@ -35,10 +37,20 @@ log = logging.getLogger(__name__)
 
 
 def resolve_backbone(conn, name: str | None = None) -> Backbone:
-    """The backbone named, else the library's setting, else the default."""
+    """The backbone named, else the library's setting, else the default (its float32 variant unless
+    the name says `+int8`; `write_variant` picks the precision)."""
     if name:
         return get_backbone(name)
     return get_backbone(read_text(conn, SETTING_KEY))
+
+
+def _variant(lib, conn, bb: Backbone, runtime: str, device: str | None) -> Backbone:
+    """The precision variant this job writes (fluxcull.embedding.precision)."""
+    if not bb.int8:
+        return bb
+    from fluxcull.embedding.inference import select_device
+
+    return write_variant(conn, bb, cache_dir=lib.cache_dir, device=select_device(device), runtime=runtime)
 
 
 def _open_source(lib, path: str, thumb_key: str | None):
@@ -159,7 +171,7 @@ def _make_runner(bb, runtime, device, lib, threads):
 def open_backbone(lib, conn, backbone: str | None, runtime: str, device: str | None, threads: int | None):
     """(the backbone, its store, a runner or None): a timm model of unknown width is built (and its
     runner kept) to learn the width; otherwise the runner is made when first needed."""
-    bb = resolve_backbone(conn, backbone)
+    bb = _variant(lib, conn, resolve_backbone(conn, backbone), runtime, device)
     runner = None
     if bb.dim <= 0:
         runner = _make_runner(bb, runtime, device, lib, threads)

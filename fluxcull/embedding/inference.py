@@ -6,6 +6,7 @@ A runner maps a batch of square uint8 images (n, S, S, 3) to L2-normalised float
 | runtime | what | default on |
 | --- | --- | --- |
 | onnx | ONNX Runtime (CPU), the model exported once and cached in the library | CPU (fastest measured) |
+| onnx (int8) | ONNX Runtime (CPU), the statically quantized model (fluxcull.embedding.quantize); for a backbone's `+int8` variant | CPU with VNNI/AVX2, see fluxcull.embedding.precision |
 | torch | torch eager, batch-norm folded, channels_last; fp16 autocast on CUDA | CUDA, MPS |
 | torch-fp32 | torch eager in float32 everywhere (the reference) | - |
 
@@ -121,6 +122,7 @@ class TorchRunner:
 
 class OnnxRunner:
     def __init__(self, path, backbone: Backbone, *, threads: int | None = None):
+        """`path` is the float32 or, for a backbone's int8 variant, the quantized model."""
         from pathlib import Path
 
         from fluxcull.embedding.onnx_backend import import_onnxruntime
@@ -133,7 +135,7 @@ class OnnxRunner:
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.backbone = backbone
-        self.info = RunnerInfo("onnx", "cpu", "fp32", opts.intra_op_num_threads)
+        self.info = RunnerInfo("onnx", "cpu", backbone.precision, opts.intra_op_num_threads)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = normalize(batch, self.backbone.normalization)
@@ -146,6 +148,8 @@ def make_runner(backbone: Backbone, *, runtime: str = "auto", device: str | None
     """A runner for the backbone on the chosen (or best available) device and runtime."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose from {', '.join(RUNTIMES)}")
+    if backbone.precision == "int8":
+        return _int8_runner(backbone, runtime, lib, threads)
     device = select_device(device)
     if runtime == "auto":
         runtime = default_runtime(device)
@@ -170,3 +174,12 @@ def make_runner(backbone: Backbone, *, runtime: str = "auto", device: str | None
     precision = "fp16" if device == "cuda" else "fp32"
     return TorchRunner(model, backbone, device, precision=precision, channels_last=True, threads=threads,
                        compile=compile)
+
+
+def _int8_runner(backbone: Backbone, runtime: str, lib, threads: int | None) -> OnnxRunner:
+    """The int8 variant runs only as its quantized ONNX model, on the CPU whatever the device."""
+    from fluxcull.embedding.quantize import ensure_int8
+
+    if runtime not in ("auto", "onnx"):
+        raise ValueError(f"{backbone.id} runs only in ONNX Runtime (runtime onnx or auto), not {runtime!r}")
+    return OnnxRunner(ensure_int8(backbone, lib.cache_dir if lib is not None else None), backbone, threads=threads)

@@ -39,7 +39,7 @@ from fluxcull.catalog import embedding_index as index
 from fluxcull.catalog import transaction
 from fluxcull.catalog.embedding_index import active_backbone_id  # noqa: F401  (its home was here)
 from fluxcull.catalog.queries import photo_sha256s
-from fluxcull.embedding.backbones import Backbone, get_backbone
+from fluxcull.embedding.backbones import Backbone, BackboneUnavailable, get_backbone
 from fluxcull.errors import InvalidValue, StoreDamaged, Unavailable
 
 _GROW_ROWS = 4096
@@ -344,12 +344,18 @@ def backbone_store(lib, conn: sqlite3.Connection, backbone: Backbone) -> Embeddi
 
 def current_store(lib, conn: sqlite3.Connection) -> EmbeddingStore:
     """The store of the active backbone (the library setting, else the one with most embeddings,
-    else the default), checked against its index: raises StoreDamaged when vectors are missing or
+    else the default; its float32 or int8 variant by `precision.read_variant`), checked against its index: raises StoreDamaged when vectors are missing or
     changed, so nothing downstream (scores, matches, training) is computed from wrong vectors.
     The one way every layer gets the library's embeddings."""
+    from fluxcull.embedding.precision import read_variant
+
     active = index.active_backbone_id(conn)
     if active:
+        try:
+            active = read_variant(conn, get_backbone(active)).id  # the float32 or int8 store
+        except BackboneUnavailable:  # an id this fluxcull does not know: its stored rows are still readable
+            pass
         if index.backbone_dim(conn, active) is not None:
             return EmbeddingStore.open_existing(conn, lib.embeddings_dir, active).verified()
         return backbone_store(lib, conn, get_backbone(active)).verified()
-    return backbone_store(lib, conn, get_backbone(None)).verified()
+    return backbone_store(lib, conn, read_variant(conn, get_backbone(None))).verified()
