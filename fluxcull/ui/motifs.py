@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from fluxcull import insight_workflows
 from fluxcull.ui.thumbs import PixmapCache, ThumbLoader, source_for
-from fluxcull.ui.writer import CatalogThread
+from fluxcull.ui.writer import CatalogDialog
 
 HEADS = ("Photos", "Name", "Size", "First", "Last", "Keeper rate")
 NAME_COLUMN = 1
@@ -74,19 +74,17 @@ class Mosaics(QObject):
         self.loader.shutdown()
 
 
-class MotifsDialog(QDialog):
+class MotifsDialog(CatalogDialog):
     def __init__(self, lib, show_where=None, parent=None):
         """`show_where(expression, label)`: show what a find expression selects in the main grid."""
-        super().__init__(parent)
+        super().__init__(lib, parent, name="motifs")
         self.setWindowTitle("Motifs")
         self.resize(1100, 720)
-        self.lib, self.show_where = lib, show_where
-        self.worker = CatalogThread(lib, self, name="motifs")
+        self.show_where = show_where
         self.mosaics = Mosaics(lib, self)
         self.mosaics.arrived = self._arrived
         self.motifs: list[dict] = []
         self.keys: dict[int, list] = {}   # motif id -> its mosaic's thumbnail keys
-        self.closed = False
         self._filling = False
 
         self.status = QLabel("Reading the motifs…")
@@ -210,32 +208,12 @@ class MotifsDialog(QDialog):
         self.show_where(f"motif={m['id']}", f"Motif: {m.get('name') or m['id']}")
 
     # -- lifetime --------------------------------------------------------------------------------------------
-    def busy(self) -> bool:
-        return not self.worker.idle()
-
     def loaded(self) -> bool:
         """Nothing asked is outstanding and every mosaic's thumbnails are there (for a screenshot)."""
         return not self.busy() and self.mosaics.idle([k for keys in self.keys.values() for k in keys])
 
-    def open(self) -> None:
-        """Beside the window, not modal: the grid stays usable."""
-        self.show()
-        self.raise_()
-        self.activateWindow()
-
-    def done(self, result: int) -> None:
-        self._shutdown()
-        super().done(result)
-
-    def closeEvent(self, event) -> None:
-        self._shutdown()
-        super().closeEvent(event)
-
-    def _shutdown(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.mosaics.shutdown()
-            self.worker.close()
+    def shutdown(self) -> None:
+        self.mosaics.shutdown()
 
 
 def open_motifs(win) -> MotifsDialog:

@@ -12,12 +12,12 @@ fluxcull.insight_workflows.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
+from PySide6.QtWidgets import (QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from fluxcull import insight_workflows
 from fluxcull.ui.theme import score_text
-from fluxcull.ui.writer import CatalogThread
+from fluxcull.ui.writer import CatalogDialog
 
 HEADS = ("Session", "Place", "Photos", "Best score")
 WHERE = "rediscover=yes"
@@ -31,16 +31,14 @@ def session_words(s: dict) -> str:
     return f"{start[:10]}  {start[11:16]}".strip() if start else f"Session {s['session_id']}"
 
 
-class RediscoverDialog(QDialog):
+class RediscoverDialog(CatalogDialog):
     def __init__(self, lib, show_where=None, parent=None):
         """`show_where(expression, label, session_id)`: show what an expression selects in the grid."""
-        super().__init__(parent)
+        super().__init__(lib, parent, name="rediscover")
         self.setWindowTitle("Rediscover")
         self.resize(820, 600)
-        self.lib, self.show_where = lib, show_where
-        self.worker = CatalogThread(lib, self, name="rediscover")
+        self.show_where = show_where
         self.result: dict | None = None
-        self.closed = False
 
         self.status = QLabel("Looking for probable keepers nobody decided on…")
         self.status.setWordWrap(True)
@@ -114,29 +112,8 @@ class RediscoverDialog(QDialog):
         else:
             self.show_where(WHERE, f"Rediscover: {item.text()}", int(sid))
 
-    def busy(self) -> bool:
-        return not self.worker.idle()
-
     def loaded(self) -> bool:
         return not self.busy()
-
-    def open(self) -> None:
-        self.show()
-        self.raise_()
-        self.activateWindow()
-
-    def done(self, result: int) -> None:
-        self._shutdown()
-        super().done(result)
-
-    def closeEvent(self, event) -> None:
-        self._shutdown()
-        super().closeEvent(event)
-
-    def _shutdown(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.worker.close()
 
 
 def open_rediscover(win) -> RediscoverDialog:
