@@ -4,6 +4,8 @@ fluxcull/ui imports no insights module (as fluxcull.workflows does for the pipel
 - Drafts view: `draft_sequences`, `draft_alternatives`, `export_draft`.
 - Analytics window and `fluxcull analytics --drift`: `analytics_plots`, `analytics_plot` (PNG bytes),
   `taste_drift`, `taste_drift_view`.
+- Motifs window: `stored_motifs`, `compute_motifs`.
+- Rediscovery window: `rediscover_sessions`.
 Nothing here imports Qt; the heavy packages are imported when a call runs.
 """
 
@@ -78,3 +80,35 @@ def export_draft(lib, catalog: Catalog, draft_id: int, kind: str, path, mode: st
     from fluxcull.insights.draft_export import export
 
     return export(lib, catalog.connection, draft_id, kind, path, mode)
+
+
+def stored_motifs(catalog: Catalog) -> list[dict]:
+    """The stored motifs (fluxcull.insights.motifs.stored), largest first, each with `photos`: caption
+    records (photo_id, path, thumb_key) of its medoids, most typical first."""
+    from fluxcull.catalog import insight_reads
+    from fluxcull.insights.motifs import stored
+
+    conn = catalog.connection
+    out = stored(conn)["motifs"]
+    caps = insight_reads.photo_captions(conn, [p for m in out for p in m["medoids"]])
+    for m in out:
+        m["photos"] = [{"photo_id": p, "path": caps[p][0], "thumb_key": caps[p][6]} for p in m["medoids"] if p in caps]
+    return out
+
+
+def compute_motifs(lib, catalog: Catalog, min_size: int | None = None) -> dict:
+    """Cluster the keepers into motifs and store them (`fluxcull motifs`); the summary."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.motifs import cluster
+
+    conn = catalog.connection
+    res = cluster(conn, current_store(lib, conn), min_size=min_size)
+    return {"keepers": res["keepers"], "motifs": len(res["motifs"]), "noise": res["noise"]}
+
+
+def rediscover_sessions(catalog: Catalog) -> dict:
+    """`fluxcull rediscover` at its default score: {min_score, photos, sessions: [{session_id,
+    start_at, place, best, count, photos: [{id, path, score, capture_time}]}]}."""
+    from fluxcull.insights.rediscover import rediscover
+
+    return rediscover(catalog.connection)

@@ -52,6 +52,15 @@ def test_rediscover_excludes_decided_and_linked(library, conn, capsys):
                     for p in s["photos"]}) == 1
     code, text = _run(capsys, "rediscover", "--min-score", "0.99")
     assert code == 0 and "never decided on" in text
+    # the find filter rediscover=yes is the same rule: exactly these photos, in a session too
+    code, listed = _run(capsys, "photos", "--where", "rediscover=yes", "--json")
+    assert code == 0 and {p["id"] for p in listed} == set(found)
+    first = r["sessions"][0]
+    code, listed = _run(capsys, "photos", "--session", str(first["session_id"]), "--where",
+                        "rediscover=yes and score>=0.9", "--json")
+    assert {p["id"] for p in listed} == {p["id"] for p in first["photos"] if p["score"] >= 0.9}
+    code, err = _run(capsys, "photos", "--where", "rediscover=no")
+    assert code == 2
 
 
 def test_analytics_totals_match_the_catalog(library, conn, capsys, tmp_path):

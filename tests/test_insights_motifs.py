@@ -58,6 +58,19 @@ def test_repeated_scenes_form_motifs_and_names_persist(library, conn, capsys):
     code, text = _run(capsys, "motifs", "--list")
     assert "Harbour" in text
     assert main(["motifs", "--name", "999", "x"]) == 2
+    # the find filter motif=ID: exactly the motif's photos, on the command line and in a saved filter
+    for m in r2["motifs"]:
+        code, listed = _run(capsys, "photos", "--where", f"motif={m['id']}", "--json")
+        assert code == 0 and sorted(p["id"] for p in listed) == m["members"]
+    code, saved = _run(capsys, "filters", "--save", "Harbour", "--where", f"motif={biggest['id']} and score>=1",
+                       "--json")
+    code, listed = _run(capsys, "photos", "--filter", "Harbour", "--json")
+    assert code == 0 and sorted(p["id"] for p in listed) == again[0]["members"]
+    code, listed = _run(capsys, "photos", "--where", "motif=999", "--json")
+    assert code == 0 and listed == []
+    assert main(["photos", "--where", "motif=0"]) == 2
+    # the keeper rate the clustering measured is stored with the motifs
+    assert {m["id"]: m["keeper_rate"] for m in ls["motifs"]} == {m["id"]: m["keeper_rate"] for m in r2["motifs"]}
 
 
 def test_match_names_one_to_one_by_overlap():

@@ -22,6 +22,7 @@ from fluxcull.catalog import export_reads as _exports
 from fluxcull.catalog import folders as _folders
 from fluxcull.catalog import keeper_links as _links
 from fluxcull.catalog import marks as _marks
+from fluxcull.catalog import motif_store as _motifs
 from fluxcull.catalog import queries as _q
 from fluxcull.catalog import ratings as _ratings
 from fluxcull.catalog import saved_filters as _saved
@@ -273,6 +274,10 @@ class Catalog:
     def draft(self, draft_id: int) -> dict | None:
         """One draft with its items in order (photo_id, score, path, thumb_key, capture_time, ...)."""
         return _drafts.draft(self._conn, draft_id)
+
+    def rename_motif(self, motif_id: int, name: str | None) -> bool:
+        """Name a stored motif (None or blank clears the name); False when there is no such motif."""
+        return _motifs.rename(self._conn, motif_id, (name or "").strip() or None)
 
     def draft_history(self, draft_id: int) -> list[dict]:
         return _drafts.history(self._conn, draft_id)

@@ -22,7 +22,9 @@ The grammar (README, "Finding photos"): conditions joined by `and` (any letter c
   includes that day)
 - numbers (`>=`, `>`, `<`, `<=`, `=`): score, from 0 to 1; stars, 0 to 5 (`stars=0`: none); stack, the
   frames of the photo's stack (`stack>=2`: photos in a stack, `stack=1`: photos alone)
-- choices (`=`): decision, band, type, role, label (a colour, any, none)
+- choices (`=`): decision, band, type, role, label (a colour, any, none), rediscover (yes: the originals
+  `fluxcull rediscover` proposes at its default score)
+- ids (`=`): motif, a stored motif's id (`fluxcull motifs --list`): its photos
 
 A value holding spaces or quotes is written in double quotes (`camera~"GR III"`, `\\"` and `\\\\`
 inside). Field names and values never become SQL: a field is looked up in `FIELDS` and every value
@@ -43,8 +45,9 @@ from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS, NO_LABEL
 from fluxcull.catalog.scores import BAND_DEFS, DECISION_FILTERS
 from fluxcull.errors import InvalidValue
 
-TEXT, DATE, NUMBER, CHOICE = "text", "date", "number", "choice"
-OPERATORS = {TEXT: ("~",), DATE: (">=", ">", "<", "<=", "="), NUMBER: (">=", ">", "<", "<=", "="), CHOICE: ("=",)}
+TEXT, DATE, NUMBER, CHOICE, ID = "text", "date", "number", "choice", "id"
+OPERATORS = {TEXT: ("~",), DATE: (">=", ">", "<", "<=", "="), NUMBER: (">=", ">", "<", "<=", "="), CHOICE: ("=",),
+             ID: ("=",)}
 MAX_EXPRESSION = 2000  # characters
 
 
@@ -52,7 +55,7 @@ MAX_EXPRESSION = 2000  # characters
 class FilterField:
     key: str                                    # its name in expressions and saved filters
     label: str                                  # the filter bar's word
-    kind: str                                   # TEXT, DATE, NUMBER or CHOICE
+    kind: str                                   # TEXT, DATE, NUMBER, CHOICE or ID (a catalog row's id)
     attrs: tuple[str | None, ...]               # PhotoQuery attributes: (one,), or (low, high) for a range
                                                 # ((low,) alone: a lower bound only, e.g. at least N stars)
     help: str                                   # tooltip and documentation
@@ -92,6 +95,11 @@ FIELDS: tuple[FilterField, ...] = (
                 choices=tuple((b.name, b.label) for b in BAND_DEFS), in_bar=False),
     FilterField("role", "Role", CHOICE, ("role",), "Originals, keeper archive or inbox",
                 choices=tuple((r, r) for r in ROLES), in_bar=False),
+    FilterField("motif", "Motif", ID, ("motif",), "The photos of a stored motif, by its id (Library ▸ Motifs, "
+                "`fluxcull motifs --list`)", in_bar=False),
+    FilterField("rediscover", "Rediscover", CHOICE, ("rediscover",),
+                "rediscover=yes: the probable keepers among the originals nobody ever decided on, as `fluxcull "
+                "rediscover` proposes them (add score>=0.9 for fewer)", choices=(("yes", "Yes"),), in_bar=False),
 )
 BY_KEY: dict[str, FilterField] = {f.key: f for f in FIELDS}
 ATTRS: tuple[str, ...] = tuple(a for f in FIELDS for a in f.attrs if a)  # every attribute a filter sets
@@ -265,11 +273,17 @@ def _token(text: str, pos: int) -> str:
     return m.group(0) if m else text[pos:pos + 20]
 
 
+def _ident(f: FilterField, text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,18}", text) or int(text) < 1:
+        raise ValueError(f"{f.key} takes an id, a whole number from 1")
+    return int(text)
+
+
 def _apply(out: dict[str, Any], f: FilterField, op: str, value: str, token: str) -> None:
-    if f.kind in (TEXT, CHOICE):
+    if f.kind in (TEXT, CHOICE, ID):
         if f.kind == TEXT and not value.strip():
             raise ValueError(f"{f.key}~ needs some text")
-        v = value if f.kind == TEXT else _choice(f, value)
+        v = value if f.kind == TEXT else _choice(f, value) if f.kind == CHOICE else _ident(f, value)
         attr = f.attrs[0]
         if attr in out and out[attr] != v:
             raise _bad(f"{f.key} is given twice", token)
@@ -350,7 +364,7 @@ def format_where(values: dict[str, Any]) -> str:
     parse_where(format_where(v)) == v."""
     terms: list[str] = []
     for f in FIELDS:
-        if f.kind in (TEXT, CHOICE):
+        if f.kind in (TEXT, CHOICE, ID):
             v = values.get(f.attrs[0])
             if v is not None:
                 terms.append(f"{f.key}{'~' if f.kind == TEXT else '='}{quote(str(v))}")

@@ -61,20 +61,26 @@ def frames_before(conn: sqlite3.Connection, session_id: int, capture_time: float
     return _array(rows[::-1], 3)
 
 
+REDISCOVER_MIN_SCORE = 0.8  # the score from which an unreviewed original is proposed (`rediscover --min-score`)
+
+# The rediscovery rule, on the unqualified columns of `photos` (PhotoQuery's `rediscover` filter uses it
+# too, also inside queries that alias the table): an ok original, decision none, scoring at least the
+# bound parameter and below 1.0 (1.0: confirmed by the keeper archive), linked from no keeper (confirmed
+# or in review), with no keep, reject, clear or prefer in the decision log, as either photo of a preference.
+REDISCOVER_SQL = (
+    "(role = 'originals' AND status = 'ok' AND decision = 'none' AND keeper_score >= ? AND keeper_score < 1.0"
+    " AND id NOT IN (SELECT original_id FROM keeper_links WHERE original_id IS NOT NULL)"
+    " AND id NOT IN (SELECT photo_id FROM decision_events WHERE kind IN ('keep', 'reject', 'clear', 'prefer'))"
+    " AND id NOT IN (SELECT other_photo_id FROM decision_events WHERE kind = 'prefer'"
+    " AND other_photo_id IS NOT NULL))")
+
+
 def rediscovery_rows(conn: sqlite3.Connection, min_score: float) -> list[tuple]:
-    """(id, path, session_id, capture_time, keeper_score, start_at, place) of ok originals scoring at
-    least min_score that were never decided (no keep, reject, clear or prefer in the decision log,
-    decision none), are not linked from the keeper archive (confirmed or in review) and are not
-    marked as confirmed; best first."""
+    """(id, path, session_id, capture_time, keeper_score, start_at, place) of the originals REDISCOVER_SQL
+    proposes at min_score; best first."""
     return conn.execute(
-        "SELECT p.id, p.path, p.session_id, p.capture_time, p.keeper_score, s.start_at, s.place FROM photos p"
-        " LEFT JOIN sessions s ON s.id = p.session_id"
-        " WHERE p.role = 'originals' AND p.status = 'ok' AND p.decision = 'none' AND p.keeper_score >= ?"
-        " AND p.keeper_score < 1.0"
-        " AND NOT EXISTS (SELECT 1 FROM keeper_links k WHERE k.original_id = p.id)"
-        " AND NOT EXISTS (SELECT 1 FROM decision_events e WHERE e.photo_id = p.id"
-        "                 AND e.kind IN ('keep', 'reject', 'clear', 'prefer'))"
-        " AND NOT EXISTS (SELECT 1 FROM decision_events e WHERE e.other_photo_id = p.id AND e.kind = 'prefer')"
+        "SELECT p.id, p.path, p.session_id, p.capture_time, p.keeper_score, s.start_at, s.place"
+        f" FROM (SELECT * FROM photos WHERE {REDISCOVER_SQL}) p LEFT JOIN sessions s ON s.id = p.session_id"
         " ORDER BY p.keeper_score DESC, p.id", (float(min_score),)).fetchall()
 
 

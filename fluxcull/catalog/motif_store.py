@@ -1,6 +1,6 @@
 """Motifs in the catalog (tables `motifs`, `motif_members`; fluxcull.insights.motifs clusters them):
 read the stored motifs, replace them after a re-clustering (ids kept where the caller matched
-them), name one."""
+them), store their keeper rates, name one; `MEMBER_SQL`, the `motif=ID` find filter's condition."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sqlite3
 from fluxcull.catalog.db import transaction
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+# a photo of the motif (bound: the motif id), on the unqualified columns of `photos` (PhotoQuery.motif)
+MEMBER_SQL = "id IN (SELECT photo_id FROM motif_members WHERE motif_id = ?)"
 
 
 def members(conn: sqlite3.Connection) -> dict[int, set[int]]:
@@ -20,9 +22,11 @@ def members(conn: sqlite3.Connection) -> dict[int, set[int]]:
 
 
 def motifs(conn: sqlite3.Connection) -> list[dict]:
-    """Every stored motif: id, name, members (photo ids), medoids (photo ids, most typical first)."""
-    out = {r[0]: {"id": r[0], "name": r[1], "members": [], "medoids": []}
-           for r in conn.execute("SELECT id, name FROM motifs ORDER BY id")}
+    """Every stored motif: id, name, members (photo ids), medoids (photo ids, most typical first),
+    assigned (originals assigned to it when it was clustered; None before migration 0021's columns were
+    filled) and assigned_keepers (the keepers among them)."""
+    out = {r[0]: {"id": r[0], "name": r[1], "members": [], "medoids": [], "assigned": r[2], "assigned_keepers": r[3]}
+           for r in conn.execute("SELECT id, name, assigned, assigned_keepers FROM motifs ORDER BY id")}
     for m, p, med in conn.execute("SELECT motif_id, photo_id, medoid FROM motif_members ORDER BY motif_id, photo_id"):
         out[m]["members"].append(p)
         if med:
@@ -52,6 +56,13 @@ def replace(conn: sqlite3.Connection, clusters: list[tuple[int | None, list[int]
                              [(old, int(p), rank.get(int(p), 0)) for p in mem])
             ids.append(int(old))
     return ids
+
+
+def set_rates(conn: sqlite3.Connection, rates: list[tuple[int, int, int]]) -> None:
+    """Store (motif id, originals assigned, keepers among them) of a clustering. One transaction."""
+    with transaction(conn):
+        conn.executemany("UPDATE motifs SET assigned = ?, assigned_keepers = ? WHERE id = ?",
+                         [(int(n), int(k), int(m)) for m, n, k in rates])
 
 
 def rename(conn: sqlite3.Connection, motif_id: int, name: str | None) -> bool:

@@ -3,7 +3,8 @@
 Sort and filter columns come from whitelists; every value is a bound parameter. A RAW+JPEG pair
 (fluxcull.ingest.pairs) is one photo unit: listings and counts leave out its RAW file (the
 secondary, `pair_of` set) unless a query asks for every file (`PhotoQuery.files`). The find filters
-(text, camera, lens, capture dates, score range, file type, stars, colour label, stack size) are
+(text, camera, lens, capture dates, score range, file type, stars, colour label, stack size, motif,
+rediscovery) are
 declared, with their `--where` names and filter-bar words, in fluxcull.catalog.filters; their SQL is
 written here, in `PhotoQuery.where`.
 A query may ask for stacks collapsed (`PhotoQuery.stacks`): one row per stack, its top frame
@@ -23,6 +24,8 @@ from typing import Any
 # score bands and decision values are declared once, in fluxcull.catalog.scores (re-exported here)
 from fluxcull.catalog.ratings import COLOR_LABELS, MAX_STARS, NO_LABEL
 from fluxcull.catalog.scores import BANDS, DECISION_FILTERS, band_of, kept_or_confirmed_sql  # noqa: F401
+from fluxcull.catalog.insight_reads import REDISCOVER_MIN_SCORE, REDISCOVER_SQL
+from fluxcull.catalog.motif_store import MEMBER_SQL
 from fluxcull.catalog.text_match import NAME_SQL, TEXT_SQL, camera_clause, lens_clause, like_pattern
 
 ROLES = ("originals", "keepers", "inbox")
@@ -106,6 +109,8 @@ class PhotoQuery:
     stack_min: int | None = None      # in a stack of at least this many frames (2: every stacked photo)
     stack_below: int | None = None    # in a stack of fewer frames than this (2: photos alone); a photo
                                       # with no stack (not embedded yet) matches neither
+    motif: int | None = None          # a member of this stored motif (fluxcull.catalog.motif_store)
+    rediscover: str | None = None     # "yes": proposed by rediscovery (insight_reads.REDISCOVER_SQL)
     stacks: str = "all"               # STACK_VIEWS: every frame, or each stack collapsed into its top frame
     toggled: tuple[int, ...] = ()     # stacks shown the other way: whole while collapsed, collapsed while not
 
@@ -207,6 +212,14 @@ class PhotoQuery:
                 clauses.append("format = ?")
                 params.append(self.file_type)
         self._stack_clauses(clauses, params)
+        if self.motif is not None:
+            clauses.append(MEMBER_SQL)
+            params.append(_whole("motif", self.motif, 1, 2**63 - 1))
+        if self.rediscover is not None:
+            if self.rediscover != "yes":
+                raise ValueError(f"rediscover is 'yes', not {self.rediscover!r}")
+            clauses.append(REDISCOVER_SQL)
+            params.append(REDISCOVER_MIN_SCORE)
 
     def collapsed(self) -> bool:
         """Whether stacks are shown collapsed (but for the toggled ones)."""

@@ -11,9 +11,10 @@ def register(sub) -> None:
     p.add_argument("--session", type=int_option(1), metavar="ID", help="open on this session (see `fluxcull sessions`)")
     p.add_argument("--role", choices=ROLES, help="open on the photos of this role (e.g. inbox)")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window to PNG and quit")
-    p.add_argument("--view", choices=("grid", "loupe", "compare", "survey", "drafts", "analytics"), default="grid",
+    p.add_argument("--view", choices=("grid", "loupe", "compare", "survey", "drafts", "analytics", "motifs",
+                                      "rediscover"), default="grid",
                    help="with --screenshot: the view to capture (default grid; drafts: the Drafts view on the "
-                   "newest draft; analytics: the Analytics window; both windows of their own)")
+                   "newest draft; analytics, motifs, rediscover: those windows; windows of their own)")
     p.add_argument("--where", metavar="EXPR", help="open with the filter bar set to a filter expression "
                    "(see `fluxcull photos --help`)")
     p.add_argument("--filter", metavar="NAME", help="open on a saved filter (see `fluxcull filters`)")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from fluxcull.catalog.insight_reads import REDISCOVER_MIN_SCORE
 from fluxcull.cli.common import emit_json
 from fluxcull.validate import float_option, int_option
 
@@ -12,7 +13,8 @@ def register(sub) -> None:
         "rediscover", help="probable keepers among the originals nobody ever decided on",
         description="List originals scoring at least --min-score that were never kept, never linked from the "
         "keeper archive and never decided on, by session (the session with the best photo first).")
-    r.add_argument("--min-score", type=float_option(0.0, 1.0), default=0.8, metavar="S", help="(default 0.8)")
+    r.add_argument("--min-score", type=float_option(0.0, 1.0), default=REDISCOVER_MIN_SCORE, metavar="S",
+                   help=f"(default {REDISCOVER_MIN_SCORE:g}, the find filter rediscover=yes's)")
     r.add_argument("--json", action="store_true", help="print them as JSON")
     r.set_defaults(func=cmd_rediscover)
 

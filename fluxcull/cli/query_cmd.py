@@ -93,6 +93,8 @@ WHERE_HELP = """filter expressions (--where, and saved filters): conditions join
   stack                      >= > < <= = frames in its stack    stack>=2 (in a stack)  stack=1 (alone)
   decision, band, type, role = one value                       decision=keep  band=uncertain  type=raw
   label                      = a colour, any, none             label=green  label=any  label=none
+  motif                      = a stored motif's id              motif=3 (`fluxcull motifs --list`)
+  rediscover                 = yes                              rediscover=yes (`fluxcull rediscover`'s photos)
 text searches the file name, camera and lens; name the file name (or the camera's own name); taken is
 the capture time on the camera's clock (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS], each the
 whole period); type is raw, jpeg, png, tiff or heif; label is red, yellow, green, blue, purple, any or

@@ -124,6 +124,7 @@ def cluster(conn: sqlite3.Connection, store, *, min_size: int | None = None, chu
     kept_ids = match_names(motif_store.members(conn), ids_sets)
     stored = motif_store.replace(conn, [(kept_ids[c], sorted(ids_sets[c]), medoids[c].tolist())
                                         for c in range(n_motifs)])
+    motif_store.set_rates(conn, [(stored[c], int(assigned[c]), int(assigned_keepers[c])) for c in range(n_motifs)])
     names = {m["id"]: m["name"] for m in motif_store.motifs(conn)}
     for c in range(n_motifs):
         t = corpus.time[members[c]]
@@ -139,8 +140,13 @@ def cluster(conn: sqlite3.Connection, store, *, min_size: int | None = None, chu
     return result
 
 
+def _rate(m: dict) -> float | None:
+    return m["assigned_keepers"] / m["assigned"] if m["assigned"] else None
+
+
 def stored(conn: sqlite3.Connection) -> dict:
-    """The stored motifs, described from the catalog (no re-clustering; no keeper rate)."""
+    """The stored motifs, described from the catalog (no re-clustering; the keeper rate as the last
+    clustering measured it, None where it was not stored)."""
     out = []
     for m in motif_store.motifs(conn):
         caps = insight_reads.photo_captions(conn, m["members"])
@@ -148,7 +154,7 @@ def stored(conn: sqlite3.Connection) -> dict:
         fin = np.isfinite(t).any()
         out.append({"id": m["id"], "name": m["name"], "size": len(m["members"]), "medoids": m["medoids"],
                     "first": _date(np.nanmin(t)) if fin else None, "last": _date(np.nanmax(t)) if fin else None,
-                    "years": _years(t), "keeper_rate": None, "members": m["members"]})
+                    "years": _years(t), "assigned": m["assigned"], "keeper_rate": _rate(m), "members": m["members"]})
     out.sort(key=lambda m: (-m["size"], m["id"]))
     return {"motifs": out}
 

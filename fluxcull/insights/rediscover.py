@@ -10,7 +10,7 @@ import sqlite3
 from fluxcull.catalog import insight_reads
 
 
-def rediscover(conn: sqlite3.Connection, min_score: float = 0.8) -> dict:
+def rediscover(conn: sqlite3.Connection, min_score: float = insight_reads.REDISCOVER_MIN_SCORE) -> dict:
     rows = insight_reads.rediscovery_rows(conn, min_score)
     sessions: dict = {}
     for pid, path, sid, t, score, start_at, place in rows:

@@ -68,7 +68,7 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
                                              for pid in pair)
         elif view == "survey":
             ready = win.survey.loaded()
-        elif view == "analytics":
+        elif view in ("analytics", "motifs", "rediscover"):
             ready = win.dialog is not None and win.dialog.loaded()
         elif view == "loupe":
             rec = win.loupe.record
@@ -144,11 +144,11 @@ def save_screenshot(app, win, path: str | Path, view: str = "grid") -> Path:
         from fluxcull.ui.analytics import open_analytics
 
         open_analytics(win)
-    elif view == "drafts":
-        win.actions_by_name["drafts"].trigger()
+    elif view in ("drafts", "motifs", "rediscover"):
+        win.actions_by_name[view].trigger()
     wait_until_painted(app, win, view)
     app.processEvents()
-    shown = win.dialog if view in ("analytics", "drafts") else win  # windows of their own
+    shown = win.dialog if view in ("analytics", "drafts", "motifs", "rediscover") else win  # windows of their own
     pix = None
     if QApplication.platformName() not in ("offscreen", "minimal"):
         screen = shown.screen()

@@ -138,6 +138,22 @@ class Browser(QObject):
             self.win.filters.apply_values({**self.win.filters.filter_values(self.source), **values})
             self.apply_query()
 
+    def show_where(self, where: str, label: str, session_id: int | None = None) -> None:
+        """Show exactly what an expression selects (the Motifs and Rediscover windows): in every photo
+        or one session, the toolbar's filters at Any, the filter bar holding the expression."""
+        win = self.win
+        self.source = {**initial_source(win.catalog, None, session_id), "label": label}
+        win.filters.show_everything()
+        win.filters.role_combo.blockSignals(True)
+        win.filters.role_combo.setCurrentIndex(0)
+        win.filters.role_combo.blockSignals(False)
+        win.sessions.blockSignals(True)
+        win.sessions.select_source(self.source["role"] if session_id is not None else None, session_id)
+        win.sessions.blockSignals(False)
+        self.open_filter(where=where)
+        if win.mode is not win.modes["grid"]:
+            win.show_grid()
+
     def save_filter(self, name: str) -> bool:
         """Save what the view filters by (role, Decision, Score, the filter bar) under `name`."""
         expression = format_where(self.win.filters.filter_values(self.source))

@@ -16,14 +16,14 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMenu,
                                QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from fluxcull import insight_workflows
 from fluxcull.ui.draft_strip import ID_ROLE, DraftThumbs, PhotoStrip, name, when
 from fluxcull.ui.draft_suggestions import TITLES, SuggestionRow
 from fluxcull.ui.theme import score_text
-from fluxcull.ui.writer import CatalogThread
+from fluxcull.ui.writer import CatalogDialog
 
 HINT = "Drag to reorder · Ctrl+← / Ctrl+→ move the chosen photo · Delete takes it out"
 
@@ -44,19 +44,17 @@ def _message(error: str) -> str:
     return error.split(": ", 1)[-1]
 
 
-class DraftsDialog(QDialog):
+class DraftsDialog(CatalogDialog):
     def __init__(self, lib, catalog, parent=None):
-        super().__init__(parent)
+        super().__init__(lib, parent, name="drafts")
         self.setWindowTitle("Issue drafts")
         self.resize(1480, 940)
-        self.lib, self.catalog = lib, catalog
-        self.worker = CatalogThread(lib, self, name="drafts")
+        self.catalog = catalog
         self.thumbs = DraftThumbs(lib, self)
         self.draft: dict | None = None
         self.alternatives: list[dict] = []
         self.suggestions: dict | None = None
         self.asked = {"suggestions": 0, "alternatives": 0}  # the latest question of each: older answers are dropped
-        self.closed = False
 
         self.list = QListWidget()
         self.list.currentRowChanged.connect(self._draft_chosen)
@@ -353,32 +351,12 @@ class DraftsDialog(QDialog):
         self.said.setText(text)
 
     # -- lifetime -------------------------------------------------------------------------------------------
-    def busy(self) -> bool:
-        return not self.worker.idle()
-
     def loaded(self) -> bool:
         """Nothing asked is outstanding and every thumbnail shown is there (for a screenshot)."""
         return not self.busy() and self.thumbs.idle()
 
-    def open(self) -> None:
-        """Shown beside the window, not modal: the grid stays usable."""
-        self.show()
-        self.raise_()
-        self.activateWindow()
-
-    def done(self, result: int) -> None:
-        self._shutdown()
-        super().done(result)
-
-    def closeEvent(self, event) -> None:
-        self._shutdown()
-        super().closeEvent(event)
-
-    def _shutdown(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.thumbs.shutdown()
-            self.worker.close()
+    def shutdown(self) -> None:
+        self.thumbs.shutdown()
 
 
 def open_drafts(win) -> DraftsDialog:

@@ -55,6 +55,18 @@ def _open_analytics(w) -> None:
     open_analytics(w)
 
 
+def _open_motifs(w) -> None:
+    from fluxcull.ui.motifs import open_motifs  # Qt: imported when the window asks for it
+
+    open_motifs(w)
+
+
+def _open_rediscover(w) -> None:
+    from fluxcull.ui.rediscover import open_rediscover  # Qt: imported when the window asks for it
+
+    open_rediscover(w)
+
+
 ACTIONS: tuple[Action, ...] = (
     # Library
     Action("settings", "Library settings", ("Ctrl+,",), lambda w: w.open_settings(), "&Library", "Model and library"),
@@ -64,6 +76,10 @@ ACTIONS: tuple[Action, ...] = (
            lambda w: w.open_export(), "&Library", title="Export decisions…", separator=True),
     Action("analytics", "Keeper density by time, place and session, motifs over time, and taste drift", (),
            lambda w: _open_analytics(w), "&Library", title="Analytics…"),
+    Action("motifs", "Your recurring scenes (keepers clustered by look): name them, show one's photos in the grid",
+           (), _open_motifs, "&Library", title="Motifs…"),
+    Action("rediscover", "Probable keepers among the originals nobody ever decided on, by session, to show in the "
+           "grid", (), _open_rediscover, "&Library", title="Rediscover…"),
     Action("quit", "Quit fluxcull", (), lambda w: w.close(), "&Library", title="Quit", separator=True,
            standard="Quit"),
     # Photo

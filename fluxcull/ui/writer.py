@@ -9,6 +9,7 @@ its scores in batches of 20,000 photos, each its own transaction of up to half a
 large catalog; fluxcull.catalog.score_writes) the commit waits for it here instead of freezing
 the window. Each submitted function gets this thread's `Catalog` (fluxcull.catalog.api).
 Writes run in submission order; `flush()` waits for all of them (the window calls it on close).
+`CatalogDialog`: a window beside the main one (Drafts, Motifs, Rediscover) with a thread of its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QDialog
 
 from fluxcull.catalog import Catalog
 
@@ -90,3 +92,39 @@ class CatalogThread(QObject):
 
 
 CatalogWriter = CatalogThread
+
+
+class CatalogDialog(QDialog):
+    """A window shown beside the main one, not modal (the grid stays usable), that asks its own
+    catalog thread (`worker`); closing it stops the thread and what `shutdown` stops."""
+
+    def __init__(self, lib, parent=None, name: str = "catalog"):
+        super().__init__(parent)
+        self.lib = lib
+        self.worker = CatalogThread(lib, self, name=name)
+        self.closed = False
+
+    def busy(self) -> bool:
+        return not self.worker.idle()
+
+    def open(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def shutdown(self) -> None:
+        """What the window stops besides its catalog thread (thumbnail loading)."""
+
+    def done(self, result: int) -> None:
+        self._close_down()
+        super().done(result)
+
+    def closeEvent(self, event) -> None:
+        self._close_down()
+        super().closeEvent(event)
+
+    def _close_down(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.shutdown()
+            self.worker.close()
