@@ -190,9 +190,21 @@ def run_app(lib, *, initial_role: str | None = None, screenshot: str | Path | No
             print(f"screenshot written to {out}")
         finally:
             win.close()
+            dispose(app, win)
         return 0
     if win.first_run_needed():
         QTimer.singleShot(0, win.open_first_run)
     code = app.exec()
     win.shutdown()
+    dispose(app, win)
     return int(code)
+
+
+def dispose(app, win) -> None:
+    """Delete the closed window's Qt objects while the application still exists: left to the
+    interpreter's exit, C++ objects can be destroyed after the QApplication (a crash seen once at exit)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    win.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    app.processEvents()
