@@ -106,17 +106,6 @@ def open_library(args):
     return Library.open(args.library, create=args.command in CREATES, readonly=readonly)
 
 
-def _load_qt_first() -> None:
-    """Load Qt's GUI libraries before anything loads pillow_heif's bundled codec libraries (opening the
-    library can: housekeeping, formats): in the other order the window's thumbnail threads crashed in
-    QImageReader (a segmentation fault in about 3 of 4 offscreen starts from an installed wheel).
-    Without PySide6 nothing is loaded here and `gui` says why itself."""
-    try:
-        import PySide6.QtGui  # noqa: F401
-    except ImportError:
-        pass
-
-
 def main(argv: list[str] | None = None) -> int:
     from fluxcull.cli.errors import check_text_args, report
 
@@ -126,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     if args.command == "gui":
-        _load_qt_first()
+        from fluxcull.ui.qt_first import load_qt_first  # before the library opens (see there)
+
+        load_qt_first()
     from fluxcull import logs
 
     logs.setup_stderr()

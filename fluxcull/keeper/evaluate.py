@@ -20,7 +20,7 @@ import numpy as np
 from fluxcull.jobs import Progress
 from fluxcull.keeper import calibrate
 from fluxcull.keeper.dataset import NEG, POS, UNLABELLED, find_feature
-from fluxcull.keeper.metrics import (average_precision, average_ranks, pairwise_accuracy, recall_at,  # noqa: F401
+from fluxcull.keeper.metrics import (average_precision, pairwise_accuracy, recall_at,
                                   roc_auc)
 from fluxcull.keeper.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
 from fluxcull.keeper.pairs import PairConfig, build_pairs

@@ -78,7 +78,6 @@ def wait_until_painted(app, win, view: str = "grid", timeout: float = 20.0) -> b
             first, last = win.grid.visible_range()
             ready = win.thumb_loader.idle() and not win.grid._request_timer.isActive()
             if ready and last >= first:
-                side = win.grid.decode_side()
                 for row in range(first, last + 1):
                     key = win.grid.thumb_cache_key(win.model.record(row))
                     if key is not None and key not in win.thumb_loader.cache and not win.thumb_loader.is_failed(key):
@@ -190,21 +189,10 @@ def run_app(lib, *, initial_role: str | None = None, screenshot: str | Path | No
             print(f"screenshot written to {out}")
         finally:
             win.close()
-            dispose(app, win)
         return 0
     if win.first_run_needed():
         QTimer.singleShot(0, win.open_first_run)
     code = app.exec()
     win.shutdown()
-    dispose(app, win)
     return int(code)
 
-
-def dispose(app, win) -> None:
-    """Delete the closed window's Qt objects while the application still exists: left to the
-    interpreter's exit, C++ objects can be destroyed after the QApplication (a crash seen once at exit)."""
-    from PySide6.QtCore import QCoreApplication, QEvent
-
-    win.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
-    app.processEvents()
