@@ -193,21 +193,25 @@ def test_hand_computed_edge_cases(conn, catalog):
 
 def test_technical_part_is_read_in_bulk_and_only_when_readable(conn, catalog):
     rng = np.random.default_rng(2)
-    vecs = rng.uniform(0, 1, (len(catalog), len(F.FEATURE_NAMES))).astype(np.float32)
+    vecs = rng.uniform(0, 1, (len(catalog), len(F.STORED_NAMES))).astype(np.float32)
     vecs[rng.random(vecs.shape) < 0.1] = np.nan
+    n_feat = len(F.FEATURE_NAMES)
     old, short = set(catalog[5::50]), set(catalog[7::50])
     with transaction(conn):
         conn.executemany("INSERT INTO photo_features(photo_id, schema, vector) VALUES (?, ?, ?)", [
             (pid, "fx0-old" if pid in old else F.FEATURE_SCHEMA, vecs[i, :5].tobytes() if pid in short else vecs[i].tobytes())
             for i, pid in enumerate(catalog) if i % 10])
     for ids in (catalog, [*catalog[::-3], catalog[0], 10 ** 9]):  # dense and sparse
-        got = F.load_features(conn, ids)
+        got, orient = F.load_features(conn, ids, with_orientation=True)
+        assert_bits_equal(F.load_features(conn, ids), got)
         assert got.shape == (len(ids), len(F.FEATURE_NAMES)) and got.dtype == np.float32
+        assert orient.shape == (len(ids), F.N_ORIENT)
         pos = {pid: i for i, pid in enumerate(catalog)}
         for k, pid in enumerate(ids):
             i = pos.get(pid)
             stored = i is not None and i % 10 and pid not in old and pid not in short
             want = vecs[i, :F.N_TECH] if stored else np.full(F.N_TECH, np.nan, np.float32)
             assert_bits_equal(got[k, :F.N_TECH], want)
+            assert_bits_equal(orient[k], vecs[i, n_feat:] if stored else np.full(F.N_ORIENT, np.nan, np.float32))
         assert_bits_equal(got[:, F.N_TECH:], F.metadata_features(conn, ids))
     assert F.load_features(conn, []).shape == (0, len(F.FEATURE_NAMES))

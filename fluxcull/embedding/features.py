@@ -40,6 +40,11 @@ or split sessions) are always reflected.
 | 28 | session_position | rank of the photo in its session by capture time, 0 (first) .. 1 (last); 0.5 alone | 0 .. 1 |
 | 29 | session_length_log2 | log2(number of photos in the session) | 0 .. |
 | 30 | megapixels_log2 | log2(width x height / 1e6) of the original | |
+
+Stored after these, not a model input: the orientation signature (`ORIENTATION_NAMES`, 16 values:
+the real and imaginary parts of harmonics 1-8 of the gradient-orientation distribution), from which
+the keeper model's context inputs measure how far a frame is rotated against the rest of its burst
+(`load_orientation`). fx2 added it; a library's fx1 vectors are measured again by `embed`.
 """
 
 from __future__ import annotations
@@ -55,23 +60,34 @@ from fluxcull.catalog.queries import photo_sha256s
 # the two halves of the vector live in their own modules; re-exported here, the public entry
 from fluxcull.embedding.metadata_features import (METADATA_NAMES, as_ids, geohash_cell,  # noqa: F401
                                                   geohash_string, metadata_features)
-from fluxcull.embedding.pixel_features import (FEATURE_SIZE, N_TECH, TECHNICAL_NAMES, feature_image,  # noqa: F401
-                                               level_lines, technical_features)
+from fluxcull.embedding.pixel_features import (FEATURE_SIZE, N_MEASURED, N_ORIENT, N_TECH,  # noqa: F401
+                                               ORIENTATION_NAMES, TECHNICAL_NAMES, feature_image,
+                                               level_lines, measured_features, orientation_signature,
+                                               technical_features)
 
 FEATURE_NAMES = TECHNICAL_NAMES + METADATA_NAMES
-FEATURE_SCHEMA = "fx1-" + hashlib.sha1(",".join(FEATURE_NAMES).encode()).hexdigest()[:10]
+# the stored vector: the features, then the orientation signature
+STORED_NAMES = FEATURE_NAMES + ORIENTATION_NAMES
+_N_FEAT = len(FEATURE_NAMES)
+_STORED_BYTES = 4 * len(STORED_NAMES)
+FEATURE_SCHEMA = "fx2-" + hashlib.sha1(",".join(STORED_NAMES).encode()).hexdigest()[:10]
 
 
 # -- storage ---------------------------------------------------------------------------------
 def store_features(conn: sqlite3.Connection, photo_ids, technical: np.ndarray,
                    source_sha256: list[str | None] | None = None) -> None:
-    """Write full vectors (technical rows given, metadata from the catalog) in one transaction,
-    recording the SHA-256 of the bytes they were measured on (default: the photo's current one)."""
+    """Write full vectors (measured rows given: MEASURED_NAMES, or TECHNICAL_NAMES alone with no
+    orientation signature; metadata from the catalog) in one transaction, recording the SHA-256 of the
+    bytes they were measured on (default: the photo's current one)."""
     ids = [int(p) for p in photo_ids]
     if not ids:
         return
-    tech = np.asarray(technical, np.float32).reshape(len(ids), N_TECH)
-    full = np.concatenate([tech, metadata_features(conn, ids)], axis=1).astype(np.float32)
+    measured = np.asarray(technical, np.float32).reshape(len(ids), -1)
+    if measured.shape[1] not in (N_TECH, N_MEASURED):
+        raise ValueError(f"measured features have {measured.shape[1]} columns, not {N_TECH} or {N_MEASURED}")
+    orient = (measured[:, N_TECH:] if measured.shape[1] == N_MEASURED
+              else np.full((len(ids), N_ORIENT), np.nan, np.float32))
+    full = np.concatenate([measured[:, :N_TECH], metadata_features(conn, ids), orient], axis=1).astype(np.float32)
     if source_sha256 is None:
         shas = photo_sha256s(conn, ids)
         source_sha256 = [shas.get(pid) for pid in ids]
@@ -84,33 +100,43 @@ def missing_feature_ids(conn: sqlite3.Connection, role: str | None = None) -> li
     return features_store.missing_feature_ids(conn, FEATURE_SCHEMA, role)
 
 
-def _stored_technical(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
-    """The stored technical features (n x N_TECH float32) of photos, in order; NaN where none are
-    stored under the current schema."""
+def _stored_columns(conn: sqlite3.Connection, photo_ids, columns: slice) -> np.ndarray:
+    """The stored vectors' `columns` (of STORED_NAMES; float32) for photos, in order; NaN where none
+    are stored under the current schema."""
     ids = as_ids(photo_ids)
     uids, inv = np.unique(ids, return_inverse=True)
-    tech = np.full((len(uids), N_TECH), np.nan, np.float32)
+    width = len(range(*columns.indices(len(STORED_NAMES))))
+    out = np.full((len(uids), width), np.nan, np.float32)
     rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
-    size = 4 * len(FEATURE_NAMES)
-    rows = [r for r in rows if isinstance(r[1], bytes) and len(r[1]) == size]  # others: not readable, NaN
+    rows = [r for r in rows if isinstance(r[1], bytes) and len(r[1]) == _STORED_BYTES]  # others: NaN
     if rows:
         pid = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        vecs = np.frombuffer(b"".join([r[1] for r in rows]), np.float32).reshape(len(rows), len(FEATURE_NAMES))
+        vecs = np.frombuffer(b"".join([r[1] for r in rows]), np.float32).reshape(len(rows), len(STORED_NAMES))
         at = np.searchsorted(uids, pid)
         ok = (at < len(uids)) & (uids[np.minimum(at, len(uids) - 1)] == pid)
-        tech[at[ok]] = vecs[ok, :N_TECH]
-    return tech[inv.ravel()]
+        out[at[ok]] = vecs[ok, columns]
+    return out[inv.ravel()]
 
 
-def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None) -> np.ndarray:
-    """Features of photos in the given order: float32 (n x len(FEATURE_NAMES)), NaN = missing.
+def load_orientation(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
+    """The stored orientation signatures (n x N_ORIENT float32, ORIENTATION_NAMES) of photos, in
+    order; NaN where none is stored."""
+    return _stored_columns(conn, photo_ids, slice(_N_FEAT, None))
+
+
+def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None,
+                  with_orientation: bool = False):
+    """Features of photos in the given order: float32 (n x len(FEATURE_NAMES)), NaN = missing; with
+    `with_orientation`, (features, orientation signatures n x N_ORIENT) from the same read.
 
     Technical values come from photo_features (NaN where not computed yet or computed under an
     older schema); metadata values are computed from the catalog as it is now (`metadata_rows`: the
     metadata columns of every photo, when a whole-library pass has just read them).
     """
     ids = as_ids(photo_ids)
-    return np.concatenate([_stored_technical(conn, ids), metadata_features(conn, ids, every=metadata_rows)], axis=1)
+    stored = _stored_columns(conn, ids, slice(None))
+    feats = np.concatenate([stored[:, :N_TECH], metadata_features(conn, ids, every=metadata_rows)], axis=1)
+    return (feats, np.ascontiguousarray(stored[:, _N_FEAT:])) if with_orientation else feats
 
 
 def refresh_metadata(conn: sqlite3.Connection, role: str | None = None, chunk: int = 50_000) -> int:
@@ -124,13 +150,13 @@ def refresh_metadata(conn: sqlite3.Connection, role: str | None = None, chunk: i
     for i in range(0, len(ids), chunk):
         uids = np.asarray(ids[i:i + chunk], np.int64)
         rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
-        size = 4 * len(FEATURE_NAMES)
-        stored = {r[0]: r[1] for r in rows if isinstance(r[1], bytes) and len(r[1]) == size}
+        stored = {r[0]: r[1] for r in rows if isinstance(r[1], bytes) and len(r[1]) == _STORED_BYTES}
         have = np.asarray([p for p in uids.tolist() if p in stored], np.int64)
         if not len(have):
             continue
         old = np.frombuffer(b"".join(stored[p] for p in have.tolist()), np.float32).reshape(len(have), -1)
-        new = np.concatenate([old[:, :N_TECH], metadata_features(conn, have)], axis=1).astype(np.float32)
+        new = np.concatenate([old[:, :N_TECH], metadata_features(conn, have), old[:, _N_FEAT:]],
+                             axis=1).astype(np.float32)
         todo = [(int(p), new[j].tobytes()) for j, p in enumerate(have.tolist()) if new[j].tobytes() != stored[p]]
         if todo:
             features_store.replace_vectors(conn, FEATURE_SCHEMA, todo)

@@ -14,6 +14,16 @@ TECHNICAL_NAMES = [
     "aspect_log2", "tilt_degrees", "line_strength",
 ]
 N_TECH = len(TECHNICAL_NAMES)
+# the orientation signature: the first harmonics of the edge-orientation distribution (orientation
+# modulo 180 degrees, weighted by gradient magnitude). Not a model input: two frames' signatures tell
+# how far one is rotated against the other (fluxcull.keeper.context), which an absolute tilt estimate
+# cannot do for scenes without straight lines
+ORIENTATION_HARMONICS = 8
+ORIENTATION_NAMES = ([f"orient_re{k}" for k in range(1, ORIENTATION_HARMONICS + 1)]
+                     + [f"orient_im{k}" for k in range(1, ORIENTATION_HARMONICS + 1)])
+N_ORIENT = len(ORIENTATION_NAMES)
+MEASURED_NAMES = TECHNICAL_NAMES + ORIENTATION_NAMES  # what one pass over the pixels measures
+N_MEASURED = len(MEASURED_NAMES)
 FEATURE_SIZE = 512  # long side of the image the technical features are measured on
 
 
@@ -48,9 +58,15 @@ def _hist_percentiles(hist: np.ndarray, qs) -> list[float]:
 
 def technical_features(img) -> np.ndarray:
     """The technical features (TECHNICAL_NAMES) of a PIL image (any size; measured at FEATURE_SIZE)."""
+    return measured_features(img)[:N_TECH]
+
+
+def measured_features(img) -> np.ndarray:
+    """float32 MEASURED_NAMES: the technical features, then the orientation signature, of a PIL image
+    (any size; measured at FEATURE_SIZE), in one pass."""
     img = feature_image(img)
     w, h = img.size
-    out = np.full(N_TECH, np.nan, np.float32)
+    out = np.full(N_MEASURED, np.nan, np.float32)
     out[TECHNICAL_NAMES.index("aspect_log2")] = math.log2(w / h)
     if min(w, h) < 16:
         return out
@@ -95,7 +111,10 @@ def technical_features(img) -> np.ndarray:
     alap = np.abs(lap)
     flat = alap <= np.percentile(alap[::3, ::3], 50)
     out[11] = float(math.sqrt(math.pi / 2.0) / 6.0 * np.abs(m[flat]).mean()) if flat.any() else np.nan
-    out[13], out[14] = level_lines(y)
+    gx, gy, mag = _binned_gradients(y)
+    if gx is not None:
+        out[13], out[14] = _level_from(gx, gy, mag)
+        out[N_TECH:] = _orientation_from(gx, gy, mag)
     return out
 
 
@@ -103,15 +122,56 @@ _LEVEL_KERNEL = np.exp(-0.5 * (np.arange(-6, 7) / 2.0) ** 2)  # 1 degree sigma a
 _LEVEL_CENTERS = np.linspace(-44.75, 44.75, 180)
 
 
+def _binned_gradients(y: np.ndarray):
+    """(gx, gy, magnitude) of the 2x2-binned luminance, or (None, None, None) when it is too small."""
+    yb = _bin(y, 2)
+    if min(yb.shape) < 8:
+        return None, None, None
+    gx = yb[1:-1, 2:] - yb[1:-1, :-2]
+    gy = yb[2:, 1:-1] - yb[:-2, 1:-1]
+    return gx, gy, np.hypot(gx, gy)
+
+
 def level_lines(y: np.ndarray) -> tuple[float, float]:
     """(tilt_degrees, line_strength) of a luminance image: a crooked horizon or leaning verticals move
     the peak of the strong edges' orientations away from 0 (horizontal/vertical, folded together)."""
-    yb = _bin(y, 2)
-    if min(yb.shape) < 8:
+    gx, gy, mag = _binned_gradients(y)
+    if gx is None:
         return math.nan, math.nan
-    gx = yb[1:-1, 2:] - yb[1:-1, :-2]
-    gy = yb[2:, 1:-1] - yb[:-2, 1:-1]
-    mag = np.hypot(gx, gy)
+    return _level_from(gx, gy, mag)
+
+
+def orientation_signature(y: np.ndarray) -> np.ndarray:
+    """float32 ORIENTATION_NAMES of a luminance image (NaN when it is too small or flat)."""
+    gx, gy, mag = _binned_gradients(y)
+    if gx is None:
+        return np.full(N_ORIENT, np.nan, np.float32)
+    return _orientation_from(gx, gy, mag)
+
+
+def _orientation_from(gx: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    """Harmonics k = 1..ORIENTATION_HARMONICS of the orientation distribution of the stronger half of
+    the gradients: sum(w exp(-2ik angle)) / sum(w). Rotating the image by t multiplies harmonic k by
+    exp(-2ikt), so two frames' signatures give their relative rotation whatever the scene."""
+    out = np.full(N_ORIENT, np.nan, np.float32)
+    m = mag > max(float(np.percentile(mag[::2, ::2], 50)), 1.0)
+    w = mag[m].astype(np.float64)
+    if len(w) < 50:
+        return out
+    ang = np.arctan2(gy[m], gx[m]).astype(np.float64)
+    # exp(-2ik angle) for every k from the first harmonic's powers: one trigonometric pass
+    e1 = np.exp(-2j * ang)
+    acc, total = np.empty(ORIENTATION_HARMONICS, np.complex128), float(w.sum())
+    p = w.astype(np.complex128)
+    for k in range(ORIENTATION_HARMONICS):
+        p = p * e1
+        acc[k] = p.sum() / total
+    out[:ORIENTATION_HARMONICS] = acc.real
+    out[ORIENTATION_HARMONICS:] = acc.imag
+    return out
+
+
+def _level_from(gx: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> tuple[float, float]:
     strong = mag > max(float(np.percentile(mag, 90)), 8.0)
     if np.count_nonzero(strong) < 50:
         return math.nan, math.nan

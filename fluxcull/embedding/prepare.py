@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from fluxcull.embedding.pixel_features import FEATURE_SIZE, feature_image, technical_features
+from fluxcull.embedding.pixel_features import FEATURE_SIZE, feature_image, measured_features
 from fluxcull.embedding.preprocess import to_square
 
 # a thumbnail is used when its long side is at least this (the ingest ones are 512 px)
@@ -29,7 +29,7 @@ FILE_MIN_SIDE = FEATURE_SIZE * 3 // 4
 class Prepared:
     photo_id: int
     pixels: np.ndarray | None      # (S, S, 3) uint8 network input, None when only features are needed
-    technical: np.ndarray | None   # TECHNICAL_NAMES values
+    technical: np.ndarray | None   # MEASURED_NAMES values (technical features, orientation signature)
     source: str = ""
     error: str | None = None
     seconds: float = 0.0
@@ -60,7 +60,7 @@ def prepare(photo_id: int, open_image: Callable[[], tuple], input_size: int, pol
     try:
         img, source = open_image()
         fimg = feature_image(img)
-        tech = technical_features(fimg) if need_features else None
+        tech = measured_features(fimg) if need_features else None
         pixels = to_square(fimg, input_size, policy) if need_embedding else None
         return Prepared(photo_id, pixels, tech, source, None, time.perf_counter() - t0)
     except DecodeError as exc:

@@ -19,6 +19,7 @@ features (fluxcull.embedding.features), these inputs (NaN where the feature itse
 | `session_sim` | cosine similarity of the photo to its session's centroid (appearance) | -1 .. 1 |
 | `burst_sim` | cosine similarity to its burst's centroid | -1 .. 1 |
 | `burst_typical` | 1 for the burst's most typical frame (highest `burst_sim`), else 0 | 0 / 1 |
+| `rotation_vs_burst` | how far the frame is rotated against the rest of its burst: the median, over its nearest frames in the burst (up to `ROTATION_NEIGHBOURS` before and after), of the rotation between the two frames' orientation signatures; NaN alone | degrees, 0 .. 12 |
 
 for every technical feature f of fluxcull.embedding.features (sharpness, brightness, clipping, contrast,
 haze, colour, noise, aspect) and the two derived ones above. The session is the catalog session (a walk: photos less than the
@@ -34,6 +35,9 @@ Context inputs are recomputed from the catalog whenever a model is trained or ph
 so they always reflect the sessions and bursts as they are now (a growing inbox session, a
 regrouped session). `CONTEXT_SCHEMA` versions this table: a model trained on another version is
 refused as for a feature-schema change.
+
+cx4 added `rotation_vs_burst`: a crooked frame of a burst shows as the one rotated against the others
+even where the scene has no straight line for `tilt_degrees` to read (a horizon in fog, foliage).
 """
 
 from __future__ import annotations
@@ -52,8 +56,8 @@ DERIVED_NAMES = ["sharpness_per_contrast", "contrast_per_brightness"]
 _RELATIVE_OF = TECHNICAL_NAMES + DERIVED_NAMES
 _RELATIVE = [f"{f}_{kind}_{grp}" for f in _RELATIVE_OF for grp in ("session", "burst") for kind in ("vs", "rank")]
 CONTEXT_NAMES = DERIVED_NAMES + _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2",
-                                             "session_sim", "burst_sim", "burst_typical"]
-CONTEXT_SCHEMA = "cx3-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
+                                             "session_sim", "burst_sim", "burst_typical", "rotation_vs_burst"]
+CONTEXT_SCHEMA = "cx4-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
 _SESSION_COLUMNS = np.array([i for i, name in enumerate(CONTEXT_NAMES)
                              if name.endswith("_session") or name == "session_sim"], np.int64)
 INPUT_NAMES = list(FEATURE_NAMES) + CONTEXT_NAMES
@@ -188,13 +192,66 @@ def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk:
     return out_s, out_b
 
 
+ROTATION_NEIGHBOURS = 8
+_ROTATION_GRID = np.radians(np.arange(-12.0, 12.01, 0.5))
+
+
+def relative_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Degrees (absolute) by which the frames with orientation signatures a are rotated against those
+    with b, row by row (NaN where either is missing): the rotation within +-12 degrees that best
+    aligns the two orientation distributions (their cross-correlation, from the harmonics, on a
+    half-degree grid refined by a parabola)."""
+    k = a.shape[1] // 2
+    ca = a[:, :k].astype(np.float64) + 1j * a[:, k:]
+    cb = b[:, :k].astype(np.float64) + 1j * b[:, k:]
+    # rotating by t multiplies harmonic h by exp(-2iht): correlation at t = Re sum a_h conj(b_h) exp(2iht)
+    steer = np.exp(2j * np.arange(1, k + 1)[:, None] * _ROTATION_GRID[None, :])
+    corr = ((ca * np.conj(cb)) @ steer).real
+    g = len(_ROTATION_GRID)
+    j = np.argmax(np.nan_to_num(corr, nan=-np.inf), axis=1)
+    jj = np.clip(j, 1, g - 2)
+    rows = np.arange(len(j))
+    y0, y1, y2 = corr[rows, jj - 1], corr[rows, jj], corr[rows, jj + 1]
+    denom = y0 - 2.0 * y1 + y2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off = np.where((j == jj) & (denom < 0), np.clip(0.5 * (y0 - y2) / denom, -0.5, 0.5), 0.0)
+    step = float(np.degrees(_ROTATION_GRID[1] - _ROTATION_GRID[0]))
+    deg = np.abs(np.degrees(_ROTATION_GRID[j]) + off * step)
+    deg[~(np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1))] = np.nan
+    return deg
+
+
+def rotation_vs_burst(by_burst: "_Groups", orientation: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Per photo: the median rotation (degrees) against its nearest frames in its burst (up to
+    ROTATION_NEIGHBOURS before and after in capture order); NaN alone or without a signature."""
+    n = len(orientation)
+    order, gid = by_burst.order, by_burst.gid
+    g_sorted = gid[order]
+    vals = np.full((n, 2 * ROTATION_NEIGHBOURS), np.nan, np.float32)
+    for d in range(1, ROTATION_NEIGHBOURS + 1):
+        i = np.flatnonzero(g_sorted[d:] == g_sorted[:-d]) if n > d else np.zeros(0, np.int64)
+        if not len(i):
+            break  # no burst has more than d frames
+        first, second = order[i], order[i + d]
+        for s in range(0, len(i), chunk):
+            rot = relative_rotation(orientation[first[s:s + chunk]], orientation[second[s:s + chunk]])
+            vals[first[s:s + chunk], d - 1] = rot
+            vals[second[s:s + chunk], ROTATION_NEIGHBOURS + d - 1] = rot
+    out = np.full(n, np.nan, np.float32)
+    have = np.isfinite(vals).any(axis=1)
+    if have.any():
+        out[have] = np.nanmedian(vals[have], axis=1)
+    return out
+
+
 def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, feats: np.ndarray,
-                    z: np.ndarray | None) -> np.ndarray:
+                    z: np.ndarray | None, orientation: np.ndarray | None = None) -> np.ndarray:
     """float32 (n x len(CONTEXT_NAMES)) context inputs.
 
     session, burst: group keys per photo; time: capture time (NaN unknown); feats: the absolute
     features (n x len(FEATURE_NAMES), NaN missing); z: appearance vectors (n x k, e.g. the model's
-    embedding projection), or None (the appearance inputs are then NaN).
+    embedding projection), or None (the appearance inputs are then NaN); orientation: the photos'
+    orientation signatures (fluxcull.embedding.features.ORIENTATION_NAMES), or None (rotation NaN).
     """
     n = len(session)
     out = np.full((n, len(CONTEXT_NAMES)), np.nan, np.float32)
@@ -241,6 +298,8 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
         best = np.full(len(by_burst.starts), -np.inf, np.float32)
         np.maximum.at(best, by_burst.gid, bsim)
         out[:, col + 5] = (bsim >= best[by_burst.gid]).astype(np.float32)
+    if orientation is not None and len(orientation):
+        out[:, col + 6] = rotation_vs_burst(by_burst, np.asarray(orientation, np.float32))
     # alone in its session: nothing to compare with. Missing, not "exactly typical": a photo no
     # other photo was shot near would otherwise look like the most typical frame of a walk
     alone = by_session.size_of() == 1

@@ -184,14 +184,20 @@ def feature_spec() -> tuple[list[str], str]:
     return list(features.FEATURE_NAMES), str(features.FEATURE_SCHEMA)
 
 
-def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None) -> np.ndarray:
-    """float32 (n x len(FEATURE_NAMES)), NaN where a value is missing or not computed.
-    `metadata_rows`: see fluxcull.embedding.features.load_features."""
+def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None,
+                  with_orientation: bool = False):
+    """float32 (n x len(FEATURE_NAMES)), NaN where a value is missing or not computed; with
+    `with_orientation`, also the orientation signatures (n x N_ORIENT). `metadata_rows`: see
+    fluxcull.embedding.features.load_features."""
     from fluxcull.embedding import features
 
     ids = np.asarray(photo_ids, np.int64)
     if not len(ids):
-        return np.zeros((0, len(features.FEATURE_NAMES)), np.float32)
+        empty = np.zeros((0, len(features.FEATURE_NAMES)), np.float32)
+        return (empty, np.zeros((0, features.N_ORIENT), np.float32)) if with_orientation else empty
+    if with_orientation:
+        feats, orient = features.load_features(conn, ids, metadata_rows, with_orientation=True)
+        return np.asarray(feats, np.float32), orient
     return np.asarray(features.load_features(conn, ids, metadata_rows), dtype=np.float32)
 
 

@@ -68,7 +68,7 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     corpus = load_corpus(conn, store, sessions_of=sessions_of, photos=photos)
     n = len(corpus)
     meta = photos[:, PHOTO_ROW_METADATA] if photos is not None else None
-    feats = load_features(conn, corpus.ids, meta) if n else np.zeros((0, len(names)), np.float32)
+    feats, orientation = load_features(conn, corpus.ids, meta, with_orientation=True)
     del meta
     if transform is None:
         rng = np.random.default_rng(seed)
@@ -92,7 +92,8 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
                         rule=BurstRule.from_settings(conn), adjacent=adjacent)
     t3 = time.perf_counter()
     timings["bursts_s"] = t3 - t2
-    ctx = compute_context(corpus.session, burst, corpus.time, feats, z)
+    ctx = compute_context(corpus.session, burst, corpus.time, feats, z, orientation)
+    del orientation
     t4 = time.perf_counter()
     timings["context_s"] = t4 - t3
     inputs = np.concatenate([np.asarray(feats, np.float32), ctx], axis=1)
