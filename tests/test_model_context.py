@@ -96,6 +96,65 @@ def test_derived_inputs_do_not_rise_with_exposure_where_the_raw_measures_do(shar
     assert np.isnan(derived_inputs(np.full((1, len(FEATURE_NAMES)), np.nan))).all()
 
 
+def _window(img, k: float, dx: float = 0.0, size=(600, 400)):
+    """The centre k of img (moved dx of its width), scaled to `size`: one hand-held frame."""
+    from PIL import Image
+
+    w, h = img.size
+    cw, ch = w * k, h * k
+    x0 = (w - cw) / 2 + dx * w
+    return img.resize(size, Image.Resampling.BICUBIC, box=(x0, (h - ch) / 2, x0 + cw, (h + ch) / 2))
+
+
+def test_relative_rotation_reads_the_angle_between_two_frames_of_a_scene_without_a_horizon():
+    """A texture of six waves at random angles (no dominant line for tilt_degrees): the orientation
+    signatures of two frames still give the rotation between them, to about half a degree."""
+    from PIL import Image
+
+    from fluxcull.embedding.features import measured_features
+    from fluxcull.keeper.context import relative_rotation
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:1000, 0:1400].astype(np.float32)
+    g = np.full(xx.shape, 128.0, np.float32)
+    for a, period, phase in zip(rng.uniform(0, np.pi, 6), rng.uniform(20, 70, 6), rng.uniform(0, 6.3, 6)):
+        g += 18 * np.sin((xx * np.cos(a) + yy * np.sin(a)) * (2 * np.pi / period) + phase)
+    img = Image.fromarray(np.clip(g, 0, 255).astype(np.uint8)).convert("RGB")
+    sig = lambda im: measured_features(im)[N_TECH:][None]  # noqa: E731
+    level = sig(_window(img, 0.6))
+    for degrees in (0.0, 1.5, 3.0, -4.5):
+        turned = sig(_window(img.rotate(degrees, resample=Image.Resampling.BICUBIC), 0.6))
+        assert relative_rotation(turned, level)[0] == pytest.approx(abs(degrees), abs=0.6), degrees
+    assert np.isnan(relative_rotation(np.full_like(level, np.nan), level)[0])
+
+
+def test_the_crooked_frame_of_a_real_burst_is_the_one_rotated_against_its_neighbours(shared_photos):
+    """Real photos, bursts of five frames (clean, blurred, dark, moved, and one turned 4 degrees then
+    cropped level, as a crooked shot is): `rotation_vs_burst` puts the crooked frame above the clean
+    one in every burst, where the level-line estimate (tilt_degrees) misses some."""
+    from PIL import Image, ImageEnhance
+
+    from fluxcull.embedding.features import FEATURE_NAMES, measured_features
+    from fluxcull.keeper.context import CONTEXT_NAMES, compute_context
+    from test_model_real import _sources
+
+    for src in _sources(shared_photos, 8):
+        frames = [_window(src, 0.8), _window(src, 0.8).filter(ImageFilter.GaussianBlur(2.0)),
+                  ImageEnhance.Brightness(_window(src, 0.8, 0.02)).enhance(0.6), _window(src, 0.8, -0.03),
+                  _window(src.rotate(4.0, resample=Image.Resampling.BICUBIC), 0.72)]
+        m = np.stack([measured_features(f) for f in frames])
+        feats = np.full((len(m), len(FEATURE_NAMES)), np.nan, np.float32)
+        feats[:, :N_TECH] = m[:, :N_TECH]
+        one = np.ones(len(m))
+        ctx = compute_context(one, one, np.arange(len(m), dtype=float), feats, None, m[:, N_TECH:])
+        rot = ctx[:, CONTEXT_NAMES.index("rotation_vs_burst")]
+        assert rot[4] > rot[0] and rot[4] > 2.0, rot
+        alone = compute_context(one[:1], one[:1], np.zeros(1), feats[:1], None, m[:1, N_TECH:])
+        assert np.isnan(alone[0, CONTEXT_NAMES.index("rotation_vs_burst")])  # nothing to compare with
+        no_signature = compute_context(one, one, np.arange(len(m), dtype=float), feats, None, None)
+        assert np.isnan(no_signature[:, CONTEXT_NAMES.index("rotation_vs_burst")]).all()
+
+
 # -- real photos through ingest and embed ---------------------------------------------------------------
 @pytest.mark.slow
 def test_context_inputs_on_a_real_burst_put_the_sharp_frame_first(shared_photos, library, tmp_path):

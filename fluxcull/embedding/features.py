@@ -61,7 +61,7 @@ from fluxcull.catalog.queries import photo_sha256s
 from fluxcull.embedding.metadata_features import (METADATA_NAMES, as_ids, geohash_cell,  # noqa: F401
                                                   geohash_string, metadata_features)
 from fluxcull.embedding.pixel_features import (FEATURE_SIZE, N_MEASURED, N_ORIENT, N_TECH,  # noqa: F401
-                                               ORIENTATION_NAMES, TECHNICAL_NAMES, feature_image,
+                                               ORIENTATION_HARMONICS, ORIENTATION_NAMES, TECHNICAL_NAMES, feature_image,
                                                level_lines, measured_features, orientation_signature,
                                                technical_features)
 

@@ -155,19 +155,18 @@ def _orientation_from(gx: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> np.nda
     exp(-2ikt), so two frames' signatures give their relative rotation whatever the scene."""
     out = np.full(N_ORIENT, np.nan, np.float32)
     m = mag > max(float(np.percentile(mag[::2, ::2], 50)), 1.0)
-    w = mag[m].astype(np.float64)
+    w = mag[m]
     if len(w) < 50:
         return out
-    ang = np.arctan2(gy[m], gx[m]).astype(np.float64)
-    # exp(-2ik angle) for every k from the first harmonic's powers: one trigonometric pass
-    e1 = np.exp(-2j * ang)
-    acc, total = np.empty(ORIENTATION_HARMONICS, np.complex128), float(w.sum())
-    p = w.astype(np.complex128)
+    # exp(-2i angle) = ((gx - i gy) / |g|)^2; w exp(-2ik angle) for every k by repeated products
+    unit = (gx[m] - 1j * gy[m]).astype(np.complex64) / w
+    e1 = unit * unit
+    total = float(w.sum(dtype=np.float64))
+    p = w.astype(np.complex64)
     for k in range(ORIENTATION_HARMONICS):
-        p = p * e1
-        acc[k] = p.sum() / total
-    out[:ORIENTATION_HARMONICS] = acc.real
-    out[ORIENTATION_HARMONICS:] = acc.imag
+        p *= e1
+        c = p.sum(dtype=np.complex128) / total
+        out[k], out[ORIENTATION_HARMONICS + k] = c.real, c.imag
     return out
 
 

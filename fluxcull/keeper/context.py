@@ -47,7 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
+from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, ORIENTATION_HARMONICS, TECHNICAL_NAMES
 
 CENTROID_COMPONENTS = 256
 # exposure-independent measures derived from the stored features: a frame shot brighter has a higher
@@ -193,31 +193,35 @@ def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk:
 
 
 ROTATION_NEIGHBOURS = 8
-_ROTATION_GRID = np.radians(np.arange(-12.0, 12.01, 0.5))
+_ROTATION_STEP = 1.0  # degrees between the correlation's samples, refined by a parabola
+_ROTATION_GRID = np.radians(np.arange(-12.0, 12.0 + _ROTATION_STEP / 2, _ROTATION_STEP))
+_STEER_ANGLES = 2 * np.arange(1, ORIENTATION_HARMONICS + 1)[:, None] * _ROTATION_GRID[None, :]
+_STEER_COS, _STEER_SIN = np.cos(_STEER_ANGLES).astype(np.float32), np.sin(_STEER_ANGLES).astype(np.float32)
 
 
 def relative_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Degrees (absolute) by which the frames with orientation signatures a are rotated against those
     with b, row by row (NaN where either is missing): the rotation within +-12 degrees that best
     aligns the two orientation distributions (their cross-correlation, from the harmonics, on a
-    half-degree grid refined by a parabola)."""
-    k = a.shape[1] // 2
-    ca = a[:, :k].astype(np.float64) + 1j * a[:, k:]
-    cb = b[:, :k].astype(np.float64) + 1j * b[:, k:]
-    # rotating by t multiplies harmonic h by exp(-2iht): correlation at t = Re sum a_h conj(b_h) exp(2iht)
-    steer = np.exp(2j * np.arange(1, k + 1)[:, None] * _ROTATION_GRID[None, :])
-    corr = ((ca * np.conj(cb)) @ steer).real
+    one-degree grid refined by a parabola)."""
+    deg = np.full(len(a), np.nan)
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    a, b = a[ok], b[ok]
+    k = ORIENTATION_HARMONICS
+    ar, ai, br, bi = a[:, :k], a[:, k:], b[:, :k], b[:, k:]
+    # rotating by t multiplies harmonic h by exp(-2iht): the correlation at t is
+    # Re sum_h a_h conj(b_h) exp(2iht) = sum_h re_h cos(2ht) - im_h sin(2ht)
+    re, im = ar * br + ai * bi, ai * br - ar * bi
+    corr = re @ _STEER_COS - im @ _STEER_SIN
     g = len(_ROTATION_GRID)
-    j = np.argmax(np.nan_to_num(corr, nan=-np.inf), axis=1)
+    j = np.argmax(corr, axis=1)
     jj = np.clip(j, 1, g - 2)
     rows = np.arange(len(j))
     y0, y1, y2 = corr[rows, jj - 1], corr[rows, jj], corr[rows, jj + 1]
     denom = y0 - 2.0 * y1 + y2
     with np.errstate(invalid="ignore", divide="ignore"):
         off = np.where((j == jj) & (denom < 0), np.clip(0.5 * (y0 - y2) / denom, -0.5, 0.5), 0.0)
-    step = float(np.degrees(_ROTATION_GRID[1] - _ROTATION_GRID[0]))
-    deg = np.abs(np.degrees(_ROTATION_GRID[j]) + off * step)
-    deg[~(np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1))] = np.nan
+    deg[ok] = np.abs(np.degrees(_ROTATION_GRID[j]) + off * _ROTATION_STEP)
     return deg
 
 
