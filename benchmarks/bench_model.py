@@ -29,7 +29,7 @@ def build_library(root: Path, n: int, seed: int = 0) -> dict:
     import numpy as np
 
     from fluxcull.catalog import transaction
-    from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
+    from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH, STORED_NAMES
     from fluxcull.embedding.store import EmbeddingStore
     from fluxcull.library import Library
 
@@ -63,7 +63,8 @@ def build_library(root: Path, n: int, seed: int = 0) -> dict:
         sharp = rng.uniform(1.0, 3.5, len(e)).astype(np.float32)
         utility[s:s + len(e)] = e @ taste * 0.7 + sharp * 0.5 + rng.normal(0, 0.5, len(e))
         store.write(list(range(s + 1, s + len(e) + 1)), e.astype(np.float16), source_sha256=[f"s{i}" for i in range(s, s + len(e))])
-        tech = np.full((len(e), len(FEATURE_NAMES)), np.nan, np.float32)
+        tech = np.full((len(e), len(STORED_NAMES)), np.nan, np.float32)
+        tech[:, len(FEATURE_NAMES):] = rng.normal(0, 0.2, (len(e), len(STORED_NAMES) - len(FEATURE_NAMES)))
         tech[:, 0] = sharp
         tech[:, 1] = 0.05 + 0.05 * sharp
         tech[:, 2] = rng.uniform(0.2, 0.7, len(e))
@@ -132,7 +133,7 @@ def _inbox_rescore(lib, n: int, new: int = 2000) -> dict:
     import numpy as np
 
     from fluxcull.catalog import transaction
-    from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
+    from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH, STORED_NAMES
     from fluxcull.embedding.store import EmbeddingStore
     from fluxcull.jobs import run_job
     from fluxcull.keeper.score import score_job
@@ -151,8 +152,9 @@ def _inbox_rescore(lib, n: int, new: int = 2000) -> dict:
             [(i, f"/i/{i}.jpg", f"i{i}", t0 + 7.0 * j, sid) for j, i in enumerate(ids)])
     store = EmbeddingStore(conn, lib.embeddings_dir, "bench@1", DIM)
     store.write(ids, rng.normal(size=(new, DIM)).astype(np.float16), source_sha256=[f"i{i}" for i in ids])
-    tech = np.full((new, len(FEATURE_NAMES)), np.nan, np.float32)
+    tech = np.full((new, len(STORED_NAMES)), np.nan, np.float32)
     tech[:, :N_TECH] = rng.uniform(0.05, 0.6, (new, N_TECH))
+    tech[:, len(FEATURE_NAMES):] = rng.normal(0, 0.2, (new, len(STORED_NAMES) - len(FEATURE_NAMES)))
     tech[:, 0] = rng.uniform(1.0, 3.5, new)
     tech[:, 10] = 0.0
     with transaction(conn):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from fluxcull.catalog import transaction
-from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH
+from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, N_TECH, STORED_NAMES
 from fluxcull.embedding.store import EmbeddingStore
 
 BACKBONE = "synthetic@1"
@@ -65,7 +65,7 @@ def build(lib, conn, *, n=600, sessions=20, dim=32, keep_rate=0.08, seed=0, sign
 
 
 def write_features(conn, ids, tech):
-    full = np.full((len(ids), len(FEATURE_NAMES)), np.nan, np.float32)
+    full = np.full((len(ids), len(STORED_NAMES)), np.nan, np.float32)  # no orientation signature
     full[:, :N_TECH] = tech
     with transaction(conn):
         conn.executemany(

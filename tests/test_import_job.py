@@ -51,6 +51,9 @@ def state(lib: Library) -> dict:
 def assert_same(a: dict, b: dict) -> None:
     assert a.keys() == b.keys()
     for k in a:
+        if isinstance(a[k], list) and a[k] != b[k]:  # name the first differing row, with its values
+            rows = [(tuple(x), tuple(y)) for x, y in zip(a[k], b[k]) if tuple(x) != tuple(y)]
+            raise AssertionError(f"{k} differs ({len(a[k])} vs {len(b[k])} rows): first {rows[:1]}")
         assert a[k] == b[k], f"{k} differs"
 
 
