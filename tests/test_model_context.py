@@ -337,3 +337,10 @@ def test_an_explanation_reads_as_sentences():
     assert "For keeping it: sharpest of its 5-frame burst; looks like your keepers; the time of day." in text
     assert "Against: darker than the rest of this session." in text
     assert "{" not in text and "_" not in text.replace("R0001", "")  # no raw keys or JSON
+    crooked = in_words([{"input": "rotation_vs_burst", "contribution": -0.5},
+                        {"input": "tilt_degrees_rank_burst", "contribution": -0.2}],
+                       {"rotation_vs_burst": 4.2, "tilt_degrees_rank_burst": 1.0}, 4)
+    assert [w["text"] for w in crooked] == ["turned 4\N{DEGREE SIGN} against the rest of its burst",
+                                            "most crooked of its 4-frame burst"]
+    assert in_words([{"input": "rotation_vs_burst", "contribution": 0.3}], {"rotation_vs_burst": 0.4}, 4)[0]["text"] \
+        == "level with the rest of its burst"

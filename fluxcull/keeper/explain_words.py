@@ -30,6 +30,7 @@ ADJECTIVES = {
                    "only colour frame", "black and white"),
     "noise_sigma": ("noisier", "cleaner", "noisiest", "cleanest", "noise"),
     "aspect_log2": ("wider in format", "taller in format", "widest in format", "tallest in format", "format"),
+    "tilt_degrees": ("more crooked", "straighter", "most crooked", "straightest", "level"),
     "sharpness_per_contrast": ("crisper", "softer", "crispest", "softest", "focus"),
     "contrast_per_brightness": ("punchier", "flatter", "punchiest", "flattest", "tonal punch"),
 }
@@ -40,8 +41,9 @@ NOUNS = {
     "gps_x": "the place", "gps_y": "the place", "gps_z": "the place", "gps_cell": "the place",
     "session_position": "when in the session it was taken", "session_length_log2": "the length of the session",
     "megapixels_log2": "the resolution", "bursts_in_session_log2": "how many scenes the session holds",
-    "burst_position": "its place in its burst",
+    "burst_position": "its place in its burst", "line_strength": "its straight lines",
 }
+ROTATED_DEGREES = 1.5  # from here a frame reads as turned against its burst
 PHRASES = 5
 
 
@@ -75,6 +77,12 @@ def _phrase(name: str, value, burst_size: int) -> str | None:
         return "the most typical frame of its burst" if value and value > 0.5 else "not the most typical frame of its burst"
     if name == "burst_sim":
         return "looks like the rest of its burst" if value is not None and value >= 0.9 else "stands out in its burst"
+    if name == "rotation_vs_burst":
+        if value is None or burst_size <= 1:
+            return None
+        if value >= ROTATED_DEGREES:
+            return f"turned {value:.0f}\N{DEGREE SIGN} against the rest of its burst"
+        return "level with the rest of its burst"
     if name == "session_sim":
         return "looks like the rest of this session" if value is not None and value >= 0.7 else "stands out in this session"
     base = name[:-len("_missing")] if name.endswith("_missing") else name
