@@ -41,7 +41,9 @@ def real_photos(backbone, limit: int) -> tuple[np.ndarray, list[str]]:
 
 
 def _session(ort, path: Path, threads: int):
-    opts = ort.SessionOptions()
+    from fluxcull.embedding.quantize import int8_session_options
+
+    opts = int8_session_options(ort)  # as the application runs int8 (nothing for the float32 model)
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -70,6 +70,43 @@ def test_int8_model_embeds_close_to_fp32(int8_cache):
     assert make_runner(LITE0.with_precision("int8"), lib=Lib).info.precision == "int8"
 
 
+def test_int8_sessions_sum_exactly_on_cpus_without_vnni(int8_cache, monkeypatch):
+    """Without VNNI, ONNX Runtime's u8 x s8 convolution saturates 16-bit pair sums: every int8 session
+    (the check, the runner) asks for its exact u8 x u8 kernel; with VNNI (exact already) none does."""
+    from fluxcull.embedding.inference import make_runner
+
+    class Lib:
+        cache_dir = int8_cache
+
+    key = "session.x64quantprecision"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"sse4_2", "avx2"})
+    assert quantize.int8_session_config() == {key: "1"}
+    opts = make_runner(LITE0.with_precision("int8"), lib=Lib).session.get_session_options()
+    assert opts.get_session_config_entry(key) == "1"
+    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_vnni"})
+    assert quantize.int8_session_config() == {}
+    opts = make_runner(LITE0.with_precision("int8"), lib=Lib).session.get_session_options()
+    with pytest.raises(RuntimeError, match=key):  # onnxruntime: no such entry
+        opts.get_session_config_entry(key)
+    record = json.loads(quantize.int8_path(LITE0, int8_cache).with_suffix(".json").read_text())
+    assert record["session_config"] in ({}, {key: "1"}) and "cpu_int8_flags" in record
+
+
+def test_refusal_from_other_session_options_is_not_kept(cache_copy, monkeypatch):
+    """A refusal measured under other session options (before they existed: the saturating kernel) is
+    built again, not repeated."""
+    path = quantize.int8_path(LITE0, cache_copy)
+    record = json.loads(path.with_suffix(".json").read_text())
+    path.unlink()
+    path.with_suffix(".json").unlink()
+    refused = {k: v for k, v in record.items() if k not in ("session_config", "sha256", "size")}
+    path.with_name(path.stem + ".refused.json").write_text(json.dumps({**refused, "min_cosine": 0.699}))
+    built = []
+    monkeypatch.setattr(quantize, "build_int8", lambda *a: built.append(a))
+    quantize.ensure_int8(LITE0, cache_copy)
+    assert len(built) == 1
+
+
 def test_damaged_cached_model_is_built_again(cache_copy, int8_cache, monkeypatch, caplog):
     path = quantize.int8_path(LITE0, cache_copy)
     data = bytearray(path.read_bytes())

@@ -132,6 +132,10 @@ class OnnxRunner:
         opts.intra_op_num_threads = threads or cpu_threads()
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if backbone.precision == "int8":  # exact int8 convolutions on CPUs without VNNI (see quantize)
+            from fluxcull.embedding.quantize import int8_session_options
+
+            int8_session_options(ort, opts)
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.input_name = self.session.get_inputs()[0].name
         self.backbone = backbone

@@ -12,9 +12,12 @@ photographs (the same scenes, mirrored and cropped differently from any calibrat
 compared with the float32 model's; the sidecar JSON records the mean and minimum cosine similarity,
 the calibration set, the float32 file it was made from (SHA-256) and its own SHA-256. A minimum
 below `MIN_COSINE` refuses the model (`QuantizationRefused`, recorded in a `.refused.json` sidecar
-so that it is not built again for the same float32 file and ONNX Runtime) and the caller falls back
-to float32 with the reason logged. A cached file that no longer matches its recorded hash, or was
-made from another float32 file, is built again.
+so that it is not built again for the same float32 file, ONNX Runtime and session options) and the
+caller falls back to float32 with the reason logged. A cached file that no longer matches its
+recorded hash, or was made from another float32 file, is built again.
+
+Every ONNX Runtime session that runs an int8 model (this check, the embedding runner, the benchmark)
+takes its options from `int8_session_options`: see `INT8_SESSION_CONFIG` for why.
 
 Files: `<library>/cache/onnx/<name>-v<version>-opset<N>-int8.onnx` (+ `.json`), beside the float32 one.
 """
@@ -44,6 +47,21 @@ from fluxcull.embedding.preprocess import l2_normalize, normalize, to_square
 MIN_COSINE = 0.90
 PERCENTILE = 99.99
 FORMAT = "QOperator"
+
+# The ONNX Runtime session option under which an int8 model computes, on an x86-64 CPU without VNNI
+# (AVX2, or AVX-512 without VNNI), what it was quantized to compute. There QLinearConv's u8 x s8
+# kernel adds each pair of products in a 16-bit lane (vpmaddubsw) that saturates above 32767, and
+# with 8-bit weights a pair reaches 2 * 255 * 127 = 64770 (49470 measured in the first 1x1
+# convolution): on such a CPU (AVX2, no VNNI) the check batch measured mean 0.870, min 0.699
+# (clock_motion.png) instead of 0.984 / 0.935, the figures of the same file in exact arithmetic.
+# `session.x64quantprecision` makes ONNX Runtime rewrite those weights as u8 when it loads the model
+# (the same products, summed by its u8 x u8 kernel without a 16-bit clamp): 0.984 / 0.935 there,
+# at 11.4 ms a photo instead of 8.3 saturated (float32 13.6-16.6; 1 thread, batch 1-16). A CPU with
+# VNNI sums u8 x s8 in 32 bits (vpdpbusd), exact already: it runs without the option, at full speed.
+# Weights of 7 bits (`reduce_range`, the quantizer's own advice for such CPUs) would avoid the overflow
+# in the file itself but cost too much accuracy here: mean 0.922, min 0.786 (horse.png), exact arithmetic.
+INT8_SESSION_CONFIG = {"session.x64quantprecision": "1"}
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
 
 # Photographs (not charts, text or micrographs) among scikit-image's samples.
 PHOTOS = (
@@ -120,8 +138,25 @@ def _reader(batch: np.ndarray, normalization: str, input_name: str):
     return Photos()
 
 
+def int8_session_config() -> dict[str, str]:
+    """The session configuration an int8 model needs on this CPU: `INT8_SESSION_CONFIG`, or none on a
+    CPU known to have VNNI (one whose flags cannot be read gets it: slower there, never wrong)."""
+    from fluxcull.embedding.precision import cpu_flags
+
+    return {} if cpu_flags() & set(VNNI_FLAGS) else dict(INT8_SESSION_CONFIG)
+
+
+def int8_session_options(ort, opts=None):
+    """ONNX Runtime session options for running an int8 model: `opts` (new ones by default) with
+    `int8_session_config()` set. Harmless for a float32 model (it has no int8 weights to convert)."""
+    opts = ort.SessionOptions() if opts is None else opts
+    for key, value in int8_session_config().items():
+        opts.add_session_config_entry(key, value)
+    return opts
+
+
 def _embed(ort, path: Path, batch: np.ndarray, normalization: str) -> np.ndarray:
-    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(str(path), int8_session_options(ort), providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     return l2_normalize(sess.run(None, {name: normalize(batch, normalization)})[0])
 
@@ -143,7 +178,8 @@ def build_int8(backbone: Backbone, fp32: Path, path: Path, *, quant_format: str 
     record = {"backbone": backbone.with_precision("int8").id, "format": quant_format, "per_channel": True,
               "activations": "uint8", "weights": "int8", "calibration": f"percentile {PERCENTILE}",
               "calibration_photos": names, "calibration_inputs": len(cal), "check_photos": len(check),
-              "min_cosine_required": MIN_COSINE, "fp32_sha256": file_sha256(fp32), "onnxruntime": ort.__version__}
+              "min_cosine_required": MIN_COSINE, "fp32_sha256": file_sha256(fp32), "onnxruntime": ort.__version__,
+              "session_config": int8_session_config(), "cpu_int8_flags": _cpu_int8_flags()}
     with tempfile.TemporaryDirectory(prefix="fluxcull-int8-", dir=path.parent) as work:
         pre, tmp = Path(work) / "pre.onnx", Path(work) / path.name
         quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=False)
@@ -168,6 +204,13 @@ def build_int8(backbone: Backbone, fp32: Path, path: Path, *, quant_format: str 
     _write_json(path.with_suffix(".json"), record)
     _refused_path(path).unlink(missing_ok=True)
     return record
+
+
+def _cpu_int8_flags() -> list[str]:
+    """The int8-relevant instruction sets of the CPU that ran the check (the record says where it was measured)."""
+    from fluxcull.embedding.precision import cpu_flags
+
+    return sorted(cpu_flags() & {"avx2", "avx512f", *VNNI_FLAGS})
 
 
 def _write_json(path: Path, record: dict) -> None:
@@ -196,8 +239,8 @@ def ensure_int8(backbone: Backbone, cache_dir: Path | None = None) -> Path:
     ort = import_onnxruntime(Path(cache_dir))
     fp32_sha = _record(fp32.with_suffix(".json")).get("sha256")
     refused = _record(_refused_path(path))
-    if refused and (refused.get("fp32_sha256"), refused.get("onnxruntime"), refused.get("min_cosine_required")) == (
-            fp32_sha, ort.__version__, MIN_COSINE):
+    if refused and (refused.get("fp32_sha256"), refused.get("onnxruntime"), refused.get("min_cosine_required"),
+                    refused.get("session_config")) == (fp32_sha, ort.__version__, MIN_COSINE, int8_session_config()):
         raise QuantizationRefused(f"the int8 model of {backbone.name} was refused: cosine similarity "
                                   f"{refused.get('min_cosine')} to float32 (at least {MIN_COSINE} is required)")
     ok, why = verify_file(path)
