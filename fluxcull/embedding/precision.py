@@ -14,8 +14,8 @@ The setting `embed.precision` (fluxcull.catalog.settings), overridden by $FLUXCU
   model's quality (one quick seed cannot: README, "INT8");
 - `auto`: a library that already has embeddings keeps the variant it has most of (no
   silent re-embedding after an upgrade or on another machine); a library without any gets int8 on a
-  CPU with AVX-512 VNNI, AVX-VNNI or AVX2 (Linux /proc/cpuinfo, else numpy's CPU features) when no
-  GPU runs the embedding, and float32 elsewhere;
+  CPU with AVX-512 VNNI or AVX-VNNI (Linux /proc/cpuinfo, else numpy's CPU features) when no GPU
+  runs the embedding, and float32 elsewhere (AVX2 alone: see INT8_FLAGS);
 - `int8`: that variant; changing between int8 and float32 re-embeds every photo (into the other store) and the
   keeper model has to be trained again, like changing the backbone.
 
@@ -38,7 +38,11 @@ from fluxcull.embedding.backbones import Backbone
 PRECISION_ENV = "FLUXCULL_PRECISION"
 SETTING = "embed.precision"
 CHOICES = ("auto", "int8", "fp32")
-INT8_FLAGS = ("avx512_vnni", "avx_vnni", "avx2")  # in order of preference; any one is enough
+# int8 pays on CPUs with VNNI (8-bit dot products summed in 32 bits: 2-3x float32 per photo). With AVX2
+# alone ONNX Runtime's fast kernel sums pairs in 16 bits and saturates, so int8 models run its exact,
+# slower kernel there (fluxcull.embedding.quantize.int8_session_options): 1.2-1.45x float32, not worth
+# a second embedding store, so `auto` keeps float32 on those CPUs (`int8` can still be chosen)
+INT8_FLAGS = ("avx512_vnni", "avx_vnni")  # in order of preference; any one is enough
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +78,7 @@ def cpu_flags() -> set[str]:
 
 
 def int8_cpu() -> str | None:
-    """The flag that makes int8 worth it on this CPU (VNNI or AVX2), or None."""
+    """The flag that makes int8 worth it on this CPU (VNNI), or None."""
     flags = cpu_flags()
     if platform.machine().lower() not in ("x86_64", "amd64", "x86", "i686"):
         return None
@@ -82,7 +86,7 @@ def int8_cpu() -> str | None:
 
 
 def auto_precision(device: str = "cpu") -> str:
-    """int8 on a CPU with VNNI or AVX2 (and no GPU doing the work), else fp32."""
+    """int8 on a CPU with VNNI (and no GPU doing the work), else fp32."""
     return "int8" if device == "cpu" and int8_cpu() is not None else "fp32"
 
 
