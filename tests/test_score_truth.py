@@ -162,3 +162,22 @@ def test_failed_files_are_listed_with_their_reasons(conn):
     (p,) = cat.problems()
     assert p["path"] == "/inbox/bad.jpg" and p["error"] == "empty file (0 bytes)" and p["role"] == "inbox"
     assert cat.photo_ids(PhotoQuery(status="error")) == [p["id"]]
+
+
+def test_scores_beyond_the_limits_keep_their_order_instead_of_tying():
+    """A steep calibration sends most of a library below 0.005: clipped, the bottom would tie and a
+    sort by score could not order it. Squeezed, it stays in corpus-rank order inside [0.001, 0.005)."""
+    from fluxcull.keeper import calibrate
+    from fluxcull.keeper.score import MODEL_FLOOR, MODEL_MAX, MODEL_MIN, squeeze_tails, tail_ranks
+
+    steep = calibrate.Calibrator("platt", np.array([6.0, 1.0]))  # p = sigmoid(6 logit(rank) + 1)
+    rank = np.linspace(0.0, 1.0, 1001)
+    p = steep(rank)
+    assert (p < MODEL_MIN).sum() > 200 and (p > MODEL_MAX).sum() > 10  # both tails are wide
+    r_low, r_high = tail_ranks(steep)
+    out = squeeze_tails(p, rank, r_low, r_high)
+    assert np.all(np.diff(out) > 0)  # strictly in rank order: no ties
+    assert out.min() >= MODEL_FLOOR and out.max() < 1.0 and out.min() > 0.0  # 0 and 1 stay for decisions
+    middle = (p >= MODEL_MIN) & (p <= MODEL_MAX)
+    np.testing.assert_array_equal(out[middle], p[middle])  # calibrated probabilities untouched
+    assert np.all(out[p < MODEL_MIN] < MODEL_MIN) and np.all(out[p > MODEL_MAX] > MODEL_MAX)

@@ -193,7 +193,7 @@ def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk:
 
 
 ROTATION_NEIGHBOURS = 8
-_ROTATION_STEP = 1.0  # degrees between the correlation's samples, refined by a parabola
+_ROTATION_STEP = 0.5  # degrees between the correlation's samples, refined by a parabola
 _ROTATION_GRID = np.radians(np.arange(-12.0, 12.0 + _ROTATION_STEP / 2, _ROTATION_STEP))
 _STEER_ANGLES = 2 * np.arange(1, ORIENTATION_HARMONICS + 1)[:, None] * _ROTATION_GRID[None, :]
 _STEER_COS, _STEER_SIN = np.cos(_STEER_ANGLES).astype(np.float32), np.sin(_STEER_ANGLES).astype(np.float32)
@@ -203,7 +203,7 @@ def relative_rotation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Degrees (absolute) by which the frames with orientation signatures a are rotated against those
     with b, row by row (NaN where either is missing): the rotation within +-12 degrees that best
     aligns the two orientation distributions (their cross-correlation, from the harmonics, on a
-    one-degree grid refined by a parabola)."""
+    half-degree grid refined by a parabola)."""
     deg = np.full(len(a), np.nan)
     ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
     a, b = a[ok], b[ok]

@@ -8,7 +8,10 @@ Per photo, first rule that applies:
    blurred -> 0.0 (thresholds in the setting `model.failures`, JSON); a dark frame with small bright
    points (a star field, lights at night) is no failure;
 5. otherwise the model's calibrated probability, kept inside [0.005, 0.995] (the ends are reserved
-   for rules 1-4), or NULL while the photo has no embedding yet.
+   for rules 1-4), or NULL while the photo has no embedding yet. Probabilities beyond those limits
+   are squeezed, in the order of the photos' corpus ranks, into [0.001, 0.005) and (0.995, 0.999]
+   rather than clipped: a clip ties the bottom of a library (often most of it) and a sort by score
+   could no longer order it.
 Missing files (status 'missing') keep whatever score they had.
 
 Scoring runs in numpy on the saved arrays (no torch); it refuses a model trained on another
@@ -38,6 +41,7 @@ from fluxcull.keeper.models_store import ModelDamaged, ModelMismatch, SavedModel
 from fluxcull.keeper.ranker import InputTransform, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
+MODEL_FLOOR, MODEL_CEIL = 0.001, 0.999  # the margins beyond MIN / MAX that keep the order of the tails
 FAILURE_SETTING = "model.failures"
 
 
@@ -84,6 +88,31 @@ def technical_failures(names: list[str], feats: np.ndarray, rules: FailureRules 
     return out
 
 
+def tail_ranks(calibrator, points: int = 20001) -> tuple[float, float]:
+    """(r_low, r_high): the corpus ranks up to which the calibrator's probability stays below
+    MODEL_MIN, and from which it exceeds MODEL_MAX (0 and 1 where it never does)."""
+    grid = np.linspace(0.0, 1.0, points)
+    p = calibrator(grid)
+    low, high = grid[p < MODEL_MIN], grid[p > MODEL_MAX]
+    return (float(low.max()) if len(low) else 0.0), (float(high.min()) if len(high) else 1.0)
+
+
+def squeeze_tails(p: np.ndarray, rank: np.ndarray, r_low: float, r_high: float) -> np.ndarray:
+    """p inside [MODEL_MIN, MODEL_MAX]; beyond those limits, the photo's rank placed linearly in
+    [MODEL_FLOOR, MODEL_MIN) or (MODEL_MAX, MODEL_CEIL], so the tails keep their order."""
+    p = np.asarray(p, np.float64)
+    rank = np.asarray(rank, np.float64)
+    out = np.clip(p, MODEL_MIN, MODEL_MAX)
+    lo, hi = p < MODEL_MIN, p > MODEL_MAX
+    if lo.any():
+        f = np.clip(rank[lo] / max(r_low, 1e-12), 0.0, 1.0)
+        out[lo] = MODEL_FLOOR + (MODEL_MIN - MODEL_FLOOR) * np.minimum(f, 1.0 - 1e-9)
+    if hi.any():
+        f = np.clip((1.0 - rank[hi]) / max(1.0 - r_high, 1e-12), 0.0, 1.0)
+        out[hi] = MODEL_CEIL - (MODEL_CEIL - MODEL_MAX) * np.minimum(f, 1.0 - 1e-9)
+    return out
+
+
 class ScoringModel:
     """A saved model ready to score: input transform, scorer, corpus quantiles, calibrator."""
 
@@ -98,13 +127,16 @@ class ScoringModel:
             raise ModelDamaged(f"model version {saved.id}: unreadable model in {saved.path}: {exc}") from exc
         self.quantiles = saved.arrays["quantiles"]
         self.calibrator = calibrate.Calibrator.from_array(saved.arrays["calibrator"])
+        self._tails = None
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         return raw_scores(self.kind, self.params, x, self.transform.n_components)
 
     def calibrated(self, raw: np.ndarray) -> np.ndarray:
-        p = self.calibrator(calibrate.to_rank(raw, self.quantiles))
-        return np.clip(p, MODEL_MIN, MODEL_MAX)
+        rank = calibrate.to_rank(raw, self.quantiles)
+        if self._tails is None:
+            self._tails = tail_ranks(self.calibrator)
+        return squeeze_tails(self.calibrator(rank), rank, *self._tails)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         return self.calibrated(self.raw(x))
