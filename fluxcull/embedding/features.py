@@ -44,7 +44,7 @@ or split sessions) are always reflected.
 Stored after these, not a model input: the orientation signature (`ORIENTATION_NAMES`, 16 values:
 the real and imaginary parts of harmonics 1-8 of the gradient-orientation distribution), from which
 the keeper model's context inputs measure how far a frame is rotated against the rest of its burst
-(`load_orientation`). fx2 added it; a library's fx1 vectors are measured again by `embed`.
+(`load_features(..., with_orientation=True)`). fx2 added it; a library's fx1 vectors are measured again by `embed`.
 """
 
 from __future__ import annotations
@@ -62,8 +62,7 @@ from fluxcull.embedding.metadata_features import (METADATA_NAMES, as_ids, geohas
                                                   geohash_string, metadata_features)
 from fluxcull.embedding.pixel_features import (FEATURE_SIZE, N_MEASURED, N_ORIENT, N_TECH,  # noqa: F401
                                                ORIENTATION_HARMONICS, ORIENTATION_NAMES, TECHNICAL_NAMES, feature_image,
-                                               level_lines, measured_features, orientation_signature,
-                                               technical_features)
+                                               level_lines, measured_features, technical_features)
 
 FEATURE_NAMES = TECHNICAL_NAMES + METADATA_NAMES
 # the stored vector: the features, then the orientation signature
@@ -116,12 +115,6 @@ def _stored_columns(conn: sqlite3.Connection, photo_ids, columns: slice) -> np.n
         ok = (at < len(uids)) & (uids[np.minimum(at, len(uids) - 1)] == pid)
         out[at[ok]] = vecs[ok, columns]
     return out[inv.ravel()]
-
-
-def load_orientation(conn: sqlite3.Connection, photo_ids) -> np.ndarray:
-    """The stored orientation signatures (n x N_ORIENT float32, ORIENTATION_NAMES) of photos, in
-    order; NaN where none is stored."""
-    return _stored_columns(conn, photo_ids, slice(_N_FEAT, None))
 
 
 def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None,

@@ -141,14 +141,6 @@ def level_lines(y: np.ndarray) -> tuple[float, float]:
     return _level_from(gx, gy, mag)
 
 
-def orientation_signature(y: np.ndarray) -> np.ndarray:
-    """float32 ORIENTATION_NAMES of a luminance image (NaN when it is too small or flat)."""
-    gx, gy, mag = _binned_gradients(y)
-    if gx is None:
-        return np.full(N_ORIENT, np.nan, np.float32)
-    return _orientation_from(gx, gy, mag)
-
-
 def _orientation_from(gx: np.ndarray, gy: np.ndarray, mag: np.ndarray) -> np.ndarray:
     """Harmonics k = 1..ORIENTATION_HARMONICS of the orientation distribution of the stronger half of
     the gradients: sum(w exp(-2ik angle)) / sum(w). Rotating the image by t multiplies harmonic k by
