@@ -12,6 +12,12 @@ Data flow:
 Only fluxcull.ui imports Qt; only fluxcull.embedding and fluxcull.keeper import torch.
 """
 
-from fluxcull._version import installed_version
 
-__version__ = installed_version()
+
+def __getattr__(name: str):
+    # read on first use: the distribution metadata costs ~50 ms of imports the window's start can skip
+    if name == "__version__":
+        from fluxcull._version import installed_version
+
+        return installed_version()
+    raise AttributeError(f"module 'fluxcull' has no attribute {name!r}")

@@ -87,11 +87,11 @@ def test_clipped_shares_in_words():
 def test_the_loupe_measures_off_the_gui_thread_and_j_marks_clipped_pixels(qtbot, window):
     import threading
 
-    from fluxcull.ui import histogram as ui_histogram
+    from fluxcull.media import histogram as media_histogram  # the counting the worker runs
 
     threads = []
-    real = ui_histogram.histogram
-    ui_histogram.histogram = lambda rgb: (threads.append(threading.current_thread()), real(rgb))[1]
+    real = media_histogram.histogram
+    media_histogram.histogram = lambda rgb: (threads.append(threading.current_thread()), real(rgb))[1]
     try:
         row = window.model.row_of(window.synthetic_id)
         window.show_loupe(row)
@@ -100,7 +100,7 @@ def test_the_loupe_measures_off_the_gui_thread_and_j_marks_clipped_pixels(qtbot,
         view = loupe.info.histogram
         qtbot.waitUntil(lambda: view.hist is not None and view.hist.pixels == 60 * 90, timeout=10000)
     finally:
-        ui_histogram.histogram = real
+        media_histogram.histogram = real
     assert threads and all(t is not threading.main_thread() for t in threads)
     assert view.hist.clipped_highlights == 60 * 30 + 1 and view.hist.clipped_shadows == 60 * 30
     assert view.summary() == "Shadows clipped 33.3%   Highlights clipped 33.4%"

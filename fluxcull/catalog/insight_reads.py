@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from fluxcull.catalog.scores import kept_or_confirmed_sql
 
@@ -16,7 +15,13 @@ _EMBEDDING_ROW = " LEFT JOIN embedding_rows e ON e.backbone_id = ? AND e.photo_i
 _SCOPE = "status = 'ok' AND role IN ('originals', 'inbox')"  # the photos insights count (not archive files)
 
 
-def _array(rows, width: int) -> np.ndarray:
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def _array(rows, width: int) -> "np.ndarray":
+    import numpy as np  # here, not at import: the window starts without numpy (first paint)
+
     return np.array(rows, np.float64).reshape(-1, width)
 
 

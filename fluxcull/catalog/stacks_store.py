@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Iterable
-
-import numpy as np
+from typing import TYPE_CHECKING, Iterable
 
 from fluxcull.catalog.db import transaction
 from fluxcull.catalog.queries import STACK_TOP_ORDER
@@ -24,11 +22,17 @@ def _ids_param(ids: Iterable[int]) -> str:
     return json.dumps(sorted({int(i) for i in ids}))
 
 
-def stored(conn: sqlite3.Connection) -> np.ndarray:
+if TYPE_CHECKING:
+    import numpy as np
+
+
+def stored(conn: sqlite3.Connection) -> "np.ndarray":
     """int64 (n x 5), by id: id, stack_id, stack_size, stack_position, session_id (-1: none) of every
     photo with a stack."""
     rows = conn.execute("SELECT id, stack_id, stack_size, stack_position, COALESCE(session_id, -1) FROM photos"
                         " WHERE stack_id IS NOT NULL ORDER BY id").fetchall()
+    import numpy as np  # here: the window starts without numpy
+
     return np.array(rows, np.int64).reshape(-1, 5)
 
 

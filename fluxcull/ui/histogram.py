@@ -10,27 +10,34 @@ dropped, never shown on the wrong photo.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fluxcull.media.histogram import Histogram, clipping_overlay, histogram
+if TYPE_CHECKING:  # numpy and the counting load with the first histogram, not with the window
+    import numpy as np
+
+    from fluxcull.media.histogram import Histogram
 
 CHANNELS = (("red", QColor(230, 70, 70, 110)), ("green", QColor(80, 200, 90, 110)), ("blue", QColor(80, 130, 240, 110)))
 LUMINANCE_PEN = QColor("#e8e8e8")
 
 
-def image_array(image: QImage) -> np.ndarray:
+def image_array(image: QImage) -> "np.ndarray":
     """An (h, w, 3) uint8 copy of a QImage's RGB pixels (any format; safe on any thread)."""
+    import numpy as np
+
     img = image.convertToFormat(QImage.Format_RGB888)
     w, h, stride = img.width(), img.height(), img.bytesPerLine()
     buf = np.frombuffer(img.constBits(), np.uint8, count=stride * h).reshape(h, stride)
     return buf[:, : w * 3].reshape(h, w, 3).copy()
 
 
-def array_image(rgb: np.ndarray) -> QImage:
+def array_image(rgb: "np.ndarray") -> QImage:
+    import numpy as np
+
     h, w, _ = rgb.shape
     data = np.ascontiguousarray(rgb)
     return QImage(data.data, w, h, 3 * w, QImage.Format_RGB888).copy()
@@ -48,6 +55,8 @@ class _Task(QRunnable):
     def run(self) -> None:
         if self.serial != self.worker._serial:
             return  # a newer image came meanwhile
+        from fluxcull.media.histogram import clipping_overlay, histogram
+
         rgb = image_array(self.image)
         hist = histogram(rgb)
         over = array_image(clipping_overlay(rgb)) if self.overlay and self.serial == self.worker._serial else QImage()
@@ -130,9 +139,9 @@ class HistogramView(QWidget):
         if h is None or not h.pixels:
             return
         # the tallest level (the extremes left out, where clipping piles up) fills the height
-        top = max(int(np.max(np.stack([h.red, h.green, h.blue, h.luminance])[:, 1:-1])), 1)
+        top = max(max(int(c[1:-1].max()) for c in (h.red, h.green, h.blue, h.luminance)), 1)
 
-        def path(counts: np.ndarray, closed: bool) -> QPainterPath:
+        def path(counts, closed: bool) -> QPainterPath:
             pts = [QPointF(area.left() + area.width() * i / 255.0,
                            area.bottom() - area.height() * min(float(c) / top, 1.0)) for i, c in enumerate(counts)]
             pp = QPainterPath(QPointF(area.left(), area.bottom()) if closed else pts[0])
