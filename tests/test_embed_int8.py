@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fluxcull.catalog import settings
-from fluxcull.embedding import precision, quantize
+from fluxcull.embedding import cpu, precision, quantize
 from fluxcull.embedding.backbones import BackboneUnavailable, get_backbone
 from fluxcull.jobs import run_job
 from photogen import write_jpeg
@@ -79,11 +79,11 @@ def test_int8_sessions_sum_exactly_on_cpus_without_vnni(int8_cache, monkeypatch)
         cache_dir = int8_cache
 
     key = "session.x64quantprecision"
-    monkeypatch.setattr(precision, "cpu_flags", lambda: {"sse4_2", "avx2"})
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: {"sse4_2", "avx2"})
     assert quantize.int8_session_config() == {key: "1"}
     opts = make_runner(LITE0.with_precision("int8"), lib=Lib).session.get_session_options()
     assert opts.get_session_config_entry(key) == "1"
-    monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_vnni"})
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_vnni"})
     assert quantize.int8_session_config() == {}
     opts = make_runner(LITE0.with_precision("int8"), lib=Lib).session.get_session_options()
     with pytest.raises(RuntimeError, match=key):  # onnxruntime: no such entry
@@ -160,7 +160,7 @@ def test_refused_when_too_far_from_fp32_and_not_retried(cache_copy, monkeypatch,
 
 
 def _cpu(monkeypatch, flags, machine="x86_64"):
-    monkeypatch.setattr(precision, "cpu_flags", lambda: set(flags))
+    monkeypatch.setattr(cpu, "cpu_flags", lambda: set(flags))
     monkeypatch.setattr(precision.platform, "machine", lambda: machine)
 
 

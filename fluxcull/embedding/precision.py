@@ -1,4 +1,5 @@
-"""Which precision (float32 or int8) a library's embeddings come from, and the CPU detection behind `auto`.
+"""Which precision (float32 or int8) a library's embeddings come from, and the rule behind `auto`
+(the CPU's flags: fluxcull.embedding.cpu).
 
 The decision: int8 vectors are NOT float32 vectors. Their cosine similarity to the float32 vector of
 the same photo is about 0.99 (0.86 on the worst of 64 real photos; the check of
@@ -33,6 +34,7 @@ import sqlite3
 
 from fluxcull.catalog import embedding_index as index
 from fluxcull.catalog.settings import get as get_setting
+from fluxcull.embedding import cpu
 from fluxcull.embedding.backbones import Backbone
 
 PRECISION_ENV = "FLUXCULL_PRECISION"
@@ -42,7 +44,7 @@ CHOICES = ("auto", "int8", "fp32")
 # alone ONNX Runtime's fast kernel sums pairs in 16 bits and saturates, so int8 models run its exact,
 # slower kernel there (fluxcull.embedding.quantize.int8_session_options): 1.2-1.45x float32, not worth
 # a second embedding store, so `auto` keeps float32 on those CPUs (`int8` can still be chosen)
-INT8_FLAGS = ("avx512_vnni", "avx_vnni")  # in order of preference; any one is enough
+INT8_FLAGS = cpu.VNNI_FLAGS  # in order of preference; any one is enough
 
 log = logging.getLogger(__name__)
 
@@ -57,29 +59,9 @@ def requested_precision(conn: sqlite3.Connection) -> str:
     return get_setting(conn, SETTING)
 
 
-def cpu_flags() -> set[str]:
-    """The CPU's instruction-set flags, lower case (empty where they cannot be read)."""
-    if platform.system() == "Linux":
-        try:
-            with open("/proc/cpuinfo", encoding="ascii", errors="replace") as fh:
-                for line in fh:
-                    if line.startswith("flags"):
-                        return set(line.split(":", 1)[1].split())
-        except OSError:
-            pass
-    try:  # numpy's runtime dispatch table (a private name, hence the guard)
-        from numpy._core._multiarray_umath import __cpu_features__ as feats
-    except ImportError:
-        try:
-            from numpy.core._multiarray_umath import __cpu_features__ as feats
-        except ImportError:
-            return set()
-    return {k.lower() for k, v in feats.items() if v}
-
-
 def int8_cpu() -> str | None:
     """The flag that makes int8 worth it on this CPU (VNNI), or None."""
-    flags = cpu_flags()
+    flags = cpu.cpu_flags()
     if platform.machine().lower() not in ("x86_64", "amd64", "x86", "i686"):
         return None
     return next((f for f in INT8_FLAGS if f in flags), None)
