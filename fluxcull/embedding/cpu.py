@@ -27,3 +27,9 @@ def cpu_flags() -> set[str]:
         except ImportError:
             return set()
     return {k.lower() for k, v in feats.items() if v}
+
+
+def vnni_flag() -> str | None:
+    """The VNNI flag this CPU reports (8-bit products summed exactly, in 32 bits), or None."""
+    flags = cpu_flags()
+    return next((f for f in VNNI_FLAGS if f in flags), None)

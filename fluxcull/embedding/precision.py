@@ -16,7 +16,7 @@ The setting `embed.precision` (fluxcull.catalog.settings), overridden by $FLUXCU
 - `auto`: a library that already has embeddings keeps the variant it has most of (no
   silent re-embedding after an upgrade or on another machine); a library without any gets int8 on a
   CPU with AVX-512 VNNI or AVX-VNNI (Linux /proc/cpuinfo, else numpy's CPU features) when no GPU
-  runs the embedding, and float32 elsewhere (AVX2 alone: see INT8_FLAGS);
+  runs the embedding, and float32 elsewhere (AVX2 alone: see int8_cpu);
 - `int8`: that variant; changing between int8 and float32 re-embeds every photo (into the other store) and the
   keeper model has to be trained again, like changing the backbone.
 
@@ -40,11 +40,6 @@ from fluxcull.embedding.backbones import Backbone
 PRECISION_ENV = "FLUXCULL_PRECISION"
 SETTING = "embed.precision"
 CHOICES = ("auto", "int8", "fp32")
-# int8 pays on CPUs with VNNI (8-bit dot products summed in 32 bits: 2-3x float32 per photo). With AVX2
-# alone ONNX Runtime's fast kernel sums pairs in 16 bits and saturates, so int8 models run its exact,
-# slower kernel there (fluxcull.embedding.quantize.int8_session_options): 1.2-1.45x float32, not worth
-# a second embedding store, so `auto` keeps float32 on those CPUs (`int8` can still be chosen)
-INT8_FLAGS = cpu.VNNI_FLAGS  # in order of preference; any one is enough
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +55,15 @@ def requested_precision(conn: sqlite3.Connection) -> str:
 
 
 def int8_cpu() -> str | None:
-    """The flag that makes int8 worth it on this CPU (VNNI), or None."""
-    flags = cpu.cpu_flags()
+    """The flag that makes int8 worth it on this CPU (VNNI), or None.
+
+    int8 pays on CPUs with VNNI (8-bit dot products summed in 32 bits: 2-3x float32 per photo). With
+    AVX2 alone ONNX Runtime's fast kernel sums pairs in 16 bits and saturates, so int8 models run its
+    exact, slower kernel there (fluxcull.embedding.quantize.int8_session_options): 1.2-1.45x float32,
+    not worth a second embedding store, so `auto` keeps float32 on those CPUs (`int8` can still be chosen)."""
     if platform.machine().lower() not in ("x86_64", "amd64", "x86", "i686"):
         return None
-    return next((f for f in INT8_FLAGS if f in flags), None)
+    return cpu.vnni_flag()
 
 
 def auto_precision(device: str = "cpu") -> str:

@@ -62,7 +62,6 @@ FORMAT = "QOperator"
 # Weights of 7 bits (`reduce_range`, the quantizer's own advice for such CPUs) would avoid the overflow
 # in the file itself but cost too much accuracy here: mean 0.922, min 0.786 (horse.png), exact arithmetic.
 INT8_SESSION_CONFIG = {"session.x64quantprecision": "1"}
-VNNI_FLAGS = cpu.VNNI_FLAGS
 
 # Photographs (not charts, text or micrographs) among scikit-image's samples.
 PHOTOS = (
@@ -142,7 +141,7 @@ def _reader(batch: np.ndarray, normalization: str, input_name: str):
 def int8_session_config() -> dict[str, str]:
     """The session configuration an int8 model needs on this CPU: `INT8_SESSION_CONFIG`, or none on a
     CPU known to have VNNI (one whose flags cannot be read gets it: slower there, never wrong)."""
-    return {} if cpu.cpu_flags() & set(VNNI_FLAGS) else dict(INT8_SESSION_CONFIG)
+    return {} if cpu.vnni_flag() else dict(INT8_SESSION_CONFIG)
 
 
 def int8_session_options(ort, opts=None):
@@ -207,7 +206,7 @@ def build_int8(backbone: Backbone, fp32: Path, path: Path, *, quant_format: str 
 
 def _cpu_int8_flags() -> list[str]:
     """The int8-relevant instruction sets of the CPU that ran the check (the record says where it was measured)."""
-    return sorted(cpu.cpu_flags() & {"avx2", "avx512f", *VNNI_FLAGS})
+    return sorted(cpu.cpu_flags() & {"avx2", "avx512f", *cpu.VNNI_FLAGS})
 
 
 def _write_json(path: Path, record: dict) -> None:
