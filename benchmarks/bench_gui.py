@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import REPO_ROOT, peak_rss_mb, write_results
+from benchmarks.common import REPO_ROOT, launch_env, peak_rss_mb, write_results
 
 DISTINCT_THUMBS = 300
 PER_SESSION = 100
@@ -326,7 +326,7 @@ def run(out_dir: Path, quick: bool = False) -> dict:
         for i in range(2 if quick else 3):
             res_file = tmp / f"child{i}.json"
             t_spawn = time.time()
-            env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+            env = launch_env()
             subprocess.run([sys.executable, "-m", "benchmarks.bench_gui", "--child", str(tmp / "lib"), "--t0",
                             repr(t_spawn), "--result", str(res_file), "--steps", str(120 if quick else 240)],
                            cwd=REPO_ROOT, env=env, check=True, timeout=900)

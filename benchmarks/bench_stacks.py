@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import REPO_ROOT, peak_rss_mb, write_results
+from benchmarks.common import REPO_ROOT, launch_env, peak_rss_mb, write_results
 
 DIM = 1280
 PER_SESSION = 300
@@ -201,7 +201,7 @@ def run_gui(out_dir: Path, quick: bool = False, runs: int | None = None) -> dict
             for view in ("all", "collapsed") if i >= 0 else ("collapsed",):
                 res_file = tmp / f"child-{view}-{i}.json"
                 t_spawn = time.time()
-                env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+                env = launch_env()
                 subprocess.run([sys.executable, "-m", "benchmarks.bench_gui", "--child", str(tmp / "lib"), "--t0",
                                 repr(t_spawn), "--result", str(res_file), "--stacks", view],
                                cwd=REPO_ROOT, env=env, check=True, timeout=900)
