@@ -27,10 +27,18 @@ Deterministic for a seed (LightGBM's deterministic mode, fixed thread count).
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
-GBT_COMPONENTS = 32
+# 16, not 32: the trees memorise scenes through the embedding components (with tens of keepers a
+# component can single out one training walk), and appearance as a whole reaches them through the
+# likeness inputs anyway. Taste benchmark, retrained with `train --model gbt --force` on the same
+# libraries, mean inbox AUC / same-session pairwise for 32, 16 and 8 components: full libraries
+# 0.941/0.935, 0.949/0.945, 0.953/0.946 (the blur-threshold photographer 0.891 -> 0.936 AUC at 16);
+# the quick ones (12 walks each, noisier) 0.849/0.847, 0.844/0.860, 0.857/0.866. Fewer than 16 left
+# less of a subject taste's detail to the trees for little more gain
+GBT_COMPONENTS = 16
 MAX_ROWS = 40_000
 ROUNDS = 200
 RANK_ROUNDS = 60
@@ -40,6 +48,24 @@ THREADS = max(1, min(2, os.cpu_count() or 1))  # for predicting large batches
 # thread (measured on 2 cores); it also makes the trees independent of the core count.
 SMALL = 50_000  # rows below which prediction runs on one thread too
 BAG_LARGE = 20_000  # rows from which each round sees half of them (bagging 0.5, else 0.8)
+
+
+def _lightgbm():
+    """lightgbm, imported without its scikit-learn estimator wrappers unless scikit-learn is loaded
+    already: fluxcull uses only lightgbm's own Booster, and lightgbm's optional import of
+    scikit-learn costs about 0.7 s on every command that scores (a third of the CLI's start-up).
+    A later `import sklearn` elsewhere works as usual."""
+    if "lightgbm" in sys.modules:
+        return sys.modules["lightgbm"]
+    hide = "sklearn" not in sys.modules
+    if hide:
+        sys.modules["sklearn"] = None  # makes lightgbm.compat's `from sklearn import ...` an ImportError
+    try:
+        import lightgbm
+    finally:
+        if hide and sys.modules.get("sklearn", 0) is None:
+            del sys.modules["sklearn"]
+    return lightgbm
 
 
 def _unit(z: np.ndarray) -> np.ndarray:
@@ -161,7 +187,7 @@ def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, de
         preferences=(), reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None,
         weight: np.ndarray | None = None):
     """Fit the booster; returns ({'cols', 'booster', 'k', 'pos_sum', 'neg_sum'}, info)."""
-    import lightgbm as lgb
+    lgb = _lightgbm()
 
     idx, y, w = training_rows(label, reject, decided_keep, train, reject_weight=reject_weight,
                               decided_weight=decided_weight, seed=seed, weight=weight)
@@ -226,7 +252,7 @@ def to_text(p: dict) -> str:
 
 
 def from_text(text: str, arrays: dict) -> dict:
-    import lightgbm as lgb
+    lgb = _lightgbm()
 
     return {"cols": np.asarray(arrays["cols"], np.int64), "booster": lgb.Booster(model_str=text),
             "k": int(np.asarray(arrays["k"]).reshape(-1)[0]), "pos_sum": arrays["pos_sum"],
