@@ -168,27 +168,34 @@ def _norms(a: np.ndarray) -> np.ndarray:
 def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk: int = 65536):
     """Cosine similarity of each row of z to its session's and to its burst's mean row.
 
-    A burst lies within one session, so one grouping by (session, burst) serves both sums."""
+    A frame alone in its burst is its burst's mean (similarity 1, or 0 for a zero row): only the
+    bursts of two frames or more are summed, which spares a pass over most of a library's rows."""
     n = len(z)
     order = np.lexsort((burst, session))
     s_sorted, b_sorted = session[order], burst[order]
     new_s = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
     new_b = new_s | np.r_[True, b_sorted[1:] != b_sorted[:-1]]
-    b_gid = np.empty(n, np.int64)
+    s_gid, b_gid = np.empty(n, np.int64), np.empty(n, np.int64)
+    s_gid[order] = np.cumsum(new_s) - 1
     b_gid[order] = np.cumsum(new_b) - 1
-    b_sums = _group_sums(b_gid, int(new_b.sum()), z)
-    # session sums from the burst sums (bursts are contiguous within their session)
-    s_of_b = (np.cumsum(new_s) - 1)[np.flatnonzero(new_b)]
-    s_sums = _group_sums(s_of_b, int(new_s.sum()), b_sums)
+    s_sums = _group_sums(s_gid, int(new_s.sum()), z)
+    in_burst = np.flatnonzero(np.bincount(b_gid, minlength=int(new_b.sum()))[b_gid] > 1)
+    b_ids, b_of = np.unique(b_gid[in_burst], return_inverse=True)
+    b_sums = _group_sums(b_of.ravel(), len(b_ids), z[in_burst])
     for sums in (b_sums, s_sums):
         sums /= np.maximum(_norms(sums), 1e-9)[:, None]
-    s_gid = s_of_b[b_gid]
-    out_s, out_b = np.empty(n, np.float32), np.empty(n, np.float32)
+    out_s = np.empty(n, np.float32)
+    norm = np.empty(n, np.float32)
     for s in range(0, n, chunk):
         zz = np.asarray(z[s:s + chunk], np.float32)
-        norm = np.maximum(_norms(zz), 1e-9)
-        out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[s_gid[s:s + chunk]]) / norm
-        out_b[s:s + chunk] = np.einsum("ij,ij->i", zz, b_sums[b_gid[s:s + chunk]]) / norm
+        norm[s:s + chunk] = np.maximum(_norms(zz), 1e-9)
+        out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[s_gid[s:s + chunk]]) / norm[s:s + chunk]
+    out_b = (norm > 1e-9).astype(np.float32)
+    b_of = b_of.ravel()
+    for s in range(0, len(in_burst), chunk):
+        at = in_burst[s:s + chunk]
+        zz = np.asarray(z[at], np.float32)
+        out_b[at] = np.einsum("ij,ij->i", zz, b_sums[b_of[s:s + chunk]]) / norm[at]
     return out_s, out_b
 
 

@@ -93,10 +93,13 @@ def likeness(z: np.ndarray, pos_sum: np.ndarray, neg_sum: np.ndarray, own_pos=No
     For training photos the photo's own session is left out of both centroids (own_pos, own_neg), so
     a keeper is never compared with itself or its burst neighbours: the trees see on their training
     photos what they will see on new ones."""
-    u = _unit(z)
     if own_pos is None and own_neg is None:  # scoring: one centroid for every row, normalised once
-        a, b = u @ _unit(pos_sum[None, :])[0], u @ _unit(neg_sum[None, :])[0]
+        z = np.asarray(z, np.float32)
+        both = np.stack([_unit(pos_sum[None, :])[0], _unit(neg_sum[None, :])[0]], axis=1)
+        ab = (z @ both) / np.maximum(np.sqrt(np.einsum("ij,ij->i", z, z)), 1e-9)[:, None]
+        a, b = ab[:, 0], ab[:, 1]
     else:
+        u = _unit(z)
         cp = pos_sum[None, :] - (own_pos if own_pos is not None else 0.0)
         cn = neg_sum[None, :] - (own_neg if own_neg is not None else 0.0)
         a = np.einsum("ij,ij->i", u, _unit(np.broadcast_to(cp, u.shape)))
