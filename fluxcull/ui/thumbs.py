@@ -99,7 +99,10 @@ class _ReadTask(QRunnable):
         finally:
             with loader._lock:
                 loader._running.discard(self.key)
-        loader._emitter.loaded.emit(self.key, image)
+        try:
+            loader._emitter.loaded.emit(self.key, image)
+        except RuntimeError:  # the loader was deleted while this task read (the window closed)
+            return
 
 
 def placeholder_image(lib, loader: "ThumbLoader", side: int, record: dict) -> QImage | None:
