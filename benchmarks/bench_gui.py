@@ -323,10 +323,10 @@ def run(out_dir: Path, quick: bool = False) -> dict:
     try:
         info = build_catalog(tmp / "lib", n)
         results = []
+        env = launch_env()
         for i in range(2 if quick else 3):
             res_file = tmp / f"child{i}.json"
             t_spawn = time.time()
-            env = launch_env()
             subprocess.run([sys.executable, "-m", "benchmarks.bench_gui", "--child", str(tmp / "lib"), "--t0",
                             repr(t_spawn), "--result", str(res_file), "--steps", str(120 if quick else 240)],
                            cwd=REPO_ROOT, env=env, check=True, timeout=900)

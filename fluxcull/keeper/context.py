@@ -165,23 +165,18 @@ def _norms(a: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", a, a))
 
 
-def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk: int = 65536):
+def _centroid_sims(by_session: "_Groups", by_burst: "_Groups", z: np.ndarray, chunk: int = 65536):
     """Cosine similarity of each row of z to its session's and to its burst's mean row.
 
     A frame alone in its burst is its burst's mean (similarity 1, or 0 for a zero row): only the
-    bursts of two frames or more are summed, which spares a pass over most of a library's rows."""
+    bursts of two frames or more are summed, which spares a pass over most of a library's rows.
+    Bursts are keyed on their own (find_bursts never joins frames of two sessions)."""
     n = len(z)
-    order = np.lexsort((burst, session))
-    s_sorted, b_sorted = session[order], burst[order]
-    new_s = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
-    new_b = new_s | np.r_[True, b_sorted[1:] != b_sorted[:-1]]
-    s_gid, b_gid = np.empty(n, np.int64), np.empty(n, np.int64)
-    s_gid[order] = np.cumsum(new_s) - 1
-    b_gid[order] = np.cumsum(new_b) - 1
-    s_sums = _group_sums(s_gid, int(new_s.sum()), z)
-    in_burst = np.flatnonzero(np.bincount(b_gid, minlength=int(new_b.sum()))[b_gid] > 1)
-    b_ids, b_of = np.unique(b_gid[in_burst], return_inverse=True)
-    b_sums = _group_sums(b_of.ravel(), len(b_ids), z[in_burst])
+    s_sums = _group_sums(by_session.gid, len(by_session.starts), z)
+    in_burst = np.flatnonzero(by_burst.size_of() > 1)
+    b_ids, b_of = np.unique(by_burst.gid[in_burst], return_inverse=True)
+    b_of = b_of.ravel()
+    b_sums = _group_sums(b_of, len(b_ids), z[in_burst])
     for sums in (b_sums, s_sums):
         sums /= np.maximum(_norms(sums), 1e-9)[:, None]
     out_s = np.empty(n, np.float32)
@@ -189,13 +184,11 @@ def _centroid_sims(session: np.ndarray, burst: np.ndarray, z: np.ndarray, chunk:
     for s in range(0, n, chunk):
         zz = np.asarray(z[s:s + chunk], np.float32)
         norm[s:s + chunk] = np.maximum(_norms(zz), 1e-9)
-        out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[s_gid[s:s + chunk]]) / norm[s:s + chunk]
+        out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[by_session.gid[s:s + chunk]]) / norm[s:s + chunk]
     out_b = (norm > 1e-9).astype(np.float32)
-    b_of = b_of.ravel()
     for s in range(0, len(in_burst), chunk):
         at = in_burst[s:s + chunk]
-        zz = np.asarray(z[at], np.float32)
-        out_b[at] = np.einsum("ij,ij->i", zz, b_sums[b_of[s:s + chunk]]) / norm[at]
+        out_b[at] = np.einsum("ij,ij->i", np.asarray(z[at], np.float32), b_sums[b_of[s:s + chunk]]) / norm[at]
     return out_s, out_b
 
 
@@ -303,7 +296,7 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     nb_sorted = np.add.reduceat(first_of_burst.astype(np.int64), pair.starts)
     out[:, col + 2] = np.log2(nb_sorted[pair.gid])
     if z is not None and len(z):
-        ssim, bsim = _centroid_sims(np.asarray(session), np.asarray(burst), z[:, :CENTROID_COMPONENTS])
+        ssim, bsim = _centroid_sims(by_session, by_burst, z[:, :CENTROID_COMPONENTS])
         out[:, col + 3] = ssim
         out[:, col + 4] = bsim
         best = np.full(len(by_burst.starts), -np.inf, np.float32)

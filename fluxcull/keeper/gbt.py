@@ -68,9 +68,14 @@ def _lightgbm():
     return lightgbm
 
 
+def _norms(z: np.ndarray) -> np.ndarray:
+    """Row lengths, at least 1e-9 (a zero row divides to zero, not NaN)."""
+    return np.maximum(np.sqrt(np.einsum("ij,ij->i", z, z)), 1e-9)
+
+
 def _unit(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, np.float32)
-    return z / np.maximum(np.sqrt(np.einsum("ij,ij->i", z, z)), 1e-9)[:, None]
+    return z / _norms(z)[:, None]
 
 
 def likeness_centroids(z: np.ndarray, label: np.ndarray, session: np.ndarray, train: np.ndarray):
@@ -96,7 +101,7 @@ def likeness(z: np.ndarray, pos_sum: np.ndarray, neg_sum: np.ndarray, own_pos=No
     if own_pos is None and own_neg is None:  # scoring: one centroid for every row, normalised once
         z = np.asarray(z, np.float32)
         both = np.stack([_unit(pos_sum[None, :])[0], _unit(neg_sum[None, :])[0]], axis=1)
-        ab = (z @ both) / np.maximum(np.sqrt(np.einsum("ij,ij->i", z, z)), 1e-9)[:, None]
+        ab = (z @ both) / _norms(z)[:, None]
         a, b = ab[:, 0], ab[:, 1]
     else:
         u = _unit(z)
