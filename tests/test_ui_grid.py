@@ -126,6 +126,11 @@ def test_grid_shows_and_requests_only_visible_rows(qtbot, library, conn, tmp_pat
     f2, l2 = view.visible_range()
     qtbot.waitUntil(lambda: all(view.thumb_cache_key(model.record(r)) in loader.cache for r in range(f2, l2 + 1)),
                     timeout=10000)
+    # Home brings the first photo back into view even when it is the current one already
+    view.set_current_row(0, scroll=False)
+    assert view.current_row() == 0 and view.visible_range()[0] > 0
+    qtbot.keyClick(view, Qt.Key_Home)
+    assert view.visible_range()[0] == 0
     view.close()
     loader.shutdown()
 

@@ -237,6 +237,10 @@ class GridView(QListView):
             self.activated_photo.emit(self.currentIndex().row())
             return
         super().keyPressEvent(event)
+        # Qt scrolls only when the current cell changes: Home on the first photo, with the grid
+        # scrolled away by the mouse, would leave the view where it was
+        if event.key() in (Qt.Key_Home, Qt.Key_End) and self.currentIndex().isValid():
+            self.scrollTo(self.currentIndex())
 
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.ControlModifier:
