@@ -24,8 +24,9 @@ PER_SESSION = 300
 
 
 def build_library(root: Path, n: int, seed: int = 0) -> dict:
-    """A library of n originals in sessions of ~300, embeddings with a planted taste, features,
-    and keeper-archive photos linked to 3.75% of the originals."""
+    """A library of n originals in sessions of ~300, shot in bursts of 1-5 frames (a burst's frames
+    look alike: one embedding plus a little noise), embeddings with a planted taste, features, and
+    keeper-archive photos linked to 3.75% of the originals (the best of a burst is the one kept)."""
     import numpy as np
 
     from fluxcull.catalog import transaction
@@ -55,11 +56,15 @@ def build_library(root: Path, n: int, seed: int = 0) -> dict:
             [(i + 1, f"/o/{i:07d}.jpg", f"s{i}", float(times[i]), int(sess_of[i]) + 1) for i in range(n)])
     store = EmbeddingStore(conn, lib.embeddings_dir, "bench@1", DIM)
     centers = rng.normal(size=(n_sess, DIM)).astype(np.float32) * 0.5
+    burst_of = np.searchsorted(np.cumsum(rng.choice([1, 1, 2, 3, 4, 5], size=n)), np.arange(n), side="right")
     utility = np.empty(n, np.float32)
     chunk = 20000
     feats_rows = []
     for s in range(0, n, chunk):
-        e = rng.normal(size=(min(chunk, n - s), DIM)).astype(np.float32) + centers[sess_of[s:s + chunk]]
+        _, frame_of = np.unique(burst_of[s:s + chunk], return_inverse=True)
+        look = rng.normal(size=(frame_of.max() + 1, DIM)).astype(np.float32)
+        e = (look[frame_of] + 0.3 * rng.normal(size=(len(frame_of), DIM)).astype(np.float32)
+             + centers[sess_of[s:s + chunk]])
         sharp = rng.uniform(1.0, 3.5, len(e)).astype(np.float32)
         utility[s:s + len(e)] = e @ taste * 0.7 + sharp * 0.5 + rng.normal(0, 0.5, len(e))
         store.write(list(range(s + 1, s + len(e) + 1)), e.astype(np.float16), source_sha256=[f"s{i}" for i in range(s, s + len(e))])

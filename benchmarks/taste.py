@@ -115,15 +115,15 @@ def run_photographer(name: str, root: Path, size: dict, seed: int) -> dict:
     truth = build(root, name, n_sessions=size["sessions"], scenes=size["scenes"], seed=seed)
     root = root.resolve()
     build_s = time.perf_counter() - t0
-    lib = root.parent / f"{name}-library"
+    lib = root.parent / f"{root.name}-library"  # one library per photographer (a replicate has its own folder)
     for role, folder in (("originals", "ORIGINALS"), ("keepers", "KEEPERS"), ("inbox", "INBOX")):
         fluxcull(lib, "ingest", str(root / folder), "--role", role, "--json", ok=(0, 1))
     fluxcull(lib, "embed", "--json", ok=(0, 1))
     match = fluxcull(lib, "match", "--json")
     rejects = [str(root / p["path"]) for p in truth["photos"] if p["decision"] == "reject"]
-    (root.parent / f"{name}-rejects.txt").write_text("\n".join(rejects) + "\n")
+    (root.parent / f"{root.name}-rejects.txt").write_text("\n".join(rejects) + "\n")
     if rejects:
-        fluxcull(lib, "decide", "--reject", "--from", str(root.parent / f"{name}-rejects.txt"), "--json")
+        fluxcull(lib, "decide", "--reject", "--from", str(root.parent / f"{root.name}-rejects.txt"), "--json")
     pipeline_s = time.perf_counter() - t0 - build_s
     inbox = [p | {"abs": str(root / p["path"])} for p in truth["photos"] if p["role"] == "inbox"]
     rows = []

@@ -24,7 +24,7 @@ from fluxcull.keeper.metrics import (average_precision, pairwise_accuracy, recal
                                   roc_auc)
 from fluxcull.keeper.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
 from fluxcull.keeper.pairs import PairConfig, build_pairs
-from fluxcull.keeper.ranker import fit_centroid, fit_pairwise, raw_scores
+from fluxcull.keeper.ranker import burst_scores, fit_centroid, fit_pairwise, raw_scores
 from fluxcull.keeper.recency import training_weights
 
 METRICS = ("roc_auc", "average_precision", "pairwise_accuracy", "recall_top10", "recall_top20", "ece")
@@ -69,7 +69,8 @@ def fit_model(prep, kind: str, train: np.ndarray, *, seed: int = 0, cfg: PairCon
         return gbt.fit(prep.x, cols, n_components=k, label=c.label, reject=c.reject, decided_keep=c.decided_keep, session=c.session,
                        train=train, preferences=[p for p in preferences if ok[p[0]] and ok[p[1]]],
                        reject_weight=cfg.reject, decided_weight=cfg.decided,
-                       seed=seed, cancel=cancel, weight=weight)
+                       seed=seed, cancel=cancel, weight=weight, burst=prep.burst,
+                       column_names=prep.transform.column_names())
     if kind == "centroid":
         pos = train & (c.label == POS)
         if not pos.any():
@@ -271,16 +272,20 @@ def _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, devi
     if m in BASELINES:
         return _baseline_scores(prep, m, train, test_idx, seed)
     arrays, _ = fit_model(prep, m, train, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel, device=device)
-    raw_all = raw_scores_chunked(m, arrays, prep.x, prep.transform.n_components)
+    raw_all = raw_scores_chunked(m, arrays, prep.x, prep.transform.n_components, prep.burst)
     q = calibrate.score_quantiles(raw_all[train])  # ranks relative to the model's own training photos
     return calibrate.to_rank(raw_all[test_idx], q)
 
 
-def raw_scores_chunked(kind, arrays, x, n_components, chunk: int = 65536) -> np.ndarray:
-    """raw_scores over a large input matrix without large temporaries."""
+def raw_scores_chunked(kind, arrays, x, n_components, burst: np.ndarray | None = None,
+                       chunk: int = 65536) -> np.ndarray:
+    """raw_scores over a large input matrix without large temporaries; with `burst` (a burst key per
+    row of x, every frame of each burst present) the burst-mates' part too (ranker.burst_scores)."""
     out = np.empty(len(x), np.float64)
     for s in range(0, len(x), chunk):
         out[s:s + chunk] = raw_scores(kind, arrays, x[s:s + chunk], n_components)
+    if burst is not None:
+        out += burst_scores(kind, arrays, x, burst)
     return out
 
 

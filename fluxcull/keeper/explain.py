@@ -3,7 +3,8 @@ that moved the model's score most.
 
 Contributions are measured against an average photo of the corpus (model inputs are centred):
 weight x input for the linear model, gradient x input for the MLP and the centroid score, SHAP
-values for the gradient-boosted trees. The strongest ones are also said in words
+values for the gradient-boosted trees, to which the burst choice adds each input's pull against the
+frame's burst-mates (fluxcull.keeper.burst_choice). The strongest ones are also said in words
 (fluxcull.keeper.explain_words: "sharpest of its 5-frame burst", "darker than the rest of this session"). All the
 embedding's components are summed into one "appearance" entry; each technical/metadata feature
 (with its missing-value indicator) is one entry.
@@ -17,7 +18,7 @@ from fluxcull.catalog.keeper_reads import kept_photo_ids
 from fluxcull.catalog.keepers import confirmed_keeper_ids
 from fluxcull.catalog.queries import band_of, photos_by_ids
 from fluxcull.keeper.explain_words import in_words
-from fluxcull.keeper.ranker import input_contributions
+from fluxcull.keeper.ranker import burst_contributions, input_contributions
 
 TOP_FEATURES = 10
 NEAREST = 5
@@ -59,7 +60,8 @@ def explain(lib, photo_id: int) -> dict:
         out["reason"] = _reason(photo, photo["id"] in confirmed, failure)
         out["features"] = {n: (None if not np.isfinite(v) else float(v)) for n, v in zip(names, feats[0])}
         x = prep.x[at:at + 1]
-        raw = model.raw(x)
+        mates = np.flatnonzero(prep.burst == prep.burst[at])
+        raw = model.raw(x) + model.burst_part(prep.x[mates], prep.burst[mates])[mates == at]
         rank = calibrate.to_rank(raw, model.quantiles)
         out["model_score"] = float(model.calibrated(raw)[0])
         out["model_band"] = band_of(out["model_score"])
@@ -68,7 +70,9 @@ def explain(lib, photo_id: int) -> dict:
         out["burst"] = {"id": int(prep.burst[at]), "size": int(len(frames)), "photo_ids": [int(i) for i in frames]}
         emb = embeddings_reader(store, prep.corpus.rows)([at])[0]  # L2-normalised, as prepare read it
         out["nearest_keepers"] = _nearest_keepers(conn, store, emb, photo["id"], confirmed)
-        out["contributions"] = _contributions(model, x[0], names, feats[0])
+        out["contributions"] = _contributions(model, x[0], names, feats[0],
+                                              burst_contributions(model.kind, model.params, prep.x[mates],
+                                                                  int(np.flatnonzero(mates == at)[0])))
         out["in_words"] = in_words(out["contributions"], out["features"], out["burst"]["size"])
         return out
     finally:
@@ -109,8 +113,8 @@ def _nearest_keepers(conn, store, emb: np.ndarray, photo_id: int, confirmed: set
     return [{"id": int(ids[i]), "path": info[int(ids[i])]["path"], "similarity": float(sims[i])} for i in top]
 
 
-def _contributions(model, x: np.ndarray, names: list[str], raw_feats: np.ndarray) -> list[dict]:
-    contrib = input_contributions(model.kind, model.params, x, model.transform.n_components)
+def _contributions(model, x: np.ndarray, names: list[str], raw_feats: np.ndarray, in_burst: np.ndarray) -> list[dict]:
+    contrib = input_contributions(model.kind, model.params, x, model.transform.n_components) + in_burst
     k = model.transform.n_components
     entries = [{"input": "appearance (embedding)", "contribution": float(contrib[:k].sum()), "value": None}]
     per = np.array(contrib[k:k + len(names)], np.float64)

@@ -7,13 +7,18 @@ inputs: the cosine of the photo's appearance (all components) to the centroid of
 keepers and of the training non-keepers, and their difference (what a subject taste looks like;
 trees split poorly on many embedding components). The two centroids are saved with the model.
 
-Objective, in two stages on one booster:
+Objective, after the burst choice, in two stages on one booster:
+0. the burst choice (fluxcull.keeper.burst_choice): a conditional logit over each burst's frames,
+   fitted first on the training bursts; CHOICE_WEIGHT x each frame's log share of its burst is the
+   starting score of stage 1 and a term of every raw score (`burst_term`). The trees then learn
+   what the choice leaves: which scenes and sessions are worth a keeper at all;
 1. binary log-loss over labelled photos: keepers against everything else, near-misses (rejects)
    weighted `PairConfig.reject`, keepers marked keep weighted `PairConfig.decided`, each row also
    by the photo's weight from its stars (`weight`, fluxcull.keeper.stars). This carries the
    cross-session signal (a keeper session against an unworthy one) and, through the context inputs,
    the within-session one;
-2. a LambdaRank continuation (the trees of stage 1 as the starting score) over query groups that are
+2. a LambdaRank continuation (the trees of stage 1 as the starting score, without the choice's term:
+   LightGBM starts a continuation from the earlier trees alone) over query groups that are
    the sessions holding both a keeper and a non-keeper, plus every explicit side-by-side choice as a
    two-photo query: it sharpens the order inside a session, where a near-miss must lose to its
    keeper, without undoing the cross-session scale.
@@ -31,6 +36,8 @@ import sys
 
 import numpy as np
 
+from fluxcull.keeper import burst_choice
+
 # 16, not 32: the trees memorise scenes through the embedding components (with tens of keepers a
 # component can single out one training walk), and appearance as a whole reaches them through the
 # likeness inputs anyway. Taste benchmark, retrained with `train --model gbt --force` on the same
@@ -39,6 +46,12 @@ import numpy as np
 # the quick ones (12 walks each, noisier) 0.849/0.847, 0.844/0.860, 0.857/0.866. Fewer than 16 left
 # less of a subject taste's detail to the trees for little more gain
 GBT_COMPONENTS = 16
+# The burst choice's weight in the raw score (log-odds per unit of log share). Taste benchmark, 14
+# full libraries (seeds 1-7 and 101-107), mean inbox AUC / same-session pairwise / burst top-1: no
+# choice 0.948 / 0.944 / 0.87; added to the finished trees' score 0.955 / 0.963; as the trees'
+# starting score, weight 1: 0.964 / 0.964 / 0.92, weight 2: 0.964 / 0.969 / 0.92. On the quick
+# libraries (12 walks each, few keepers) 0.837 / 0.859 without, 0.911 / 0.935 at 1, 0.928 / 0.944 at 2
+CHOICE_WEIGHT = 2.0
 MAX_ROWS = 40_000
 ROUNDS = 200
 RANK_ROUNDS = 60
@@ -193,9 +206,14 @@ def rank_queries(label: np.ndarray, session: np.ndarray, train: np.ndarray,
 
 def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, decided_keep, session, train,
         preferences=(), reject_weight: float = 3.0, decided_weight: float = 1.5, seed: int = 0, cancel=None,
-        weight: np.ndarray | None = None):
-    """Fit the booster; returns ({'cols', 'booster', 'k', 'pos_sum', 'neg_sum'}, info)."""
+        weight: np.ndarray | None = None, burst: np.ndarray | None = None, column_names: list[str] | None = None):
+    """Fit the booster and the burst choice; returns ({'cols', 'booster', 'k', 'pos_sum', 'neg_sum',
+    'choice'}, info)."""
     lgb = _lightgbm()
+    choice = None
+    if burst is not None and column_names is not None and CHOICE_WEIGHT:
+        choice = burst_choice.fit(x, column_names, label, burst, train, preferences, seed=seed)
+    start = None if choice is None else CHOICE_WEIGHT * burst_choice.log_share(choice, x, burst)
 
     idx, y, w = training_rows(label, reject, decided_keep, train, reject_weight=reject_weight,
                               decided_weight=decided_weight, seed=seed, weight=weight)
@@ -214,7 +232,8 @@ def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, de
         like = likeness(x[at, :k], pos_sum, neg_sum, own_pos[at], own_neg[at])
         return np.ascontiguousarray(np.concatenate([x[at][:, cols], like], axis=1))
 
-    data = lgb.Dataset(rows(idx), label=y, weight=w, free_raw_data=True, params={"max_bin": 63, "verbosity": -1})
+    data = lgb.Dataset(rows(idx), label=y, weight=w, free_raw_data=True, params={"max_bin": 63, "verbosity": -1},
+                       init_score=None if start is None else start[idx])
     booster = lgb.train(_params(seed, n_pos, "binary", len(idx)), data, num_boost_round=ROUNDS, callbacks=[check])
     info = {"rows": int(len(idx)), "keepers": n_pos, "rounds": ROUNDS, "columns": int(len(cols))}
     q_idx, rel, groups = rank_queries(label, session, train, list(preferences), seed=seed)
@@ -226,14 +245,22 @@ def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, de
                             num_boost_round=RANK_ROUNDS, init_model=booster, callbacks=[check])
         info.update({"rank_queries": int(len(groups)), "rank_rounds": RANK_ROUNDS})
     info["preferences"] = int(len(preferences))
+    info["choice_pairs"] = 0 if choice is None else int(choice["pairs"])
     return {"cols": np.asarray(cols, np.int64), "booster": booster, "k": int(k),
-            "pos_sum": pos_sum.astype(np.float32), "neg_sum": neg_sum.astype(np.float32)}, info
+            "pos_sum": pos_sum.astype(np.float32), "neg_sum": neg_sum.astype(np.float32), "choice": choice}, info
 
 
 def _matrix(p: dict, x: np.ndarray) -> np.ndarray:
     k = int(p["k"])  # a plain int (from_text and fit make it one)
     return np.ascontiguousarray(np.concatenate([x[:, p["cols"]], likeness(x[:, :k], p["pos_sum"], p["neg_sum"])],
                                                axis=1))
+
+
+def burst_term(p: dict, x: np.ndarray, burst: np.ndarray) -> np.ndarray:
+    """The burst choice's part of the raw score: CHOICE_WEIGHT x each frame's log share of its burst."""
+    if p.get("choice") is None:
+        return np.zeros(len(x))
+    return CHOICE_WEIGHT * burst_choice.log_share(p["choice"], x, burst)
 
 
 def predict(p: dict, x: np.ndarray, chunk: int = 65536) -> np.ndarray:
@@ -255,6 +282,13 @@ def contributions(p: dict, x_row: np.ndarray, dim: int) -> np.ndarray:
     return out
 
 
+def burst_contributions(p: dict, mates: np.ndarray, i: int) -> np.ndarray:
+    """Per input-matrix column contribution of the burst choice's term to frame i of `mates`."""
+    if p.get("choice") is None or len(mates) < 2:
+        return np.zeros(mates.shape[1])
+    return CHOICE_WEIGHT * burst_choice.contributions(p["choice"], mates, i)
+
+
 def to_text(p: dict) -> str:
     return p["booster"].model_to_string()
 
@@ -264,4 +298,6 @@ def from_text(text: str, arrays: dict) -> dict:
 
     return {"cols": np.asarray(arrays["cols"], np.int64), "booster": lgb.Booster(model_str=text),
             "k": int(np.asarray(arrays["k"]).reshape(-1)[0]), "pos_sum": arrays["pos_sum"],
-            "neg_sum": arrays["neg_sum"]}
+            "neg_sum": arrays["neg_sum"],
+            "choice": ({k: np.asarray(arrays["choice_" + k], np.int64 if k != "w" else np.float64)
+                        for k in ("use", "size", "w")} if "choice_w" in arrays else None)}

@@ -153,6 +153,25 @@ def raw_scores(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_components:
     raise ValueError(f"unknown model kind {kind!r}: expected one of {', '.join(KINDS)}")
 
 
+def burst_scores(kind: str, p: dict, x: np.ndarray, burst: np.ndarray) -> np.ndarray:
+    """The part of a raw score that depends on the photo's burst-mates (scored together: x holds
+    every frame of each burst in `burst`); 0 for the methods that score each photo alone."""
+    if kind == "gbt":
+        from fluxcull.keeper import gbt
+
+        return gbt.burst_term(p, x, burst)
+    return np.zeros(len(x))
+
+
+def burst_contributions(kind: str, p: dict, mates: np.ndarray, i: int) -> np.ndarray:
+    """Per-column contributions of the burst-mates' part to frame i of `mates` (every frame of its burst)."""
+    if kind == "gbt":
+        from fluxcull.keeper import gbt
+
+        return gbt.burst_contributions(p, mates, i).astype(np.float32)
+    return np.zeros(mates.shape[1], np.float32)
+
+
 def input_contributions(kind: str, p: dict[str, np.ndarray], x: np.ndarray, n_components: int) -> np.ndarray:
     """Per-column contributions to the score of one input row x (dim,): weight x input for the linear
     model, gradient x input for the MLP and the centroid score, SHAP values for the trees."""
@@ -180,8 +199,10 @@ def params_to_saved(kind: str, params: dict) -> tuple[dict[str, np.ndarray], dic
     if kind == "gbt":
         from fluxcull.keeper import gbt
 
-        return ({"m_" + k: np.asarray(params[k]) for k in ("cols", "k", "pos_sum", "neg_sum")},
-                {"booster": gbt.to_text(params)})
+        arrays = {"m_" + k: np.asarray(params[k]) for k in ("cols", "k", "pos_sum", "neg_sum")}
+        if params.get("choice") is not None:
+            arrays.update({"m_choice_" + k: np.asarray(params["choice"][k]) for k in ("use", "size", "w")})
+        return arrays, {"booster": gbt.to_text(params)}
     return {"m_" + k: np.asarray(v) for k, v in params.items()}, {}
 
 

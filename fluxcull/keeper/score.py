@@ -38,7 +38,7 @@ from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.keeper import calibrate, projection_cache
 from fluxcull.keeper.dataset import find_feature
 from fluxcull.keeper.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
-from fluxcull.keeper.ranker import InputTransform, params_from_saved, raw_scores
+from fluxcull.keeper.ranker import InputTransform, burst_scores, params_from_saved, raw_scores
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 MODEL_FLOOR, MODEL_CEIL = 0.001, 0.999  # the margins beyond MIN / MAX that keep the order of the tails
@@ -130,7 +130,12 @@ class ScoringModel:
         self._tails = None
 
     def raw(self, x: np.ndarray) -> np.ndarray:
+        """Each photo's own part of the raw score (add `burst_part` for the whole score)."""
         return raw_scores(self.kind, self.params, x, self.transform.n_components)
+
+    def burst_part(self, x: np.ndarray, burst: np.ndarray) -> np.ndarray:
+        """The part that depends on the burst-mates (x: every frame of each burst in `burst`)."""
+        return burst_scores(self.kind, self.params, x, burst)
 
     def calibrated(self, raw: np.ndarray) -> np.ndarray:
         rank = calibrate.to_rank(raw, self.quantiles)
@@ -138,8 +143,14 @@ class ScoringModel:
             self._tails = tail_ranks(self.calibrator)
         return squeeze_tails(self.calibrator(rank), rank, *self._tails)
 
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        return self.calibrated(self.raw(x))
+    def probability(self, x: np.ndarray, burst: np.ndarray, cancel=None) -> np.ndarray:
+        """Keeper probabilities of the photos x, every frame of each of their bursts among them."""
+        raw = np.empty(len(x), np.float64)
+        for s in range(0, len(x), 65536):
+            if cancel is not None:
+                cancel.check()
+            raw[s:s + 65536] = self.raw(x[s:s + 65536])
+        return self.calibrated(raw + self.burst_part(x, burst))
 
     def check_compatible(self, backbone_id: str, input_schema: str) -> None:
         s = self.saved
@@ -188,11 +199,7 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
         fresh = prep.photos
     model.check_compatible(prep.backbone_id, prep.feature_schema)
     corpus, feats = prep.corpus, prep.feats
-    prob = np.empty(len(corpus), np.float64)
-    for s in range(0, len(prob), 65536):
-        if cancel is not None:
-            cancel.check()
-        prob[s:s + 65536] = model.probability(prep.x[s:s + 65536])
+    prob = model.probability(prep.x, prep.burst, cancel=cancel)
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
     stored = None

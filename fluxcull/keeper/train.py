@@ -91,7 +91,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         prefs = preference_positions(conn, c)
         params, fit_info = fit_model(prep, kind, labelled, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel,
                                      device=device)
-        raw_all = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components)
+        raw_all = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components, prep.burst)
         quantiles = calibrate.score_quantiles(raw_all[labelled])  # ranks against its own training photos
         oof = ev["oof_ranks"][kind]
         ok = labelled & np.isfinite(oof)
