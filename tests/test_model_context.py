@@ -16,11 +16,11 @@ from fluxcull.embedding.features import N_TECH
 
 # -- group statistics and bursts (no catalog) --------------------------------------------------------
 def test_median_and_rank_within_groups_share_ties_and_skip_missing():
-    from fluxcull.keeper.context import _Groups, median_and_rank
+    from fluxcull.keeper.context import Groups, median_and_rank
 
     g = np.array([5, 5, 5, 5, 9, 9, 7])
     v = np.array([3.0, 1.0, 3.0, np.nan, 2.0, 4.0, 8.0])
-    med, rank = median_and_rank(_Groups(g), v)
+    med, rank = median_and_rank(Groups(g), v)
     np.testing.assert_allclose(med, [3, 3, 3, 3, 3, 3, 8])
     np.testing.assert_allclose(rank[:3], [0.75, 0.0, 0.75])  # the two 3.0s share ranks 1 and 2 of 0..2
     assert np.isnan(rank[3])  # missing stays missing

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fluxcull.keeper.context import Groups
+
 L2 = 1.0
 NEWTON_STEPS = 25
 MAX_PAIRS = 200_000  # pairs drawn beyond this (a large corpus: tens of thousands of decided bursts)
@@ -45,10 +47,6 @@ def _design(x: np.ndarray, use: np.ndarray, size: np.ndarray) -> np.ndarray:
     return np.concatenate([x[:, use], np.abs(x[:, size])], axis=1).astype(np.float64)
 
 
-def _group_ids(keys: np.ndarray) -> np.ndarray:
-    return np.unique(np.asarray(keys), return_inverse=True)[1].reshape(-1)
-
-
 def choice_pairs(label: np.ndarray, burst: np.ndarray, train: np.ndarray, preferences=(),
                  max_pairs: int = MAX_PAIRS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(chosen positions, other positions): every keeper against every non-keeper of its burst, over
@@ -59,21 +57,15 @@ def choice_pairs(label: np.ndarray, burst: np.ndarray, train: np.ndarray, prefer
     pref_a = np.asarray([a for a, _ in same], np.int64)
     pref_b = np.asarray([b for _, b in same], np.int64)
     lab = np.flatnonzero(train & (label >= 0))
-    gid = _group_ids(burst[lab]) if len(lab) else np.zeros(0, np.int64)
-    pos = label[lab] == 1
-    n_pos = np.bincount(gid, weights=pos, minlength=gid.max() + 1 if len(gid) else 0)
-    n_all = np.bincount(gid, minlength=len(n_pos))
-    both = (n_pos > 0) & (n_pos < n_all)  # only these bursts teach a choice (a few per keeper)
-    keep = both[gid]
-    lab, gid, pos = lab[keep], gid[keep], pos[keep]
-    order = np.argsort(gid, kind="stable")
-    lab, gid, pos = lab[order], gid[order], pos[order]
-    starts = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]]) if len(gid) else np.zeros(0, np.int64)
-    ends = np.r_[starts[1:], len(gid)]
+    groups = Groups(burst[lab])
+    pos = (label[lab] == 1)[groups.order]
+    members = lab[groups.order]
+    n_pos = np.add.reduceat(pos.astype(np.int64), groups.starts) if len(lab) else np.zeros(0, np.int64)
     pa, pb = [], []
-    for s, e in zip(starts, ends):
-        m, y = lab[s:e], pos[s:e]
-        k, o = m[y], m[~y]
+    # only the bursts with a keeper and a non-keeper teach a choice (a few per keeper)
+    for g in np.flatnonzero((n_pos > 0) & (n_pos < groups.sizes)):
+        s, e = groups.starts[g], groups.starts[g] + groups.sizes[g]
+        k, o = members[s:e][pos[s:e]], members[s:e][~pos[s:e]]
         pa.append(np.repeat(k, len(o)))
         pb.append(np.tile(o, len(k)))
     a = np.concatenate(pa) if pa else np.zeros(0, np.int64)
@@ -124,17 +116,11 @@ def log_share(p: dict, x: np.ndarray, burst: np.ndarray) -> np.ndarray:
     s = choice_scores(p, x)
     if not len(s):
         return s
-    burst = np.asarray(burst)
-    order = np.argsort(burst, kind="stable")  # corpus order: burst keys mostly ascending already
-    b = burst[order]
-    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
-    size = np.diff(np.r_[starts, len(b)])
-    ss = s[order]
-    top = np.repeat(np.maximum.reduceat(ss, starts), size)
-    total = np.repeat(np.add.reduceat(np.exp(ss - top), starts), size)
-    out = np.empty_like(s)
-    out[order] = ss - top - np.log(total)
-    return out
+    groups = Groups(burst)
+    ss = s[groups.order]
+    top = np.maximum.reduceat(ss, groups.starts)[groups.gid]
+    total = np.add.reduceat(np.exp(ss - top[groups.order]), groups.starts)[groups.gid]
+    return s - top - np.log(total)
 
 
 def contributions(p: dict, mates: np.ndarray, i: int) -> np.ndarray:

@@ -88,7 +88,7 @@ def input_spec() -> tuple[list[str], str]:
     return list(INPUT_NAMES), INPUT_SCHEMA
 
 
-class _Groups:
+class Groups:
     """Positions grouped by a key: a sort order, each group's start and each position's group."""
 
     def __init__(self, keys: np.ndarray, secondary: np.ndarray | None = None):
@@ -115,7 +115,7 @@ def value_ranks(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def median_and_rank(groups: _Groups, values: np.ndarray, ranks: np.ndarray | None = None
+def median_and_rank(groups: Groups, values: np.ndarray, ranks: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Per position: the median of `values` over its group, and its percentile rank in the group
     (ties share their mean rank; 0.5 alone). NaN values are left out and get NaN. `ranks`: the
@@ -168,7 +168,7 @@ def _norms(a: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", a, a))
 
 
-def _centroid_sims(by_session: "_Groups", by_burst: "_Groups", z: np.ndarray, chunk: int = 65536):
+def _centroid_sims(by_session: "Groups", by_burst: "Groups", z: np.ndarray, chunk: int = 65536):
     """Cosine similarity of each row of z to its session's and to its burst's mean row.
 
     A frame alone in its burst is its burst's mean (similarity 1, or 0 for a zero row): only the
@@ -228,7 +228,7 @@ def relative_rotation(a: np.ndarray, b: np.ndarray, signed: bool = False) -> np.
     return deg if signed else np.abs(deg)
 
 
-def rotation_vs_burst(by_burst: "_Groups", orientation: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def rotation_vs_burst(by_burst: "Groups", orientation: np.ndarray, chunk: int = 65536) -> np.ndarray:
     """Per photo: how far (degrees) it is rotated against its burst's consensus; NaN alone or without
     a signature. Each frame's own angle is the median of its signed rotations against its nearest
     frames in the burst (up to ROTATION_NEIGHBOURS before and after in capture order), the consensus
@@ -270,8 +270,8 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     if n == 0:
         return out
     t = np.where(np.isfinite(time), time, np.inf)
-    by_session = _Groups(session)
-    by_burst = _Groups(burst, secondary=t)
+    by_session = Groups(session)
+    by_burst = Groups(burst, secondary=t)
     derived = derived_inputs(feats)
     out[:, :len(DERIVED_NAMES)] = derived
     bases = len(TECHNICAL_NAMES)
@@ -298,7 +298,7 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     pos[by_burst.order] = pos_sorted
     out[:, col + 1] = np.where(bsize > 1, pos / np.maximum(bsize - 1, 1), 0.5)
     # number of distinct bursts per session
-    pair = _Groups(session, secondary=burst)
+    pair = Groups(session, secondary=burst)
     first_of_burst = np.r_[True, (np.asarray(burst)[pair.order][1:] != np.asarray(burst)[pair.order][:-1])
                            | (np.asarray(session)[pair.order][1:] != np.asarray(session)[pair.order][:-1])]
     nb_sorted = np.add.reduceat(first_of_burst.astype(np.int64), pair.starts)

@@ -24,7 +24,7 @@ from fluxcull.keeper.metrics import (average_precision, pairwise_accuracy, recal
                                   roc_auc)
 from fluxcull.keeper.choice import AUTO_CANDIDATES, choose_method, selection_metric  # noqa: F401 (re-exported)
 from fluxcull.keeper.pairs import PairConfig, build_pairs
-from fluxcull.keeper.ranker import burst_scores, fit_centroid, fit_pairwise, raw_scores
+from fluxcull.keeper.ranker import fit_centroid, fit_pairwise, raw_scores_chunked
 from fluxcull.keeper.recency import training_weights
 
 METRICS = ("roc_auc", "average_precision", "pairwise_accuracy", "recall_top10", "recall_top20", "ece")
@@ -275,18 +275,6 @@ def _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, devi
     raw_all = raw_scores_chunked(m, arrays, prep.x, prep.transform.n_components, prep.burst)
     q = calibrate.score_quantiles(raw_all[train])  # ranks relative to the model's own training photos
     return calibrate.to_rank(raw_all[test_idx], q)
-
-
-def raw_scores_chunked(kind, arrays, x, n_components, burst: np.ndarray | None = None,
-                       chunk: int = 65536) -> np.ndarray:
-    """raw_scores over a large input matrix without large temporaries; with `burst` (a burst key per
-    row of x, every frame of each burst present) the burst-mates' part too (ranker.burst_scores)."""
-    out = np.empty(len(x), np.float64)
-    for s in range(0, len(x), chunk):
-        out[s:s + chunk] = raw_scores(kind, arrays, x[s:s + chunk], n_components)
-    if burst is not None:
-        out += burst_scores(kind, arrays, x, burst)
-    return out
 
 
 def metrics_table(result: dict) -> list[dict]:

@@ -61,7 +61,8 @@ def explain(lib, photo_id: int) -> dict:
         out["features"] = {n: (None if not np.isfinite(v) else float(v)) for n, v in zip(names, feats[0])}
         x = prep.x[at:at + 1]
         mates = np.flatnonzero(prep.burst == prep.burst[at])
-        raw = model.raw(x) + model.burst_part(prep.x[mates], prep.burst[mates])[mates == at]
+        me = int(np.searchsorted(mates, at))  # its place among its burst's frames
+        raw = model.raw(x) + model.burst_part(prep.x[mates], prep.burst[mates])[me]
         rank = calibrate.to_rank(raw, model.quantiles)
         out["model_score"] = float(model.calibrated(raw)[0])
         out["model_band"] = band_of(out["model_score"])
@@ -71,8 +72,7 @@ def explain(lib, photo_id: int) -> dict:
         emb = embeddings_reader(store, prep.corpus.rows)([at])[0]  # L2-normalised, as prepare read it
         out["nearest_keepers"] = _nearest_keepers(conn, store, emb, photo["id"], confirmed)
         out["contributions"] = _contributions(model, x[0], names, feats[0],
-                                              burst_contributions(model.kind, model.params, prep.x[mates],
-                                                                  int(np.flatnonzero(mates == at)[0])))
+                                              burst_contributions(model.kind, model.params, prep.x[mates], me))
         out["in_words"] = in_words(out["contributions"], out["features"], out["burst"]["size"])
         return out
     finally:

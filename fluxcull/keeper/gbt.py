@@ -211,7 +211,7 @@ def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, de
     'choice'}, info)."""
     lgb = _lightgbm()
     choice = None
-    if burst is not None and column_names is not None and CHOICE_WEIGHT:
+    if burst is not None and column_names is not None:
         choice = burst_choice.fit(x, column_names, label, burst, train, preferences, seed=seed)
     start = None if choice is None else CHOICE_WEIGHT * burst_choice.log_share(choice, x, burst)
 
@@ -299,5 +299,6 @@ def from_text(text: str, arrays: dict) -> dict:
     return {"cols": np.asarray(arrays["cols"], np.int64), "booster": lgb.Booster(model_str=text),
             "k": int(np.asarray(arrays["k"]).reshape(-1)[0]), "pos_sum": arrays["pos_sum"],
             "neg_sum": arrays["neg_sum"],
-            "choice": ({k: np.asarray(arrays["choice_" + k], np.int64 if k != "w" else np.float64)
-                        for k in ("use", "size", "w")} if "choice_w" in arrays else None)}
+            "choice": None if "choice_w" not in arrays else {
+                "use": np.asarray(arrays["choice_use"], np.int64), "size": np.asarray(arrays["choice_size"], np.int64),
+                "w": np.asarray(arrays["choice_w"], np.float64)}}

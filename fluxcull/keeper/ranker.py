@@ -163,6 +163,21 @@ def burst_scores(kind: str, p: dict, x: np.ndarray, burst: np.ndarray) -> np.nda
     return np.zeros(len(x))
 
 
+def raw_scores_chunked(kind, arrays, x, n_components, burst: np.ndarray | None = None, chunk: int = 65536,
+                       cancel=None) -> np.ndarray:
+    """raw_scores over a large input matrix without large temporaries (`cancel` checked between
+    blocks); with `burst` (a burst key per row of x, every frame of each burst present) the
+    burst-mates' part too (burst_scores)."""
+    out = np.empty(len(x), np.float64)
+    for s in range(0, len(x), chunk):
+        if cancel is not None:
+            cancel.check()
+        out[s:s + chunk] = raw_scores(kind, arrays, x[s:s + chunk], n_components)
+    if burst is not None:
+        out += burst_scores(kind, arrays, x, burst)
+    return out
+
+
 def burst_contributions(kind: str, p: dict, mates: np.ndarray, i: int) -> np.ndarray:
     """Per-column contributions of the burst-mates' part to frame i of `mates` (every frame of its burst)."""
     if kind == "gbt":

@@ -38,7 +38,7 @@ from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.keeper import calibrate, projection_cache
 from fluxcull.keeper.dataset import find_feature
 from fluxcull.keeper.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
-from fluxcull.keeper.ranker import InputTransform, burst_scores, params_from_saved, raw_scores
+from fluxcull.keeper.ranker import InputTransform, burst_scores, params_from_saved, raw_scores, raw_scores_chunked
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 MODEL_FLOOR, MODEL_CEIL = 0.001, 0.999  # the margins beyond MIN / MAX that keep the order of the tails
@@ -145,12 +145,8 @@ class ScoringModel:
 
     def probability(self, x: np.ndarray, burst: np.ndarray, cancel=None) -> np.ndarray:
         """Keeper probabilities of the photos x, every frame of each of their bursts among them."""
-        raw = np.empty(len(x), np.float64)
-        for s in range(0, len(x), 65536):
-            if cancel is not None:
-                cancel.check()
-            raw[s:s + 65536] = self.raw(x[s:s + 65536])
-        return self.calibrated(raw + self.burst_part(x, burst))
+        return self.calibrated(raw_scores_chunked(self.kind, self.params, x, self.transform.n_components, burst,
+                                                  cancel=cancel))
 
     def check_compatible(self, backbone_id: str, input_schema: str) -> None:
         s = self.saved

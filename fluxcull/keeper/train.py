@@ -30,11 +30,11 @@ from fluxcull.keeper import calibrate, projection_cache
 from fluxcull.keeper.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
 from fluxcull.keeper.dataset import POS
 from fluxcull.keeper.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
-                                  primary_metric, raw_scores_chunked)
+                                  primary_metric)
 from fluxcull.keeper.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
 from fluxcull.keeper.pairs import PairConfig
 from fluxcull.keeper.quality_words import quality_sentences
-from fluxcull.keeper.ranker import KINDS, params_to_saved
+from fluxcull.keeper.ranker import KINDS, params_to_saved, raw_scores_chunked
 
 TOLERANCE = 0.005
 KIND_SETTING = "model.kind"
