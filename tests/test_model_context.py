@@ -344,3 +344,4 @@ def test_an_explanation_reads_as_sentences():
                                             "most crooked of its 4-frame burst"]
     assert in_words([{"input": "rotation_vs_burst", "contribution": 0.3}], {"rotation_vs_burst": 0.4}, 4)[0]["text"] \
         == "level with the rest of its burst"
+    assert in_words([{"input": "rotation_vs_burst", "contribution": -0.3}], {"rotation_vs_burst": 0.4}, 4) == []

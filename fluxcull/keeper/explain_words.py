@@ -101,6 +101,10 @@ def in_words(contributions: list[dict], values: dict, burst_size: int) -> list[d
             text = "looks like your keepers" if effect == "for" else "looks unlike your keepers"
         else:
             text = _phrase(name, values.get(name), burst_size)
+        if name == "rotation_vs_burst" and text and (text.startswith("level") != (effect == "for")):
+            # a level frame pulled down (or a crooked one pushed up) by how its burst-mates lean: in
+            # words it would read as a fault of being level; the model's real reasons come first anyway
+            continue
         if not text or text in seen:
             continue
         seen.add(text)
