@@ -6,7 +6,11 @@ real photographs, are run through the real command line as a user would: ingest 
 inbox) -> embed -> match -> decide --reject (near-misses of reviewed sessions) -> train -> score.
 The inbox (the newest 25% of sessions, never decided) is then scored against the ground truth of
 which frames the photographer would keep: ROC AUC, same-session pairwise accuracy, average
-precision, recall in the top 10%, expected calibration error (10 bins).
+precision, recall in the top 10%, expected calibration error (10 bins). An inbox holds ~120 photos, so
+its ECE carries sampling noise: the report also gives the ECE of all inboxes pooled, against the
+review as the photographers practise it (not every worthy scene gets its keeper, and the model learns
+from those labels), and the ECE a perfectly calibrated model would show on inboxes this size
+(taste_metrics.calibration_diagnostics).
 
 Rows per photographer: every method `fluxcull train` offers (read from its --help, each trained with
 --force), sharpness alone (the inbox photos' sharpness_laplacian feature), and *active*: a plain
@@ -31,13 +35,14 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import REPO_ROOT, write_results
-from benchmarks.taste_build import TASTES, build
-from benchmarks.taste_metrics import all_metrics, auc_interval, burst_diagnostics
+from benchmarks.taste_build import KEEP_NOISE, TASTES, build
+from benchmarks.taste_metrics import all_metrics, auc_interval, burst_diagnostics, calibration_diagnostics
 
 FULL = {"sessions": 26, "scenes": (4, 6)}
 QUICK = {"sessions": 12, "scenes": (3, 4)}
 METRICS = ("auc", "pairwise", "ap", "recall@10%", "ece")
 DIAGNOSTICS = ("scene_auc", "burst_top1")
+CALIBRATION = ("ece_pooled", "ece_review", "ece_floor")
 
 
 def fluxcull(lib: Path, *args: str, ok=(0,)) -> dict | list | str:
@@ -195,6 +200,10 @@ def summarise(results: list[dict]) -> tuple[list[dict], list[dict]]:
             vals = [row[k] for row in mine if row.get(k) is not None]
             m[k] = round(float(np.mean(vals)), 4) if len(vals) == len(tastes) else None
         m["worst_auc"] = min((row["auc"] for row in mine if row.get("auc") is not None), default=None)
+        m.update(calibration_diagnostics([(np.array([p["keep"] for p in r["inbox"]]), np.array(row["scores"]))
+                                          for r in results for row in r["rows"]
+                                          if row["method"] == method and row.get("ece") is not None],
+                                         KEEP_NOISE))
         if method == "active":
             m["chosen"] = ",".join(sorted({c for row in mine for c in str(row.get("chosen")).split(",")}))
         means.append(m)
@@ -228,13 +237,16 @@ def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | 
                 print(json.dumps({k: r[k] for k in ("taste", "seed", "counts", "match", "seconds")}), flush=True)
                 results.append(r)
     rows, means = summarise(results)
-    cols = ["method", *METRICS, "worst_auc", "gap_to_best_auc", *DIAGNOSTICS, "chosen"]
+    cols = ["method", *METRICS, "worst_auc", "gap_to_best_auc", *DIAGNOSTICS, *CALIBRATION, "chosen"]
     match_rows = [{"taste": r["taste"], "seed": r["seed"]} | r["match"] | r["counts"] for r in results]
     notes = (f"Simulated photographers ({'quick' if quick else 'full'}: {size['sessions']} sessions of "
              f"{size['scenes'][0]}-{size['scenes'][1]} scenes each, {replicates} seed(s) per taste, "
              "newest 25% = inbox), run through the CLI. "
              "Inbox metrics against the taste's intent; 'active' = plain `fluxcull train`; sharpness = "
-             "sharpness_laplacian alone (not a probability: no ECE).\n\n## Mean over tastes\n\n"
+             "sharpness_laplacian alone (not a probability: no ECE). ece = mean of the per-photographer ECEs; "
+             "ece_pooled = all inboxes together; ece_review = pooled, against the review as practised (each "
+             f"intended keeper counts {KEEP_NOISE} of a keeper); ece_floor = the mean ECE a perfectly calibrated "
+             "model with the same probabilities would show on inboxes this size.\n\n## Mean over tastes\n\n"
              + _table(means, cols) + "\n\n## Keeper matching and sizes\n\n"
              + _table(match_rows, list(match_rows[0])) + "\n\n## Per taste")
     return write_results(out_dir, "taste", rows, meta={"quick": quick, "size": size, "replicates": replicates,

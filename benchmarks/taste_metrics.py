@@ -130,3 +130,25 @@ def all_metrics(y, s, groups, probabilities: bool = True) -> dict:
     out = {"auc": roc_auc(y, s), "pairwise": pairwise(y, s, groups), "ap": average_precision(y, s),
            "recall@10%": recall_at(y, s), "ece": ece(y, s) if probabilities else None}
     return {k: (round(float(v), 4) if v is not None else None) for k, v in out.items()}
+
+
+def calibration_diagnostics(inboxes: list[tuple[np.ndarray, np.ndarray]], keep_rate: float,
+                            draws: int = 400, seed: int = 0) -> dict:
+    """How to read the per-photographer ECE, from (truth, probability) of each photographer's inbox:
+
+    ece_pooled: ECE of all inboxes together (hundreds of photos instead of ~120);
+    ece_review: pooled ECE against the review as the simulated photographer practises it, not the
+      taste's intent: a worthy scene gets its keeper with probability `keep_rate`, so each intended
+      keeper counts as keep_rate of a keeper (the labels the model was trained on carry that noise);
+    ece_floor: the mean per-photographer ECE a perfectly calibrated model with these very
+      probabilities would show, from `draws` labellings drawn from the probabilities themselves (the
+      sampling noise of ~120 photos in ten bins)."""
+    if not inboxes:
+        return {"ece_pooled": None, "ece_review": None, "ece_floor": None}
+    y = np.concatenate([np.asarray(t, float) for t, _ in inboxes])
+    p = np.concatenate([np.clip(np.asarray(q, float), 0, 1) for _, q in inboxes])
+    rng = np.random.default_rng(seed)
+    floor = [np.mean([ece(rng.random(len(q)) < q, q) for _ in range(draws)])
+             for _, q in ((t, np.clip(np.asarray(q, float), 0, 1)) for t, q in inboxes)]
+    return {"ece_pooled": round(ece(y, p), 4), "ece_review": round(ece(y * keep_rate, p), 4),
+            "ece_floor": round(float(np.mean(floor)), 4)}

@@ -106,3 +106,26 @@ def test_metrics_count_ties_fairly():
     assert m["auc"] == 1.0 and m["pairwise"] == 1.0 and m["ap"] == 1.0 and m["recall@10%"] == 0.5
     assert m["ece"] == 0.0
     assert auc_interval(y, perfect, np.arange(10)) == (1.0, 1.0)
+
+
+def test_calibration_diagnostics_read_noise_and_review():
+    from benchmarks.taste_metrics import calibration_diagnostics, ece
+
+    rng = np.random.default_rng(5)
+    # seven inboxes of 120 photos, labels drawn from the probabilities: perfectly calibrated
+    inboxes = []
+    for _ in range(7):
+        p = np.clip(rng.beta(0.4, 3.0, 120), 0.005, 0.995)
+        inboxes.append((rng.random(120) < p, p))
+    d = calibration_diagnostics(inboxes, keep_rate=1.0, draws=200)
+    per = np.mean([ece(y, p) for y, p in inboxes])
+    assert 0.5 * d["ece_floor"] < per < 2.0 * d["ece_floor"]  # the per-inbox ECE is the sampling floor
+    assert d["ece_pooled"] < per  # pooling 840 photos removes most of it
+    assert d["ece_review"] == d["ece_pooled"]  # a keep rate of 1: intent and review agree
+    # a model calibrated on reviewed labels (85% of intended keepers kept) reads pessimistic
+    # against intent and right against the review
+    y = rng.random(5000) < 0.3
+    p = np.where(y, 0.85, 0.0)
+    d = calibration_diagnostics([(y, p)], keep_rate=0.85, draws=10)
+    assert d["ece_pooled"] > 0.04 and d["ece_review"] < 1e-9
+    assert calibration_diagnostics([], 0.85) == {"ece_pooled": None, "ece_review": None, "ece_floor": None}
