@@ -20,7 +20,6 @@ from pathlib import Path
 import platformdirs
 
 from fluxcull.catalog import connect
-from fluxcull.catalog.settings import read_text, write_text
 from fluxcull.errors import CatalogError, UserError
 
 ENV_VAR = "FLUXCULL_LIBRARY"
@@ -119,8 +118,12 @@ class Library:
         return connect(self.catalog_path, readonly=self.readonly)
 
     def get_setting(self, conn: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+        from fluxcull.catalog.settings import read_text  # the declarations: loaded when a setting is read
+
         value = read_text(conn, key)
         return default if value is None else value
 
     def set_setting(self, conn: sqlite3.Connection, key: str, value: str) -> None:
+        from fluxcull.catalog.settings import write_text
+
         write_text(conn, key, value)

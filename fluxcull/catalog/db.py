@@ -20,6 +20,7 @@ on a new library, or two programs opening an old catalog, migrate it once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import re
@@ -47,6 +48,13 @@ def migrations() -> list[tuple[int, str, str]]:
     """All migrations shipped with the package as (number, name, sql), in order. Numbers must be
     unique, not consecutive: a catalog's user_version is the last one applied, and `migrate` applies
     every migration numbered above it."""
+    return list(_shipped_migrations())
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_migrations() -> tuple[tuple[int, str, str], ...]:
+    """The package's migration files, read once per process (each connection asks for them several
+    times: a window opens three, each reading every file again)."""
     found = []
     for entry in resources.files("fluxcull.catalog").joinpath("migrations").iterdir():
         m = _MIGRATION_RE.match(entry.name)
@@ -56,7 +64,7 @@ def migrations() -> list[tuple[int, str, str]]:
     numbers = [n for n, _, _ in found]
     if len(set(numbers)) != len(numbers):
         raise RuntimeError(f"duplicate migration numbers: {numbers}")
-    return found
+    return tuple(found)
 
 
 def latest_version() -> int:

@@ -34,7 +34,6 @@ is bound as a parameter. A bad expression is an `InvalidValue` (a UserError) nam
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
 from dataclasses import dataclass, fields
@@ -228,6 +227,8 @@ def parse_where(text: str) -> dict[str, Any]:
         key = m.group(0).lower()
         f = BY_KEY.get(key)
         if f is None:
+            import difflib  # a misspelt field only
+
             close = difflib.get_close_matches(key, BY_KEY, n=1)
             hint = f"did you mean {close[0]}? " if close else ""
             raise _bad(f"unknown field ({hint}fields: {', '.join(BY_KEY)})", m.group(0))

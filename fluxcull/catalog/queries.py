@@ -14,7 +14,6 @@ A query may ask for stacks collapsed (`PhotoQuery.stacks`): one row per stack, i
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import json
 import sqlite3
@@ -68,6 +67,8 @@ FILE_TYPES = ("raw",) + NOT_RAW_FORMATS
 def iso_seconds(text: str) -> float:
     """Seconds of an ISO date or date-time on the camera's clock, as capture_time counts them (the wall
     clock read as UTC); ValueError when it is no date."""
+    import calendar  # (and locale): only when a date is filtered on
+
     when = dt.datetime.fromisoformat(str(text))
     if when.tzinfo is not None:
         raise ValueError(f"{text!r}: a capture time is the camera's clock, without a time zone")

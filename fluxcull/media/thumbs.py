@@ -11,8 +11,10 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image
+if TYPE_CHECKING:
+    from PIL import Image  # the window only reads thumbnail paths here: PIL loads with the first thumbnail made
 
 THUMB_SIZE = 512
 THUMB_QUALITY = 85
@@ -38,6 +40,8 @@ def make_thumbnail(image: Image.Image, size: int = THUMB_SIZE) -> Image.Image:
     scale = size / max(w, h)
     if scale >= 1.0:
         return img.copy()
+    from PIL import Image
+
     target = (max(1, round(w * scale)), max(1, round(h * scale)))
     return img.resize(target, Image.Resampling.BICUBIC, reducing_gap=2.0)
 

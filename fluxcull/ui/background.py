@@ -1,15 +1,19 @@
 """The window's background work: the Model menu's jobs (retrain, re-score, metrics, explain), the
 watched inbox, and what saved settings call for (a new INBOX folder, the stacks computed again after
-new burst thresholds). Each job is a workflow of fluxcull.workflows run on the window's job thread."""
+new burst thresholds). Each job is a workflow of fluxcull.workflows run on the window's job thread;
+the panels that show a result (fluxcull.ui.panels) are imported when one is first shown."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
 from fluxcull import workflows
-from fluxcull.ui.panels import ExplainPanel, ModelPanel
-from fluxcull.ui.inbox import InboxWatcher
 from fluxcull.ui.worker import call_job
+
+if TYPE_CHECKING:
+    from fluxcull.ui.inbox import InboxWatcher
 
 RETRAIN_TITLE = "Retraining the keeper model"
 RESCORE_TITLE = "Scoring photos"
@@ -75,12 +79,16 @@ class BackgroundJobs(QObject):
                            on_done=lambda s: self.win.browser.scores_changed())
 
     def _after_retrain(self, train) -> None:
+        from fluxcull.ui.panels import ModelPanel
+
         train = train or {}
         self.last_train = train
         self.win.browser.scores_changed()
         self.win.show_dialog(ModelPanel(workflows.model_quality(train), "The model after retraining", self.win))
 
     def show_metrics(self) -> None:
+        from fluxcull.ui.panels import ModelPanel
+
         lib = self.lib
         self.runner.submit("Evaluating the model", lambda cancel: call_job("evaluate", lambda: workflows.model_report(lib)),
                            on_done=lambda r: self.win.show_dialog(
@@ -96,6 +104,8 @@ class BackgroundJobs(QObject):
                            on_done=self.show_explanation)
 
     def show_explanation(self, report) -> None:
+        from fluxcull.ui.panels import ExplainPanel
+
         view = workflows.explanation_view(report or {})
         records = self.win.catalog.photos([k["id"] for k in view["nearest"]])
         thumbs = {pid: self.win._thumb_image(rec) for pid, rec in records.items()}
@@ -155,6 +165,8 @@ class BackgroundJobs(QObject):
         action.setEnabled(folder is not None)
         action.blockSignals(False)
         if folder is not None and folder.is_dir():
+            from fluxcull.ui.inbox import InboxWatcher  # a library with an inbox folder only
+
             self.inbox_watcher = InboxWatcher(self.win.catalog, folder, debounce_ms=self.inbox_debounce_ms, parent=self)
             self.inbox_watcher.arrived.connect(self.on_inbox_arrived)
             self.inbox_watcher.start()

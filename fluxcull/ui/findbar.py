@@ -12,8 +12,7 @@ beside the widgets until cleared."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QInputDialog, QLabel, QLineEdit, QSpinBox,
-                               QToolButton)
+from PySide6.QtWidgets import QComboBox, QCompleter, QDoubleSpinBox, QLabel, QLineEdit, QSpinBox, QToolButton
 
 from fluxcull.catalog.filters import CHOICE, DATE, FIELDS, NUMBER, TEXT, format_where, last_day, period, period_text
 
@@ -224,6 +223,8 @@ class FindBar(QObject):
 
     def ask_save(self) -> None:
         """Ask for a name (without blocking), then `save_wanted(name)`."""
+        from PySide6.QtWidgets import QInputDialog  # the dialog's Qt class: set up when first asked for
+
         dlg = QInputDialog(self.toolbar.parentWidget())
         dlg.setWindowTitle("Save filter")
         dlg.setLabelText("Name of the saved filter (listed beside the sessions; the same name replaces it):")

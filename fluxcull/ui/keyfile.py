@@ -23,10 +23,8 @@ No Qt here: `load` is given the function that checks and normalises a key (fluxc
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -68,6 +66,8 @@ def load(path: Path | None, normalise: Callable[[str], str | None]) -> KeyMap:
     km = KeyMap(keys=defaults(), path=path)
     if path is None or not path.is_file():
         return km
+    import tomllib  # only when there is a file: most windows open without one
+
     where = path.name
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -105,6 +105,8 @@ def load(path: Path | None, normalise: Callable[[str], str | None]) -> KeyMap:
 def _entry(action_id: str, value, normalise, taken: dict[str, str]) -> tuple[str | None, tuple[str, ...]]:
     """(the problem with one entry, or None; its normalised keys)."""
     if action_id not in BY_ID:
+        import difflib
+
         close = difflib.get_close_matches(action_id, BY_ID, n=1)
         return ("no action has this id" + (f" (did you mean {close[0]}?)" if close else "")
                 + " - see Help > Keyboard shortcuts"), ()

@@ -160,15 +160,7 @@ class InfoPanel(QFrame):
         form.setContentsMargins(8, 4, 8, 8)
         form.setVerticalSpacing(5)
         self.form = form
-        self.values: dict[str, QLabel] = {}
-        for label, key in EXIF_FIELDS:
-            k = QLabel(label)
-            k.setObjectName("exifKey")
-            v = QLabel()
-            v.setWordWrap(True)
-            v.setTextInteractionFlags(Qt.TextSelectableByMouse)
-            form.addRow(k, v)
-            self.values[key] = v
+        self.values: dict[str, QLabel] = {}  # the rows: built when the panel is first shown or given a photo
         body = QWidget()
         body.setObjectName("sidePanel")
         inner = QVBoxLayout(body)
@@ -182,7 +174,27 @@ class InfoPanel(QFrame):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         outer.addWidget(scroll, 1)
 
+    def _add_rows(self) -> None:
+        """A key and a value label per EXIF_FIELDS entry (about 35 widgets: the window opens on the grid
+        without them; they are made before the panel is first shown, inside its scroll area)."""
+        if self.values:
+            return
+        for label, key in EXIF_FIELDS:
+            k = QLabel(label)
+            k.setObjectName("exifKey")
+            v = QLabel()
+            v.setWordWrap(True)
+            v.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            self.form.addRow(k, v)
+            self.values[key] = v
+
+    def setVisible(self, visible: bool) -> None:
+        if visible:
+            self._add_rows()
+        super().setVisible(visible)
+
     def show_record(self, rec: dict, source: str | None = None, linked: bool = False) -> None:
+        self._add_rows()
         d = describe(rec, linked)
         d["source"] = SOURCE_WORDS.get(source or "", "")  # a source without words is not shown
         for key, label in self.values.items():

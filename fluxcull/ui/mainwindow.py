@@ -17,11 +17,8 @@ from fluxcull.culling import CullingSession
 from fluxcull.ui.actions import build_actions, load_keymap
 from fluxcull.ui.browse import Browser, initial_source
 from fluxcull.ui.background import BackgroundJobs
-from fluxcull.ui.compare import CompareView
-from fluxcull.ui.dialogs import AboutDialog, KeymapDialog
 from fluxcull.ui.grid import GridView
 from fluxcull.ui.images import ImageLoader
-from fluxcull.ui.loupe import LoupeView
 from fluxcull.ui.model import PhotoListModel
 from fluxcull.ui.modes import CompareMode, GridMode, LoupeMode, SurveyMode
 from fluxcull.ui.sessions import SessionPanel
@@ -67,9 +64,7 @@ class MainWindow(QMainWindow):
         self.grid = GridView(lib, self.thumb_loader)
         self.grid.setModel(self.model)
         self.sessions = SessionPanel(self.catalog)
-        self.loupe = LoupeView(self.catalog, self.image_loader, self._thumb_image)
-        self.compare = CompareView(self.catalog, self.image_loader, self._thumb_image, writer=self.writer, lib=lib)
-        self.stack = QStackedWidget()
+        self.stack = QStackedWidget()  # the grid and the loupe; compare and survey are added when first shown
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.sessions)
         splitter.addWidget(self.stack)
@@ -77,11 +72,9 @@ class MainWindow(QMainWindow):
         splitter.setSizes([420, 1060])
         self.setCentralWidget(splitter)
         self.splitter = splitter
-        self.modes = {"grid": GridMode(self, self.grid), "loupe": LoupeMode(self, self.loupe),
-                      "compare": CompareMode(self, self.compare), "survey": SurveyMode(self)}
-        self.survey = self.modes["survey"].widget
-        for m in self.modes.values():
-            self.stack.addWidget(m.widget)
+        self.stack.addWidget(self.grid)
+        self.modes = {"grid": GridMode(self, self.grid), "loupe": LoupeMode(self), "compare": CompareMode(self),
+                      "survey": SurveyMode(self)}
         self.mode = self.modes["grid"]
 
         toolbar = self.addToolBar("View")
@@ -119,11 +112,6 @@ class MainWindow(QMainWindow):
         self.sessions.handed_over.connect(lambda: self.mode.widget.setFocus())  # the grid owns the culling keys
         self.sessions.delete_saved.connect(self.browser.delete_filter)
         self.filters.find.save_wanted.connect(self.browser.save_filter)
-        self.loupe.step.connect(self.modes["loupe"].step)
-        self.compare.preferred.connect(lambda w, lo: self.culling.chose(w, lo, self.compare.name))
-        self.compare.chosen.connect(lambda result: self.culling.choice_saved(result, self.compare.name))
-        self.compare.said.connect(lambda text: self.flash(text, 5000))
-        self.compare.exhausted.connect(self.modes["compare"].exhausted)
         self.filters.changed.connect(self.browser.apply_query)
         self.filters.advance_button.toggled.connect(self.set_auto_advance)
         self.filters.size_slider.valueChanged.connect(self.grid.set_thumb_side)
@@ -202,7 +190,11 @@ class MainWindow(QMainWindow):
     def current_photo_id(self) -> int | None:
         return self.browser.current_photo_id()
 
-    # -- views ------------------------------------------------------------------------------------------
+    # -- views (compare and survey widgets are built when first asked for: fluxcull.ui.modes) -------------
+    loupe = property(lambda self: self.modes["loupe"].widget)
+    compare = property(lambda self: self.modes["compare"].widget)
+    survey = property(lambda self: self.modes["survey"].widget)
+
     def _thumb_image(self, rec: dict):
         return placeholder_image(self.lib, self.thumb_loader, self.grid.decode_side(), rec)
 
@@ -231,9 +223,13 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def show_keymap(self) -> None:
+        from fluxcull.ui.dialogs import KeymapDialog
+
         self.show_dialog(KeymapDialog(self, self.keymap))
 
     def show_about(self) -> None:
+        from fluxcull.ui.dialogs import AboutDialog
+
         self.show_dialog(AboutDialog(self.lib, self))
 
     def open_settings(self) -> None:

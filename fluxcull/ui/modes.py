@@ -6,6 +6,11 @@ whether decisions are refused (compare: the arrows choose the better photo), wha
 labels act on (compare: both photos shown; the survey: its current photo: `shown_photos`), how to
 move to a row, what Z does, how a decision is shown before it is committed. The window holds the
 current mode (`window.mode`) and never compares indexes.
+
+The window opens on the grid: compare and the survey build their widget (and import its module) the
+first time it is asked for (`widget`), adding it to the window's stack then. The loupe is built with
+the window (`eager`): its minimum size is the stack's, so the window cannot be made narrower than
+the loupe needs before it is first shown.
 """
 
 from __future__ import annotations
@@ -16,10 +21,26 @@ class ViewMode:
     targets_selection = False
     decide_refusal: str | None = None
     marks_shown = False  # stars and labels act on the photos shown side by side, not the grid's
+    eager = False  # the widget is built with the window, not when first asked for
 
-    def __init__(self, win, widget):
+    def __init__(self, win, widget=None):
         self.win = win  # the main window (fluxcull.ui.mainwindow.MainWindow)
-        self.widget = widget
+        self._widget = widget
+        if widget is None and self.eager:
+            self._widget = self.build()
+            win.stack.addWidget(self._widget)
+
+    @property
+    def widget(self):
+        """The mode's widget, built (and added to the window's stack) when first asked for."""
+        if self._widget is None:
+            self._widget = self.build()
+            self.win.stack.addWidget(self._widget)
+        return self._widget
+
+    def build(self):
+        """The mode's widget, with its signals connected to the window."""
+        raise NotImplementedError
 
     def enter(self) -> None:
         """Make this mode's widget the one shown (the window's stack), and focus it."""
@@ -66,6 +87,15 @@ class GridMode(ViewMode):
 
 class LoupeMode(ViewMode):
     name = "loupe"
+    eager = True  # its minimum size (the information panel's width) is the window's
+
+    def build(self):
+        from fluxcull.ui.loupe import LoupeView
+
+        win = self.win
+        widget = LoupeView(win.catalog, win.image_loader, win._thumb_image)
+        widget.step.connect(self.step)
+        return widget
 
     def show_row(self, row: int) -> None:
         """Show the photo at `row` large (making it current) and preload its neighbours."""
@@ -106,6 +136,17 @@ class CompareMode(ViewMode):
     name = "compare"
     decide_refusal = "In compare, ← and → choose the better photo"
     marks_shown = True
+
+    def build(self):
+        from fluxcull.ui.compare import CompareView
+
+        win = self.win
+        widget = CompareView(win.catalog, win.image_loader, win._thumb_image, writer=win.writer, lib=win.lib)
+        widget.preferred.connect(lambda w, lo: win.culling.chose(w, lo, widget.name))
+        widget.chosen.connect(lambda result: win.culling.choice_saved(result, widget.name))
+        widget.said.connect(lambda text: win.flash(text, 5000))
+        widget.exhausted.connect(self.exhausted)
+        return widget
 
     def refresh(self) -> None:
         self.widget.refresh_records()
@@ -154,15 +195,16 @@ class SurveyMode(ViewMode):
     name = "survey"
     marks_shown = True  # stars and labels: the survey's current photo
 
-    def __init__(self, win):
+    def build(self):
         from fluxcull.ui.survey import SurveyView
 
+        win = self.win
         widget = SurveyView(win.catalog, win.image_loader, win._thumb_image)
-        super().__init__(win, widget)
         widget.eliminated.connect(self._eliminated)
         widget.decide.connect(lambda pid, kind: win.culling.decide_photos([pid], kind))
         widget.confirmed.connect(self._confirmed)
         widget.said.connect(lambda text: win.flash(text, 5000))
+        return widget
 
     def start(self) -> bool:
         """The selected photos (2 or more; the first MAX_PHOTOS), else the current photo's whole stack."""
