@@ -145,10 +145,10 @@ def calibration_diagnostics(inboxes: list[tuple[np.ndarray, np.ndarray]], keep_r
       sampling noise of ~120 photos in ten bins)."""
     if not inboxes:
         return {"ece_pooled": None, "ece_review": None, "ece_floor": None}
+    probs = [np.clip(np.asarray(q, float), 0, 1) for _, q in inboxes]
     y = np.concatenate([np.asarray(t, float) for t, _ in inboxes])
-    p = np.concatenate([np.clip(np.asarray(q, float), 0, 1) for _, q in inboxes])
+    p = np.concatenate(probs)
     rng = np.random.default_rng(seed)
-    floor = [np.mean([ece(rng.random(len(q)) < q, q) for _ in range(draws)])
-             for _, q in ((t, np.clip(np.asarray(q, float), 0, 1)) for t, q in inboxes)]
+    floor = [np.mean([ece(rng.random(len(q)) < q, q) for _ in range(draws)]) for q in probs]
     return {"ece_pooled": round(ece(y, p), 4), "ece_review": round(ece(y * keep_rate, p), 4),
             "ece_floor": round(float(np.mean(floor)), 4)}

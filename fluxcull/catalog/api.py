@@ -11,6 +11,7 @@ model's dataset and pair code); nothing in `fluxcull/ui` may use it.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 from pathlib import Path
@@ -33,54 +34,10 @@ _GRID_SELECT = "SELECT %s FROM photos WHERE id IN (%%s)" % ", ".join(_GRID_EXPRE
 
 
 # The modules behind commands a window does not run to show its first grid (decisions, stacks, exports,
-# drafts, keeper links, imported marks, settings, folders): each is imported by the first call that
-# needs it, so opening the catalog loads only what the grid's queries use.
-def _decisions():
-    from fluxcull.catalog import decisions
-
-    return decisions
-
-
-def _drafts():
-    from fluxcull.catalog import drafts
-
-    return drafts
-
-
-def _exports():
-    from fluxcull.catalog import export_reads
-
-    return export_reads
-
-
-def _folders():
-    from fluxcull.catalog import folders
-
-    return folders
-
-
-def _links():
-    from fluxcull.catalog import keeper_links
-
-    return keeper_links
-
-
-def _marks():
-    from fluxcull.catalog import marks
-
-    return marks
-
-
-def _settings():
-    from fluxcull.catalog import settings
-
-    return settings
-
-
-def _stacks():
-    from fluxcull.catalog import stacks_store
-
-    return stacks_store
+# drafts, keeper links, imported marks, settings, folders) are imported by the first call that needs
+# them, so opening the catalog loads only what the grid's queries use.
+def _module(name: str):
+    return importlib.import_module(f"fluxcull.catalog.{name}")
 
 
 class Catalog:
@@ -177,7 +134,7 @@ class Catalog:
     def stack_members(self, stack_ids: Iterable[int]) -> dict[int, list[GridRecord]]:
         """Stack id -> its frames (the grid's records), best first (the top frame a collapsed stack shows
         comes first)."""
-        order = _stacks().member_ids(self._conn, stack_ids)
+        order = _module('stacks_store').member_ids(self._conn, stack_ids)
         recs = self.grid_records([pid for _, pid in order])
         out: dict[int, list[GridRecord]] = {}
         for sid, pid in order:
@@ -187,11 +144,11 @@ class Catalog:
 
     def stack_of(self, photo_ids: Iterable[int]) -> dict[int, int | None]:
         """Photo id -> its stack id (None: not stacked yet)."""
-        return _stacks().stack_of(self._conn, photo_ids)
+        return _module('stacks_store').stack_of(self._conn, photo_ids)
 
     def stacks(self, session_id: int | None = None) -> list[dict]:
         """Every stack of two or more frames (of one session), with its frames and best frame."""
-        return _stacks().listing(self._conn, session_id)
+        return _module('stacks_store').listing(self._conn, session_id)
 
     # -- sessions and sources ------------------------------------------------------------------------
     def session(self, session_id: int) -> SessionRecord | None:
@@ -234,14 +191,14 @@ class Catalog:
     # -- decisions ----------------------------------------------------------------------------------
     def decide(self, photo_ids: Iterable[int], kind: str, source: str) -> list[int]:
         """Keep / reject / clear photos; returns the ids whose decision changed."""
-        return _decisions().decide(self._conn, photo_ids, kind, source)
+        return _module('decisions').decide(self._conn, photo_ids, kind, source)
 
     def undo(self, count: int, source: str, *, sources: Iterable[str] | None = None) -> list[Undone]:
         """Undo up to `count` of the latest decisions or choices (of `sources`), newest first."""
         out: list[Undone] = []
         srcs = list(sources) if sources is not None else None
         for _ in range(max(1, int(count))):
-            r = _decisions().undo_last(self._conn, source, sources=srcs)
+            r = _module('decisions').undo_last(self._conn, source, sources=srcs)
             if r is None:
                 break
             out.append(r)  # type: ignore[arg-type]
@@ -252,12 +209,12 @@ class Catalog:
         return int(self._conn.execute("SELECT COUNT(*) FROM decision_events WHERE source = ?", (source,)).fetchone()[0])
 
     def prefer(self, winner: int, loser: int, source: str) -> int:
-        return _decisions().prefer(self._conn, winner, loser, source)
+        return _module('decisions').prefer(self._conn, winner, loser, source)
 
     def choose(self, winner: int, loser: int, source: str, verdict=None) -> dict:
         """A side-by-side choice, and with `verdict` the keep / reject it makes, undone as one
         (fluxcull.catalog.decisions.choose)."""
-        return _decisions().choose(self._conn, winner, loser, source, verdict)
+        return _module('decisions').choose(self._conn, winner, loser, source, verdict)
 
     def rate(self, photo_ids: Iterable[int], stars: int, source: str) -> dict:
         """Give photos 0-5 stars, logged and undoable (fluxcull.catalog.ratings.set_marks)."""
@@ -269,96 +226,96 @@ class Catalog:
 
     def decide_batch(self, items: Iterable[tuple[int, str, str | None]], source: str) -> int | None:
         """Decide photos as one step that one undo takes back: (photo id, kind, detail) each; the batch id."""
-        return _decisions().decide_batch(self._conn, items, source)
+        return _module('decisions').decide_batch(self._conn, items, source)
 
     # -- imported marks (read from XMP at ingest) -----------------------------------------------------
     def imported_marks(self, ids: Iterable[int]) -> dict[int, dict]:
         """photo id -> its imported marks (rating, pick, label, color_label, pick_label, keywords, source)."""
-        return _marks().effective(self._conn, ids)
+        return _module('marks').effective(self._conn, ids)
 
     def marked_photos(self) -> list[dict]:
         """Every ok photo with imported marks: the marks, photo_id, path and current decision."""
-        return _marks().marked_photos(self._conn)
+        return _module('marks').marked_photos(self._conn)
 
     def live_decisions(self) -> dict[int, dict]:
         """photo id -> {kind, source, event_id, batch} of its latest keep / reject / clear not undone."""
-        return _marks().live_decisions(self._conn)
+        return _module('marks').live_decisions(self._conn)
 
     # -- exports ------------------------------------------------------------------------------------
     def export_records(self, query: _q.PhotoQuery, decisions: tuple[str, ...] | None = None,
                        min_score: float | None = None, marked: bool = False) -> list[dict]:
         """The photos an export carries out, by id (fluxcull.catalog.export_reads.export_rows; `marked`:
         also those with stars or a colour label)."""
-        return _exports().export_rows(self._conn, query, decisions, min_score, marked)
+        return _module('export_reads').export_rows(self._conn, query, decisions, min_score, marked)
 
     def photo_roots(self) -> dict[str, str]:
         """Per role, the deepest folder holding all its photos (role -> folder)."""
-        return _exports().role_roots(self._conn)
+        return _module('export_reads').role_roots(self._conn)
 
     def has_photos_under(self, folder: str | os.PathLike) -> bool:
         """Whether a catalogued photo lies in `folder` or below it."""
-        return _exports().has_photos_under(self._conn, os.fspath(folder))
+        return _module('export_reads').has_photos_under(self._conn, os.fspath(folder))
 
     # -- keeper review ------------------------------------------------------------------------------
     def review_queue(self) -> list[dict]:
-        return _links().review_queue(self._conn)
+        return _module('keeper_links').review_queue(self._conn)
 
     def link(self, keeper_id: int, original_id: int, source: str) -> dict:
-        return _links().link(self._conn, keeper_id, original_id, source=source)
+        return _module('keeper_links').link(self._conn, keeper_id, original_id, source=source)
 
     def unlink(self, keeper_id: int, source: str) -> dict:
-        return _links().unlink(self._conn, keeper_id, source=source)
+        return _module('keeper_links').unlink(self._conn, keeper_id, source=source)
 
     # -- issue drafts (fluxcull.catalog.drafts: only a proposed draft changes; each change is in its history) --
     def drafts(self) -> list[dict]:
         """Every draft, newest first: id, status, size, params, created_at, approved_at."""
-        return _drafts().list_drafts(self._conn)
+        return _module('drafts').list_drafts(self._conn)
 
     def draft(self, draft_id: int) -> dict | None:
         """One draft with its items in order (photo_id, score, path, thumb_key, capture_time, ...)."""
-        return _drafts().draft(self._conn, draft_id)
+        return _module('drafts').draft(self._conn, draft_id)
 
     def rename_motif(self, motif_id: int, name: str | None) -> bool:
         """Name a stored motif (None or blank clears the name); False when there is no such motif."""
         return _motifs.rename(self._conn, motif_id, (name or "").strip() or None)
 
     def draft_history(self, draft_id: int) -> list[dict]:
-        return _drafts().history(self._conn, draft_id)
+        return _module('drafts').history(self._conn, draft_id)
 
     def set_draft_order(self, draft_id: int, photo_ids: list[int], kind: str = "reordered", **detail) -> bool:
         """Reorder a proposed draft ('reordered' by hand, 'sequenced' a suggestion applied)."""
-        return _drafts().set_order(self._conn, draft_id, photo_ids, kind=kind, **detail)
+        return _module('drafts').set_order(self._conn, draft_id, photo_ids, kind=kind, **detail)
 
     def remove_from_draft(self, draft_id: int, photo_id: int) -> list[int]:
-        return _drafts().remove_photo(self._conn, draft_id, photo_id)
+        return _module('drafts').remove_photo(self._conn, draft_id, photo_id)
 
     def swap_in_draft(self, draft_id: int, photo_id: int, by: int, score: float | None) -> list[int]:
-        return _drafts().swap_photo(self._conn, draft_id, photo_id, by, score)
+        return _module('drafts').swap_photo(self._conn, draft_id, photo_id, by, score)
 
     def approve_draft(self, draft_id: int) -> bool:
-        return _drafts().approve(self._conn, draft_id)
+        return _module('drafts').approve(self._conn, draft_id)
 
     def reopen_draft(self, draft_id: int) -> bool:
-        return _drafts().reopen(self._conn, draft_id)
+        return _module('drafts').reopen(self._conn, draft_id)
 
     # -- settings -------------------------------------------------------------------------------------
     def setting(self, key: str) -> Any:
         """A declared setting's typed value (fluxcull.catalog.settings)."""
-        return _settings().get(self._conn, key)
+        return _module('settings').get(self._conn, key)
 
     def set_setting(self, key: str, value: Any) -> None:
-        _settings().put(self._conn, key, value)
+        _module('settings').put(self._conn, key, value)
 
     def folders(self) -> dict[str, str]:
         """The library's ORIGINALS, KEEPERS and INBOX folders by role ('' where not set)."""
-        return {role: self.setting(key) or "" for role, key in _settings().FOLDER_ROLES.items()}
+        return {role: self.setting(key) or "" for role, key in _module('settings').FOLDER_ROLES.items()}
 
     def detach_outside(self, role: str, old_folder: str) -> int:
         """The folder of `role` changed from `old_folder`: its photos under none of the library's
         folders now are no longer shown (status 'missing', the reason said; fluxcull.catalog.folders)."""
         now = self.folders()
-        reason = f"{_folders().OUTSIDE_REASON}: the {role} folder is now {now.get(role) or '(none)'}"
-        return _folders().detach_outside(self._conn, role, old_folder, now.values(), reason)
+        reason = f"{_module('folders').OUTSIDE_REASON}: the {role} folder is now {now.get(role) or '(none)'}"
+        return _module('folders').detach_outside(self._conn, role, old_folder, now.values(), reason)
 
     def inbox_folder(self) -> Path | None:
         folder = self.setting("inbox_dir")

@@ -26,9 +26,8 @@ class ViewMode:
     def __init__(self, win, widget=None):
         self.win = win  # the main window (fluxcull.ui.mainwindow.MainWindow)
         self._widget = widget
-        if widget is None and self.eager:
-            self._widget = self.build()
-            win.stack.addWidget(self._widget)
+        if self.eager:
+            self.widget  # noqa: B018 - built (and added to the stack) now
 
     @property
     def widget(self):
