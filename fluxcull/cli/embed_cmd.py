@@ -64,10 +64,13 @@ def run_embed(args, lib: Library) -> int:
         print(f"  stacks: {st['stacks']} stacks of bursts ({st['stacked_photos']} photos); "
               f"{st['computed_groups']} of {st['groups']} session groups computed")
         t = s.get("timing")
-        if t:
+        if t and s.get("runtime"):
             print(f"  {s.get('runtime')} on {s.get('device')}: {t['photos_per_s']} photos/s "
                   f"(decode {t['decode_ms_per_photo']} ms/photo on {t['workers']} threads, "
                   f"inference {t['infer_ms_per_photo']} ms/photo)")
+        elif t:  # nothing needed the network: features measured again (a new feature schema) or nothing to do
+            print(f"  features only: {t['photos_per_s']} photos/s (decode and measure {t['decode_ms_per_photo']}"
+                  f" ms/photo on {t['workers']} threads)")
         for e in s["errors"]:
             print(f"  error: {e['path']}: {e['reason']}", file=sys.stderr)
     return 1 if s["errors"] else 0

@@ -26,25 +26,27 @@ or split sessions) are always reflected.
 | 12 | aspect_log2 | log2(width / height) as displayed (orientation applied) | 0.58 = 3:2 landscape |
 | 13 | tilt_degrees | how far the dominant straight lines lean from level: the strongest peak within 10 degrees of horizontal/vertical of the edge-orientation histogram (strong edges, folded to +-45 degrees) | 0 (level) .. 10 |
 | 14 | line_strength | how much of the strong-edge energy lies along that peak, over a flat histogram (low: no straight lines, tilt_degrees means little) | 1 .. ~20 |
-| 15 | hour_sin | sin(2 pi hour / 24), local capture time; NaN without an EXIF time | -1 .. 1 |
-| 16 | hour_cos | cos(2 pi hour / 24) | -1 .. 1 |
-| 17 | season_sin | sin(2 pi day-of-year / 365.25), shifted half a year south of the equator | -1 .. 1 |
-| 18 | season_cos | cos(2 pi day-of-year / 365.25), idem (1 = midwinter) | -1 .. 1 |
-| 19 | focal_35mm | focal length, 35 mm equivalent | mm |
-| 20 | aperture | f-number | e.g. 2.8 |
-| 21 | shutter_log2 | log2(exposure time in s) | -13 (1/8000) .. 5 |
-| 22 | iso_log2 | log2(ISO) | 6.6 (100) .. |
-| 23 | subject_distance_log10 | log10(focus / subject distance in m), clipped to [-2, 3] | |
-| 24-26 | gps_x, gps_y, gps_z | GPS position on the unit sphere (continuous, no wrap-around at +-180) | -1 .. 1 |
-| 27 | gps_cell | location cluster: the 4-character geohash cell (~39 x 20 km) as a 20-bit integer; photos in the same cell share it | 0 .. 1048575 |
-| 28 | session_position | rank of the photo in its session by capture time, 0 (first) .. 1 (last); 0.5 alone | 0 .. 1 |
-| 29 | session_length_log2 | log2(number of photos in the session) | 0 .. |
-| 30 | megapixels_log2 | log2(width x height / 1e6) of the original | |
+| 15 | sharpness_reblur | blur that the scene's detail does not mask: over the strongest 2% of gradients, the mean of the gradient over the gradient after one more 3x3 box blur | ~1 (soft) .. ~3 (crisp) |
+| 16 | hour_sin | sin(2 pi hour / 24), local capture time; NaN without an EXIF time | -1 .. 1 |
+| 17 | hour_cos | cos(2 pi hour / 24) | -1 .. 1 |
+| 18 | season_sin | sin(2 pi day-of-year / 365.25), shifted half a year south of the equator | -1 .. 1 |
+| 19 | season_cos | cos(2 pi day-of-year / 365.25), idem (1 = midwinter) | -1 .. 1 |
+| 20 | focal_35mm | focal length, 35 mm equivalent | mm |
+| 21 | aperture | f-number | e.g. 2.8 |
+| 22 | shutter_log2 | log2(exposure time in s) | -13 (1/8000) .. 5 |
+| 23 | iso_log2 | log2(ISO) | 6.6 (100) .. |
+| 24 | subject_distance_log10 | log10(focus / subject distance in m), clipped to [-2, 3] | |
+| 25-27 | gps_x, gps_y, gps_z | GPS position on the unit sphere (continuous, no wrap-around at +-180) | -1 .. 1 |
+| 28 | gps_cell | location cluster: the 4-character geohash cell (~39 x 20 km) as a 20-bit integer; photos in the same cell share it | 0 .. 1048575 |
+| 29 | session_position | rank of the photo in its session by capture time, 0 (first) .. 1 (last); 0.5 alone | 0 .. 1 |
+| 30 | session_length_log2 | log2(number of photos in the session) | 0 .. |
+| 31 | megapixels_log2 | log2(width x height / 1e6) of the original | |
 
 Stored after these, not a model input: the orientation signature (`ORIENTATION_NAMES`, 16 values:
 the real and imaginary parts of harmonics 1-8 of the gradient-orientation distribution), from which
 the keeper model's context inputs measure how far a frame is rotated against the rest of its burst
-(`load_features(..., with_orientation=True)`). fx2 added it; a library's fx1 vectors are measured again by `embed`.
+(`load_features(..., with_orientation=True)`). fx2 added it; fx3 added `sharpness_reblur`. A library's vectors of an older schema are measured
+again by `embed` (pixels only: the embeddings are kept).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ FEATURE_NAMES = TECHNICAL_NAMES + METADATA_NAMES
 STORED_NAMES = FEATURE_NAMES + ORIENTATION_NAMES
 _N_FEAT = len(FEATURE_NAMES)
 _STORED_BYTES = 4 * len(STORED_NAMES)
-FEATURE_SCHEMA = "fx2-" + hashlib.sha1(",".join(STORED_NAMES).encode()).hexdigest()[:10]
+FEATURE_SCHEMA = "fx3-" + hashlib.sha1(",".join(STORED_NAMES).encode()).hexdigest()[:10]
 
 
 # -- storage ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ ADJECTIVES = {
                    "only colour frame", "black and white"),
     "noise_sigma": ("noisier", "cleaner", "noisiest", "cleanest", "noise"),
     "aspect_log2": ("wider in format", "taller in format", "widest in format", "tallest in format", "format"),
+    "sharpness_reblur": ("crisper", "softer", "crispest", "softest", "fine detail"),
     "tilt_degrees": ("more crooked", "straighter", "most crooked", "straightest", "level"),
     "sharpness_per_contrast": ("crisper", "softer", "crispest", "softest", "focus"),
     "contrast_per_brightness": ("punchier", "flatter", "punchiest", "flattest", "tonal punch"),
