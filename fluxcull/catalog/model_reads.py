@@ -8,6 +8,7 @@ import sqlite3
 
 import numpy as np
 
+from fluxcull.catalog.db import plain_cursor
 from fluxcull.catalog.features_store import METADATA_COLUMNS, METADATA_SELECT
 from fluxcull.catalog.scores import FAILURE_WORDS
 
@@ -49,15 +50,15 @@ def corpus_rows(conn: sqlite3.Connection, sessions=None) -> np.ndarray:
     cols = f"id, {_code('role', ROLES)}, session_id, capture_time, {_code('decision', DECISIONS)}"
     if sessions is None:  # most photos qualify: a scan in id order beats the index and a sort
         sql = f"SELECT {cols} FROM photos WHERE +status = 'ok' AND +role IN ('originals', 'inbox') ORDER BY id"
-        return _array(conn.execute(sql).fetchall(), 5)
+        return _array(plain_cursor(conn).execute(sql).fetchall(), 5)
     sql = (f"SELECT {cols} FROM photos WHERE status = 'ok' AND role IN ('originals', 'inbox')"
            f" AND session_id IN ({_IDS}) ORDER BY id")
-    return _array(conn.execute(sql, (_ids_param(sessions),)).fetchall(), 5)
+    return _array(plain_cursor(conn).execute(sql, (_ids_param(sessions),)).fetchall(), 5)
 
 
 def rated_photos(conn: sqlite3.Connection) -> np.ndarray:
     """int64 (n x 2): id and stars (1-5) of every photo with stars, by id (the partial index photos_rated)."""
-    rows = conn.execute("SELECT id, rating FROM photos WHERE rating > 0 ORDER BY id").fetchall()
+    rows = plain_cursor(conn).execute("SELECT id, rating FROM photos WHERE rating > 0 ORDER BY id").fetchall()
     return np.array(rows, np.int64).reshape(-1, 2)
 
 
@@ -70,7 +71,7 @@ def photo_rows(conn: sqlite3.Connection) -> np.ndarray:
     cols = (f"id, {_code('role', ROLES)}, {_code('status', STATUSES)}, {_code('decision', DECISIONS)},"
             f" session_id, capture_time, keeper_score, base_score, {_code('failure', FAILURES)},"
             f" {METADATA_SELECT.partition(', ')[2]}")
-    return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), PHOTO_ROW_WIDTH)
+    return _array(plain_cursor(conn).execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), PHOTO_ROW_WIDTH)
 
 
 def scoring_rows(conn: sqlite3.Connection, photo_ids=None) -> np.ndarray:
@@ -78,8 +79,8 @@ def scoring_rows(conn: sqlite3.Connection, photo_ids=None) -> np.ndarray:
     every photo (or of the given ones), by id."""
     cols = f"id, {_code('role', ROLES)}, {_code('status', STATUSES)}, {_code('decision', DECISIONS)}"
     if photo_ids is None:
-        return _array(conn.execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), 4)
-    return _array(conn.execute(f"SELECT {cols} FROM photos WHERE id IN ({_IDS}) ORDER BY id",
+        return _array(plain_cursor(conn).execute(f"SELECT {cols} FROM photos ORDER BY id").fetchall(), 4)
+    return _array(plain_cursor(conn).execute(f"SELECT {cols} FROM photos WHERE id IN ({_IDS}) ORDER BY id",
                                (_ids_param(photo_ids),)).fetchall(), 4)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Iterable
 
-from fluxcull.catalog.db import transaction
+from fluxcull.catalog.db import plain_cursor, transaction
 from fluxcull.catalog.decisions import align_pair
 from fluxcull.catalog.ingest_store import under_root
 from fluxcull.catalog.score_writes import copy_pair_scores, secondary_ids, sync_confirmed_scores
@@ -27,9 +27,7 @@ def pair_rows_under(conn: sqlite3.Connection, root: str) -> list[tuple]:
     """Plain tuples (id, path, role, status, capture_time, time_source, pair_of) of every photo at or
     below `root` (tuples: several times cheaper than sqlite3.Row for a whole library)."""
     cond, params = under_root(root)
-    cur = conn.cursor()
-    cur.row_factory = None
-    return cur.execute(
+    return plain_cursor(conn).execute(
         f"SELECT id, path, role, status, capture_time, time_source, pair_of FROM photos WHERE {cond}", params
     ).fetchall()
 

@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import replace
 from typing import Any
 
+from fluxcull.catalog.db import plain_cursor
 from fluxcull.catalog.queries import STACK_TOP_ORDER, UNITS_SQL, PhotoQuery
 
 
@@ -40,9 +41,7 @@ def photo_ids(conn: sqlite3.Connection, q: PhotoQuery, limit: int | None = None)
     if limit is not None:
         sql += " LIMIT ?"
         params = params + [int(limit)]
-    cur = conn.cursor()
-    cur.row_factory = None  # plain tuples: 400,000 ids read twice as fast as through sqlite3.Row
-    return [r[0] for r in cur.execute(sql, params)]
+    return [r[0] for r in plain_cursor(conn).execute(sql, params)]
 
 
 def count_visible(conn: sqlite3.Connection, q: PhotoQuery) -> int:

@@ -178,6 +178,21 @@ def raw_scores_chunked(kind, arrays, x, n_components, burst: np.ndarray | None =
     return out
 
 
+def raw_scores_at(kind, arrays, x, n_components, rows: np.ndarray, burst: np.ndarray | None = None,
+                  chunk: int = 65536, cancel=None) -> np.ndarray:
+    """raw_scores_chunked(...)[rows] without scoring the other rows: each photo's own part is scored
+    for `rows` alone (it depends on nothing else); the burst-mates' part is taken over all of x."""
+    rows = np.asarray(rows, np.int64)
+    out = np.empty(len(rows), np.float64)
+    for s in range(0, len(rows), chunk):
+        if cancel is not None:
+            cancel.check()
+        out[s:s + chunk] = raw_scores(kind, arrays, x[rows[s:s + chunk]], n_components)
+    if burst is not None:
+        out += burst_scores(kind, arrays, x, burst)[rows]
+    return out
+
+
 def burst_contributions(kind: str, p: dict, mates: np.ndarray, i: int) -> np.ndarray:
     """Per-column contributions of the burst-mates' part to frame i of `mates` (every frame of its burst)."""
     if kind == "gbt":

@@ -35,10 +35,11 @@ from fluxcull.catalog.model_reads import DECISIONS, ROLES, STATUSES, role_photo_
 # the one writer of photos.keeper_score lives in the catalog; imported here for the scoring job
 from fluxcull.catalog.score_writes import band_counts, write_scores  # noqa: F401
 from fluxcull.jobs import CancelToken, Job, Progress
-from fluxcull.keeper import calibrate, projection_cache
+from fluxcull.keeper import calibrate, projection_cache, score_cache
 from fluxcull.keeper.dataset import find_feature
 from fluxcull.keeper.models_store import ModelDamaged, ModelMismatch, SavedModel, load_version
-from fluxcull.keeper.ranker import InputTransform, burst_scores, params_from_saved, raw_scores, raw_scores_chunked
+from fluxcull.keeper.ranker import (InputTransform, burst_scores, params_from_saved, raw_scores, raw_scores_at,
+                                    raw_scores_chunked)
 
 MODEL_MIN, MODEL_MAX = 0.005, 0.995
 MODEL_FLOOR, MODEL_CEIL = 0.001, 0.999  # the margins beyond MIN / MAX that keep the order of the tails
@@ -128,6 +129,7 @@ class ScoringModel:
         self.quantiles = saved.arrays["quantiles"]
         self.calibrator = calibrate.Calibrator.from_array(saved.arrays["calibrator"])
         self._tails = None
+        self._raw_cache = None
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Each photo's own part of the raw score (add `burst_part` for the whole score)."""
@@ -143,10 +145,26 @@ class ScoringModel:
             self._tails = tail_ranks(self.calibrator)
         return squeeze_tails(self.calibrator(rank), rank, *self._tails)
 
+    def own_raw(self, x: np.ndarray, cancel=None) -> np.ndarray:
+        """`raw` of every row of x: from the version's raw score cache where a photo's inputs are those
+        it was computed on (fluxcull.keeper.score_cache), predicted for the others."""
+        if self._raw_cache is None:
+            self._raw_cache = score_cache.load(self.saved.path) or score_cache.RawScoreCache(
+                np.zeros(0, np.uint64), np.zeros(0))
+        k = self.transform.n_components
+        if not len(self._raw_cache.keys):
+            return raw_scores_chunked(self.kind, self.params, x, k, cancel=cancel)
+        hit, out = self._raw_cache.lookup(score_cache.row_keys(x))
+        miss = np.flatnonzero(~hit)
+        if len(miss) == len(x):
+            return raw_scores_chunked(self.kind, self.params, x, k, cancel=cancel)
+        if len(miss):
+            out[miss] = raw_scores_at(self.kind, self.params, x, k, miss, cancel=cancel)
+        return out
+
     def probability(self, x: np.ndarray, burst: np.ndarray, cancel=None) -> np.ndarray:
         """Keeper probabilities of the photos x, every frame of each of their bursts among them."""
-        return self.calibrated(raw_scores_chunked(self.kind, self.params, x, self.transform.n_components, burst,
-                                                  cancel=cancel))
+        return self.calibrated(self.own_raw(x, cancel) + self.burst_part(x, burst))
 
     def check_compatible(self, backbone_id: str, input_schema: str) -> None:
         s = self.saved

@@ -26,7 +26,7 @@ import numpy as np
 
 from fluxcull.catalog.marks import import_decided_ids
 from fluxcull.jobs import CancelToken, Job, Progress
-from fluxcull.keeper import calibrate, projection_cache
+from fluxcull.keeper import calibrate, projection_cache, score_cache
 from fluxcull.keeper.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
 from fluxcull.keeper.dataset import POS
 from fluxcull.keeper.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
@@ -34,20 +34,23 @@ from fluxcull.keeper.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, 
 from fluxcull.keeper.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
 from fluxcull.keeper.pairs import PairConfig
 from fluxcull.keeper.quality_words import quality_sentences
-from fluxcull.keeper.ranker import KINDS, params_to_saved, raw_scores_chunked
+from fluxcull.keeper.ranker import KINDS, burst_scores, params_from_saved, params_to_saved, raw_scores_chunked
 
 TOLERANCE = 0.005
 KIND_SETTING = "model.kind"
 DEVICE_SETTING = "model.device"  # cpu (default) | cuda | auto
 
 
-def keep_projection(lib, folder, prep) -> None:
-    """Save the training corpus's embedding projection beside the new active version, so scoring
-    reads it instead of every embedding (fluxcull.keeper.projection_cache); drop older versions' caches."""
+def keep_projection(lib, folder, prep, own_raw: np.ndarray) -> None:
+    """Save the training corpus's embedding projection and the new model's own raw scores beside the
+    new active version, so scoring reads them instead of every embedding and prediction
+    (fluxcull.keeper.projection_cache, fluxcull.keeper.score_cache); drop older versions' caches."""
     k = prep.transform.n_components
     prev = np.r_[-1, prep.corpus.ids[:-1]].astype(np.int64)
     projection_cache.save(folder, prep.corpus.ids, prep.corpus.keys, prep.x[:, :k], prep.adjacent, prev)
     projection_cache.prune(lib.models_dir, folder)
+    score_cache.save(folder, score_cache.row_keys(prep.x), own_raw)
+    score_cache.prune(lib.models_dir, folder)
 
 
 def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None = None, seed: int = 0,
@@ -91,7 +94,10 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         prefs = preference_positions(conn, c)
         params, fit_info = fit_model(prep, kind, labelled, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel,
                                      device=device)
-        raw_all = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components, prep.burst)
+        m_arrays, texts = params_to_saved(kind, params)
+        params = params_from_saved(kind, m_arrays, texts)  # scores exactly as the saved model will give them
+        own_raw = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components, cancel=cancel)
+        raw_all = own_raw + burst_scores(kind, params, prep.x, prep.burst)
         quantiles = calibrate.score_quantiles(raw_all[labelled])  # ranks against its own training photos
         oof = ev["oof_ranks"][kind]
         ok = labelled & np.isfinite(oof)
@@ -114,7 +120,6 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             "timings": timings,
         }
         arrays = dict(prep.transform.save_arrays())
-        m_arrays, texts = params_to_saved(kind, params)
         arrays.update(m_arrays)
         arrays["quantiles"] = quantiles
         arrays["calibrator"] = calibrator.to_array()
@@ -155,7 +160,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         vid = save_version(lib, conn, saved, activate=activate)
         if activate:
             t0 = time.perf_counter()
-            keep_projection(lib, saved.path, prep)
+            keep_projection(lib, saved.path, prep, own_raw)
             timings["projection_cache_s"] = time.perf_counter() - t0
 
         summary = {
