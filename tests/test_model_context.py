@@ -261,9 +261,10 @@ def test_gradient_boosted_model_round_trips_without_pickle(library, conn):
     s = run_job(train_job(library, seed=0, model_kind="gbt"))
     saved = load_version(library, conn, s["version"])
     files = sorted(p.name for p in saved.path.iterdir())
-    assert files == ["booster.txt", "model.json", "model.npz", "projection"]
-    for part in (saved.path / "projection").iterdir():  # the scoring cache: plain arrays too
-        assert np.load(part, allow_pickle=False).dtype != object
+    assert files == ["booster.txt", "model.json", "model.npz", "projection", "raw_scores"]
+    for cache in ("projection", "raw_scores"):  # the scoring caches: plain arrays too
+        for part in (saved.path / cache).iterdir():
+            assert np.load(part, allow_pickle=False).dtype != object
     assert saved.texts["booster"].startswith("tree\n")  # LightGBM's own text format
     with np.load(saved.path / "model.npz", allow_pickle=False) as npz:
         assert all(npz[k].dtype != object for k in npz.files)

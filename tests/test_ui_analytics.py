@@ -45,7 +45,10 @@ def test_the_menu_opens_the_window_with_a_plot_and_the_drift_table(qtbot, window
     assert first.width() >= 800 and first.pixelColor(first.width() // 2, 5).lightness() > 200   # a white chart
 
     feats = dlg.features
-    assert feats.isVisible() and feats.rowCount() == 30
+    from fluxcull.embedding.features import FEATURE_NAMES
+    from fluxcull.insights.drift import LEFT_OUT
+
+    assert feats.isVisible() and feats.rowCount() == len(FEATURE_NAMES) - len(LEFT_OUT) == 31
     head = [feats.horizontalHeaderItem(c).text() for c in range(feats.columnCount())]
     assert head[:3] == ["feature", "recent AUC", "archive AUC"]
     assert feats.item(0, 0).text() == "brightness" and feats.item(0, 3).text().startswith("-0.")
