@@ -105,3 +105,17 @@ def build_drifted(lib, conn, *, recent_months: float = 12.0) -> dict:
     write_features(conn, g["ids"], tech)
     link_keepers(conn, g["ids"][g["keeper"]])
     return {**g, "recent": recent}
+
+
+def trained(tmp_path, **train_kw) -> dict:
+    """A small library (300 photos in 6 sessions, keepers linked) with a trained model:
+    {'lib', 'conn', 'g', 's' (the train summary)}; the caller closes conn."""
+    from fluxcull.jobs import run_job
+    from fluxcull.keeper.train import train_job
+    from fluxcull.library import Library
+
+    lib = Library.open(tmp_path / "lib")
+    conn = lib.connect()
+    g = build(lib, conn, n=300, sessions=6, seed=8)
+    link_keepers(conn, g["ids"][g["keeper"]])
+    return {"lib": lib, "conn": conn, "g": g, "s": run_job(train_job(lib, seed=0, **train_kw))}

@@ -12,18 +12,13 @@ from fluxcull.keeper import projection_cache
 from fluxcull.keeper.inputs import prepare
 from fluxcull.keeper.score import compute_scores, load_scoring_model
 from fluxcull.keeper.train import train_job
-from fluxcull.library import Library
 
 
 @pytest.fixture
 def trained(tmp_path):
-    lib = Library.open(tmp_path / "lib")
-    conn = lib.connect()
-    g = modelgen.build(lib, conn, n=300, sessions=6, seed=8)
-    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
-    s1 = run_job(train_job(lib, seed=0))
-    yield {"lib": lib, "conn": conn, "g": g, "s": s1}
-    conn.close()
+    t = modelgen.trained(tmp_path)
+    yield t
+    t["conn"].close()
 
 
 def _fresh(lib, conn, model):

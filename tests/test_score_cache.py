@@ -13,18 +13,13 @@ from fluxcull.keeper import score as score_mod
 from fluxcull.keeper import score_cache
 from fluxcull.keeper.score import compute_scores, load_scoring_model
 from fluxcull.keeper.train import train_job
-from fluxcull.library import Library
 
 
 @pytest.fixture
 def trained(tmp_path):
-    lib = Library.open(tmp_path / "lib")
-    conn = lib.connect()
-    g = modelgen.build(lib, conn, n=300, sessions=6, seed=8)
-    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
-    run_job(train_job(lib, seed=0, model_kind="gbt"))
-    yield {"lib": lib, "conn": conn, "g": g}
-    conn.close()
+    t = modelgen.trained(tmp_path, model_kind="gbt")
+    yield t
+    t["conn"].close()
 
 
 @pytest.fixture

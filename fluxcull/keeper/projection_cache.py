@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from fluxcull.keeper import version_cache
 
 FOLDER = "projection"
 _FILES = ("ids", "keys", "z", "adjacent", "prev")
@@ -69,30 +70,20 @@ class ProjectionCache:
 
 def save(version_folder: Path, ids, keys, z: np.ndarray, adjacent, prev) -> None:
     """Write the cache of a version (atomically: a folder renamed into place)."""
-    version_folder = Path(version_folder)
-    tmp = version_folder / f".{FOLDER}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
+    def fill(folder: Path) -> None:
         arrays = {"ids": np.asarray(ids, np.int64), "keys": np.asarray(keys, np.int64),
                   "adjacent": np.asarray(adjacent, np.float32), "prev": np.asarray(prev, np.int64)}
         for name, a in arrays.items():
-            with open(tmp / f"{name}.npy", "wb") as fh:
-                np.save(fh, np.ascontiguousarray(a), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-        out = np.lib.format.open_memmap(tmp / "z.npy", mode="w+", dtype=np.float32, shape=z.shape)
+            version_cache.save_array(folder / f"{name}.npy", a)
+        out = np.lib.format.open_memmap(folder / "z.npy", mode="w+", dtype=np.float32, shape=z.shape)
         for s in range(0, len(z), 65536):  # z may be a column slice of the model inputs: no full copy
             out[s:s + 65536] = z[s:s + 65536]
         out.flush()
         del out
-        with open(tmp / "z.npy", "rb+") as fh:
+        with open(folder / "z.npy", "rb+") as fh:
             os.fsync(fh.fileno())
-        shutil.rmtree(version_folder / FOLDER, ignore_errors=True)
-        os.replace(tmp, version_folder / FOLDER)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    version_cache.replace_folder(version_folder, FOLDER, fill)
 
 
 def load(version_folder: Path | None) -> ProjectionCache | None:
@@ -115,9 +106,4 @@ def load(version_folder: Path | None) -> ProjectionCache | None:
 
 def prune(models_dir: Path, keep: Path) -> None:
     """Remove the caches of every version but `keep` (only the active version's is ever read)."""
-    models_dir, keep = Path(models_dir), Path(keep)
-    if not models_dir.is_dir():
-        return
-    for folder in models_dir.iterdir():
-        if folder != keep and (folder / FOLDER).is_dir():
-            shutil.rmtree(folder / FOLDER, ignore_errors=True)
+    version_cache.prune(models_dir, keep, FOLDER)

@@ -18,12 +18,12 @@ cache just means every photo is predicted.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from fluxcull.keeper import version_cache
 
 FOLDER = "raw_scores"
 _CHUNK = 16384
@@ -67,25 +67,16 @@ class RawScoreCache:
 
 def save(version_folder: Path, keys: np.ndarray, raw: np.ndarray) -> None:
     """Write the cache of a version (atomically: a folder renamed into place)."""
-    version_folder = Path(version_folder)
     keys = np.asarray(keys, np.uint64)
     raw = np.asarray(raw, np.float64)
     ok = np.isfinite(raw)
     u, first = np.unique(keys[ok], return_index=True)
-    tmp = version_folder / f".{FOLDER}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        for name, a in (("keys", u), ("raw", raw[ok][first])):
-            with open(tmp / f"{name}.npy", "wb") as fh:
-                np.save(fh, np.ascontiguousarray(a), allow_pickle=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-        shutil.rmtree(version_folder / FOLDER, ignore_errors=True)
-        os.replace(tmp, version_folder / FOLDER)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    def fill(folder: Path) -> None:
+        version_cache.save_array(folder / "keys.npy", u)
+        version_cache.save_array(folder / "raw.npy", raw[ok][first])
+
+    version_cache.replace_folder(version_folder, FOLDER, fill)
 
 
 def load(version_folder: Path | None) -> RawScoreCache | None:
@@ -107,9 +98,4 @@ def load(version_folder: Path | None) -> RawScoreCache | None:
 
 def prune(models_dir: Path, keep: Path) -> None:
     """Remove the caches of every version but `keep` (only the active version's is ever read)."""
-    models_dir, keep = Path(models_dir), Path(keep)
-    if not models_dir.is_dir():
-        return
-    for folder in models_dir.iterdir():
-        if folder != keep and (folder / FOLDER).is_dir():
-            shutil.rmtree(folder / FOLDER, ignore_errors=True)
+    version_cache.prune(models_dir, keep, FOLDER)
