@@ -56,10 +56,13 @@ def embeddings_reader(store, rows: np.ndarray):
 
 def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTransform | None = None,
             cancel=None, progress=None, sessions_of=None, cache: ProjectionCache | None = None,
-            store=None) -> Prepared:
+            store=None, reuse: tuple[InputTransform, ProjectionCache] | None = None) -> Prepared:
     """Inputs of every trainable/scorable photo; with `sessions_of` (photo ids), only of the photos in
     the sessions of those photos (context inputs depend on nothing else). With `cache` (the
-    projection saved with the model whose `transform` this is), unchanged embeddings are not read."""
+    projection saved with the model whose `transform` this is), unchanged embeddings are not read.
+    When fitting (no `transform`), `reuse` is the active model's transform and projection cache: a
+    retrain on the same photos draws the same sample and fits the very same projection, and then
+    reads the cache instead of every embedding."""
     t0 = time.perf_counter()
     timings = {}
     store = store or current_store(lib, conn)
@@ -79,6 +82,8 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
                              "(ingest the photos, then run `fluxcull embed`)")
         transform = InputTransform.fit_projection(sample)
         fit_inputs = True
+        if reuse is not None and reuse[1] is not None and reuse[0].same_projection(transform):
+            cache = reuse[1]
     else:
         fit_inputs = False
     k = transform.n_components

@@ -84,6 +84,12 @@ class InputTransform:
         self.feature_names = list(feature_names)
         return self
 
+    def same_projection(self, other: "InputTransform") -> bool:
+        """Whether both project embeddings identically (bit for bit: same mean, components, scale)."""
+        return all(np.asarray(self.a[k]).dtype == np.asarray(other.a[k]).dtype
+                   and np.array_equal(np.ravel(self.a[k]), np.ravel(other.a[k]))  # a saved scalar is (1,)
+                   for k in ("emb_mean", "emb_components", "emb_scale"))
+
     # -- applying ------------------------------------------------------------------------------
     @property
     def n_components(self) -> int:

@@ -25,13 +25,15 @@ import time
 import numpy as np
 
 from fluxcull.catalog.marks import import_decided_ids
+from fluxcull.errors import FluxcullError
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.keeper import calibrate, projection_cache, score_cache
 from fluxcull.keeper.choice import CHOICE_MARGIN, FEW_KEEPERS_TO_REPLACE, choice_margin
 from fluxcull.keeper.dataset import POS
 from fluxcull.keeper.evaluate import (DEFAULT_FOLDS, evaluate_steps, fit_model, format_table, preference_positions,
                                   primary_metric)
-from fluxcull.keeper.models_store import SavedModel, active_version_id, jsonable, save_version, version_row
+from fluxcull.keeper.models_store import (SavedModel, active_version_id, jsonable, load_version, save_version,
+                                      version_row)
 from fluxcull.keeper.pairs import PairConfig
 from fluxcull.keeper.quality_words import quality_sentences
 from fluxcull.keeper.ranker import KINDS, burst_scores, params_from_saved, params_to_saved, raw_scores_chunked
@@ -53,6 +55,18 @@ def keep_projection(lib, folder, prep, own_raw: np.ndarray) -> None:
     score_cache.prune(lib.models_dir, folder)
 
 
+def active_projection(lib, conn):
+    """(transform, projection cache) of the active model, for `prepare(reuse=...)`; None without one."""
+    from fluxcull.keeper.ranker import InputTransform
+
+    try:
+        saved = load_version(lib, conn)
+        transform = InputTransform.from_arrays(saved.arrays, list(saved.meta.get("feature_names", [])))
+    except (FluxcullError, KeyError, ValueError, OSError):  # none, damaged or older: project afresh
+        return None
+    return transform, projection_cache.load(saved.path)
+
+
 def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None = None, seed: int = 0,
               force: bool = False, score: bool = True, folds: int | None = None, device: str | None = None) -> Job:
     """Train, evaluate, save, activate if not worse, re-score. Returns the summary dict:
@@ -71,7 +85,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         yield Progress("prepare", 0, None, "reading embeddings and features")
-        prep = prepare(lib, conn, seed=seed, cancel=cancel)
+        prep = prepare(lib, conn, seed=seed, cancel=cancel, reuse=active_projection(lib, conn))
         timings["prepare_s"] = time.perf_counter() - t0
         timings["prepare"] = prep.timings
         c = prep.corpus
