@@ -16,7 +16,7 @@ from typing import Iterable
 
 import numpy as np
 
-from fluxcull.catalog.db import plain_cursor as _plain_cursor, transaction
+from fluxcull.catalog.db import plain_cursor, transaction
 
 # the metadata columns the features are computed from, in the order metadata_rows gives them
 METADATA_COLUMNS = ("id", "capture_time", "time_source", "focal_length_35mm", "aperture", "shutter", "iso",
@@ -30,7 +30,7 @@ def _rows_by_id(conn: sqlite3.Connection, sql: str, key: str, uids: np.ndarray, 
     """Rows of `sql` (whose WHERE clause ends with a `{where}` placeholder) for the sorted unique ids
     `uids`, tested on column `key`: one range query where the ids are dense, IN batches otherwise.
     Rows of ids not asked for may come back too (the range query); callers match on the id."""
-    cur = _plain_cursor(conn)
+    cur = plain_cursor(conn)
     n = len(uids)
     if n == 0:
         return []
@@ -59,7 +59,7 @@ def feature_vector_rows(conn: sqlite3.Connection, uids: np.ndarray, schema: str)
 def session_members(conn: sqlite3.Connection, session_ids: list[int]) -> np.ndarray:
     """Every photo of the given sessions as int64 rows (session_id, photo_id), by session, then capture
     time, then id."""
-    cur = _plain_cursor(conn)
+    cur = plain_cursor(conn)
     parts = []
     for i in range(0, len(session_ids), _CHUNK):
         chunk = session_ids[i:i + _CHUNK]
@@ -101,7 +101,7 @@ def featured_photo_ids(conn: sqlite3.Connection, schema: str, role: str | None =
     if role:
         sql += " AND p.role = ?"
         params.append(role)
-    return [r[0] for r in _plain_cursor(conn).execute(sql + " ORDER BY f.photo_id", params)]
+    return [r[0] for r in plain_cursor(conn).execute(sql + " ORDER BY f.photo_id", params)]
 
 
 def replace_vectors(conn: sqlite3.Connection, schema: str, rows: Iterable[tuple[int, bytes]]) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from fluxcull.catalog.model_reads import PHOTO_ROW_METADATA, photo_rows
 from fluxcull.embedding.store import current_store
+from fluxcull.keeper import score_cache
 from fluxcull.keeper.bursts import BurstRule, find_bursts
 from fluxcull.keeper.context import compute_context, input_spec
 from fluxcull.keeper.dataset import Corpus, load_corpus, load_features, read_embeddings
@@ -42,6 +43,13 @@ class Prepared:
     adjacent: np.ndarray | None = None  # float32 cosine of each photo's embedding to the previous position's
     photos: np.ndarray | None = None    # the library's photo_rows as read (a whole-library pass), else None
     recency_half_life_months: float = 0.0  # training.recency_half_life_months (fluxcull.keeper.recency; 0 off)
+    row_keys: np.ndarray | None = None  # checksums of the rows of x (fluxcull.keeper.score_cache), once computed
+
+    def input_keys(self) -> np.ndarray:
+        """score_cache.row_keys(x), computed once for everything that keys on these inputs."""
+        if self.row_keys is None:
+            self.row_keys = score_cache.row_keys(self.x)
+        return self.row_keys
 
 
 def embeddings_reader(store, rows: np.ndarray):

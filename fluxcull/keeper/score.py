@@ -129,7 +129,7 @@ class ScoringModel:
         self.quantiles = saved.arrays["quantiles"]
         self.calibrator = calibrate.Calibrator.from_array(saved.arrays["calibrator"])
         self._tails = None
-        self._raw_cache = None
+        self._raw_cache = None  # the version's score_cache.RawScoreCache, False where it has none
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Each photo's own part of the raw score (add `burst_part` for the whole score)."""
@@ -145,26 +145,25 @@ class ScoringModel:
             self._tails = tail_ranks(self.calibrator)
         return squeeze_tails(self.calibrator(rank), rank, *self._tails)
 
-    def own_raw(self, x: np.ndarray, cancel=None) -> np.ndarray:
+    def own_raw(self, x: np.ndarray, cancel=None, row_keys=None) -> np.ndarray:
         """`raw` of every row of x: from the version's raw score cache where a photo's inputs are those
-        it was computed on (fluxcull.keeper.score_cache), predicted for the others."""
+        it was computed on (fluxcull.keeper.score_cache), predicted for the others. `row_keys`: a
+        function giving score_cache.row_keys(x) where the caller keeps them (Prepared.input_keys)."""
         if self._raw_cache is None:
-            self._raw_cache = score_cache.load(self.saved.path) or score_cache.RawScoreCache(
-                np.zeros(0, np.uint64), np.zeros(0))
+            self._raw_cache = score_cache.load(self.saved.path) or False
         k = self.transform.n_components
-        if not len(self._raw_cache.keys):
-            return raw_scores_chunked(self.kind, self.params, x, k, cancel=cancel)
-        hit, out = self._raw_cache.lookup(score_cache.row_keys(x))
-        miss = np.flatnonzero(~hit)
-        if len(miss) == len(x):
-            return raw_scores_chunked(self.kind, self.params, x, k, cancel=cancel)
-        if len(miss):
-            out[miss] = raw_scores_at(self.kind, self.params, x, k, miss, cancel=cancel)
-        return out
+        if self._raw_cache:
+            hit, out = self._raw_cache.lookup(row_keys() if row_keys else score_cache.row_keys(x))
+            miss = np.flatnonzero(~hit)
+            if len(miss) < len(x):
+                if len(miss):
+                    out[miss] = raw_scores_at(self.kind, self.params, x, k, miss, cancel=cancel)
+                return out
+        return raw_scores_chunked(self.kind, self.params, x, k, cancel=cancel)
 
-    def probability(self, x: np.ndarray, burst: np.ndarray, cancel=None) -> np.ndarray:
+    def probability(self, x: np.ndarray, burst: np.ndarray, cancel=None, row_keys=None) -> np.ndarray:
         """Keeper probabilities of the photos x, every frame of each of their bursts among them."""
-        return self.calibrated(self.own_raw(x, cancel) + self.burst_part(x, burst))
+        return self.calibrated(self.own_raw(x, cancel, row_keys) + self.burst_part(x, burst))
 
     def check_compatible(self, backbone_id: str, input_schema: str) -> None:
         s = self.saved
@@ -213,7 +212,7 @@ def compute_scores(lib, conn: sqlite3.Connection, model: ScoringModel, *, cancel
         fresh = prep.photos
     model.check_compatible(prep.backbone_id, prep.feature_schema)
     corpus, feats = prep.corpus, prep.feats
-    prob = model.probability(prep.x, prep.burst, cancel=cancel)
+    prob = model.probability(prep.x, prep.burst, cancel=cancel, row_keys=prep.input_keys)
     fail = technical_failures(names, feats, FailureRules.from_settings(conn))
 
     stored = None

@@ -51,7 +51,7 @@ def keep_projection(lib, folder, prep, own_raw: np.ndarray) -> None:
     prev = np.r_[-1, prep.corpus.ids[:-1]].astype(np.int64)
     projection_cache.save(folder, prep.corpus.ids, prep.corpus.keys, prep.x[:, :k], prep.adjacent, prev)
     projection_cache.prune(lib.models_dir, folder)
-    score_cache.save(folder, score_cache.row_keys(prep.x), own_raw)
+    score_cache.save(folder, prep.input_keys(), own_raw)
     score_cache.prune(lib.models_dir, folder)
 
 
