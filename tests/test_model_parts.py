@@ -4,6 +4,9 @@ view's next pair, the scoring rules, and model versions."""
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,3 +250,43 @@ def test_platt_scaling_stays_finite_on_separable_or_tiny_data():
     assert np.isfinite(cal.params).all() and np.abs(cal.params).max() < 100
     p = cal(np.array([0.1, 0.5, 0.95]))
     assert p[0] < p[1] < p[2] and p[2] > 0.5 > p[0]
+
+
+def test_the_pairwise_optimiser_updates_as_torch_adamw_under_one_cycle_bit_for_bit():
+    torch = pytest.importorskip("torch")
+    from fluxcull.keeper.one_cycle import AdamWOneCycle
+
+    def trained(ours: bool, total: int):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(12, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+        x, y = torch.randn(64, 12), torch.randn(64)
+        if ours:
+            opt = AdamWOneCycle(model.parameters(), max_lr=0.01, weight_decay=1e-4, total_steps=total, pct_start=0.1)
+        else:
+            opt = torch.optim.AdamW(model.parameters(), lr=0.01, weight_decay=1e-4)
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.01, total_steps=total, pct_start=0.1)
+        for _ in range(total):
+            loss = ((model(x).squeeze(1) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if not ours:
+                sched.step()
+        return [p.detach() for p in model.parameters()]
+
+    for total in (5, 57, 300):  # a schedule shorter than its warm-up, and longer ones
+        assert all(torch.equal(a, b) for a, b in zip(trained(True, total), trained(False, total)))
+
+
+def test_fitting_the_pairwise_ranker_does_not_load_torch_dynamo():
+    pytest.importorskip("torch")
+    code = ("import sys, numpy as np\n"
+            "from fluxcull.keeper.ranker import fit_pairwise\n"
+            "rng = np.random.default_rng(0); x = rng.normal(size=(200, 8)).astype(np.float32)\n"
+            "a, b = rng.integers(0, 200, 300), rng.integers(0, 200, 300)\n"
+            "fit_pairwise(x, a, b, np.ones(300), kind='linear', seed=0)\n"
+            "print('torch._dynamo' in sys.modules, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]

@@ -242,3 +242,11 @@ def test_rows_the_catalog_already_holds_are_skipped_and_the_result_is_the_same_a
         c.close()
     assert states[0] == states[1]
     assert 0 < states[0][0] < 60
+
+
+def test_the_pause_between_batches_is_a_share_of_the_hold_up_to_the_busy_handlers_retry():
+    """A short batch leaves the lock free for a quarter of its hold; a long one for 150 ms, longer
+    than SQLite's busy handler ever sleeps between two tries (100 ms), so a waiting writer gets in."""
+    assert score_writes.pause_after(0.0) == score_writes.WRITE_PAUSE_MIN
+    assert score_writes.pause_after(0.2) == pytest.approx(0.05)
+    assert score_writes.pause_after(2.0) == score_writes.WRITE_PAUSE_MAX > 0.1

@@ -324,3 +324,32 @@ def test_a_tiny_data_retrain_without_a_real_improvement_keeps_the_model_in_use(t
     assert not second["activated"] and second["active_version"] == first["version"]
     assert "must be clearly better" in second["reason"] and f"kept v{first['version']}" in second["reason"]
     conn.close()
+
+
+def test_a_huge_library_is_evaluated_on_one_held_out_half_of_its_sessions(tmp_path, monkeypatch):
+    """Above evaluate.HUGE labelled photos the random-by-session split tests one of two folds: one
+    model fewer per method, still tested on half the sessions, and the calibrator is fitted on them."""
+    lib = Library.open(tmp_path / "lib")
+    conn = lib.connect()
+    g = modelgen.build(lib, conn, n=900, sessions=18, seed=5)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    monkeypatch.setattr(ev, "LARGE", 100)
+    monkeypatch.setattr(ev, "HUGE", 500)
+    fits = []
+    real_fit = ev.fit_model
+    monkeypatch.setattr(ev, "fit_model", lambda prep, kind, train, **kw: fits.append((kind, int(train.sum())))
+                        or real_fit(prep, kind, train, **kw))
+    steps = []
+    s = run_job(train_job(lib, model_kind="gbt", seed=0),
+                on_progress=lambda p: steps.append(p) if p.stage == "evaluate" else None)
+    split = s["metrics_table"]
+    row = _row(s, "random_by_session", "gbt")
+    assert 300 < row["n_test"] < 600 and row["n_keepers"] > 5  # about half of the ~900 labelled photos
+    held_out = [n for kind, n in fits if kind == "gbt"]
+    assert len(held_out) == 2  # one for the held-out half of the sessions, one for the newest sessions
+    assert held_out[0] == pytest.approx(900 - row["n_test"], abs=5)
+    assert steps[0].total == 2 and "a held-out half of the sessions" in steps[0].message
+    assert s["activated"] and s["calibration"]["reliability"] and split
+    got = _scores(conn, g["ids"])
+    assert np.isfinite(got).all()
+    conn.close()

@@ -32,7 +32,16 @@ if TYPE_CHECKING:  # numpy is imported when scores are written, not when the GUI
 # lock ~0.3-0.5 s for the same total time as one transaction, 5,000 rows ~0.15-0.4 s for twice the total.
 WRITE_BATCH = 20_000
 WRITE_PAUSE_MIN = 0.002   # seconds the write lock stays free between batches, at least ...
-WRITE_PAUSE_SHARE = 0.25  # ... or this share of the time the last batch held it
+WRITE_PAUSE_SHARE = 0.25  # ... or this share of the time the last batch held it, ...
+# ... but no longer than this: a writer waiting in SQLite's busy handler tries again at least every
+# 100 ms, so 150 ms free always let it in; a longer pause only delayed the scores (on a slow day a
+# 20,000-row batch held the lock 1.5 s, and its 0.4 s pauses added ~7 s to writing 400,000 scores)
+WRITE_PAUSE_MAX = 0.15
+
+
+def pause_after(held: float) -> float:
+    """Seconds to leave the write lock free after a batch that held it `held` seconds."""
+    return min(max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held), max(WRITE_PAUSE_MAX, WRITE_PAUSE_MIN))
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
@@ -163,7 +172,7 @@ def write_scores(conn: sqlite3.Connection, ids: np.ndarray, scores: np.ndarray, 
             start = end
             yield Progress("score", end, total, "writing scores")
             if end < total:
-                time.sleep(max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held))
+                time.sleep(pause_after(held))
     finally:
         conn.execute("DELETE FROM temp.fluxcull_new_scores")
     with transaction(conn):

@@ -197,8 +197,7 @@ def cross_calibrated(raw: np.ndarray, label: np.ndarray, group: np.ndarray, quan
     rank = to_rank(raw, quantiles) if quantiles is not None else _empirical_rank(raw)
     rng = np.random.default_rng(seed)
     ug = np.unique(group)
-    half = set(rng.permutation(ug)[: len(ug) // 2].tolist())
-    in_a = np.fromiter((g in half for g in group), bool, len(group))
+    in_a = np.isin(group, rng.permutation(ug)[: len(ug) // 2])
     out = np.full(len(raw), np.nan)
     for fit_mask, apply_mask in ((in_a, ~in_a), (~in_a, in_a)):
         if apply_mask.any():

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fluxcull.keeper.one_cycle import AdamWOneCycle
+
 KINDS = ("linear", "mlp", "centroid", "gbt")
 # features that are codes, not quantities (a location cell number): not model inputs
 CATEGORICAL = ("gps_cell",)
@@ -334,10 +336,10 @@ def _fit(torch, dev, x, a, b, w, kind, seed, hidden, epochs, lr, weight_decay, b
             lin2.bias.zero_()
         model = torch.nn.Sequential(lin1, torch.nn.ReLU(), lin2)
     model = model.to(dev)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     steps_per_epoch = max(1, (n_pairs + batch_size - 1) // batch_size)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
-                                                pct_start=0.1)
+    # torch.optim.AdamW + OneCycleLR(pct_start=0.1), the same updates bit for bit (fluxcull.keeper.one_cycle)
+    opt = AdamWOneCycle(model.parameters(), max_lr=lr, weight_decay=weight_decay,
+                        total_steps=epochs * steps_per_epoch, pct_start=0.1)
     losses = []
     for _ep in range(epochs):
         if cancel is not None:
@@ -349,10 +351,9 @@ def _fit(torch, dev, x, a, b, w, kind, seed, hidden, epochs, lr, weight_decay, b
             sa = model(xt[at[idx]]).squeeze(1)
             sb = model(xt[bt[idx]]).squeeze(1)
             loss = (wt[idx] * torch.nn.functional.softplus(-(sa - sb))).mean()
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss.backward()
             opt.step()
-            sched.step()
             total += float(loss.detach()) * len(idx)
         losses.append(total / n_pairs)
     with torch.no_grad():
