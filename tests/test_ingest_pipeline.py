@@ -58,6 +58,37 @@ def test_thumbnail_orientation_and_draft(library, conn, tmp_path):
         assert im.size == (THUMB_SIZE * 3 // 4, THUMB_SIZE)
 
 
+def test_a_thumbnail_left_by_a_killed_ingest_keeps_its_source(library, conn, tmp_path):
+    """An ingest killed after writing a photo's thumbnail but before committing its row leaves the
+    thumbnail behind; the next ingest reuses it and records the source it was decoded from, as an
+    uninterrupted ingest does (not "cached": the final row must not depend on when the kill came)."""
+    from fluxcull.library import Library
+    from fluxcull.media.thumbs import thumbnail_source
+
+    big = write_jpeg(tmp_path / "in" / "big.jpg", scene(1, (2400, 1800)))
+    small = write_jpeg(tmp_path / "in" / "small.jpg", scene(2, (640, 480)))
+    ingest(library, [tmp_path / "in"])
+    first = {r["path"]: (r["thumb_key"], r["thumb_source"]) for r in conn.execute("SELECT * FROM photos")}
+    assert first[str(big)][1] == "jpeg-draft" and first[str(small)][1] == "decode"
+    assert thumbnail_source(library, first[str(big)][0]) == "jpeg-draft"
+    other = Library.open(tmp_path / "other")
+    shutil.copytree(library.thumbs_dir, other.thumbs_dir, dirs_exist_ok=True)  # thumbnails, no rows
+    ingest(other, [tmp_path / "in"])
+    c = other.connect()
+    try:
+        again = {r[0]: (r[1], r[2]) for r in c.execute("SELECT path, thumb_key, thumb_source FROM photos")}
+    finally:
+        c.close()
+    assert again == first
+    # a thumbnail written before its file said where it came from: still reused, said "cached"
+    plain = thumb_path(other, first[str(small)][0])
+    with Image.open(plain) as im:
+        older = im.convert("RGB")
+    older.info.clear()  # Pillow would carry the comment over
+    older.save(plain, "JPEG")
+    assert thumbnail_source(other, first[str(small)][0]) is None
+
+
 def test_no_exif_falls_back_to_mtime(library, conn, tmp_path):
     p = tmp_path / "in" / "plain.png"
     p.parent.mkdir()

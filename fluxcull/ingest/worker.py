@@ -21,7 +21,7 @@ from fluxcull.ingest.xmp_marks import read_xmp
 from fluxcull.media import formats
 from fluxcull.media.decode import DecodeError, decode_bytes, os_error_reason, probe
 from fluxcull.media.exif import read_metadata
-from fluxcull.media.thumbs import THUMB_SIZE, has_thumbnail, save_thumbnail_bytes, thumb_key
+from fluxcull.media.thumbs import THUMB_SIZE, has_thumbnail, save_thumbnail_bytes, thumb_key, thumbnail_source
 
 CHUNK = 1 << 20
 
@@ -131,10 +131,10 @@ def _decode(task: Task, rec: dict[str, Any], data: bytes, sha: str) -> tuple[dic
     try:
         if has_thumbnail(task.thumbs_dir, key):  # same bytes seen before (a copy, a move, a resumed run)
             w, h, orientation = probe(data, task.path)
-            source = "cached"
+            source = thumbnail_source(task.thumbs_dir, key) or "cached"
         else:
             d = decode_bytes(data, task.path, long_side=THUMB_SIZE)
-            thumb = save_thumbnail_bytes(task.thumbs_dir, key, d.image)
+            thumb = save_thumbnail_bytes(task.thumbs_dir, key, d.image, source=d.source)
             w, h, orientation, source = d.width, d.height, d.orientation, d.source
     except DecodeError as exc:
         return fail(rec, exc.reason), None
