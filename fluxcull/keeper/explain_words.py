@@ -64,9 +64,11 @@ def _phrase(name: str, value, burst_size: int) -> str | None:
         if group == "burst" and burst_size <= 1:
             return None
         if "_rank_" in rest:
-            if value >= 0.999:
+            # a burst's ranks are soft (fluxcull.keeper.context): 0.95 is clearly above every mate
+            edge = 0.05 if group == "burst" else 0.001
+            if value >= 1.0 - edge:
                 return f"{most} of {where}"
-            if value <= 0.001:
+            if value <= edge:
                 return f"{least} of {where}"
             return f"{up if value > 0.5 else down} than most of {where}"
         if abs(value) < 1e-9:

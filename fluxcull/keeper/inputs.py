@@ -19,7 +19,7 @@ from fluxcull.catalog.model_reads import PHOTO_ROW_METADATA, photo_rows
 from fluxcull.embedding.store import current_store
 from fluxcull.keeper import score_cache
 from fluxcull.keeper.bursts import BurstRule, find_bursts
-from fluxcull.keeper.context import compute_context, input_spec
+from fluxcull.keeper.context import compute_context, input_spec, tolerances
 from fluxcull.keeper.dataset import Corpus, load_corpus, load_features, read_embeddings
 from fluxcull.keeper.projection_cache import ProjectionCache
 from fluxcull.keeper.recency import half_life_months
@@ -105,7 +105,10 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
                         rule=BurstRule.from_settings(conn), adjacent=adjacent)
     t3 = time.perf_counter()
     timings["bursts_s"] = t3 - t2
-    ctx = compute_context(corpus.session, burst, corpus.time, feats, z, orientation)
+    if fit_inputs:  # the burst ranks' tolerances: from the training photos, then saved with the model
+        transform.a["ctx_tolerance"] = tolerances(feats)
+    ctx = compute_context(corpus.session, burst, corpus.time, feats, z, orientation,
+                          tolerance=transform.a.get("ctx_tolerance"))
     del orientation
     t4 = time.perf_counter()
     timings["context_s"] = t4 - t3
