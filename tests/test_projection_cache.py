@@ -82,14 +82,13 @@ def test_only_the_active_version_keeps_a_cache(trained):
 
 
 def test_a_retrain_on_the_same_photos_reads_the_projection_and_trains_the_same_model(trained):
-    from fluxcull.keeper.inputs import prepare as prepare_inputs
     from fluxcull.keeper.train import active_projection
 
     lib, conn, g = trained["lib"], trained["conn"], trained["g"]
     reuse = active_projection(lib, conn)
     assert reuse is not None and reuse[1] is not None
-    reused = prepare_inputs(lib, conn, seed=0, reuse=reuse)
-    fresh = prepare_inputs(lib, conn, seed=0)
+    reused = prepare(lib, conn, seed=0, reuse=reuse)
+    fresh = prepare(lib, conn, seed=0)
     assert reused.timings["projection_reused"] == len(g["ids"]) and fresh.timings["projection_reused"] == 0
     np.testing.assert_array_equal(reused.x, fresh.x)
     np.testing.assert_array_equal(reused.adjacent[1:], fresh.adjacent[1:])
@@ -97,6 +96,6 @@ def test_a_retrain_on_the_same_photos_reads_the_projection_and_trains_the_same_m
     assert s["timings"]["prepare"]["projection_reused"] == len(g["ids"])
     # a re-embedded photo moves the principal components: another projection, every photo projected afresh
     g["store"].write([int(g["ids"][3])], (g["emb"][3] * -1.0 + 0.5).astype(np.float16)[None])
-    moved = prepare_inputs(lib, conn, seed=0, reuse=active_projection(lib, conn))
+    moved = prepare(lib, conn, seed=0, reuse=active_projection(lib, conn))
     assert moved.timings["projection_reused"] == 0
-    np.testing.assert_array_equal(moved.x, prepare_inputs(lib, conn, seed=0).x)
+    np.testing.assert_array_equal(moved.x, prepare(lib, conn, seed=0).x)

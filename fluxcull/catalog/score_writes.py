@@ -41,7 +41,7 @@ WRITE_PAUSE_MAX = 0.15
 
 def pause_after(held: float) -> float:
     """Seconds to leave the write lock free after a batch that held it `held` seconds."""
-    return min(max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held), max(WRITE_PAUSE_MAX, WRITE_PAUSE_MIN))
+    return min(WRITE_PAUSE_MAX, max(WRITE_PAUSE_MIN, WRITE_PAUSE_SHARE * held))
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 

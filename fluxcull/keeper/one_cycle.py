@@ -30,18 +30,14 @@ class AdamWOneCycle:
         # (end step, start lr, end lr, start beta1, end beta1), as OneCycleLR's two phases
         self.phases = [(float(pct_start * self.total_steps) - 1, initial, max_lr, max_momentum, base_momentum),
                        (self.total_steps - 1, max_lr, initial / final_div_factor, base_momentum, max_momentum)]
-        self.updates = 0
-        self.schedule_step = 0
+        self.updates = 0  # AdamW's step count, and where the schedule stands
         self.lr, self.beta1 = self._schedule(0)
 
     def _schedule(self, step_num: int) -> tuple[float, float]:
-        start_step = 0.0
-        for i, (end_step, lr0, lr1, m0, m1) in enumerate(self.phases):
-            if step_num <= end_step or i == len(self.phases) - 1:
-                pct = (step_num - start_step) / (end_step - start_step)
-                return _cos(lr0, lr1, pct), _cos(m0, m1, pct)
-            start_step = end_step
-        raise AssertionError("unreachable")
+        (end0, *first), (end1, *last) = self.phases
+        start, end, (lr0, lr1, m0, m1) = (0.0, end0, first) if step_num <= end0 else (end0, end1, last)
+        pct = (step_num - start) / (end - start)
+        return _cos(lr0, lr1, pct), _cos(m0, m1, pct)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -65,10 +61,9 @@ class AdamWOneCycle:
                 v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
                 denom = (v.sqrt() / bias_correction2_sqrt).add_(self.eps)
                 p.addcdiv_(m, denom, value=-step_size)
-        self.schedule_step += 1
-        if self.schedule_step > self.total_steps:
-            raise ValueError(f"stepped {self.schedule_step} times, the schedule has {self.total_steps}")
-        self.lr, self.beta1 = self._schedule(self.schedule_step)
+        if self.updates > self.total_steps:
+            raise ValueError(f"stepped {self.updates} times, the schedule has {self.total_steps}")
+        self.lr, self.beta1 = self._schedule(self.updates)
 
 
 def _cos(start: float, end: float, pct: float) -> float:
