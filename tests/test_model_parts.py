@@ -243,6 +243,42 @@ def test_activation_is_atomic_and_versions_load_without_pickle(library, conn):
         load_version(library, conn)
 
 
+def test_calibration_on_raw_scores_survives_a_final_model_that_memorises_its_keepers_harder():
+    """A boosted model's raw score is a log-odds on new photos, whichever model gives it, while each
+    model memorises its own training keepers at the top, by how much differing between models.
+    Ranks among the training photos then mean different things in a fold model and the final model;
+    raw scores do not."""
+    rng = np.random.default_rng(3)
+
+    def photos(n):
+        logit = rng.normal(-3.2, 1.6, n)
+        return logit, (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+
+    def model(memorise, train_logit, train_y):
+        raw_train = train_logit + rng.normal(0, 0.3, len(train_logit)) + memorise * train_y
+        return lambda logit: logit + rng.normal(0, 0.3, len(logit)), calibrate.score_quantiles(raw_train)
+
+    held_logit, held_y = photos(6000)      # out of fold, scored by fold models
+    new_logit, new_y = photos(6000)        # the inbox, scored by the final model
+    fold, fold_q = model(0.5, *photos(24000))
+    final, final_q = model(4.0, *photos(30000))
+    held_raw, new_raw = fold(held_logit), final(new_logit)
+    by_rank = calibrate.Calibrator.fit(calibrate.to_rank(held_raw, fold_q), held_y, "platt")
+    by_raw = calibrate.Calibrator.fit_raw(held_raw, held_y, final_q, "platt")
+    new_rank = calibrate.to_rank(new_raw, final_q)
+    ece_raw = calibrate.expected_calibration_error(by_raw(new_rank), new_y)
+    ece_rank = calibrate.expected_calibration_error(by_rank(new_rank), new_y)
+    assert ece_raw < 0.015 and ece_rank > 2 * ece_raw, (ece_raw, ece_rank)
+    # the table over the final model's quantiles is the curve fitted on raw scores, read through ranks
+    inside = (new_raw > final_q[0]) & (new_raw < final_q[-1])
+    curve = calibrate.raw_curve(held_raw, held_y, "platt")
+    np.testing.assert_allclose(by_raw(new_rank[inside]), curve(new_raw[inside]), atol=2e-3)
+    assert by_raw.method == "platt" and calibrate.Calibrator.from_array(by_raw.to_array())(0.97) == by_raw(0.97)
+    iso = calibrate.Calibrator.fit_raw(held_raw, held_y, final_q, "isotonic")
+    assert np.all(np.diff(iso(np.linspace(0, 1, 200))) >= 0)
+    assert calibrate.expected_calibration_error(iso(new_rank), new_y) < 0.03
+
+
 def test_platt_scaling_stays_finite_on_separable_or_tiny_data():
     rank = np.r_[np.linspace(0, 0.8, 50), np.linspace(0.9, 1.0, 5)]
     y = np.r_[np.zeros(50), np.ones(5)]  # perfectly separated: plain Newton runs off to infinity

@@ -194,9 +194,10 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
                    extra_methods: tuple[str, ...] = ()):
     """Run both splits for every method, yielding Progress; returns {splits, table, oof_rank, ...}.
 
-    `kind` is a scorer, or `auto` for every candidate (AUTO_CANDIDATES). `oof_ranks` holds, per method,
-    the out-of-fold corpus ranks of every labelled photo of the random-by-session split: what the
-    final model's calibrator is fitted on.
+    `kind` is a scorer, or `auto` for every candidate (AUTO_CANDIDATES). `oof_ranks` and `oof_raw`
+    hold, per method, the out-of-fold corpus ranks and raw scores of every labelled photo of the
+    random-by-session split: what the final model's calibrator is fitted on (calibrate.RAW_SCALE_KINDS
+    on the raw scores, the others on the ranks).
     """
     c = prep.corpus
     prefs = preference_positions(conn, c)
@@ -228,6 +229,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
 
     # random by session: out-of-fold ranks per method
     oof_rank = {m: np.full(len(c), np.nan) for m in methods}
+    oof_raw = {m: np.full(len(c), np.nan) for m in methods}
     fold_aucs = {m: [] for m in methods}  # (AUC within the fold, its keepers)
     for f in range(tested):
         if cancel is not None:
@@ -237,6 +239,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         for m in methods:
             s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
             if s is not None:
+                s, oof_raw[m][test_idx] = s
                 oof_rank[m][test_idx] = s
                 y_f = c.label[test_idx] == POS
                 if y_f.any() and not y_f.all():
@@ -250,7 +253,7 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         if np.isnan(s).all():
             continue
         y = (c.label[test_idx] == POS).astype(np.int8)
-        prob = calibrate.cross_calibrated(s, y, c.session[test_idx], seed=seed)
+        prob = _held_out_probabilities(m, s, oof_raw[m][test_idx], y, c.session[test_idx], seed)
         rows[m] = metric_row(s, y, c.session[test_idx], prob)
         if fold_aucs[m]:
             a = np.array(fold_aucs[m], np.float64)
@@ -269,7 +272,8 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
             s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
             if s is None:
                 continue
-            prob = calibrate.cross_calibrated(s, y, c.session[test_idx], seed=seed)
+            s, raw = s
+            prob = _held_out_probabilities(m, s, raw, y, c.session[test_idx], seed)
             rows[m] = metric_row(s, y, c.session[test_idx], prob)
     else:
         tinfo["skipped"] = "no keepers in the older or in the newest sessions"
@@ -280,23 +284,32 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         result["model"], result["choice"] = choose_method(result, [m for m in AUTO_CANDIDATES if m in methods])
     result["table"] = metrics_table(result)
     result["oof_ranks"] = oof_rank
+    result["oof_raw"] = oof_raw
     return result
 
 
+def _held_out_probabilities(method: str, rank, raw, label, session, seed: int) -> np.ndarray:
+    """Each half of the held-out sessions calibrated on the other half, as the final model is calibrated."""
+    on_raw = method in calibrate.RAW_SCALE_KINDS
+    return calibrate.cross_calibrated(raw if on_raw else rank, label, session, seed=seed, on_raw=on_raw)
+
+
 def _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device):
+    """(held-out ranks, held-out raw scores) of method m fitted on `train`; None where it cannot score."""
     if m in BASELINES:
-        return _baseline_scores(prep, m, train, test_idx, seed)
+        s = _baseline_scores(prep, m, train, test_idx, seed)
+        return None if s is None else (s, s)
     arrays, _ = fit_model(prep, m, train, seed=seed, cfg=cfg, preferences=prefs, cancel=cancel, device=device)
     k = prep.transform.n_components
     train_idx = np.flatnonzero(train)
     if len(train_idx) <= QUANTILE_SAMPLE:
         raw_all = raw_scores_chunked(m, arrays, prep.x, k, prep.burst, cancel=cancel)
         q = calibrate.score_quantiles(raw_all[train])  # ranks relative to the model's own training photos
-        return calibrate.to_rank(raw_all[test_idx], q)
+        return calibrate.to_rank(raw_all[test_idx], q), raw_all[test_idx]
     sample = np.sort(np.random.default_rng(seed + 303).choice(train_idx, QUANTILE_SAMPLE, replace=False))
     raw = raw_scores_at(m, arrays, prep.x, k, np.r_[sample, test_idx], prep.burst, cancel=cancel)
     q = calibrate.score_quantiles(raw[:len(sample)])
-    return calibrate.to_rank(raw[len(sample):], q)
+    return calibrate.to_rank(raw[len(sample):], q), raw[len(sample):]
 
 
 def metrics_table(result: dict) -> list[dict]:
@@ -362,6 +375,7 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
             prep.recency_half_life_months = recency_half_life_months
         res = evaluate(prep, conn, kind=kind, seed=seed, cfg=PairConfig.from_settings(conn), cancel=cancel)
         res.pop("oof_ranks", None)
+        res.pop("oof_raw", None)
         res["data"] = prep.corpus.summary()
         res["backbone_id"] = prep.backbone_id
         res["feature_schema"] = prep.feature_schema

@@ -2,8 +2,9 @@
 
 train_job(lib) runs the whole "Retrain now":
 1. read the corpus (labels from the keeper links and the decision log, embeddings, features);
-2. evaluate on both splits with all baselines (fluxcull.keeper.evaluate); the out-of-fold ranks of the
-   random-by-session split are the held-out data the calibrator is fitted on;
+2. evaluate on both splits with all baselines (fluxcull.keeper.evaluate); the out-of-fold scores of the
+   random-by-session split are the held-out data the calibrator is fitted on (raw scores for the
+   boosted trees, ranks for the others: fluxcull.keeper.calibrate);
 3. choose the method (setting `model.kind`, default `auto`: every candidate is evaluated and the
    simplest one within a small margin of the best held-out AUC on the by-time split wins, see
    fluxcull.keeper.evaluate.choose_method; `--model` forces one), fit it on all labelled photos, and store
@@ -113,20 +114,23 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         own_raw = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components, cancel=cancel)
         raw_all = own_raw + burst_scores(kind, params, prep.x, prep.burst)
         quantiles = calibrate.score_quantiles(raw_all[labelled])  # ranks against its own training photos
-        oof = ev["oof_ranks"][kind]
+        oof = ev["oof_raw" if kind in calibrate.RAW_SCALE_KINDS else "oof_ranks"][kind]
         ok = labelled & np.isfinite(oof)
-        calibrator = calibrate.Calibrator.fit(oof[ok], (c.label[ok] == POS).astype(np.float64))
+        y = (c.label[ok] == POS).astype(np.float64)
+        calibrator = (calibrate.Calibrator.fit_raw(oof[ok], y, quantiles) if kind in calibrate.RAW_SCALE_KINDS
+                      else calibrate.Calibrator.fit(oof[ok], y))
         timings["fit_s"] = time.perf_counter() - t0
         yield Progress("fit", 1, 1)
 
         model_row = ev["splits"]["random_by_session"]["rows"].get(kind, {})
         calibration = {
             "method": calibrator.method,
-            "fitted_on": "out-of-fold corpus ranks, random-by-session split",
+            "fitted_on": ("out-of-fold raw scores" if kind in calibrate.RAW_SCALE_KINDS else "out-of-fold corpus ranks")
+            + ", random-by-session split",
             "ece": model_row.get("ece"),
             "reliability": model_row.get("reliability"),
         }
-        metrics = {k: v for k, v in ev.items() if k != "oof_ranks"}
+        metrics = {k: v for k, v in ev.items() if k not in ("oof_ranks", "oof_raw")}
         training = {
             "seed": seed, "kind": kind, "choice": choice, "data": data, "pairs": cfg.to_dict(), "fit": fit_info,
             "preferences": len(prefs), "n_components": prep.transform.n_components, "calibration": calibration,
