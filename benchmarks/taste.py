@@ -222,7 +222,7 @@ def _table(rows: list[dict], cols: list[str]) -> str:
 
 
 def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | None = None,
-        replicates: int = 1) -> dict:
+        replicates: int = 1, seed_base: int = 0) -> dict:
     size = QUICK if quick else FULL
     names = only or list(TASTES)
     results = []
@@ -230,7 +230,7 @@ def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | 
         base = Path(keep) if keep else Path(tmp)
         for rep in range(replicates):
             for name in names:
-                seed = list(TASTES).index(name) + 1 + 100 * rep
+                seed = seed_base + list(TASTES).index(name) + 1 + 100 * rep
                 print(f"-- taste {name} (seed {seed})", flush=True)
                 r = run_photographer(name, base / (name if rep == 0 else f"{name}-r{rep}"), size, seed=seed)
                 r["seed"] = seed
@@ -240,7 +240,8 @@ def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | 
     cols = ["method", *METRICS, "worst_auc", "gap_to_best_auc", *DIAGNOSTICS, *CALIBRATION, "chosen"]
     match_rows = [{"taste": r["taste"], "seed": r["seed"]} | r["match"] | r["counts"] for r in results]
     notes = (f"Simulated photographers ({'quick' if quick else 'full'}: {size['sessions']} sessions of "
-             f"{size['scenes'][0]}-{size['scenes'][1]} scenes each, {replicates} seed(s) per taste, "
+             f"{size['scenes'][0]}-{size['scenes'][1]} scenes each, {replicates} seed(s) per taste"
+             f"{f', seeds from {seed_base + 1}' if seed_base else ''}, "
              "newest 25% = inbox), run through the CLI. "
              "Inbox metrics against the taste's intent; 'active' = plain `fluxcull train`; sharpness = "
              "sharpness_laplacian alone (not a probability: no ECE). ece = mean of the per-photographer ECEs; "
@@ -250,6 +251,7 @@ def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | 
              + _table(means, cols) + "\n\n## Keeper matching and sizes\n\n"
              + _table(match_rows, list(match_rows[0])) + "\n\n## Per taste")
     return write_results(out_dir, "taste", rows, meta={"quick": quick, "size": size, "replicates": replicates,
+                                                        "seed_base": seed_base,
                                                         "means": means,
                                                         "photographers": results}, notes=notes)
 
@@ -261,13 +263,16 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", default=None, help="build the photographers and libraries here and keep them")
     ap.add_argument("--seeds", type=int, default=1,
                     help="build each taste from this many seeds and average (per-taste figures are noisy)")
+    ap.add_argument("--seed-base", type=int, default=0,
+                    help="add this to every seed: other photographers of the same tastes, e.g. 200 for a set "
+                         "never used to tune the model (seeds 201-207)")
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
     args = ap.parse_args(argv)
     only = [n for n in args.only.split(",") if n] or None
     for n in only or []:
         if n not in TASTES:
             ap.error(f"no taste {n!r}; have {', '.join(TASTES)}")
-    run(Path(args.out), args.quick, only, Path(args.keep) if args.keep else None, max(1, args.seeds))
+    run(Path(args.out), args.quick, only, Path(args.keep) if args.keep else None, max(1, args.seeds), args.seed_base)
     print((Path(args.out) / "taste.md").read_text())
     return 0
 
