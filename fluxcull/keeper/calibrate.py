@@ -253,11 +253,9 @@ def cross_calibrated(raw: np.ndarray, label: np.ndarray, group: np.ndarray, quan
     """Honest held-out probabilities: groups (sessions) split in two halves, each half calibrated by
     a calibrator fitted on the other half (`on_raw`: fitted on `raw` itself, as for RAW_SCALE_KINDS)."""
     if on_raw:
-        rank = np.asarray(raw, np.float64)
-        fit = raw_curve
+        x, fit = np.asarray(raw, np.float64), raw_curve
     else:
-        rank = to_rank(raw, quantiles) if quantiles is not None else _empirical_rank(raw)
-        fit = Calibrator.fit
+        x, fit = (to_rank(raw, quantiles) if quantiles is not None else _empirical_rank(raw)), Calibrator.fit
     rng = np.random.default_rng(seed)
     ug = np.unique(group)
     in_a = np.isin(group, rng.permutation(ug)[: len(ug) // 2])
@@ -267,7 +265,7 @@ def cross_calibrated(raw: np.ndarray, label: np.ndarray, group: np.ndarray, quan
             if fit_mask.sum() == 0 or label[fit_mask].sum() == 0:
                 out[apply_mask] = label[fit_mask].mean() if fit_mask.any() else 0.0
                 continue
-            out[apply_mask] = fit(rank[fit_mask], label[fit_mask], method)(rank[apply_mask])
+            out[apply_mask] = fit(x[fit_mask], label[fit_mask], method)(x[apply_mask])
     return out
 
 

@@ -237,13 +237,12 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
         train = lab & (fold != f) & (fold >= 0)
         test_idx = np.flatnonzero(fold == f)
         for m in methods:
-            s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
-            if s is not None:
-                s, oof_raw[m][test_idx] = s
-                oof_rank[m][test_idx] = s
+            scored = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
+            if scored is not None:
+                oof_rank[m][test_idx], oof_raw[m][test_idx] = scored
                 y_f = c.label[test_idx] == POS
                 if y_f.any() and not y_f.all():
-                    fold_aucs[m].append((roc_auc(s, y_f.astype(np.int8)), int(y_f.sum())))
+                    fold_aucs[m].append((roc_auc(scored[0], y_f.astype(np.int8)), int(y_f.sum())))
         step += 1
         yield Progress("evaluate", step, steps, f"test {step} of {steps}: sessions fold {f + 1} of {k}")
     test_idx = np.flatnonzero((fold >= 0) & (fold < tested))
@@ -269,10 +268,10 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
     y = (c.label[test_idx] == POS).astype(np.int8)
     if train.any() and (c.label[train] == POS).any() and y.any():
         for m in methods:
-            s = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
-            if s is None:
+            scored = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
+            if scored is None:
                 continue
-            s, raw = s
+            s, raw = scored
             prob = _held_out_probabilities(m, s, raw, y, c.session[test_idx], seed)
             rows[m] = metric_row(s, y, c.session[test_idx], prob)
     else:
