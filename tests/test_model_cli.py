@@ -74,8 +74,11 @@ def test_train_eval_explain_score_models_json(library, conn, capsys):
     assert code == 0 and ex["id"] == pid and ex["band"] in ("high", "uncertain", "low") and ex["contributions"]
     code, sc = _run(capsys, "score", "--json")
     assert code == 0 and sc["changed"] == 0 and sc["photos"] == len(g["ids"]) + g["keeper"].sum() - 5
+    # the trees are calibrated on their raw scores (a log-odds), every other scorer on its ranks
+    assert tr["calibration"]["scale"] == ("raw scores" if tr["kind"] == "gbt" else "ranks")
     code, text = _run(capsys, "train", "--model", "centroid")
     assert code == 0 and "AUC" in text and "not activated" in text
+    assert "calibration: platt on ranks" in text
     code, vs = _run(capsys, "models", "--json")
     assert [v["active"] for v in vs] == [True, False] and vs[1]["kind"] == "centroid"
     code, vs = _run(capsys, "models", "--activate", str(vs[1]["id"]), "--json")

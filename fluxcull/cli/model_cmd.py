@@ -102,7 +102,8 @@ def cmd_train(args, lib) -> int:
     print()
     cal = s["calibration"]
     ece = cal.get("ece")
-    print(f"calibration: {cal['method']}, ECE {ece:.3f}" if ece is not None else f"calibration: {cal['method']}")
+    how = cal["method"] + (f" on {cal['scale']}" if cal.get("scale") else "")
+    print(f"calibration: {how}, ECE {ece:.3f}" if ece is not None else f"calibration: {how}")
     if s.get("previous_metrics") and s["previous_metrics"].get("primary") is not None:
         pm = s["previous_metrics"]
         now = pm.get("primary_on_current_data")

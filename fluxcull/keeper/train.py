@@ -114,19 +114,19 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
         own_raw = raw_scores_chunked(kind, params, prep.x, prep.transform.n_components, cancel=cancel)
         raw_all = own_raw + burst_scores(kind, params, prep.x, prep.burst)
         quantiles = calibrate.score_quantiles(raw_all[labelled])  # ranks against its own training photos
-        oof = ev["oof_raw" if kind in calibrate.RAW_SCALE_KINDS else "oof_ranks"][kind]
+        on_raw = kind in calibrate.RAW_SCALE_KINDS
+        oof = ev["oof_raw" if on_raw else "oof_ranks"][kind]
         ok = labelled & np.isfinite(oof)
         y = (c.label[ok] == POS).astype(np.float64)
-        calibrator = (calibrate.Calibrator.fit_raw(oof[ok], y, quantiles) if kind in calibrate.RAW_SCALE_KINDS
-                      else calibrate.Calibrator.fit(oof[ok], y))
+        calibrator = calibrate.Calibrator.fit_raw(oof[ok], y, quantiles) if on_raw else calibrate.Calibrator.fit(oof[ok], y)
         timings["fit_s"] = time.perf_counter() - t0
         yield Progress("fit", 1, 1)
 
         model_row = ev["splits"]["random_by_session"]["rows"].get(kind, {})
         calibration = {
             "method": calibrator.method,
-            "fitted_on": ("out-of-fold raw scores" if kind in calibrate.RAW_SCALE_KINDS else "out-of-fold corpus ranks")
-            + ", random-by-session split",
+            "scale": "raw scores" if on_raw else "ranks",
+            "fitted_on": f"out-of-fold {'raw scores' if on_raw else 'corpus ranks'}, random-by-session split",
             "ece": model_row.get("ece"),
             "reliability": model_row.get("reliability"),
         }
