@@ -96,6 +96,25 @@ def test_same_seed_same_library():
     assert dt.date.fromisoformat(a[-1]["date"]) > dt.date.fromisoformat(a[0]["date"])
 
 
+def test_seed_base_builds_other_photographers(monkeypatch, tmp_path):
+    from benchmarks import taste
+
+    seen = []
+
+    class Built(Exception):
+        pass
+
+    def record(name, root, size, seed):
+        seen.append((name, seed))
+        raise Built  # the first photographer's seed is all this test wants
+
+    monkeypatch.setattr(taste, "run_photographer", record)
+    for args in ([], ["--seed-base", "200"], ["--seed-base", "300", "--only", "technical"]):
+        with pytest.raises(Built):
+            taste.main([*args, "--out", str(tmp_path)])
+    assert seen == [("tonal-fog", 1), ("tonal-fog", 201), ("technical", 307)]
+
+
 def test_metrics_count_ties_fairly():
     y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0], bool)
     const = np.full(10, 0.3)
