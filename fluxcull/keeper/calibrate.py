@@ -65,20 +65,24 @@ def _logit(p):
 
 class Calibrator:
     """rank in [0, 1] -> probability, fitted on held-out (rank, label) pairs, or on held-out raw scores
-    (`fit_raw`). `method`: how it was fitted; `params`: Platt's (slope, intercept) on logit rank, or
-    knots (ranks; probabilities) that are interpolated."""
+    (`fit_raw`). `method`: how it was fitted; `params`: Platt's (slope, intercept), or knots (x;
+    probability) that are interpolated. `on_raw`: x is a raw score itself, not a rank (Platt then
+    reads it as it is, not its logit); such a curve is only ever written out as a table over ranks."""
 
-    def __init__(self, method: str, params: np.ndarray):
+    def __init__(self, method: str, params: np.ndarray, on_raw: bool = False):
         self.method = method
         self.params = np.asarray(params, np.float64)
+        self.on_raw = on_raw
 
     @classmethod
-    def fit(cls, rank: np.ndarray, label: np.ndarray, method: str | None = None) -> "Calibrator":
+    def fit(cls, x: np.ndarray, label: np.ndarray, method: str | None = None, on_raw: bool = False) -> "Calibrator":
+        x = np.asarray(x, np.float64)
+        label = np.asarray(label, np.float64)
         method = _method(label, method)
         if method == "isotonic":
-            x, y = isotonic_fit(np.asarray(rank, np.float64), np.asarray(label, np.float64))
-            return cls("isotonic", np.stack([x, y]))
-        return cls("platt", platt_fit(_logit(rank), np.asarray(label, np.float64)))
+            lo, hi = (float(x.min()), float(x.max())) if on_raw else (0.0, 1.0)
+            return cls("isotonic", np.stack(isotonic_fit(x, label, lo=lo, hi=hi)), on_raw)
+        return cls("platt", platt_fit(x if on_raw else _logit(x), label), on_raw)
 
     @classmethod
     def fit_raw(cls, raw: np.ndarray, label: np.ndarray, quantiles: np.ndarray,
@@ -89,15 +93,17 @@ class Calibrator:
         uq, grid = _quantile_knots(quantiles)
         return cls(curve.method, np.stack([grid, curve(uq)]))
 
-    def __call__(self, rank: np.ndarray) -> np.ndarray:
-        rank = np.asarray(rank, np.float64)
-        if self.params.ndim == 2 and self.params.shape[0] == 2:  # a table of knots (rank, probability)
-            return np.interp(rank, self.params[0], self.params[1])
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        if self.params.ndim == 2 and self.params.shape[0] == 2:  # a table of knots (x, probability)
+            return np.interp(x, self.params[0], self.params[1])
         a, b = self.params
         with np.errstate(over="ignore"):  # an extreme slope saturates to 0 / 1, no warning
-            return _sigmoid(a * _logit(rank) + b)
+            return _sigmoid(a * (x if self.on_raw else _logit(x)) + b)
 
     def to_array(self) -> np.ndarray:
+        if self.on_raw:
+            raise ValueError("a curve over raw scores is saved as its table over ranks (Calibrator.fit_raw)")
         if self.params.ndim == 2:  # knots
             return self.params
         return self.params.reshape(1, 2)
@@ -108,29 +114,9 @@ class Calibrator:
         return cls("platt", arr[0]) if arr.shape[0] == 1 else cls("knots", arr)
 
 
-class RawCurve:
+def raw_curve(raw: np.ndarray, label: np.ndarray, method: str | None = None) -> Calibrator:
     """raw score -> probability: isotonic knots or a logistic curve on the raw score itself."""
-
-    def __init__(self, method: str, params: np.ndarray):
-        self.method, self.params = method, np.asarray(params, np.float64)
-
-    def __call__(self, raw: np.ndarray) -> np.ndarray:
-        raw = np.asarray(raw, np.float64)
-        if self.method == "isotonic":
-            return np.interp(raw, self.params[0], self.params[1])
-        a, b = self.params
-        with np.errstate(over="ignore"):
-            return _sigmoid(a * raw + b)
-
-
-def raw_curve(raw: np.ndarray, label: np.ndarray, method: str | None = None) -> RawCurve:
-    raw = np.asarray(raw, np.float64)
-    label = np.asarray(label, np.float64)
-    method = _method(label, method)
-    if method == "isotonic":
-        x, y = isotonic_fit(raw, label, lo=float(raw.min()), hi=float(raw.max()))
-        return RawCurve("isotonic", np.stack([x, y]))
-    return RawCurve("platt", platt_fit(raw, label))
+    return Calibrator.fit(raw, label, method, on_raw=True)
 
 
 def _method(label: np.ndarray, method: str | None) -> str:
@@ -253,10 +239,8 @@ def cross_calibrated(raw: np.ndarray, label: np.ndarray, group: np.ndarray, quan
                      seed: int = 0, method: str | None = None, on_raw: bool = False) -> np.ndarray:
     """Honest held-out probabilities: groups (sessions) split in two halves, each half calibrated by
     a calibrator fitted on the other half (`on_raw`: fitted on `raw` itself, as for RAW_SCALE_KINDS)."""
-    if on_raw:
-        x, fit = np.asarray(raw, np.float64), raw_curve
-    else:
-        x, fit = (to_rank(raw, quantiles) if quantiles is not None else _empirical_rank(raw)), Calibrator.fit
+    x = np.asarray(raw, np.float64) if on_raw else (to_rank(raw, quantiles) if quantiles is not None
+                                                     else _empirical_rank(raw))
     rng = np.random.default_rng(seed)
     ug = np.unique(group)
     in_a = np.isin(group, rng.permutation(ug)[: len(ug) // 2])
@@ -266,7 +250,7 @@ def cross_calibrated(raw: np.ndarray, label: np.ndarray, group: np.ndarray, quan
             if fit_mask.sum() == 0 or label[fit_mask].sum() == 0:
                 out[apply_mask] = label[fit_mask].mean() if fit_mask.any() else 0.0
                 continue
-            out[apply_mask] = fit(x[fit_mask], label[fit_mask], method)(x[apply_mask])
+            out[apply_mask] = Calibrator.fit(x[fit_mask], label[fit_mask], method, on_raw)(x[apply_mask])
     return out
 
 
