@@ -283,7 +283,7 @@ def informative_pair(catalog: Catalog, session_id: int | None, lib=None,
 
 def model_report(lib) -> dict:
     """The active model's evaluation on today's data (nothing saved)."""
-    from fluxcull.keeper.evaluate import eval_report
+    from fluxcull.keeper.eval_report import eval_report
 
     return eval_report(lib)
 

@@ -362,3 +362,46 @@ def test_a_huge_library_is_evaluated_on_one_held_out_half_of_its_sessions(tmp_pa
     got = _scores(conn, g["ids"])
     assert np.isfinite(got).all()
     conn.close()
+
+
+def test_a_large_library_runs_its_held_out_tests_two_at_a_time_with_the_same_result(tmp_path, monkeypatch):
+    """From evaluate.PARALLEL_FROM labelled photos the held-out tests run in two threads: the same
+    tables and out-of-fold scores as one at a time, every method fitted in both threads, and a
+    cancel in the middle stops the evaluation instead of leaving it waiting."""
+    import threading
+
+    from fluxcull.jobs import CancelToken, Cancelled
+    from fluxcull.keeper.inputs import prepare
+    from fluxcull.keeper.pairs import PairConfig
+
+    lib = Library.open(tmp_path / "lib")
+    conn = lib.connect()
+    g = modelgen.build(lib, conn, n=600, sessions=12, seed=7)
+    modelgen.link_keepers(conn, g["ids"][g["keeper"]])
+    prep = prepare(lib, conn, seed=0)
+    threads = set()
+    real_fit = ev.fit_model
+    monkeypatch.setattr(ev, "fit_model", lambda prep, kind, train, **kw: threads.add(threading.get_ident())
+                        or real_fit(prep, kind, train, **kw))
+
+    def run(parallel_from, cancel=None):
+        threads.clear()
+        monkeypatch.setattr(ev, "PARALLEL_FROM", parallel_from)
+        monkeypatch.setattr(ev, "TEST_WORKERS", 2)
+        return ev.evaluate(prep, conn, kind="auto", seed=0, folds=4, cfg=PairConfig(), cancel=cancel)
+
+    one = run(10**9)
+    assert len(threads) == 1
+    two = run(0)
+    assert len(threads) == 2
+    assert two["table"] == one["table"] and two["model"] == one["model"]
+    for m in one["oof_raw"]:
+        assert np.array_equal(one["oof_raw"][m], two["oof_raw"][m], equal_nan=True), m
+        assert np.array_equal(one["oof_ranks"][m], two["oof_ranks"][m], equal_nan=True), m
+
+    token = CancelToken()
+    monkeypatch.setattr(ev, "fit_model", lambda prep, kind, train, **kw: token.cancel()
+                        or real_fit(prep, kind, train, **kw))
+    with pytest.raises(Cancelled):
+        run(0, cancel=token)
+    conn.close()

@@ -136,7 +136,7 @@ def cmd_score(args, lib) -> int:
 
 
 def cmd_eval(args, lib) -> int:
-    from fluxcull.keeper.evaluate import eval_report
+    from fluxcull.keeper.eval_report import eval_report
 
     r = eval_report(lib, kind=args.model, seed=args.seed, recency_half_life_months=args.recency_half_life)
     if args.json:

@@ -5,7 +5,7 @@ Data flow: labels (`dataset`: keeper links, decisions) + embeddings and features
 fluxcull.embedding -> model inputs (`inputs`: the embedding projected, cached by
 `projection_cache`; the features; context inputs from `context`, which compares a photo with its
 session and its burst from `bursts`) -> candidate methods evaluated on held-out photos (`evaluate`,
-`metrics`): gradient-boosted trees (`gbt`), the pairwise ranker (`pairs`, `ranker`) -> one chosen
+`metrics`; `eval_report` for `fluxcull eval`): gradient-boosted trees (`gbt`), the pairwise ranker (`pairs`, `ranker`) -> one chosen
 (`choice`), calibrated (`calibrate`), saved (`models_store`) by `train` -> `score` writes
 photos.keeper_score through the catalog -> `explain`, `explain_words`, `quality_words` say a score
 and the model's quality in words.

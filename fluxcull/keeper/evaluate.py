@@ -14,7 +14,9 @@ and the pairwise model(s).
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -45,6 +47,10 @@ HUGE = 250_000
 # The order inside a fold is unchanged; on the 100,000-photo library of benchmarks.bench_model no
 # held-out rank moved by more than 0.0025 against the rank among all the training photos.
 QUANTILE_SAMPLE = 50_000
+# From this many labelled photos the held-out tests run TEST_WORKERS at a time. Below it a whole
+# evaluation takes seconds and one core stays free for the window.
+PARALLEL_FROM = 50_000
+TEST_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 # -- metrics ------------------------------------------------------------------------------------------
@@ -227,24 +233,46 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
                    + (f"{k} folds of sessions" if tested == k else "a held-out half of the sessions")
                    + ", then the newest sessions")
 
+    # the held-out tests: the folds of sessions, then the newest sessions (by time)
+    tr_time, te_time, tinfo = time_split(c)
+    tests = [(lab & (fold != f) & (fold >= 0), np.flatnonzero(fold == f)) for f in range(tested)]
+    y_time = (c.label[te_time] == POS).astype(np.int8)
+    time_ok = bool(tr_time.any() and (c.label[tr_time] == POS).any() and y_time.any())
+    if time_ok:
+        tests.append((tr_time, np.flatnonzero(te_time)))
+    else:
+        tinfo["skipped"] = "no keepers in the older or in the newest sessions"
+    scored = [None] * len(tests)
+    # each test fits its own models: on a large library two run at once (LightGBM leaves the
+    # interpreter while it grows trees); results land in their test's slot, so the order of finishing
+    # changes nothing
+    workers = TEST_WORKERS if int(lab.sum()) >= PARALLEL_FROM else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running = {pool.submit(_held_out_test, prep, methods, train, test_idx, seed, cfg, prefs, cancel, device): i
+                   for i, (train, test_idx) in enumerate(tests)}
+        try:
+            for done in as_completed(running):
+                i = running[done]
+                scored[i] = done.result()
+                step += 1
+                what = f"sessions fold {i + 1} of {k}" if i < tested else "the newest sessions"
+                yield Progress("evaluate", step, steps, f"test {step} of {steps}: {what}")
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
+
     # random by session: out-of-fold ranks per method
     oof_rank = {m: np.full(len(c), np.nan) for m in methods}
     oof_raw = {m: np.full(len(c), np.nan) for m in methods}
     fold_aucs = {m: [] for m in methods}  # (AUC within the fold, its keepers)
     for f in range(tested):
-        if cancel is not None:
-            cancel.check()
-        train = lab & (fold != f) & (fold >= 0)
-        test_idx = np.flatnonzero(fold == f)
-        for m in methods:
-            scored = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
-            if scored is not None:
-                oof_rank[m][test_idx], oof_raw[m][test_idx] = scored
-                y_f = c.label[test_idx] == POS
-                if y_f.any() and not y_f.all():
-                    fold_aucs[m].append((roc_auc(scored[0], y_f.astype(np.int8)), int(y_f.sum())))
-        step += 1
-        yield Progress("evaluate", step, steps, f"test {step} of {steps}: sessions fold {f + 1} of {k}")
+        test_idx = tests[f][1]
+        for m, (rank, raw) in scored[f].items():
+            oof_rank[m][test_idx], oof_raw[m][test_idx] = rank, raw
+            y_f = c.label[test_idx] == POS
+            if y_f.any() and not y_f.all():
+                fold_aucs[m].append((roc_auc(rank, y_f.astype(np.int8)), int(y_f.sum())))
     test_idx = np.flatnonzero((fold >= 0) & (fold < tested))
     rows = {}
     for m in methods:
@@ -262,23 +290,16 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
     result["splits"]["random_by_session"] = {"info": fold_info, "rows": rows}
 
     # by time
-    train, test, tinfo = time_split(c)
-    test_idx = np.flatnonzero(test)
     rows = {}
-    y = (c.label[test_idx] == POS).astype(np.int8)
-    if train.any() and (c.label[train] == POS).any() and y.any():
-        for m in methods:
-            scored = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
-            if scored is None:
-                continue
-            s, raw = scored
-            prob = _held_out_probabilities(m, s, raw, y, c.session[test_idx], seed)
-            rows[m] = metric_row(s, y, c.session[test_idx], prob)
+    if time_ok:
+        test_idx = tests[-1][1]
+        for m, (s, raw) in scored[-1].items():
+            prob = _held_out_probabilities(m, s, raw, y_time, c.session[test_idx], seed)
+            rows[m] = metric_row(s, y_time, c.session[test_idx], prob)
     else:
-        tinfo["skipped"] = "no keepers in the older or in the newest sessions"
+        step += 1
+        yield Progress("evaluate", step, steps, f"test {step} of {steps}: the newest sessions (skipped)")
     result["splits"]["by_time"] = {"info": tinfo, "rows": rows}
-    step += 1
-    yield Progress("evaluate", step, steps, f"test {step} of {steps}: the newest sessions")
     if kind == "auto":
         result["model"], result["choice"] = choose_method(result, [m for m in AUTO_CANDIDATES if m in methods])
     result["table"] = metrics_table(result)
@@ -291,6 +312,18 @@ def _held_out_probabilities(method: str, rank, raw, label, session, seed: int) -
     """Each half of the held-out sessions calibrated on the other half, as the final model is calibrated."""
     on_raw = method in calibrate.RAW_SCALE_KINDS
     return calibrate.cross_calibrated(raw if on_raw else rank, label, session, seed=seed, on_raw=on_raw)
+
+
+def _held_out_test(prep, methods, train, test_idx, seed, cfg, prefs, cancel, device) -> dict:
+    """{method: (held-out ranks, held-out raw scores)} of one held-out test, every method fitted on `train`."""
+    out = {}
+    for m in methods:
+        if cancel is not None:
+            cancel.check()
+        scored = _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device)
+        if scored is not None:
+            out[m] = scored
+    return out
 
 
 def _method_test_scores(prep, m, train, test_idx, seed, cfg, prefs, cancel, device):
@@ -351,41 +384,3 @@ def primary_metric(metrics: dict, method: str | None = None) -> float | None:
     except (KeyError, TypeError):
         return None
     return selection_metric(metrics, model)
-
-
-def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None,
-                recency_half_life_months: int | None = None) -> dict:
-    """Evaluate on the library's current data (nothing saved); with the active model's kind and seed
-    unless given, and the recency weighting of the setting unless `recency_half_life_months` is given
-    (0: off). Includes the metrics stored with the active version for comparison."""
-    from fluxcull.keeper.inputs import prepare
-    from fluxcull.keeper.models_store import active_version_id, jsonable, version_row
-
-    conn = lib.connect()
-    try:
-        active = active_version_id(conn)
-        stored = version_row(conn, active) if active is not None else None
-        if kind is None:
-            kind = "auto"
-        if seed is None:
-            seed = int(stored["training"].get("seed", 0)) if stored else 0
-        prep = prepare(lib, conn, seed=seed, cancel=cancel)
-        if recency_half_life_months is not None:
-            prep.recency_half_life_months = recency_half_life_months
-        res = evaluate(prep, conn, kind=kind, seed=seed, cfg=PairConfig.from_settings(conn), cancel=cancel)
-        res.pop("oof_ranks", None)
-        res.pop("oof_raw", None)
-        res["data"] = prep.corpus.summary()
-        res["backbone_id"] = prep.backbone_id
-        res["feature_schema"] = prep.feature_schema
-        res["seed"] = seed
-        res["recency_half_life_months"] = prep.recency_half_life_months
-        res["active_version"] = ({"id": stored["id"], "kind": stored["kind"], "created_at": stored["created_at"],
-                                  "table": stored["metrics"].get("table")} if stored else None)
-        res["text"] = format_table(res["table"])
-        from fluxcull.keeper.quality_words import quality_sentences
-
-        res["in_words"] = quality_sentences(res["model"], res["table"], res["data"]["positives"], res.get("choice"))
-        return jsonable(res)
-    finally:
-        conn.close()

@@ -12,9 +12,13 @@ the exported arrays, so scoring and explaining never import torch.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from fluxcull.keeper.one_cycle import AdamWOneCycle
+
+_TORCH_FIT = threading.Lock()
 
 KINDS = ("linear", "mlp", "centroid", "gbt")
 # features that are codes, not quantities (a location cell number): not model inputs
@@ -300,12 +304,15 @@ def fit_pairwise(
     # One CPU thread: these steps are small (a batch of pairs x a few hundred inputs), where extra
     # threads gain little and lose badly when other programs share the cores; it also makes the
     # result independent of the machine's core count.
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return _fit(torch, dev, x, a, b, w, kind, seed, hidden, epochs, lr, weight_decay, batch_size, cancel)
-    finally:
-        torch.set_num_threads(threads_before)
+    # torch's seed and thread count belong to the process: one fit at a time (the evaluation's
+    # held-out tests may run in two threads)
+    with _TORCH_FIT:
+        threads_before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return _fit(torch, dev, x, a, b, w, kind, seed, hidden, epochs, lr, weight_decay, batch_size, cancel)
+        finally:
+            torch.set_num_threads(threads_before)
 
 
 def _fit(torch, dev, x, a, b, w, kind, seed, hidden, epochs, lr, weight_decay, batch_size, cancel):
