@@ -91,19 +91,25 @@ def _unit(z: np.ndarray) -> np.ndarray:
     return z / _norms(z)[:, None]
 
 
-def likeness_centroids(z: np.ndarray, label: np.ndarray, session: np.ndarray, train: np.ndarray):
-    """Sums of the unit appearance vectors of the training keepers and non-keepers, in total and per
-    session: (pos_sum, neg_sum, per-row own-session pos sum, per-row own-session neg sum)."""
-    u = _unit(z)
-    pos = train & (label == 1)
-    neg = train & (label == 0)
-    d = u.shape[1]
+def likeness_centroids(z: np.ndarray, label: np.ndarray, session: np.ndarray, train: np.ndarray,
+                       chunk: int = 65536):
+    """Sums of the unit appearance vectors of the training keepers and non-keepers: (pos_sum, neg_sum,
+    per-session keeper sums, per-session non-keeper sums, each row's session index into those).
+    Per session, not per row: at 400,000 photos two per-row copies took 0.8 GB (and the two held-out
+    tests of a large library fit at once); the unit vectors are made a block at a time for the same
+    reason (np.add.at adds them in the same order either way)."""
+    d = z.shape[1]
     keys, inv = np.unique(session, return_inverse=True)
-    sp = np.zeros((len(keys), d), np.float32)
-    sn = np.zeros((len(keys), d), np.float32)
-    np.add.at(sp, inv[pos], u[pos])
-    np.add.at(sn, inv[neg], u[neg])
-    return sp.sum(axis=0), sn.sum(axis=0), sp[inv], sn[inv]
+    sums = []
+    for which in (train & (label == 1), train & (label == 0)):
+        total = np.zeros((len(keys), d), np.float32)
+        rows = np.flatnonzero(which)
+        for s in range(0, len(rows), chunk):
+            r = rows[s:s + chunk]
+            np.add.at(total, inv[r], _unit(z[r]))
+        sums.append(total)
+    sp, sn = sums
+    return sp.sum(axis=0), sn.sum(axis=0), sp, sn, inv
 
 
 def likeness(z: np.ndarray, pos_sum: np.ndarray, neg_sum: np.ndarray, own_pos=None, own_neg=None) -> np.ndarray:
@@ -226,10 +232,10 @@ def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, de
             cancel.check()
 
     k = int(n_components)
-    pos_sum, neg_sum, own_pos, own_neg = likeness_centroids(x[:, :k], label, session, train)
+    pos_sum, neg_sum, session_pos, session_neg, session_of = likeness_centroids(x[:, :k], label, session, train)
 
     def rows(at):
-        like = likeness(x[at, :k], pos_sum, neg_sum, own_pos[at], own_neg[at])
+        like = likeness(x[at, :k], pos_sum, neg_sum, session_pos[session_of[at]], session_neg[session_of[at]])
         return np.ascontiguousarray(np.concatenate([x[at][:, cols], like], axis=1))
 
     data = lgb.Dataset(rows(idx), label=y, weight=w, free_raw_data=True, params={"max_bin": 63, "verbosity": -1},
