@@ -123,6 +123,35 @@ def test_derived_inputs_do_not_rise_with_exposure_where_the_raw_measures_do(shar
     assert np.isnan(derived_inputs(np.full((1, len(FEATURE_NAMES)), np.nan))).all()
 
 
+def test_exposure_against_the_burst_reads_the_same_on_a_dark_scene_as_on_a_bright_one(shared_photos):
+    """A frame shot at 0.6x the exposure of its burst: brightness_vs_burst says so loudly on a bright
+    scene and barely on a dark one; exposure_log2_vs_burst reads about log2(0.6) on both, and in the
+    model's burst choice it is a scale-free exposure error."""
+    from PIL import ImageEnhance
+
+    from fluxcull.embedding.features import FEATURE_NAMES, N_TECH, technical_features
+    from fluxcull.keeper.context import CONTEXT_NAMES, compute_context
+    from test_model_real import _sources
+
+    (photo,) = _sources(shared_photos, 1)
+    rows, burst = [], []
+    for b, key in enumerate((1.0, 0.3)):  # the scene as shot, and the same scene in a low key
+        scene = ImageEnhance.Brightness(photo).enhance(key)
+        for gain in (1.0, 1.0, 0.6):  # two frames as metered, one under
+            row = np.full(len(FEATURE_NAMES), np.nan)
+            row[:N_TECH] = technical_features(ImageEnhance.Brightness(scene).enhance(gain))
+            rows.append(row)
+            burst.append(b)
+    feats = np.array(rows, np.float32)
+    ctx = compute_context(np.zeros(6), np.array(burst), np.arange(6, dtype=float), feats, None)
+    col = {name: ctx[:, j] for j, name in enumerate(CONTEXT_NAMES)}
+    stops = col["exposure_log2_vs_burst"][[2, 5]]
+    np.testing.assert_allclose(stops, np.log2(0.6), atol=0.12)
+    linear = col["brightness_vs_burst"][[2, 5]]
+    assert abs(linear[1]) < 0.5 * abs(linear[0])  # the same mistake, a third the size on the dark scene
+    assert col["exposure_log2_rank_burst"][2] < 0.1 and col["exposure_log2_rank_burst"][5] < 0.1
+
+
 def _window(img, k: float, dx: float = 0.0, size=(600, 400)):
     """The centre k of img (moved dx of its width), scaled to `size`: one hand-held frame."""
     from PIL import Image

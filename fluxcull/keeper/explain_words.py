@@ -34,6 +34,7 @@ ADJECTIVES = {
     "tilt_degrees": ("more crooked", "straighter", "most crooked", "straightest", "level"),
     "sharpness_per_contrast": ("crisper", "softer", "crispest", "softest", "focus"),
     "contrast_per_brightness": ("punchier", "flatter", "punchiest", "flattest", "tonal punch"),
+    "exposure_log2": ("brighter", "darker", "brightest", "darkest", "exposure"),
 }
 NOUNS = {
     "hour_sin": "the time of day", "hour_cos": "the time of day", "season_sin": "the season",
