@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fluxcull.keeper.context import Groups
+from fluxcull.keeper.groups import Groups
 
 L2 = 1.0
 NEWTON_STEPS = 25

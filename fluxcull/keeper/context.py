@@ -75,6 +75,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, ORIENTATION_HARMONICS, TECHNICAL_NAMES
+from fluxcull.keeper.groups import Groups, median_and_rank, value_ranks
 
 CENTROID_COMPONENTS = 256
 TIE_SHARE = 0.1      # a burst-rank tolerance, as a share of the feature's interquartile range
@@ -116,70 +117,6 @@ def derived_inputs(feats: np.ndarray) -> np.ndarray:
 def input_spec() -> tuple[list[str], str]:
     """(names, schema) of every per-photo input the keeper model reads: features + context."""
     return list(INPUT_NAMES), INPUT_SCHEMA
-
-
-class Groups:
-    """Positions grouped by a key: a sort order, each group's start and each position's group."""
-
-    def __init__(self, keys: np.ndarray, secondary: np.ndarray | None = None):
-        keys = np.asarray(keys)
-        self.order = np.lexsort((secondary, keys)) if secondary is not None else np.argsort(keys, kind="stable")
-        ks = keys[self.order]
-        flag = np.r_[True, ks[1:] != ks[:-1]] if len(ks) else np.zeros(0, bool)
-        self.starts = np.flatnonzero(flag)
-        self.sizes = np.diff(np.r_[self.starts, len(ks)])
-        gid_sorted = np.cumsum(flag) - 1
-        self.gid = np.empty(len(ks), np.int64)
-        self.gid[self.order] = gid_sorted
-
-    def size_of(self) -> np.ndarray:
-        return self.sizes[self.gid]
-
-
-def value_ranks(values: np.ndarray) -> np.ndarray:
-    """int64 position of each value in ascending order (missing values last; ties by position)."""
-    v = np.asarray(values, np.float64)
-    by_value = np.argsort(np.where(np.isfinite(v), v, np.inf), kind="stable")
-    out = np.empty(len(v), np.int64)
-    out[by_value] = np.arange(len(v))
-    return out
-
-
-def median_and_rank(groups: Groups, values: np.ndarray, ranks: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Per position: the median of `values` over its group, and its percentile rank in the group
-    (ties share their mean rank; 0.5 alone). NaN values are left out and get NaN. `ranks`: the
-    values' `value_ranks`, when already known (one sort serves every grouping)."""
-    v = np.asarray(values, np.float64)
-    n = len(v)
-    med, rank = np.full(n, np.nan), np.full(n, np.nan)
-    if n == 0:
-        return med, rank
-    valid = np.isfinite(v)
-    g = groups.gid
-    # one integer key, group then value (missing values last): a single argsort, faster than lexsort
-    value_rank = value_ranks(v) if ranks is None else ranks
-    order = np.argsort(g.astype(np.int64) * n + value_rank)
-    gs, vs, ok = g[order], v[order], valid[order]
-    new_group = np.r_[True, gs[1:] != gs[:-1]]
-    gstart = np.flatnonzero(new_group)
-    gidx = np.cumsum(new_group) - 1
-    count = np.add.reduceat(ok.astype(np.int64), gstart)
-    pos_in = np.arange(n) - gstart[gidx]
-    new_run = new_group | ~ok | np.r_[True, vs[1:] != vs[:-1]]
-    run_start = np.flatnonzero(new_run)
-    run_id = np.cumsum(new_run) - 1
-    run_len = np.diff(np.r_[run_start, n])
-    avg = pos_in[run_start][run_id] + (run_len[run_id] - 1) / 2.0
-    c = count[gidx]
-    r = np.where(c > 1, avg / np.maximum(c - 1, 1), 0.5)
-    r[~ok] = np.nan
-    lo = np.minimum(gstart + (count - 1) // 2, n - 1)
-    hi = np.minimum(gstart + count // 2, n - 1)
-    m = np.where(count > 0, (vs[lo] + vs[hi]) / 2.0, np.nan)
-    med[order] = m[gidx]
-    rank[order] = r
-    return med, rank
 
 
 def tolerances(feats: np.ndarray) -> np.ndarray:
