@@ -9,7 +9,7 @@ features (fluxcull.embedding.features), these inputs (NaN where the feature itse
 | --- | --- | --- |
 | `sharpness_per_contrast` | sharpness_laplacian - 2 log10(255 contrast_rms): sharpness that exposure does not raise | log10 |
 | `contrast_per_brightness` | contrast_rms / brightness: tonal punch that exposure does not change | 0 .. ~2 |
-| `exposure_log2` | log2 of brightness: against the burst, the brightness ratio in stops (a frame shot over or under reads the same whatever the scene's key) | -8 .. 0 |
+| `exposure_log2` | log2 of brightness: against the burst, the log2 brightness ratio (a frame shot over or under reads the same whatever the scene's key) | -8 .. 0 |
 | `<f>_vs_session` | the technical feature f minus its median over the photo's session | feature units |
 | `<f>_rank_session` | percentile rank of f within the session (ties share; 0.5 when alone) | 0 .. 1 |
 | `<f>_vs_burst` | f minus its median over the photo's burst (fluxcull.keeper.bursts) | feature units |
@@ -81,8 +81,9 @@ CENTROID_COMPONENTS = 256
 TIE_SHARE = 0.1      # a burst-rank tolerance, as a share of the feature's interquartile range
 SOFT_RANK_MAX = 64    # frames in a burst up to which its ranks are soft (pairs: the size squared)
 TOLERANCE_SAMPLE = 50_000  # photos the tolerances are measured on, at most about
-# exposure-independent measures derived from the stored features: a frame shot brighter has a higher
-# Laplacian variance and standard deviation without being sharper or more contrasty
+# measures derived from the stored features: two that exposure does not move (a frame shot brighter
+# has a higher Laplacian variance and standard deviation without being sharper or more contrasty), and
+# brightness on a log scale, where a wrong exposure is a ratio
 DERIVED_NAMES = ["sharpness_per_contrast", "contrast_per_brightness", "exposure_log2"]
 _RELATIVE_OF = TECHNICAL_NAMES + DERIVED_NAMES
 _RELATIVE = [f"{f}_{kind}_{grp}" for f in _RELATIVE_OF for grp in ("session", "burst") for kind in ("vs", "rank")]
