@@ -271,7 +271,7 @@ def test_calibration_on_raw_scores_survives_a_final_model_that_memorises_its_kee
     assert ece_raw < 0.015 and ece_rank > 2 * ece_raw, (ece_raw, ece_rank)
     # the table over the final model's quantiles is the curve fitted on raw scores, read through ranks
     inside = (new_raw > final_q[0]) & (new_raw < final_q[-1])
-    curve = calibrate.raw_curve(held_raw, held_y, "platt")
+    curve = calibrate.Calibrator.fit(held_raw, held_y, "platt", on_raw=True)
     np.testing.assert_allclose(by_raw(new_rank[inside]), curve(new_raw[inside]), atol=2e-3)
     assert by_raw.method == "platt" and calibrate.Calibrator.from_array(by_raw.to_array())(0.97) == by_raw(0.97)
     iso = calibrate.Calibrator.fit_raw(held_raw, held_y, final_q, "isotonic")

@@ -365,12 +365,13 @@ def test_a_huge_library_is_evaluated_on_one_held_out_half_of_its_sessions(tmp_pa
 
 
 def test_a_large_library_runs_its_held_out_tests_two_at_a_time_with_the_same_result(tmp_path, monkeypatch):
-    """From evaluate.PARALLEL_FROM labelled photos the held-out tests run in two threads: the same
+    """From cores.PARALLEL_FROM labelled photos the held-out tests run in two threads: the same
     tables and out-of-fold scores as one at a time, every method fitted in both threads, and a
     cancel in the middle stops the evaluation instead of leaving it waiting."""
     import threading
 
     from fluxcull.jobs import CancelToken, Cancelled
+    from fluxcull.keeper import cores
     from fluxcull.keeper.inputs import prepare
     from fluxcull.keeper.pairs import PairConfig
 
@@ -386,8 +387,8 @@ def test_a_large_library_runs_its_held_out_tests_two_at_a_time_with_the_same_res
 
     def run(parallel_from, cancel=None):
         threads.clear()
-        monkeypatch.setattr(ev, "PARALLEL_FROM", parallel_from)
-        monkeypatch.setattr(ev, "TEST_WORKERS", 2)
+        monkeypatch.setattr(cores, "PARALLEL_FROM", parallel_from)
+        monkeypatch.setattr(cores, "WORKERS", 2)
         return ev.evaluate(prep, conn, kind="auto", seed=0, folds=4, cfg=PairConfig(), cancel=cancel)
 
     one = run(10**9)

@@ -89,7 +89,7 @@ class Calibrator:
                 method: str | None = None) -> "Calibrator":
         """Fitted on held-out raw scores, written out as a table over the ranks of the scoring model
         whose training-photo `quantiles` these are (the table's knots: its distinct quantiles)."""
-        curve = raw_curve(raw, label, method)
+        curve = cls.fit(raw, label, method, on_raw=True)
         uq, grid = _quantile_knots(quantiles)
         return cls(curve.method, np.stack([grid, curve(uq)]))
 
@@ -112,11 +112,6 @@ class Calibrator:
     def from_array(cls, arr: np.ndarray) -> "Calibrator":
         arr = np.asarray(arr, np.float64)
         return cls("platt", arr[0]) if arr.shape[0] == 1 else cls("knots", arr)
-
-
-def raw_curve(raw: np.ndarray, label: np.ndarray, method: str | None = None) -> Calibrator:
-    """raw score -> probability: isotonic knots or a logistic curve on the raw score itself."""
-    return Calibrator.fit(raw, label, method, on_raw=True)
 
 
 def _method(label: np.ndarray, method: str | None) -> str:

@@ -75,6 +75,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, ORIENTATION_HARMONICS, TECHNICAL_NAMES
+from fluxcull.keeper import cores
 from fluxcull.keeper.groups import Groups, median_and_rank, value_ranks
 
 CENTROID_COMPONENTS = 256
@@ -311,7 +312,7 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
 
     # numpy sorts release the GIL: two threads halve this on two cores (same results, written in order)
     col = len(DERIVED_NAMES)
-    with ThreadPoolExecutor(max_workers=2 if n >= 50_000 else 1) as pool:
+    with ThreadPoolExecutor(max_workers=cores.workers_for(n)) as pool:
         for both in pool.map(relative, range(len(_RELATIVE_OF))):
             for diff, rank in both:
                 out[:, col] = diff

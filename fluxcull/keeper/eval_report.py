@@ -4,7 +4,10 @@ current data, nothing saved, beside the metrics stored with the version in use."
 from __future__ import annotations
 
 from fluxcull.keeper.evaluate import evaluate, format_table
+from fluxcull.keeper.inputs import prepare
+from fluxcull.keeper.models_store import active_version_id, jsonable, version_row
 from fluxcull.keeper.pairs import PairConfig
+from fluxcull.keeper.quality_words import quality_sentences
 
 
 def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel=None,
@@ -12,9 +15,6 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
     """Evaluate on the library's current data (nothing saved); with the active model's kind and seed
     unless given, and the recency weighting of the setting unless `recency_half_life_months` is given
     (0: off). Includes the metrics stored with the active version for comparison."""
-    from fluxcull.keeper.inputs import prepare
-    from fluxcull.keeper.models_store import active_version_id, jsonable, version_row
-
     conn = lib.connect()
     try:
         active = active_version_id(conn)
@@ -37,8 +37,6 @@ def eval_report(lib, *, kind: str | None = None, seed: int | None = None, cancel
         res["active_version"] = ({"id": stored["id"], "kind": stored["kind"], "created_at": stored["created_at"],
                                   "table": stored["metrics"].get("table")} if stored else None)
         res["text"] = format_table(res["table"])
-        from fluxcull.keeper.quality_words import quality_sentences
-
         res["in_words"] = quality_sentences(res["model"], res["table"], res["data"]["positives"], res.get("choice"))
         return jsonable(res)
     finally:

@@ -14,14 +14,13 @@ and the pairwise model(s).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
 from fluxcull.jobs import Progress
-from fluxcull.keeper import calibrate
+from fluxcull.keeper import calibrate, cores
 from fluxcull.keeper.dataset import NEG, POS, UNLABELLED, find_feature
 from fluxcull.keeper.metrics import (average_precision, pairwise_accuracy, recall_at,
                                   roc_auc)
@@ -47,10 +46,6 @@ HUGE = 250_000
 # The order inside a fold is unchanged; on the 100,000-photo library of benchmarks.bench_model no
 # held-out rank moved by more than 0.0025 against the rank among all the training photos.
 QUANTILE_SAMPLE = 50_000
-# From this many labelled photos the held-out tests run TEST_WORKERS at a time. Below it a whole
-# evaluation takes seconds and one core stays free for the window.
-PARALLEL_FROM = 50_000
-TEST_WORKERS = max(1, min(2, os.cpu_count() or 1))
 
 
 # -- metrics ------------------------------------------------------------------------------------------
@@ -243,11 +238,11 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
     else:
         tinfo["skipped"] = "no keepers in the older or in the newest sessions"
     scored = [None] * len(tests)
-    # each test fits its own models: on a large library two run at once (LightGBM leaves the
-    # interpreter while it grows trees); results land in their test's slot, so the order of finishing
-    # changes nothing
-    workers = TEST_WORKERS if int(lab.sum()) >= PARALLEL_FROM else 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    # each test fits its own models: on a large library (cores.PARALLEL_FROM labelled photos) two run
+    # at once, LightGBM leaving the interpreter while it grows trees; below that an evaluation takes
+    # seconds and one core stays free for the window. Results land in their test's slot, so the
+    # order of finishing changes nothing
+    with ThreadPoolExecutor(max_workers=cores.workers_for(int(lab.sum()))) as pool:
         running = {pool.submit(_held_out_test, prep, methods, train, test_idx, seed, cfg, prefs, cancel, device): i
                    for i, (train, test_idx) in enumerate(tests)}
         try:

@@ -31,12 +31,11 @@ Deterministic for a seed (LightGBM's deterministic mode, fixed thread count).
 
 from __future__ import annotations
 
-import os
 import sys
 
 import numpy as np
 
-from fluxcull.keeper import burst_choice
+from fluxcull.keeper import burst_choice, cores
 
 # 16, not 32: the trees memorise scenes through the embedding components (with tens of keepers a
 # component can single out one training walk), and appearance as a whole reaches them through the
@@ -55,11 +54,9 @@ CHOICE_WEIGHT = 2.0
 MAX_ROWS = 40_000
 ROUNDS = 200
 RANK_ROUNDS = 60
-THREADS = max(1, min(2, os.cpu_count() or 1))  # for predicting large batches
 # Training runs on one thread: boosting rounds are short, and on a machine whose cores are shared
 # (the GUI, an import) OpenMP threads waiting on each other made a 60,000-row fit 2x slower than one
 # thread (measured on 2 cores); it also makes the trees independent of the core count.
-SMALL = 50_000  # rows below which prediction runs on one thread too
 BAG_LARGE = 20_000  # rows from which each round sees half of them (bagging 0.5, else 0.8)
 
 
@@ -273,7 +270,7 @@ def predict(p: dict, x: np.ndarray, chunk: int = 65536) -> np.ndarray:
     out = np.empty(len(x), np.float64)
     for s in range(0, len(x), chunk):
         block = _matrix(p, x[s:s + chunk])
-        out[s:s + chunk] = p["booster"].predict(block, raw_score=True, num_threads=1 if len(x) < SMALL else THREADS)
+        out[s:s + chunk] = p["booster"].predict(block, raw_score=True, num_threads=cores.workers_for(len(x)))
     return out
 
 
