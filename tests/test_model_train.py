@@ -325,6 +325,19 @@ def test_a_photo_alone_in_its_session_is_not_put_at_the_top(tmp_path):
     conn.close()
 
 
+def test_explain_reads_a_photo_alone_in_its_session(tmp_path):
+    """Explaining a photo that is its session's only one prepared a corpus of one photo, which took
+    the path for a mostly cached projection without a cache (AttributeError on None)."""
+    from fluxcull.keeper.explain import explain
+
+    lib, conn, g, first, lone_rank, pick = _tiny_library(tmp_path, seed=0)
+    lone = conn.execute("SELECT id FROM photos WHERE role = 'originals' AND session_id IN (SELECT session_id"
+                        " FROM photos GROUP BY session_id HAVING COUNT(*) = 1)").fetchone()[0]
+    r = explain(lib, int(lone))
+    assert r["score"] == pytest.approx(_scores(conn, [lone])[0], abs=1e-6)
+    conn.close()
+
+
 def test_a_tiny_data_retrain_without_a_real_improvement_keeps_the_model_in_use(tmp_path):
     """Issue finding 4: the guard said "not worse (0.828 vs 0.828)" and activated a retrain on five
     new decisions (here a worse one: 0.647 against 0.678 was within the few-keepers margin)."""

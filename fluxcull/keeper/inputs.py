@@ -137,7 +137,7 @@ def _project(store, corpus: Corpus, transform: InputTransform, cache: Projection
     adjacent = np.full(n, np.nan, np.float32)
     at = cache.lookup(corpus.ids, corpus.keys) if cache is not None and cache.n_components == k else None
     hit = at >= 0 if at is not None else np.zeros(n, bool)
-    if hit.sum() < n // 2:  # mostly new: one streaming pass over the store is cheaper than gathers
+    if not hit.any() or hit.sum() < n // 2:  # mostly new: one streaming pass is cheaper than gathers
         last = None
         for start, block in read_embeddings(store, corpus.rows):
             if cancel is not None:
