@@ -225,12 +225,14 @@ def session_bursts(lib, catalog: Catalog, session_id: int) -> dict[int, int]:
                       else np.nan for i in ids], np.float64)
     emb = _embeddings_or_none(lib, catalog, ids)
     adjacent = np.ones(len(ids), np.float32)  # no embeddings: time alone decides
+    unit = np.zeros((len(ids), 1), np.float32)  # frames two apart: alike only by their embeddings
     if emb is not None:
         have = np.isfinite(emb[:, 0])
-        sims = np.einsum("ij,ij->i", np.nan_to_num(emb[1:]), np.nan_to_num(emb[:-1]))
+        unit = np.nan_to_num(emb)
+        sims = np.einsum("ij,ij->i", unit[1:], unit[:-1])
         both = have[1:] & have[:-1]
         adjacent[1:][both] = sims[both]
-    burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: np.zeros((len(pos), 1), np.float32),
+    burst = find_bursts(ids, np.zeros(len(ids), np.int64), times, lambda pos: unit[np.asarray(pos, np.int64)],
                         rule=BurstRule.from_settings(catalog.connection), adjacent=adjacent)
     return {int(i): int(b) for i, b in zip(ids, burst)}
 

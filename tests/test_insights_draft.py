@@ -130,6 +130,15 @@ def test_a_candidates_burst_reads_one_range_of_the_session_index(library, conn):
     select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
     plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
     assert any("photos_session_time" in p for p in plans) and not any("TEMP B-TREE" in p for p in plans), plans
+    # and the one frame after it (which may bridge it into the burst before): the same index, forwards
+    seen.clear()
+    conn.set_trace_callback(seen.append)
+    after = insight_reads.frame_after(conn, int(g["sids"][1]), g["times"][40], int(g["ids"][40]), insightgen.BACKBONE)
+    conn.set_trace_callback(None)
+    assert after[:, 0].tolist() == [g["ids"][41]]
+    select = [q for q in seen if q.lstrip().upper().startswith("SELECT")][-1]
+    plans = [r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + select)]
+    assert any("photos_session_time" in p for p in plans) and not any("TEMP B-TREE" in p for p in plans), plans
 
 
 def test_draft_candidates_come_from_one_index(library, conn):
@@ -170,6 +179,7 @@ def test_session_bursts_are_find_bursts_over_the_whole_session(library, conn):
     times[30] = np.nan
     expected = find_bursts(g["ids"], g["sess"], times, lambda p: unit[p])
     assert 1 < len(set(expected)) < len(expected) and np.bincount(np.unique(expected, return_inverse=True)[1]).max() == 12
+    assert expected[49] == expected[50] == expected[51]  # no embedding: alike to nothing, bridged by its neighbours
     bursts = SessionBursts(conn, store)
     order = np.random.default_rng(3).permutation(len(g["ids"]))  # asked in any order, answers alike
     got = {int(g["ids"][i]): bursts.burst(int(g["ids"][i]), float(g["sids"][g["sess"][i]]), times[i]) for i in order}

@@ -47,6 +47,34 @@ def test_bursts_need_both_a_short_gap_and_a_similar_look():
     assert unknown.tolist() == [10, 11]
 
 
+def test_one_odd_frame_does_not_split_a_burst():
+    from fluxcull.keeper.bursts import BurstRule, find_bursts
+
+    rng = np.random.default_rng(1)
+    a, b, x, y = rng.normal(size=(4, 16))
+    near = lambda v: v + rng.normal(0, 0.1, 16)  # noqa: E731
+    rule = BurstRule(gap_seconds=10, min_similarity=0.8)
+
+    def bursts(vectors, times, session=None):
+        emb = np.stack(vectors)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        ids = np.arange(10, 10 + len(emb))
+        session = np.ones(len(emb), np.int64) if session is None else np.asarray(session)
+        return find_bursts(ids, session, np.asarray(times, float), lambda pos: emb[pos], rule=rule).tolist()
+
+    # a blown frame (x) inside a burst goes with it; an odd last frame (x) stays alone, and so does
+    # a new scene (b) after it
+    assert bursts([near(a), near(a), x, near(a), near(a), x, b], [0, 2, 4, 6, 8, 10, 12]) == \
+        [10, 10, 10, 10, 10, 15, 16]
+    # two odd frames in a row are a break, not a bridge
+    assert bursts([near(a), near(a), x, y, near(a)], [0, 2, 4, 6, 8]) == [10, 10, 12, 13, 14]
+    # the frames either side of the odd one must be within the gap of each other, and in one session
+    assert bursts([near(a), x, near(a)], [0, 6, 12]) == [10, 11, 12]
+    assert bursts([near(a), x, near(a)], [0, 2, 4], session=[1, 1, 2]) == [10, 11, 12]
+    # what the neighbours alone decide is unchanged: alike neighbours join, the bridge adds to it
+    assert bursts([near(a), near(a), near(a)], [0, 2, 4]) == [10, 10, 10]
+
+
 def test_context_inputs_describe_each_photo_against_its_burst_and_session():
     from fluxcull.keeper.context import CONTEXT_NAMES, compute_context
     from fluxcull.embedding.features import FEATURE_NAMES

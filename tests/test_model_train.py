@@ -297,10 +297,12 @@ def _tiny_library(tmp_path, seed):
     assert first["data"]["positives"] < 20  # a handful of keepers
 
     def lone_rank():
+        """(fraction of the free originals scoring below the lone photo, its score)"""
         free = np.array([r[0] for r in conn.execute(
             "SELECT keeper_score FROM photos WHERE role = 'originals' AND decision = 'none' AND id NOT IN"
             " (SELECT original_id FROM keeper_links)")])
-        return float((free < _scores(conn, [lone])[0]).mean())
+        score = float(_scores(conn, [lone])[0])
+        return float((free < score).mean()), score
 
     pick = np.random.default_rng(seed).choice(np.flatnonzero(~g["keeper"]), 5, replace=False)
     return lib, conn, g, first, lone_rank, pick
@@ -319,9 +321,14 @@ def test_a_photo_alone_in_its_session_is_not_put_at_the_top(tmp_path):
     """Issue finding 4: after 2 keeps, 3 rejects and a retrain, an unrelated photo alone in its
     session went to the top (0.995, its top input the session's length)."""
     lib, conn, g, first, lone_rank, pick = _tiny_library(tmp_path, seed=0)
-    assert lone_rank() < 0.8  # it has nothing to be typical of: no top rank from that
+    # it has nothing to be typical of: no top rank and no keeper's score from that. (With ten keepers
+    # the free photos' scores nearly tie: 0.078 median, 0.081 at the 90th percentile, so a rank
+    # bound tighter than the top twentieth reads noise.)
+    rank, score = lone_rank()
+    assert rank < 0.95 and score < 0.5
     _two_keeps_three_rejects(lib, conn, g, pick)
-    assert lone_rank() < 0.8
+    rank, score = lone_rank()
+    assert rank < 0.95 and score < 0.5
     conn.close()
 
 

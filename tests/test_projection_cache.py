@@ -61,6 +61,34 @@ def test_a_photo_with_a_new_embedding_is_projected_again(trained):
                                rtol=1e-5, atol=1e-5)
     fresh = _fresh(lib, conn, model)
     np.testing.assert_array_equal(compute_scores(lib, conn, model, prep=prep)["scores"], fresh["scores"])
+    # its cosines to the photos before it and theirs to it (up to two after) are computed again
+    np.testing.assert_array_equal(prep.adjacent[1:], _fresh_prep_adjacent(lib, conn, model)[1:])
+
+
+def test_the_cosines_to_the_two_photos_before_are_those_of_the_embeddings(trained, monkeypatch):
+    """Streamed in blocks (of 3 here, so every way a block boundary falls is crossed), from the cache,
+    or from a cache written before the second column: the same cosines as the embeddings give."""
+    from fluxcull.keeper import inputs
+    from fluxcull.keeper.dataset import read_embeddings
+
+    lib, conn = trained["lib"], trained["conn"]
+    model = load_scoring_model(lib, conn)
+    monkeypatch.setattr(inputs, "read_embeddings", lambda store, rows, chunk=3: read_embeddings(store, rows, chunk=3))
+    streamed = prepare(lib, conn, transform=model.transform, cache=None)
+    monkeypatch.undo()
+    unit = np.concatenate([b for _, b in read_embeddings(streamed.store, streamed.corpus.rows)])
+    assert streamed.adjacent.shape == (len(unit), 2) and np.isnan(streamed.adjacent[0]).all()
+    np.testing.assert_allclose(streamed.adjacent[1:, 0], np.einsum("ij,ij->i", unit[1:], unit[:-1]), atol=1e-6)
+    assert np.isnan(streamed.adjacent[1, 1])
+    np.testing.assert_allclose(streamed.adjacent[2:, 1], np.einsum("ij,ij->i", unit[2:], unit[:-2]), atol=1e-6)
+    cache = projection_cache.load(model.saved.path)
+    assert cache.adjacent.shape == (len(unit), 2)
+    np.testing.assert_array_equal(prepare(lib, conn, transform=model.transform, cache=cache).adjacent[1:],
+                                  _fresh_prep_adjacent(lib, conn, model)[1:])
+    old = projection_cache.ProjectionCache(cache.ids, cache.keys, cache.z, np.asarray(cache.adjacent[:, 0]), cache.prev)
+    from_old = prepare(lib, conn, transform=model.transform, cache=old)
+    assert from_old.timings["projection_reused"] == len(unit)
+    np.testing.assert_array_equal(from_old.adjacent[1:], _fresh_prep_adjacent(lib, conn, model)[1:])
 
 
 def test_a_missing_or_damaged_cache_only_costs_time(trained):

@@ -66,6 +66,19 @@ def frames_before(conn: sqlite3.Connection, session_id: int, capture_time: float
     return _array(rows[::-1], 3)
 
 
+def frame_after(conn: sqlite3.Connection, session_id: int, capture_time: float, photo_id: int,
+                backbone_id: str) -> np.ndarray:
+    """The frame after the given photo in the order of `frames_before` (0 or 1 rows of the same
+    columns): a burst may take in an odd frame on the strength of the frame after it."""
+    rows = conn.execute(
+        f"SELECT p.id, p.capture_time, e.row FROM photos p{_EMBEDDING_ROW}"
+        " WHERE p.session_id = ? AND (p.capture_time, p.id) > (?, ?)"
+        " AND +p.status = 'ok' AND +p.role IN ('originals', 'inbox')"
+        " ORDER BY p.capture_time, p.id LIMIT 1",
+        (backbone_id, int(session_id), float(capture_time), int(photo_id))).fetchall()
+    return _array(rows, 3)
+
+
 REDISCOVER_MIN_SCORE = 0.8  # the score from which an unreviewed original is proposed (`rediscover --min-score`)
 
 # The rediscovery rule, on the unqualified columns of `photos` (PhotoQuery's `rediscover` filter uses it

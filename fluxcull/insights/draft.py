@@ -149,21 +149,24 @@ class SessionBursts:
         return self.known.get(pid, pid)
 
     def _resolve(self, pid: int, s: int, t: float) -> None:
-        """find_bursts over ever longer runs of frames ending at the photo, until its burst starts
-        after the run's first frame (or the run is the session's beginning): a burst is decided by
-        pairs of neighbours, so the ids found for such frames are the whole session's."""
+        """find_bursts over ever longer runs of frames ending at the photo (and the one frame after
+        it, which may bridge the photo into the burst before), until its burst starts after the run's
+        second frame (or the run is the session's beginning): a burst is decided by frames at most two
+        apart, so the ids found for such frames are the whole session's."""
         count = 8
+        after = insight_reads.frame_after(self.conn, s, t, pid, self.store.backbone_id)
         while True:
             run = insight_reads.frames_before(self.conn, s, t, pid, count, self.store.backbone_id)
             ids = run[:, 0].astype(np.int64)
             if not len(ids) or ids[-1] != pid:
                 return  # not a photo the session's bursts count: a burst of its own
-            burst = find_bursts(ids, np.zeros(len(ids), np.int64), run[:, 1], self._unit(run[:, 2]),
-                                rule=self.rule)
-            if len(ids) < count or burst[-1] != ids[0]:
+            both = np.concatenate([run, after])
+            burst = find_bursts(both[:, 0].astype(np.int64), np.zeros(len(both), np.int64), both[:, 1],
+                                self._unit(both[:, 2]), rule=self.rule)[:len(ids)]
+            if len(ids) < count or not np.isin(burst[-1], ids[:2]):
                 break
             count *= 4
-        exact = (burst != ids[0]) | (len(ids) < count)  # the run is the session's beginning: all
+        exact = ~np.isin(burst, ids[:2]) | (len(ids) < count)  # the run is the session's beginning: all
         self.known.update(zip(ids[exact].tolist(), burst[exact].tolist()))
 
     def _unit(self, rows: np.ndarray):

@@ -64,6 +64,10 @@ kept photographers (seeds 1-7, 101-107, 201-207, 301-307; `train --model gbt --f
 cx7: mean inbox AUC 0.9717 -> 0.9735 (better on 16, worse on 7), AP 0.836 -> 0.846, burst top-1 0.911
 -> 0.917 (2 better, none worse; seed 206's walk in the right town 0.71 -> 0.79), same-session pairwise
 0.9729 -> 0.9730, ECE 0.052 -> 0.053 (15 better, 13 worse).
+
+cx8 adds no input: the bursts they compare with changed (fluxcull.keeper.bursts, definition 2: one
+odd frame no longer splits a burst; the figures are there). Burst membership is what every
+`_burst` column means, so a model trained on the old bursts is refused like any other schema change.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ import numpy as np
 
 from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, ORIENTATION_HARMONICS, TECHNICAL_NAMES
 from fluxcull.keeper import cores
+from fluxcull.keeper.bursts import DEFINITION as BURST_DEFINITION
 from fluxcull.keeper.groups import Groups, median_and_rank, value_ranks
 
 CENTROID_COMPONENTS = 256
@@ -90,7 +95,8 @@ _RELATIVE_OF = TECHNICAL_NAMES + DERIVED_NAMES
 _RELATIVE = [f"{f}_{kind}_{grp}" for f in _RELATIVE_OF for grp in ("session", "burst") for kind in ("vs", "rank")]
 CONTEXT_NAMES = DERIVED_NAMES + _RELATIVE + ["burst_size_log2", "burst_position", "bursts_in_session_log2",
                                              "session_sim", "burst_sim", "burst_typical", "rotation_vs_burst"]
-CONTEXT_SCHEMA = "cx7-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
+# the burst definition is part of what the burst columns mean (cx8: fluxcull.keeper.bursts.DEFINITION 2)
+CONTEXT_SCHEMA = f"cx8-b{BURST_DEFINITION}-" + hashlib.sha1(",".join(CONTEXT_NAMES).encode()).hexdigest()[:10]
 _SESSION_COLUMNS = np.array([i for i, name in enumerate(CONTEXT_NAMES)
                              if name.endswith("_session") or name == "session_sim"], np.int64)
 INPUT_NAMES = list(FEATURE_NAMES) + CONTEXT_NAMES

@@ -40,7 +40,7 @@ class Prepared:
     feature_schema: str
     store: object
     timings: dict | None = None   # seconds: load (corpus + features), project, bursts, context, standardise
-    adjacent: np.ndarray | None = None  # float32 cosine of each photo's embedding to the previous position's
+    adjacent: np.ndarray | None = None  # float32 (n x 2) cosines of each photo's embedding to the two positions before
     photos: np.ndarray | None = None    # the library's photo_rows as read (a whole-library pass), else None
     recency_half_life_months: float = 0.0  # training.recency_half_life_months (fluxcull.keeper.recency; 0 off)
     row_keys: np.ndarray | None = None  # checksums of the rows of x (fluxcull.keeper.score_cache), once computed
@@ -129,25 +129,28 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
 
 
 def _project(store, corpus: Corpus, transform: InputTransform, cache: ProjectionCache | None, cancel, progress):
-    """(z float32 n x k, adjacent float32 n, photos reused from the cache): the embedding projection
-    of every corpus photo and the cosine of its embedding to the previous position's; unchanged
-    photos from the cache, the rest projected from the store."""
+    """(z float32 n x k, adjacent float32 n x 2, photos reused from the cache): the embedding
+    projection of every corpus photo and the cosines of its embedding to the previous position's and
+    to the one before that (the bursts' inputs); unchanged photos from the cache, the rest projected
+    from the store."""
     n, k = len(corpus), transform.n_components
     z = np.empty((n, k), np.float32)
-    adjacent = np.full(n, np.nan, np.float32)
+    adjacent = np.full((n, 2), np.nan, np.float32)
     at = cache.lookup(corpus.ids, corpus.keys) if cache is not None and cache.n_components == k else None
     hit = at >= 0 if at is not None else np.zeros(n, bool)
     if not hit.any() or hit.sum() < n // 2:  # mostly new: one streaming pass is cheaper than gathers
-        last = None
+        tail = np.zeros((0, 0), np.float32)  # the last two rows before this block
         for start, block in read_embeddings(store, corpus.rows):
             if cancel is not None:
                 cancel.check()
             end = start + len(block)
             z[start:end] = transform.project(block)
-            adjacent[start + 1:end] = np.einsum("ij,ij->i", block[1:], block[:-1])
-            if last is not None and len(block):
-                adjacent[start] = float(block[0] @ last)
-            last = block[-1].copy() if len(block) else last
+            rows = np.concatenate([tail, block]) if len(tail) else block
+            o = len(rows) - len(block)  # block row j is rows[o + j]
+            for d in (1, 2):
+                lo = max(d - o, 0)  # the first block row with a row d before it
+                adjacent[start + lo:end, d - 1] = np.einsum("ij,ij->i", rows[o + lo:], rows[o + lo - d:len(rows) - d])
+            tail = rows[-2:].copy()
             if progress is not None:
                 progress(end, n)
         return z, adjacent, 0
@@ -160,17 +163,23 @@ def _project(store, corpus: Corpus, transform: InputTransform, cache: Projection
             z[h] = cache.z[at[h]]
     prev_ok = np.r_[False, hit[1:] & hit[:-1]]
     prev_ok[1:] &= cache.prev[np.maximum(at[1:], 0)] == corpus.ids[:-1]
-    adjacent[prev_ok] = cache.adjacent[at[prev_ok]]
+    # the photo two before is the cached one where the photo before is too (a cache written before
+    # the second column has none: those cosines are read)
+    two_ok = np.r_[False, prev_ok[1:] & prev_ok[:-1]] & (cache.adjacent.ndim == 2)
+    cached = cache.adjacent if cache.adjacent.ndim == 2 else cache.adjacent[:, None]
+    adjacent[prev_ok, 0] = cached[at[prev_ok], 0]
+    adjacent[two_ok, 1] = cached[at[two_ok], -1]
     miss = np.flatnonzero(~hit)
     for start, block in read_embeddings(store, corpus.rows[miss]):
         if cancel is not None:
             cancel.check()
         z[miss[start:start + len(block)]] = transform.project(block)
-    todo = np.flatnonzero(~prev_ok[1:]) + 1  # positions whose cosine to the previous one is not known
     read = embeddings_reader(store, corpus.rows)
-    for s in range(0, len(todo), 32768):
-        t = todo[s:s + 32768]
-        adjacent[t] = np.einsum("ij,ij->i", read(t), read(t - 1))
+    for d, ok in ((1, prev_ok), (2, two_ok)):
+        todo = np.flatnonzero(~ok[d:]) + d  # positions whose cosine to the one d before is not known
+        for s in range(0, len(todo), 32768):
+            t = todo[s:s + 32768]
+            adjacent[t, d - 1] = np.einsum("ij,ij->i", read(t), read(t - d))
     if progress is not None:
         progress(n, n)
     return z, adjacent, int(hit.sum())

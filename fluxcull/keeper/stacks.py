@@ -10,7 +10,7 @@ stack's size and its position in capture order (fluxcull.catalog.stacks_store).
 
 Stacks are kept current incrementally: a session group's stacks are stored with a signature of
 what they were computed from (its photos, their capture times, their embeddings' store rows and
-checksums, the burst rule), and only the groups whose signature changed are computed again, so an
+checksums, the burst rule and its definition number), and only the groups whose signature changed are computed again, so an
 inbox walk that arrives costs its own session. `rebuild` computes every group again. Bursts never
 cross a session group, so computing some groups gives what computing all would give them.
 """
@@ -27,7 +27,7 @@ from fluxcull.catalog import embedding_index, stacks_store
 from fluxcull.catalog.model_reads import role_photo_ids
 from fluxcull.jobs import CancelToken, Job, Progress
 from fluxcull.joblock import locked
-from fluxcull.keeper.bursts import BurstRule, find_bursts, time_order
+from fluxcull.keeper.bursts import DEFINITION, BurstRule, find_bursts, time_order
 
 VERSION = 1           # of this computation: a change here makes every group's signature change
 CHUNK_PHOTOS = 40_000  # photos computed and written per step (whole session groups)
@@ -150,7 +150,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 def rule_hash(rule: BurstRule) -> int:
-    digest = hashlib.blake2b(struct.pack("<idd", VERSION, rule.gap_seconds, rule.min_similarity), digest_size=8)
+    digest = hashlib.blake2b(struct.pack("<iidd", VERSION, DEFINITION, rule.gap_seconds, rule.min_similarity),
+                             digest_size=8)
     return int.from_bytes(digest.digest(), "little")
 
 
