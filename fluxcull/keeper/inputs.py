@@ -139,18 +139,21 @@ def _project(store, corpus: Corpus, transform: InputTransform, cache: Projection
     at = cache.lookup(corpus.ids, corpus.keys) if cache is not None and cache.n_components == k else None
     hit = at >= 0 if at is not None else np.zeros(n, bool)
     if not hit.any() or hit.sum() < n // 2:  # mostly new: one streaming pass is cheaper than gathers
-        tail = np.zeros((0, 0), np.float32)  # the last two rows before this block
+        tail = None  # the last two rows before this block
         for start, block in read_embeddings(store, corpus.rows):
             if cancel is not None:
                 cancel.check()
             end = start + len(block)
             z[start:end] = transform.project(block)
-            rows = np.concatenate([tail, block]) if len(tail) else block
-            o = len(rows) - len(block)  # block row j is rows[o + j]
             for d in (1, 2):
-                lo = max(d - o, 0)  # the first block row with a row d before it
-                adjacent[start + lo:end, d - 1] = np.einsum("ij,ij->i", rows[o + lo:], rows[o + lo - d:len(rows) - d])
-            tail = rows[-2:].copy()
+                adjacent[start + d:end, d - 1] = np.einsum("ij,ij->i", block[d:], block[:-d])
+            if tail is not None:  # the block's first rows against the rows before it
+                edge = np.concatenate([tail, block[:2]])
+                for j in range(min(2, len(block))):
+                    for d in range(j + 1, 3):  # row j's row d before it is in the tail
+                        if len(tail) + j - d >= 0:
+                            adjacent[start + j, d - 1] = float(edge[len(tail) + j] @ edge[len(tail) + j - d])
+            tail = block[-2:].copy() if tail is None else np.concatenate([tail, block[-2:]])[-2:].copy()
             if progress is not None:
                 progress(end, n)
         return z, adjacent, 0
