@@ -80,10 +80,8 @@ def find_bursts(ids: np.ndarray, session: np.ndarray, time: np.ndarray, embeddin
     near &= np.isfinite(t_sorted[1:]) & np.isfinite(t_sorted[:-1])
     cand = np.flatnonzero(near) + 1          # sorted positions that may join the one before
     prev, cur = order[cand - 1], order[cand]  # their corpus positions
-    adjacent = None if adjacent is None else np.asarray(adjacent)
-    two_back = adjacent[:, 1] if adjacent is not None and adjacent.ndim == 2 else None
-    adjacent = adjacent[:, 0] if two_back is not None else adjacent
-    sims = _known(prev, cur, adjacent, 1, len(cand))
+    cos = None if adjacent is None else np.asarray(adjacent).reshape(n, -1)  # columns: 1 and 2 back
+    sims = _known(prev, cur, None if cos is None else cos[:, 0], 1, len(cand))
     rest = np.flatnonzero(np.isnan(sims))
     for s in range(0, len(rest), chunk):
         r = rest[s:s + chunk]
@@ -92,7 +90,8 @@ def find_bursts(ids: np.ndarray, session: np.ndarray, time: np.ndarray, embeddin
         sims[r] = np.einsum("ij,ij->i", ea, eb)
     joins = np.zeros(n, bool)  # sorted position i joins the burst of i - 1
     joins[cand] = sims >= rule.min_similarity
-    _bridge(joins, order, s_sorted, t_sorted, embeddings_at, rule, chunk, two_back)
+    _bridge(joins, order, s_sorted, t_sorted, embeddings_at, rule, chunk,
+            cos[:, 1] if cos is not None and cos.shape[1] > 1 else None)
     starts = np.flatnonzero(~joins)
     run = np.cumsum(~joins) - 1
     out[order] = ids[order][starts][run]

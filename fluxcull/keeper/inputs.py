@@ -145,15 +145,13 @@ def _project(store, corpus: Corpus, transform: InputTransform, cache: Projection
                 cancel.check()
             end = start + len(block)
             z[start:end] = transform.project(block)
+            edge = block[:2] if tail is None else np.concatenate([tail, block[:2]])
+            k = len(edge) - len(block[:2])  # rows of the tail in `edge`
             for d in (1, 2):
                 adjacent[start + d:end, d - 1] = np.einsum("ij,ij->i", block[d:], block[:-d])
-            if tail is not None:  # the block's first rows against the rows before it
-                edge = np.concatenate([tail, block[:2]])
-                for j in range(min(2, len(block))):
-                    for d in range(j + 1, 3):  # row j's row d before it is in the tail
-                        if len(tail) + j - d >= 0:
-                            adjacent[start + j, d - 1] = float(edge[len(tail) + j] @ edge[len(tail) + j - d])
-            tail = block[-2:].copy() if tail is None else np.concatenate([tail, block[-2:]])[-2:].copy()
+                j = np.arange(max(d - k, 0), min(d, len(block)))  # first rows, whose row d before is in the tail
+                adjacent[start + j, d - 1] = np.einsum("ij,ij->i", edge[k + j], edge[k + j - d])
+            tail = (block if len(block) >= 2 else edge)[-2:].copy()
             if progress is not None:
                 progress(end, n)
         return z, adjacent, 0

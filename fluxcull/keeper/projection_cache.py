@@ -11,16 +11,17 @@ only valid for the transform fitted at that training), in `<version folder>/proj
 | `ids.npy` | int64 photo ids, ascending |
 | `keys.npy` | int64 embedding key per photo: store row << 32 | CRC-32 of the vector (`embedding_keys`) |
 | `z.npy` | float32 (n x components): the projection, memory-mapped when read |
-| `adjacent.npy` | float32 (n x 2): cosines of the photo's embedding to the previous photo's and to the one before that (the bursts' inputs; a cache written before the second column holds n) |
+| `adjacent.npy` | float32 (n x 2): cosines of the photo's embedding to the previous photo's and the one before (the bursts' inputs; an older cache: n) |
 | `prev.npy` | int64: the id of that previous photo (-1: none) |
 
 A photo's cached values are used only while its embedding is the very vector they were computed
 from (same store row and checksum; a vector stored before checksums never matches), and its
-`adjacent` only while the photo before it (and for the second column, the one before that) is the same photo, unchanged too. Everything else is
-projected from the store as before. The projection is kept in float32, exactly as computed: a
-photo's score never depends on whether it came from the cache (trees react to the last bits of an
-input; float16 copies moved some scores). Only the active version keeps its cache (about 400 MB
-per 400,000 photos); a missing or unreadable cache just means a slower pass.
+`adjacent` only while the photo before it (and for the second column, the one before that) is the
+same photo, unchanged too. Everything else is projected from the store as before. The projection is
+kept in float32, exactly as computed: a photo's score never depends on whether it came from the
+cache (trees react to the last bits of an input; float16 copies moved some scores). Only the active
+version keeps its cache (about 400 MB per 400,000 photos); a missing or unreadable cache just means
+a slower pass.
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ stack's size and its position in capture order (fluxcull.catalog.stacks_store).
 Stacks are kept current incrementally: a session group's stacks are stored with a signature of
 what they were computed from (its photos, their capture times, their embeddings' store rows and
 checksums, the burst rule and its definition number), and only the groups whose signature changed
-are computed again, so an inbox walk that arrives costs its own session. `rebuild` computes every group again. Bursts never
-cross a session group, so computing some groups gives what computing all would give them.
+are computed again, so an inbox walk that arrives costs its own session. `rebuild` computes every
+group again. Bursts never cross a session group, so computing some groups gives what computing all
+would give them.
 """
 
 from __future__ import annotations
