@@ -133,7 +133,7 @@ def all_metrics(y, s, groups, probabilities: bool = True) -> dict:
 
 
 def calibration_diagnostics(inboxes: list[tuple[np.ndarray, np.ndarray]], keep_rate: float,
-                            draws: int = 400, seed: int = 0) -> dict:
+                            draws: int = 400, seed: int = 0, tastes: list[str] | None = None) -> dict:
     """How to read the per-photographer ECE, from (truth, probability) of each photographer's inbox:
 
     ece_pooled: ECE of all inboxes together (hundreds of photos instead of ~120);
@@ -142,13 +142,23 @@ def calibration_diagnostics(inboxes: list[tuple[np.ndarray, np.ndarray]], keep_r
       keeper counts as keep_rate of a keeper (the labels the model was trained on carry that noise);
     ece_floor: the mean per-photographer ECE a perfectly calibrated model with these very
       probabilities would show, from `draws` labellings drawn from the probabilities themselves (the
-      sampling noise of ~120 photos in ten bins)."""
+      sampling noise of ~120 photos in ten bins);
+    ece_taste, ece_taste_worst (with `tastes`, each inbox's taste): the ECE of each taste's inboxes
+      together (several photographers of one taste: `--seeds`), its mean over tastes and the worst
+      taste. With one photographer per taste it is the per-photographer ECE."""
     if not inboxes:
-        return {"ece_pooled": None, "ece_review": None, "ece_floor": None}
+        return {"ece_pooled": None, "ece_review": None, "ece_floor": None} | (
+            {"ece_taste": None, "ece_taste_worst": None} if tastes is not None else {})
     probs = [np.clip(np.asarray(q, float), 0, 1) for _, q in inboxes]
     y = np.concatenate([np.asarray(t, float) for t, _ in inboxes])
     p = np.concatenate(probs)
     rng = np.random.default_rng(seed)
     floor = [np.mean([ece(rng.random(len(q)) < q, q) for _ in range(draws)]) for q in probs]
-    return {"ece_pooled": round(ece(y, p), 4), "ece_review": round(ece(y * keep_rate, p), 4),
-            "ece_floor": round(float(np.mean(floor)), 4)}
+    out = {"ece_pooled": round(ece(y, p), 4), "ece_review": round(ece(y * keep_rate, p), 4),
+           "ece_floor": round(float(np.mean(floor)), 4)}
+    if tastes is not None:
+        per = [ece(np.concatenate([np.asarray(t, float) for (t, _), k in zip(inboxes, tastes) if k == taste]),
+                   np.concatenate([q for q, k in zip(probs, tastes) if k == taste]))
+               for taste in dict.fromkeys(tastes)]
+        out |= {"ece_taste": round(float(np.mean(per)), 4), "ece_taste_worst": round(float(max(per)), 4)}
+    return out

@@ -148,3 +148,24 @@ def test_calibration_diagnostics_read_noise_and_review():
     d = calibration_diagnostics([(y, p)], keep_rate=0.85, draws=10)
     assert d["ece_pooled"] > 0.04 and d["ece_review"] < 1e-9
     assert calibration_diagnostics([], 0.85) == {"ece_pooled": None, "ece_review": None, "ece_floor": None}
+
+
+def test_ece_per_taste_pools_the_photographers_of_one_taste():
+    from benchmarks.taste_metrics import calibration_diagnostics, ece
+
+    rng = np.random.default_rng(8)
+    inboxes, tastes = [], []
+    for taste, shift in (("fog", 0.0), ("mono", 0.2)):  # mono's probabilities 0.2 too low throughout
+        for _ in range(2):
+            p = np.clip(rng.beta(0.4, 3.0, 120), 0.005, 0.7)
+            inboxes.append((rng.random(120) < p + shift, p))
+            tastes.append(taste)
+    d = calibration_diagnostics(inboxes, keep_rate=1.0, draws=20, tastes=tastes)
+    fog = ece(np.concatenate([y for y, _ in inboxes[:2]]), np.concatenate([p for _, p in inboxes[:2]]))
+    mono = ece(np.concatenate([y for y, _ in inboxes[2:]]), np.concatenate([p for _, p in inboxes[2:]]))
+    assert d["ece_taste"] == pytest.approx((fog + mono) / 2, abs=1e-4)
+    assert d["ece_taste_worst"] == pytest.approx(mono, abs=1e-4) and mono > 0.1 > 2 * fog
+    # one photographer per taste: the per-photographer ECE itself
+    one = calibration_diagnostics(inboxes[1:3], keep_rate=1.0, draws=5, tastes=tastes[1:3])
+    assert one["ece_taste"] == pytest.approx(np.mean([ece(y, p) for y, p in inboxes[1:3]]), abs=1e-4)
+    assert calibration_diagnostics([], 0.85, tastes=[])["ece_taste"] is None
