@@ -42,7 +42,7 @@ FULL = {"sessions": 26, "scenes": (4, 6)}
 QUICK = {"sessions": 12, "scenes": (3, 4)}
 METRICS = ("auc", "pairwise", "ap", "recall@10%", "ece")
 DIAGNOSTICS = ("scene_auc", "burst_top1")
-CALIBRATION = ("ece_pooled", "ece_review", "ece_floor", "ece_taste", "ece_taste_worst")
+CALIBRATION = ("ece_pooled", "ece_review", "ece_floor", "ece_taste", "ece_taste_worst", "ece_taste_floor")
 
 
 def fluxcull(lib: Path, *args: str, ok=(0,)) -> dict | list | str:
@@ -200,7 +200,8 @@ def summarise(results: list[dict]) -> tuple[list[dict], list[dict]]:
             vals = [row[k] for row in mine if row.get(k) is not None]
             m[k] = round(float(np.mean(vals)), 4) if len(vals) == len(tastes) else None
         m["worst_auc"] = min((row["auc"] for row in mine if row.get("auc") is not None), default=None)
-        scored = [(r, row) for r in results for row in r["rows"] if row["method"] == method and row.get("ece") is not None]
+        scored = [(r, row) for r in results for row in r["rows"]
+                  if row["method"] == method and row.get("ece") is not None]
         m.update(calibration_diagnostics([(np.array([p["keep"] for p in r["inbox"]]), np.array(row["scores"]))
                                           for r, row in scored], KEEP_NOISE, tastes=[r["taste"] for r, _ in scored]))
         if method == "active":
@@ -247,7 +248,8 @@ def run(out_dir: Path, quick: bool, only: list[str] | None = None, keep: Path | 
              "ece_pooled = all inboxes together; ece_review = pooled, against the review as practised (each "
              f"intended keeper counts {KEEP_NOISE} of a keeper); ece_floor = the mean ECE a perfectly calibrated "
              "model with the same probabilities would show on inboxes this size; ece_taste = each taste's "
-             "inboxes together (all its seeds), mean over tastes, and ece_taste_worst the worst taste.\n\n## Mean over tastes\n\n"
+             "inboxes together (all its seeds), mean over tastes, ece_taste_worst the worst taste and "
+             "ece_taste_floor what a perfectly calibrated model would show on them.\n\n## Mean over tastes\n\n"
              + _table(means, cols) + "\n\n## Keeper matching and sizes\n\n"
              + _table(match_rows, list(match_rows[0])) + "\n\n## Per taste")
     return write_results(out_dir, "taste", rows, meta={"quick": quick, "size": size, "replicates": replicates,

@@ -143,12 +143,13 @@ def calibration_diagnostics(inboxes: list[tuple[np.ndarray, np.ndarray]], keep_r
     ece_floor: the mean per-photographer ECE a perfectly calibrated model with these very
       probabilities would show, from `draws` labellings drawn from the probabilities themselves (the
       sampling noise of ~120 photos in ten bins);
-    ece_taste, ece_taste_worst (with `tastes`, each inbox's taste): the ECE of each taste's inboxes
-      together (several photographers of one taste: `--seeds`), its mean over tastes and the worst
-      taste. With one photographer per taste it is the per-photographer ECE."""
+    ece_taste, ece_taste_worst, ece_taste_floor (with `tastes`, each inbox's taste): the ECE of each
+      taste's inboxes together (several photographers of one taste: `--seeds`), its mean over tastes,
+      the worst taste, and the mean a perfectly calibrated model would show on inboxes that size. With
+      one photographer per taste it is the per-photographer ECE."""
     if not inboxes:
         return {"ece_pooled": None, "ece_review": None, "ece_floor": None} | (
-            {"ece_taste": None, "ece_taste_worst": None} if tastes is not None else {})
+            {"ece_taste": None, "ece_taste_worst": None, "ece_taste_floor": None} if tastes is not None else {})
     probs = [np.clip(np.asarray(q, float), 0, 1) for _, q in inboxes]
     y = np.concatenate([np.asarray(t, float) for t, _ in inboxes])
     p = np.concatenate(probs)
@@ -157,8 +158,12 @@ def calibration_diagnostics(inboxes: list[tuple[np.ndarray, np.ndarray]], keep_r
     out = {"ece_pooled": round(ece(y, p), 4), "ece_review": round(ece(y * keep_rate, p), 4),
            "ece_floor": round(float(np.mean(floor)), 4)}
     if tastes is not None:
-        per = [ece(np.concatenate([np.asarray(t, float) for (t, _), k in zip(inboxes, tastes) if k == taste]),
-                   np.concatenate([q for q, k in zip(probs, tastes) if k == taste]))
-               for taste in dict.fromkeys(tastes)]
-        out |= {"ece_taste": round(float(np.mean(per)), 4), "ece_taste_worst": round(float(max(per)), 4)}
+        per, per_floor = [], []
+        for taste in dict.fromkeys(tastes):
+            mine = [i for i, k in enumerate(tastes) if k == taste]
+            q = np.concatenate([probs[i] for i in mine])
+            per.append(ece(np.concatenate([np.asarray(inboxes[i][0], float) for i in mine]), q))
+            per_floor.append(np.mean([ece(rng.random(len(q)) < q, q) for _ in range(draws)]))
+        out |= {"ece_taste": round(float(np.mean(per)), 4), "ece_taste_worst": round(float(max(per)), 4),
+                "ece_taste_floor": round(float(np.mean(per_floor)), 4)}
     return out

@@ -165,6 +165,7 @@ def test_ece_per_taste_pools_the_photographers_of_one_taste():
     mono = ece(np.concatenate([y for y, _ in inboxes[2:]]), np.concatenate([p for _, p in inboxes[2:]]))
     assert d["ece_taste"] == pytest.approx((fog + mono) / 2, abs=1e-4)
     assert d["ece_taste_worst"] == pytest.approx(mono, abs=1e-4) and mono > 0.1 > 2 * fog
+    assert 0.5 * d["ece_taste_floor"] < fog < 2.0 * d["ece_taste_floor"]  # fog is calibrated: its floor
     # one photographer per taste: the per-photographer ECE itself
     one = calibration_diagnostics(inboxes[1:3], keep_rate=1.0, draws=5, tastes=tastes[1:3])
     assert one["ece_taste"] == pytest.approx(np.mean([ece(y, p) for y, p in inboxes[1:3]]), abs=1e-4)
