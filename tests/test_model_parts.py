@@ -279,6 +279,46 @@ def test_calibration_on_raw_scores_survives_a_final_model_that_memorises_its_kee
     assert calibrate.expected_calibration_error(iso(new_rank), new_y) < 0.03
 
 
+def test_calibration_on_raw_scores_reads_the_keepers_an_archive_left_unexported():
+    """Labels from an archive that exports 80% of what the photographer would keep: the curve on raw
+    scores estimates that rate and gives the probability of a keeper, not of an export."""
+    rng = np.random.default_rng(11)
+
+    def photos(n, rate):
+        logit = rng.normal(-3.0, 2.2, n)
+        keep = rng.random(n) < 1 / (1 + np.exp(-logit))
+        return logit + rng.normal(0, 0.2, n), keep.astype(float), (keep & (rng.random(n) < rate)).astype(float)
+
+    raw, _, exported = photos(20000, 0.8)
+    new_raw, new_keep, new_exported = photos(20000, 0.8)
+    for method, tol in (("platt", 0.02), ("isotonic", 0.03)):
+        cal = calibrate.Calibrator.fit(raw, exported, method, on_raw=True)
+        assert abs(cal.export_rate - 0.8) < 0.06, (method, cal.export_rate)
+        p = cal(new_raw)
+        assert p.max() <= 1.0
+        assert calibrate.expected_calibration_error(p, new_keep) < tol
+        assert calibrate.expected_calibration_error(p * cal.export_rate, new_exported) < tol
+    # the plain curve on exports reads short of the keepers: what the export rate mends
+    a, b = calibrate.platt_fit(raw, exported)
+    plain = 1 / (1 + np.exp(-(a * new_raw + b)))
+    assert calibrate.expected_calibration_error(plain, new_keep) > 0.015
+    assert calibrate.Calibrator.fit(raw, exported, "platt", on_raw=True)(new_raw).sum() > 1.15 * plain.sum()
+    # an archive with every keeper exported: the rate stays near 1 and so do the probabilities
+    raw1, keep1, _ = photos(20000, 1.0)
+    cal1 = calibrate.Calibrator.fit(raw1, keep1, "platt", on_raw=True)
+    assert cal1.export_rate > 0.95
+    assert calibrate.expected_calibration_error(cal1(new_raw), new_keep) < 0.02
+    # the held-out probabilities of `evaluate` are those of an export, c x the keeper probability
+    group = np.arange(len(raw)) % 50
+    keeper_p = calibrate.cross_calibrated(raw, exported, group, on_raw=True)
+    export_p = calibrate.cross_calibrated(raw, exported, group, on_raw=True, exported=True)
+    ratio = export_p[keeper_p > 0.1] / keeper_p[keeper_p > 0.1]
+    assert 0.7 < ratio.min() <= ratio.max() < 0.9
+    assert calibrate.expected_calibration_error(export_p, exported) < 0.02
+    # with no positives or no negatives the fit does not estimate a rate
+    assert calibrate.lapse_fit(raw[:50], np.zeros(50))[2] == 1.0
+
+
 def test_platt_scaling_stays_finite_on_separable_or_tiny_data():
     rank = np.r_[np.linspace(0, 0.8, 50), np.linspace(0.9, 1.0, 5)]
     y = np.r_[np.zeros(50), np.ones(5)]  # perfectly separated: plain Newton runs off to infinity

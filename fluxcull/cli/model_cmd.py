@@ -103,7 +103,9 @@ def cmd_train(args, lib) -> int:
     cal = s["calibration"]
     ece = cal.get("ece")
     how = cal["method"] + (f" on {cal['scale']}" if cal.get("scale") else "")
-    print(f"calibration: {how}, ECE {ece:.3f}" if ece is not None else f"calibration: {how}")
+    rate = cal.get("export_rate")
+    kept = f", {1 - rate:.0%} of what you keep left unexported (estimated)" if rate is not None and rate < 0.995 else ""
+    print((f"calibration: {how}, ECE {ece:.3f}" if ece is not None else f"calibration: {how}") + kept)
     if s.get("previous_metrics") and s["previous_metrics"].get("primary") is not None:
         pm = s["previous_metrics"]
         now = pm.get("primary_on_current_data")

@@ -304,9 +304,11 @@ def evaluate_steps(prep, conn: sqlite3.Connection, *, kind: str = "linear", seed
 
 
 def _held_out_probabilities(method: str, rank, raw, label, session, seed: int) -> np.ndarray:
-    """Each half of the held-out sessions calibrated on the other half, as the final model is calibrated."""
+    """Each half of the held-out sessions calibrated on the other half, as the final model is calibrated;
+    as probabilities of an export (what the labels record: calibrate's module docstring)."""
     on_raw = method in calibrate.RAW_SCALE_KINDS
-    return calibrate.cross_calibrated(raw if on_raw else rank, label, session, seed=seed, on_raw=on_raw)
+    return calibrate.cross_calibrated(raw if on_raw else rank, label, session, seed=seed, on_raw=on_raw,
+                                      exported=True)
 
 
 def _held_out_test(prep, methods, train, test_idx, seed, cfg, prefs, cancel, device) -> dict:

@@ -127,6 +127,7 @@ def train_job(lib, *, cancel: CancelToken | None = None, model_kind: str | None 
             "method": calibrator.method,
             "scale": "raw scores" if on_raw else "ranks",
             "fitted_on": f"out-of-fold {'raw scores' if on_raw else 'corpus ranks'}, random-by-session split",
+            "export_rate": round(calibrator.export_rate, 4),
             "ece": model_row.get("ece"),
             "reliability": model_row.get("reliability"),
         }
