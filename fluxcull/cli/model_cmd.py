@@ -103,8 +103,10 @@ def cmd_train(args, lib) -> int:
     cal = s["calibration"]
     ece = cal.get("ece")
     how = cal["method"] + (f" on {cal['scale']}" if cal.get("scale") else "")
-    rate = cal.get("export_rate")
-    kept = f", {1 - rate:.0%} of what you keep left unexported (estimated)" if rate is not None and rate < 0.995 else ""
+    from fluxcull.keeper.calibrate import unexported_share
+
+    left = unexported_share(cal.get("export_rate"))
+    kept = f", {left:.0%} of what you keep left unexported (estimated)" if left is not None else ""
     print((f"calibration: {how}, ECE {ece:.3f}" if ece is not None else f"calibration: {how}") + kept)
     if s.get("previous_metrics") and s["previous_metrics"].get("primary") is not None:
         pm = s["previous_metrics"]

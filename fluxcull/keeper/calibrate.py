@@ -153,21 +153,33 @@ def _quantile_knots(quantiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uq, (QUANTILE_GRID[first] + QUANTILE_GRID[last]) / 2
 
 
+def equal_count_bins(x: np.ndarray, y: np.ndarray, max_bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean x, sum of y, count) of at most `max_bins` equal-count bins of x in ascending order; with
+    no more points than that, every point its own bin."""
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    if len(xs) <= max_bins:
+        return xs, ys, np.ones(len(xs))
+    edges = np.linspace(0, len(xs), max_bins + 1).astype(np.int64)
+    wts = np.diff(edges).astype(np.float64)
+    return np.add.reduceat(xs, edges[:-1]) / wts, np.add.reduceat(ys, edges[:-1]), wts
+
+
+def unexported_share(export_rate) -> float | None:
+    """The share of keepers an archive left unexported, to tell the photographer; None when it is
+    not worth a word (an estimate of 1, or none)."""
+    if export_rate is None or not np.isfinite(export_rate) or export_rate >= 0.995:
+        return None
+    return 1.0 - float(export_rate)
+
+
 def isotonic_fit(x: np.ndarray, y: np.ndarray, max_blocks: int = 2000, lo: float = 0.0,
                  hi: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Non-decreasing fit of y on x (pool adjacent violators); returns interpolation knots, anchored
     flat at lo and hi (the ends of x's range)."""
-    order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
     # pre-bin equal-count so PAV runs on at most max_blocks points (keeps it fast on 400k photos)
-    if len(xs) > max_blocks:
-        edges = np.linspace(0, len(xs), max_blocks + 1).astype(np.int64)
-        sums_y = np.add.reduceat(ys, edges[:-1])
-        sums_x = np.add.reduceat(xs, edges[:-1])
-        wts = np.diff(edges).astype(np.float64)
-        xs, ys = sums_x / wts, sums_y / wts
-    else:
-        wts = np.ones(len(xs))
+    xs, sums_y, wts = equal_count_bins(x, y, max_blocks)
+    ys = sums_y / wts
     val, wgt, xsum = [], [], []
     for xi, yi, wi in zip(xs, ys, wts):
         val.append(yi)
@@ -239,12 +251,7 @@ def lapse_fit(x: np.ndarray, y: np.ndarray, prior: tuple[float, float] = EXPORT_
         return float(a0), float(b0), 1.0
     # Above LAPSE_BINS photos the likelihood is read over equal-count bins of x (their mean score,
     # their keepers and photos): a 400,000-photo library fits in the time of a 4,000-photo one
-    pos, tot = y, np.ones(len(x))
-    if len(x) > LAPSE_BINS:
-        order = np.argsort(x, kind="stable")
-        edges = np.linspace(0, len(x), LAPSE_BINS + 1).astype(np.int64)[:-1]
-        tot = np.diff(np.r_[edges, len(x)]).astype(np.float64)
-        x, pos = np.add.reduceat(x[order], edges) / tot, np.add.reduceat(y[order], edges)
+    x, pos, tot = equal_count_bins(x, y, LAPSE_BINS)
     neg = tot - pos
     a0, b0 = platt_fit(x, pos / tot)
     al, be = prior

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+from fluxcull.keeper.calibrate import unexported_share
+
 METHOD_LABELS = {
     "gbt": "gradient-boosted trees", "linear": "pairwise linear ranker", "mlp": "pairwise neural ranker",
     "centroid": "keeper centroid",
@@ -188,8 +190,9 @@ def panel(s: dict) -> dict:
         if cal.get("method"):
             extra.append(f"Scores calibrated with the {cal['method']} method on photos the model had not seen"
                          + (f" (calibration error {cal['ece']:.3f})." if _num(cal.get("ece")) is not None else "."))
-            if _num(cal.get("export_rate")) is not None and cal["export_rate"] < 0.995:
-                extra.append(f"About {1 - cal['export_rate']:.0%} of the photos you would keep seem never to have "
+            left = unexported_share(_num(cal.get("export_rate")))
+            if left is not None:
+                extra.append(f"About {left:.0%} of the photos you would keep seem never to have "
                              "been exported to the keeper archive; the scores count them as keepers.")
     else:
         if active:
