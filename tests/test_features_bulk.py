@@ -215,3 +215,23 @@ def test_technical_part_is_read_in_bulk_and_only_when_readable(conn, catalog):
             assert_bits_equal(orient[k], vecs[i, n_feat:] if stored else np.full(F.N_ORIENT, np.nan, np.float32))
         assert_bits_equal(got[:, F.N_TECH:], F.metadata_features(conn, ids))
     assert F.load_features(conn, []).shape == (0, len(F.FEATURE_NAMES))
+
+
+def test_technical_part_of_every_photo_in_any_order_and_with_a_value_of_another_kind(conn, catalog):
+    """Every photo with a vector (a whole-library pass reads them as they are, no placing): ids in
+    order, reversed, and with one value stored as text, which leaves that photo NaN alone."""
+    rng = np.random.default_rng(3)
+    vecs = rng.uniform(0, 1, (len(catalog), len(F.STORED_NAMES))).astype(np.float32)
+    with transaction(conn):
+        conn.executemany("INSERT INTO photo_features(photo_id, schema, vector) VALUES (?, ?, ?)",
+                         [(pid, F.FEATURE_SCHEMA, vecs[i].tobytes()) for i, pid in enumerate(catalog)])
+    got, orient = F.load_features(conn, catalog, with_orientation=True)
+    assert_bits_equal(got[:, :F.N_TECH], vecs[:, :F.N_TECH])
+    assert_bits_equal(orient, vecs[:, len(F.FEATURE_NAMES):])
+    back = F.load_features(conn, catalog[::-1])
+    assert_bits_equal(back[:, :F.N_TECH], vecs[::-1, :F.N_TECH])
+    with transaction(conn):
+        conn.execute("UPDATE photo_features SET vector = 'not a vector' WHERE photo_id = ?", (catalog[4],))
+    got = F.load_features(conn, catalog)
+    assert np.isnan(got[4, :F.N_TECH]).all()
+    assert_bits_equal(np.delete(got[:, :F.N_TECH], 4, axis=0), np.delete(vecs[:, :F.N_TECH], 4, axis=0))

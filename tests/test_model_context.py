@@ -101,6 +101,47 @@ def test_context_inputs_describe_each_photo_against_its_burst_and_session():
     assert np.isnan(col["haze_vs_session"]).all()  # a missing feature stays missing
 
 
+def test_centroid_similarities_match_their_definition_whatever_the_order_of_the_photos():
+    """session_sim and burst_sim against the plain definition (cosine to the group's mean), with
+    sessions and bursts interleaved in position order, a zero row, and z a strided view."""
+    from fluxcull.keeper.context import _centroid_sims
+    from fluxcull.keeper.groups import Groups
+
+    rng = np.random.default_rng(4)
+    n = 500
+    session = rng.integers(0, 7, n)
+    burst = session * 100 + rng.integers(0, 40, n)  # bursts inside sessions, scattered over positions
+    wide = rng.normal(size=(n, 20)).astype(np.float32)
+    wide[17] = 0.0
+    z = wide[:, 3:15]
+    got_s, got_b = _centroid_sims(Groups(session), Groups(burst), z, step=64)
+
+    def cos(a, b):
+        return float(a @ b) / max(np.linalg.norm(a), 1e-9) / max(np.linalg.norm(b), 1e-9)
+
+    for i in range(n):
+        s_mean = z[session == session[i]].sum(axis=0)
+        assert got_s[i] == pytest.approx(cos(z[i], s_mean), abs=1e-5)
+        mates = burst == burst[i]
+        want = cos(z[i], z[mates].sum(axis=0)) if mates.sum() > 1 else float(i != 17)
+        assert got_b[i] == pytest.approx(want, abs=1e-5)
+
+
+def test_rows_are_widened_in_place_to_the_model_inputs_width():
+    from fluxcull.keeper.inputs import widen_rows
+
+    rng = np.random.default_rng(5)
+    n, k, dim = 1000, 6, 9
+    z = rng.normal(size=(n, k)).astype(np.float32)
+    buf = np.empty(n * (k + 5), np.float32)
+    buf[:n * k] = z.ravel()
+    x = widen_rows(buf, n, k, dim, step=37)  # blocks whose old and new places overlap
+    assert x.shape == (n, dim) and x.flags.c_contiguous and np.shares_memory(x, buf)
+    np.testing.assert_array_equal(x[:, :k], z)
+    with pytest.raises(ValueError):
+        widen_rows(buf, n, k, k + 6)  # more than the buffer holds
+
+
 def test_near_duplicate_frames_read_as_tied_in_their_burst_and_a_soft_one_as_last():
     """A recomposed frame as sharp as the clean one to the third digit is no "sharper frame of the
     burst"; a misfocused frame is still clearly the softest. The tolerance comes with the model, so a

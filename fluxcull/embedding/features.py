@@ -103,20 +103,31 @@ def missing_feature_ids(conn: sqlite3.Connection, role: str | None = None) -> li
 
 def _stored_columns(conn: sqlite3.Connection, photo_ids, columns: slice) -> np.ndarray:
     """The stored vectors' `columns` (of STORED_NAMES; float32) for photos, in order; NaN where none
-    are stored under the current schema."""
+    are stored under the current schema. Read-only where it is a view of the vectors as read (every
+    photo has one and the ids are sorted and distinct: a whole-library pass)."""
     ids = as_ids(photo_ids)
     uids, inv = np.unique(ids, return_inverse=True)
     width = len(range(*columns.indices(len(STORED_NAMES))))
-    out = np.full((len(uids), width), np.nan, np.float32)
     rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
-    rows = [r for r in rows if isinstance(r[1], bytes) and len(r[1]) == _STORED_BYTES]  # others: NaN
-    if rows:
-        pid = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        vecs = np.frombuffer(b"".join([r[1] for r in rows]), np.float32).reshape(len(rows), len(STORED_NAMES))
+    pid = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    blobs = [r[1] for r in rows]
+    try:
+        joined = b"".join(blobs)  # TypeError: a value that is no BLOB
+        if not (np.fromiter(map(len, blobs), np.int64, len(blobs)) == _STORED_BYTES).all():
+            raise TypeError("a vector of another size")
+    except TypeError:  # values of another kind or size: those photos stay NaN
+        keep = [i for i, v in enumerate(blobs) if isinstance(v, bytes) and len(v) == _STORED_BYTES]
+        pid, joined = pid[keep], b"".join([blobs[i] for i in keep])
+    del rows, blobs
+    vecs = np.frombuffer(joined, np.float32).reshape(len(pid), len(STORED_NAMES))
+    if len(pid) == len(uids) and np.array_equal(pid, uids):  # every photo, in id order: nothing to place
+        out = vecs[:, columns]
+    else:
+        out = np.full((len(uids), width), np.nan, np.float32)
         at = np.searchsorted(uids, pid)
         ok = (at < len(uids)) & (uids[np.minimum(at, len(uids) - 1)] == pid)
         out[at[ok]] = vecs[ok, columns]
-    return out[inv.ravel()]
+    return out if np.array_equal(uids, ids) else out[inv.ravel()]  # sorted distinct ids: in their order already
 
 
 def load_features(conn: sqlite3.Connection, photo_ids, metadata_rows: np.ndarray | None = None,

@@ -20,7 +20,7 @@ features (fluxcull.embedding.features), these inputs (NaN where the feature itse
 | `session_sim` | cosine similarity of the photo to its session's centroid (appearance) | -1 .. 1 |
 | `burst_sim` | cosine similarity to its burst's centroid | -1 .. 1 |
 | `burst_typical` | 1 for the burst's most typical frame (highest `burst_sim`), else 0 | 0 / 1 |
-| `rotation_vs_burst` | how far the frame is rotated against its burst's consensus: its own angle is the median of its signed rotations against its nearest frames in the burst (up to `ROTATION_NEIGHBOURS` before and after; the rotation between two frames' orientation signatures), the consensus the median of those angles over the burst; NaN alone | degrees, 0 .. 24 |
+| `rotation_vs_burst` | how far the frame is rotated against its burst's consensus: its own angle is the median of its signed rotations against its nearest frames in the burst (up to `ROTATION_NEIGHBOURS` before and after, fluxcull.keeper.rotation; the rotation between two frames' orientation signatures), the consensus the median of those angles over the burst; NaN alone | degrees, 0 .. 24 |
 
 for every technical feature f of fluxcull.embedding.features (sharpness, brightness, clipping, contrast,
 haze, colour, noise, aspect) and the three derived ones above. The session is the catalog session (a walk: photos less than the
@@ -78,10 +78,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, ORIENTATION_HARMONICS, TECHNICAL_NAMES
+from fluxcull.embedding.features import FEATURE_NAMES, FEATURE_SCHEMA, TECHNICAL_NAMES
 from fluxcull.keeper import cores
 from fluxcull.keeper.bursts import DEFINITION as BURST_DEFINITION
 from fluxcull.keeper.groups import Groups, median_and_rank, value_ranks
+from fluxcull.keeper.rotation import relative_rotation, rotation_vs_burst  # noqa: F401 (relative_rotation: part of this API)
 
 CENTROID_COMPONENTS = 256
 TIE_SHARE = 0.1      # a burst-rank tolerance, as a share of the feature's interquartile range
@@ -179,14 +180,19 @@ def soft_ranks(pairs: tuple[np.ndarray, np.ndarray], values: np.ndarray, toleran
     return out
 
 
-def _group_sums(gid: np.ndarray, n_groups: int, z: np.ndarray) -> np.ndarray:
-    """float32 (n_groups x k): the sum of the rows of z in each group, as one sparse product (a
-    group-membership matrix times z: no sorted copy of z; 0.2 s for 400,000 x 256 on two cores
-    against 0.8 s for a sorted np.add.reduceat)."""
+SIM_STEP = 16384  # rows per step of the cosine pass: its temporaries stay small (a large temporary is
+# paid for again in page faults every time it is allocated)
+
+
+def _group_sums(gid: np.ndarray, n_groups: int, z: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """float32 (n_groups x k): the sum of the rows of z in each group (gid: the group of each of
+    `rows`, every row of z when None), as one sparse product (a group-membership matrix times z: no
+    copy of z's rows; 0.02 s for 400,000 x 256)."""
     from scipy import sparse
 
     n = len(z)
-    member = sparse.csr_matrix((np.ones(n, np.float32), (np.asarray(gid, np.int64), np.arange(n))),
+    rows = np.arange(n) if rows is None else np.asarray(rows, np.int64)
+    member = sparse.csr_matrix((np.ones(len(rows), np.float32), (np.asarray(gid, np.int64), rows)),
                                shape=(n_groups, n))
     return np.asarray(member @ np.asarray(z, np.float32), np.float32)
 
@@ -195,97 +201,39 @@ def _norms(a: np.ndarray) -> np.ndarray:
     return np.sqrt(np.einsum("ij,ij->i", a, a))
 
 
-def _centroid_sims(by_session: "Groups", by_burst: "Groups", z: np.ndarray, chunk: int = 65536):
+def _centroid_sims(by_session: "Groups", by_burst: "Groups", z: np.ndarray, step: int = SIM_STEP):
     """Cosine similarity of each row of z to its session's and to its burst's mean row.
 
     A frame alone in its burst is its burst's mean (similarity 1, or 0 for a zero row): only the
-    bursts of two frames or more are summed, which spares a pass over most of a library's rows.
-    Bursts are keyed on their own (find_bursts never joins frames of two sessions)."""
+    bursts of two frames or more are summed. Each sum adds its rows in position order (the same bits
+    whatever else is selected), and no row of z is copied. Bursts are keyed on their own
+    (find_bursts never joins frames of two sessions)."""
     n = len(z)
     s_sums = _group_sums(by_session.gid, len(by_session.starts), z)
-    in_burst = np.flatnonzero(by_burst.size_of() > 1)
-    b_ids, b_of = np.unique(by_burst.gid[in_burst], return_inverse=True)
-    b_of = b_of.ravel()
-    b_sums = _group_sums(b_of, len(b_ids), z[in_burst])
+    multi = by_burst.sizes > 1
+    b_row = np.cumsum(multi) - 1  # each burst of two frames or more: its row of b_sums
+    b_at = np.where(multi[by_burst.gid], b_row[by_burst.gid], -1)
+    in_burst = np.flatnonzero(b_at >= 0)
+    b_sums = _group_sums(b_at[in_burst], int(multi.sum()), z, rows=in_burst)
     for sums in (b_sums, s_sums):
         sums /= np.maximum(_norms(sums), 1e-9)[:, None]
     out_s = np.empty(n, np.float32)
-    norm = np.empty(n, np.float32)
-    for s in range(0, n, chunk):
-        zz = np.asarray(z[s:s + chunk], np.float32)
-        norm[s:s + chunk] = np.maximum(_norms(zz), 1e-9)
-        out_s[s:s + chunk] = np.einsum("ij,ij->i", zz, s_sums[by_session.gid[s:s + chunk]]) / norm[s:s + chunk]
-    out_b = (norm > 1e-9).astype(np.float32)
-    for s in range(0, len(in_burst), chunk):
-        at = in_burst[s:s + chunk]
-        out_b[at] = np.einsum("ij,ij->i", np.asarray(z[at], np.float32), b_sums[b_of[s:s + chunk]]) / norm[at]
+    out_b = np.empty(n, np.float32)
+    for s in range(0, n, step):
+        zz = np.asarray(z[s:s + step], np.float32)
+        norm = np.maximum(_norms(zz), 1e-9)
+        out_s[s:s + step] = np.einsum("ij,ij->i", zz, s_sums[by_session.gid[s:s + step]]) / norm
+        sim = (norm > 1e-9).astype(np.float32)
+        at = b_at[s:s + step]
+        m = np.flatnonzero(at >= 0)
+        sim[m] = np.einsum("ij,ij->i", zz[m], b_sums[at[m]]) / norm[m]
+        out_b[s:s + step] = sim
     return out_s, out_b
-
-
-ROTATION_NEIGHBOURS = 8
-_ROTATION_STEP = 0.5  # degrees between the correlation's samples, refined by a parabola
-_ROTATION_GRID = np.radians(np.arange(-12.0, 12.0 + _ROTATION_STEP / 2, _ROTATION_STEP))
-_STEER_ANGLES = 2 * np.arange(1, ORIENTATION_HARMONICS + 1)[:, None] * _ROTATION_GRID[None, :]
-_STEER_COS, _STEER_SIN = np.cos(_STEER_ANGLES).astype(np.float32), np.sin(_STEER_ANGLES).astype(np.float32)
-
-
-def relative_rotation(a: np.ndarray, b: np.ndarray, signed: bool = False) -> np.ndarray:
-    """Degrees by which the frames with orientation signatures a are rotated against those with b,
-    row by row (NaN where either is missing): the rotation within +-12 degrees that best aligns the
-    two orientation distributions (their cross-correlation, from the harmonics, on a half-degree grid
-    refined by a parabola). Absolute unless `signed` (then relative_rotation(b, a) = -relative_rotation(a, b))."""
-    deg = np.full(len(a), np.nan)
-    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
-    a, b = a[ok], b[ok]
-    k = ORIENTATION_HARMONICS
-    ar, ai, br, bi = a[:, :k], a[:, k:], b[:, :k], b[:, k:]
-    # rotating by t multiplies harmonic h by exp(-2iht): the correlation at t is
-    # Re sum_h a_h conj(b_h) exp(2iht) = sum_h re_h cos(2ht) - im_h sin(2ht)
-    re, im = ar * br + ai * bi, ai * br - ar * bi
-    corr = re @ _STEER_COS - im @ _STEER_SIN
-    g = len(_ROTATION_GRID)
-    j = np.argmax(corr, axis=1)
-    jj = np.clip(j, 1, g - 2)
-    rows = np.arange(len(j))
-    y0, y1, y2 = corr[rows, jj - 1], corr[rows, jj], corr[rows, jj + 1]
-    denom = y0 - 2.0 * y1 + y2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        off = np.where((j == jj) & (denom < 0), np.clip(0.5 * (y0 - y2) / denom, -0.5, 0.5), 0.0)
-    deg[ok] = np.degrees(_ROTATION_GRID[j]) + off * _ROTATION_STEP
-    return deg if signed else np.abs(deg)
-
-
-def rotation_vs_burst(by_burst: "Groups", orientation: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Per photo: how far (degrees) it is rotated against its burst's consensus; NaN alone or without
-    a signature. Each frame's own angle is the median of its signed rotations against its nearest
-    frames in the burst (up to ROTATION_NEIGHBOURS before and after in capture order), the consensus
-    the median of those angles over the burst. Against the consensus, not against each neighbour: in a
-    burst of three with one crooked frame the straight ones' median of (4, 0) degrees would be 2, the
-    crooked one's 4; against the consensus they read 0 and 6."""
-    n = len(orientation)
-    order, gid = by_burst.order, by_burst.gid
-    g_sorted = gid[order]
-    vals = np.full((n, 2 * ROTATION_NEIGHBOURS), np.nan, np.float32)
-    for d in range(1, ROTATION_NEIGHBOURS + 1):
-        i = np.flatnonzero(g_sorted[d:] == g_sorted[:-d]) if n > d else np.zeros(0, np.int64)
-        if not len(i):
-            break  # no burst has more than d frames
-        first, second = order[i], order[i + d]
-        for s in range(0, len(i), chunk):
-            rot = relative_rotation(orientation[first[s:s + chunk]], orientation[second[s:s + chunk]], signed=True)
-            vals[first[s:s + chunk], d - 1] = rot
-            vals[second[s:s + chunk], ROTATION_NEIGHBOURS + d - 1] = -rot
-    angle = np.full(n, np.nan, np.float32)
-    have = np.isfinite(vals).any(axis=1)
-    if have.any():
-        angle[have] = np.nanmedian(vals[have], axis=1)
-    consensus, _ = median_and_rank(by_burst, angle.astype(np.float64))
-    return np.abs(angle - consensus).astype(np.float32)
 
 
 def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, feats: np.ndarray,
                     z: np.ndarray | None, orientation: np.ndarray | None = None,
-                    tolerance: np.ndarray | None = None) -> np.ndarray:
+                    tolerance: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """float32 (n x len(CONTEXT_NAMES)) context inputs.
 
     session, burst: group keys per photo; time: capture time (NaN unknown); feats: the absolute
@@ -293,12 +241,71 @@ def compute_context(session: np.ndarray, burst: np.ndarray, time: np.ndarray, fe
     embedding projection), or None (the appearance inputs are then NaN); orientation: the photos'
     orientation signatures (fluxcull.embedding.features.ORIENTATION_NAMES), or None (rotation NaN);
     tolerance: the burst ranks' tolerances (`tolerances`, as saved with a model), or None to take
-    them from these photos.
+    them from these photos; out: where to write them (n x len(CONTEXT_NAMES) float32, e.g. columns of
+    a wider array), else a new array.
     """
     n = len(session)
-    out = np.full((n, len(CONTEXT_NAMES)), np.nan, np.float32)
+    out = np.empty((n, len(CONTEXT_NAMES)), np.float32) if out is None else out
     if n == 0:
         return out
+    t = np.where(np.isfinite(time), time, np.inf)
+    by_session = Groups(session)
+    by_burst = Groups(burst, secondary=t)
+    derived = derived_inputs(feats)
+    out[:, :len(DERIVED_NAMES)] = derived
+    bases = len(TECHNICAL_NAMES)
+
+    tol = tolerances(feats) if tolerance is None else np.asarray(tolerance, np.float64)
+    pairs = mate_pairs(by_burst)
+
+    def relative(j):
+        f = np.asarray(feats[:, j], np.float64) if j < bases else derived[:, j - bases]
+        ranks = value_ranks(f)
+        s_med, s_rank = median_and_rank(by_session, f, ranks)
+        b_med, b_rank = median_and_rank(by_burst, f, ranks)
+        return [(f - s_med, s_rank), (f - b_med, soft_ranks(pairs, f, tol[j], b_rank))]
+
+    # numpy's sorts and products release the GIL: on two threads the appearance and rotation passes
+    # run beside the features' ranks (same results, written in order)
+    col = len(DERIVED_NAMES)
+    with ThreadPoolExecutor(max_workers=cores.workers_for(n)) as pool:
+        sims = pool.submit(_centroid_sims, by_session, by_burst, z[:, :CENTROID_COMPONENTS]) \
+            if z is not None and len(z) else None
+        rotation = pool.submit(rotation_vs_burst, by_burst, np.asarray(orientation, np.float32)) \
+            if orientation is not None and len(orientation) else None
+        for both in pool.map(relative, range(len(_RELATIVE_OF))):
+            for diff, rank in both:
+                out[:, col] = diff
+                out[:, col + 1] = rank
+                col += 2
+        bsize = by_burst.size_of()
+        out[:, col] = np.log2(bsize)
+        # position in the burst by time: the burst groups are ordered by (burst, time)
+        pos_sorted = np.arange(n) - by_burst.starts[by_burst.gid[by_burst.order]]
+        pos = np.empty(n, np.float64)
+        pos[by_burst.order] = pos_sorted
+        out[:, col + 1] = np.where(bsize > 1, pos / np.maximum(bsize - 1, 1), 0.5)
+        # number of distinct bursts per session
+        pair = Groups(session, secondary=burst)
+        first_of_burst = np.r_[True, (np.asarray(burst)[pair.order][1:] != np.asarray(burst)[pair.order][:-1])
+                               | (np.asarray(session)[pair.order][1:] != np.asarray(session)[pair.order][:-1])]
+        nb_sorted = np.add.reduceat(first_of_burst.astype(np.int64), pair.starts)
+        out[:, col + 2] = np.log2(nb_sorted[pair.gid])
+        if sims is not None:
+            ssim, bsim = sims.result()
+            out[:, col + 3] = ssim
+            out[:, col + 4] = bsim
+            best = np.full(len(by_burst.starts), -np.inf, np.float32)
+            np.maximum.at(best, by_burst.gid, bsim)
+            out[:, col + 5] = (bsim >= best[by_burst.gid]).astype(np.float32)
+        else:
+            out[:, col + 3:col + 6] = np.nan
+        out[:, col + 6] = rotation.result() if rotation is not None else np.nan
+    # alone in its session: nothing to compare with. Missing, not "exactly typical": a photo no
+    # other photo was shot near would otherwise look like the most typical frame of a walk
+    alone = by_session.size_of() == 1
+    out[np.ix_(alone, _SESSION_COLUMNS)] = np.nan
+    return out
     t = np.where(np.isfinite(time), time, np.inf)
     by_session = Groups(session)
     by_burst = Groups(burst, secondary=t)

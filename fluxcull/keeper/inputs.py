@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from fluxcull.catalog.model_reads import PHOTO_ROW_METADATA, photo_rows
 from fluxcull.embedding.store import current_store
-from fluxcull.keeper import score_cache
+from fluxcull.keeper import cores, score_cache
 from fluxcull.keeper.bursts import BurstRule, find_bursts
 from fluxcull.keeper.context import compute_context, input_spec, tolerances
 from fluxcull.keeper.dataset import Corpus, load_corpus, load_features, read_embeddings
@@ -70,7 +71,8 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     projection saved with the model whose `transform` this is), unchanged embeddings are not read.
     When fitting (no `transform`), `reuse` is the active model's transform and projection cache: a
     retrain on the same photos draws the same sample and fits the very same projection, and then
-    reads the cache instead of every embedding."""
+    reads the cache instead of every embedding. The projection and the bursts are computed on a second
+    thread while the features are read (so `progress` may be called from that thread)."""
     t0 = time.perf_counter()
     timings = {}
     store = store or current_store(lib, conn)
@@ -78,47 +80,63 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
     photos = photo_rows(conn) if sessions_of is None else None
     corpus = load_corpus(conn, store, sessions_of=sessions_of, photos=photos)
     n = len(corpus)
-    meta = photos[:, PHOTO_ROW_METADATA] if photos is not None else None
-    feats, orientation = load_features(conn, corpus.ids, meta, with_orientation=True)
-    del meta
-    if transform is None:
-        rng = np.random.default_rng(seed)
-        take = np.sort(rng.choice(n, size=min(n, PCA_SAMPLE), replace=False)) if n else np.zeros(0, np.int64)
-        sample = next(read_embeddings(store, corpus.rows[take], chunk=max(len(take), 1)), (0, None))[1]
-        if sample is None or len(sample) < 2:
-            raise ValueError(f"{n} embedded originals/inbox photos: too few to train a keeper model "
-                             "(ingest the photos, then run `fluxcull embed`)")
-        transform = InputTransform.fit_projection(sample)
-        fit_inputs = True
-        if reuse is not None and reuse[1] is not None and reuse[0].same_projection(transform):
-            cache = reuse[1]
-    else:
-        fit_inputs = False
-    k = transform.n_components
-    t1 = time.perf_counter()
-    timings["load_s"] = t1 - t0
-    z, adjacent, reused = _project(store, corpus, transform, cache, cancel, progress)
+    rule = BurstRule.from_settings(conn)
+    fit_inputs = transform is None
+
+    def appearance():
+        """The projection (fitted first when fitting), the embeddings' adjacent cosines and the
+        bursts: numpy on the embedding store, no catalog query, so it runs beside the features' read."""
+        tr, use = transform, cache
+        if fit_inputs:
+            rng = np.random.default_rng(seed)
+            take = np.sort(rng.choice(n, size=min(n, PCA_SAMPLE), replace=False)) if n else np.zeros(0, np.int64)
+            sample = next(read_embeddings(store, corpus.rows[take], chunk=max(len(take), 1)), (0, None))[1]
+            if sample is None or len(sample) < 2:
+                raise ValueError(f"{n} embedded originals/inbox photos: too few to train a keeper model "
+                                 "(ingest the photos, then run `fluxcull embed`)")
+            tr = InputTransform.fit_projection(sample)
+            if reuse is not None and reuse[1] is not None and reuse[0].same_projection(tr):
+                use = reuse[1]
+        t = time.perf_counter()
+        k = tr.n_components
+        # x's own memory, its rows k wide for now (widen_rows spreads them to x's width once that is
+        # known): the projection is never copied into a separate array
+        buf = np.empty(n * (k + 2 * len(names)), np.float32)
+        z, adjacent, reused = _project(store, corpus, tr, use, cancel, progress, out=buf[:n * k].reshape(n, k))
+        t_burst = time.perf_counter()
+        burst = find_bursts(corpus.ids, corpus.session, corpus.time, embeddings_reader(store, corpus.rows),
+                            rule=rule, adjacent=adjacent)
+        return tr, buf, z, adjacent, burst, {"project_s": t_burst - t, "projection_reused": reused,
+                                        "bursts_s": time.perf_counter() - t_burst}
+
+    with ThreadPoolExecutor(max_workers=cores.workers_for(n)) as pool:
+        side = pool.submit(appearance)
+        meta = photos[:, PHOTO_ROW_METADATA] if photos is not None else None
+        feats, orientation = load_features(conn, corpus.ids, meta, with_orientation=True)
+        del meta
+        nf = feats.shape[1]
+        inputs = np.empty((n, len(names)), np.float32)  # features then context inputs, filled in place
+        inputs[:, :nf] = feats
+        del feats
+        t1 = time.perf_counter()
+        transform, buf, z, adjacent, burst, parts = side.result()
     t2 = time.perf_counter()
-    timings["project_s"] = t2 - t1
-    timings["projection_reused"] = reused
-    burst = find_bursts(corpus.ids, corpus.session, corpus.time, embeddings_reader(store, corpus.rows),
-                        rule=BurstRule.from_settings(conn), adjacent=adjacent)
-    t3 = time.perf_counter()
-    timings["bursts_s"] = t3 - t2
+    timings["load_s"] = t1 - t0
+    timings.update(parts)
+    timings["waited_s"] = t2 - t1  # for the projection and bursts, after the features were read
+    k = transform.n_components
+    feats = inputs[:, :nf]
     if fit_inputs:  # the burst ranks' tolerances: from the training photos, then saved with the model
         transform.a["ctx_tolerance"] = tolerances(feats)
-    ctx = compute_context(corpus.session, burst, corpus.time, feats, z, orientation,
-                          tolerance=transform.a.get("ctx_tolerance"))
+    compute_context(corpus.session, burst, corpus.time, feats, z, orientation,
+                    tolerance=transform.a.get("ctx_tolerance"), out=inputs[:, nf:])
     del orientation
     t4 = time.perf_counter()
-    timings["context_s"] = t4 - t3
-    inputs = np.concatenate([np.asarray(feats, np.float32), ctx], axis=1)
-    del ctx
+    timings["context_s"] = t4 - t2
     if fit_inputs:
         transform.fit_features(inputs, names)
-    x = np.empty((n, transform.dim), np.float32)
-    x[:, :k] = z
     del z
+    x = widen_rows(buf, n, k, transform.dim)  # dim <= k + 2 x inputs: each input and its missing indicator
     for s in range(0, n, 65536):
         transform.features(inputs[s:s + 65536], out=x[s:s + 65536, k:])
     timings["standardise_s"] = time.perf_counter() - t4
@@ -128,13 +146,28 @@ def prepare(lib, conn: sqlite3.Connection, *, seed: int = 0, transform: InputTra
                     photos=photos, recency_half_life_months=half_life_months(conn))
 
 
-def _project(store, corpus: Corpus, transform: InputTransform, cache: ProjectionCache | None, cancel, progress):
+def widen_rows(buf: np.ndarray, n: int, k: int, dim: int, step: int = 16384) -> np.ndarray:
+    """The n rows of k values at the start of `buf` moved, in place, to the first k columns of n rows
+    of `dim` values (dim >= k); returns those rows (n x dim, the rest of each row not yet written).
+    Back to front, a block of rows at a time: a block's new place never reaches a row not yet moved,
+    and numpy copies a block through a temporary where its old and new places overlap. A second
+    array and a copy would cost a fresh allocation of hundreds of MB, paid in page faults."""
+    if len(buf) < n * dim or dim < k:
+        raise ValueError(f"{len(buf)} values cannot hold {n} rows of {dim} (from {k})")
+    for b in range(n, 0, -step):
+        a = max(0, b - step)
+        buf[a * dim:b * dim].reshape(b - a, dim)[:, :k] = buf[a * k:b * k].reshape(b - a, k)
+    return buf[:n * dim].reshape(n, dim)
+
+
+def _project(store, corpus: Corpus, transform: InputTransform, cache: ProjectionCache | None, cancel, progress,
+             out: np.ndarray | None = None):
     """(z float32 n x k, adjacent float32 n x 2, photos reused from the cache): the embedding
-    projection of every corpus photo and the cosines of its embedding to the previous position's and
-    to the one before that (the bursts' inputs); unchanged photos from the cache, the rest projected
-    from the store."""
+    projection of every corpus photo (into `out` when given) and the cosines of its embedding to the
+    previous position's and to the one before that (the bursts' inputs); unchanged photos from the
+    cache, the rest projected from the store."""
     n, k = len(corpus), transform.n_components
-    z = np.empty((n, k), np.float32)
+    z = np.empty((n, k), np.float32) if out is None else out
     adjacent = np.full((n, 2), np.nan, np.float32)
     at = cache.lookup(corpus.ids, corpus.keys) if cache is not None and cache.n_components == k else None
     hit = at >= 0 if at is not None else np.zeros(n, bool)
