@@ -27,6 +27,17 @@ def test_median_and_rank_within_groups_share_ties_and_skip_missing():
     np.testing.assert_allclose(rank[4:], [0.0, 1.0, 0.5])  # a group of one sits in the middle
 
 
+def test_group_then_value_order_is_the_one_sort_of_both_keys():
+    from fluxcull.keeper.groups import group_value_order, value_ranks
+
+    rng = np.random.default_rng(6)
+    for n, groups in ((1, 1), (50, 3), (5000, 200_000), (5000, 2 ** 33)):  # one pass, two passes, a plain sort
+        g = rng.integers(0, groups, n)
+        v = rng.choice([0.1, 0.2, np.nan, 0.3, -1.0], n)  # ties and missing values
+        r = value_ranks(v)
+        np.testing.assert_array_equal(group_value_order(g, r), np.argsort(g * n + r, kind="stable"))
+
+
 def test_bursts_need_both_a_short_gap_and_a_similar_look():
     from fluxcull.keeper.bursts import BurstRule, find_bursts
 

@@ -103,7 +103,7 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
     if photos is not None and sessions is None:  # id, role, status, decision, session, time -> corpus_rows'
         ok = (photos[:, 2] == STATUSES.index("ok")) & np.isin(photos[:, 1], (ROLES.index("originals"),
                                                                                ROLES.index("inbox")))
-        rows = photos[ok][:, [0, 1, 4, 5, 3]]
+        rows = photos[:, [0, 1, 4, 5, 3]][ok]  # the five columns first: no copy of every column
     else:
         rows = corpus_rows(conn, sessions)
     n = len(rows)
@@ -156,8 +156,10 @@ def load_corpus(conn: sqlite3.Connection, store, sessions_of=None, photos: np.nd
                   weight=weight, from_stars=from_stars)
 
 
-def read_embeddings(store, rows: np.ndarray, *, chunk: int = 32768, out_dtype=np.float32):
-    """Yield (start, block) of L2-normalised embeddings for the given store rows, in chunks.
+def read_embeddings(store, rows: np.ndarray, *, chunk: int = 4096, out_dtype=np.float32):
+    """Yield (start, block) of L2-normalised embeddings for the given store rows, in chunks (small
+    ones by default: a 1280-d block of 32,768 rows is 168 MB, allocated afresh each time; reading and
+    projecting 400,000 rows took 1.3-1.8x as long as in blocks of 4,096).
 
     Contiguous runs of rows (the usual case: rows follow photo ids) are read as slices; scattered
     rows are prefetched first (EmbeddingStore.prefetch)."""

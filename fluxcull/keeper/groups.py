@@ -34,6 +34,25 @@ def value_ranks(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def group_value_order(g: np.ndarray, value_rank: np.ndarray) -> np.ndarray:
+    """Positions sorted by group id g, then by value (value_rank: `value_ranks`, a permutation):
+    np.argsort(g * n + value_rank), whose keys are distinct. Made by stable radix sorts of the group
+    ids taken in value order, 16 bits at a time (one or two passes for up to 2^32 groups), several
+    times faster than a comparison sort of the n keys; every feature of every photo takes two."""
+    n = len(g)
+    g = np.asarray(g, np.int64)
+    if n == 0 or g.min() < 0 or g.max() >= 2 ** 32:
+        return np.argsort(g * n + value_rank)
+    order = np.empty(n, np.int64)
+    order[value_rank] = np.arange(n)  # positions in value order
+    key = g[order]
+    o = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    order = order[o]
+    if key.max() >= 2 ** 16:
+        order = order[np.argsort((key[o] >> 16).astype(np.uint16), kind="stable")]
+    return order
+
+
 def median_and_rank(groups: Groups, values: np.ndarray, ranks: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Per position: the median of `values` over its group, and its percentile rank in the group
@@ -46,9 +65,8 @@ def median_and_rank(groups: Groups, values: np.ndarray, ranks: np.ndarray | None
         return med, rank
     valid = np.isfinite(v)
     g = groups.gid
-    # one integer key, group then value (missing values last): a single argsort, faster than lexsort
     value_rank = value_ranks(v) if ranks is None else ranks
-    order = np.argsort(g.astype(np.int64) * n + value_rank)
+    order = group_value_order(g, value_rank)
     gs, vs, ok = g[order], v[order], valid[order]
     new_group = np.r_[True, gs[1:] != gs[:-1]]
     gstart = np.flatnonzero(new_group)
