@@ -36,6 +36,12 @@ def test_group_then_value_order_is_the_one_sort_of_both_keys():
         v = rng.choice([0.1, 0.2, np.nan, 0.3, -1.0], n)  # ties and missing values
         r = value_ranks(v)
         np.testing.assert_array_equal(group_value_order(g, r), np.argsort(g * n + r, kind="stable"))
+    # value ranks: ties by position, missing last, float32 values (the radix path) as float64 ones
+    for v in (rng.normal(size=3000).astype(np.float32).astype(np.float64), rng.normal(size=3000)):
+        v[::7], v[1::11], v[2::13], v[3::17], v[4::19] = np.nan, -0.0, 0.0, -np.inf, np.float32(-1e-40)
+        want = np.empty(len(v), np.int64)
+        want[np.argsort(np.where(np.isfinite(v), v, np.inf), kind="stable")] = np.arange(len(v))
+        np.testing.assert_array_equal(value_ranks(v), want)
 
 
 def test_bursts_need_both_a_short_gap_and_a_similar_look():

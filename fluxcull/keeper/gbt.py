@@ -253,10 +253,15 @@ def fit(x: np.ndarray, cols: np.ndarray, *, n_components: int, label, reject, de
             "pos_sum": pos_sum.astype(np.float32), "neg_sum": neg_sum.astype(np.float32), "choice": choice}, info
 
 
-def _matrix(p: dict, x: np.ndarray) -> np.ndarray:
+def _matrix(p: dict, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The trees' input rows of x: its `cols`, then the likeness columns; into `out` (len(x) rows of
+    len(cols) + 3, contiguous) when given."""
     k = int(p["k"])  # a plain int (from_text and fit make it one)
-    return np.ascontiguousarray(np.concatenate([x[:, p["cols"]], likeness(x[:, :k], p["pos_sum"], p["neg_sum"])],
-                                               axis=1))
+    cols = p["cols"]
+    out = np.empty((len(x), len(cols) + 3), np.float32) if out is None else out
+    np.take(x, cols, axis=1, out=out[:, :len(cols)], mode="clip")  # cols are valid: "clip" writes straight into out
+    out[:, len(cols):] = likeness(x[:, :k], p["pos_sum"], p["neg_sum"])
+    return out
 
 
 def burst_term(p: dict, x: np.ndarray, burst: np.ndarray) -> np.ndarray:
@@ -268,8 +273,9 @@ def burst_term(p: dict, x: np.ndarray, burst: np.ndarray) -> np.ndarray:
 
 def predict(p: dict, x: np.ndarray, chunk: int = 65536) -> np.ndarray:
     out = np.empty(len(x), np.float64)
+    buf = np.empty((min(chunk, len(x)), len(p["cols"]) + 3), np.float32)  # one block's rows, reused
     for s in range(0, len(x), chunk):
-        block = _matrix(p, x[s:s + chunk])
+        block = _matrix(p, x[s:s + chunk], out=buf[:len(x[s:s + chunk])])
         out[s:s + chunk] = p["booster"].predict(block, raw_score=True, num_threads=cores.workers_for(len(x)))
     return out
 
