@@ -9,7 +9,7 @@ from fluxcull.catalog import Catalog, transaction
 from fluxcull.catalog import settings as st
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.scores import (BAND_DEFS, BANDS, DECISION_VALUES, band_of, decision_score_sql, decision_value,
-                                     display_band)
+                                     display_band, score_text)
 
 EDGES = [None, 0.0, 0.004, 0.4999, 0.5, 0.79999, 0.8, 0.95, 0.999999, 1.0]
 
@@ -36,6 +36,19 @@ def test_confirmed_else_band_and_the_decision_mapping():
     with pytest.raises(ValueError, match="unknown decision"):
         decision_value("maybe")
     assert decision_score_sql("d", "x") == "(CASE d WHEN 'keep' THEN 1.0 WHEN 'reject' THEN 0.0 ELSE x END)"
+
+
+def test_a_score_reads_0_or_1_only_where_a_rule_set_it():
+    from fluxcull.keeper.score import MODEL_CEIL, MODEL_FLOOR, MODEL_MAX, MODEL_MIN
+
+    assert [score_text(s) for s in (0.0, 1.0, 0.3, 0.5, 0.99, None)] == ["0.00", "1.00", "0.30", "0.50", "0.99", "—"]
+    # the model's scores, squeezed tails included, never read as a reject / failure or a keep
+    for s in (MODEL_FLOOR, 0.003, 0.004999, MODEL_MIN - 1e-9):
+        assert score_text(s) == "<0.01", s
+    for s in (MODEL_CEIL, 0.9951, MODEL_MAX + 1e-9):
+        assert score_text(s) == ">0.99", s
+    assert score_text(MODEL_MAX) == "0.99" and score_text(0.0051) == "0.01"
+    assert score_text(None, missing="no score") == "no score"
 
 
 def test_settings_are_typed_validated_and_stored_through_their_declarations(conn, tmp_path):

@@ -38,6 +38,8 @@ def test_the_loupe_information_panel_speaks_to_a_photographer(qtbot):
     assert d["role"] == "Originals" and d["dimensions"] == "1536 × 1024 px"
     assert d["score"] == "0.42 — Probable non-keeper (<0.5)"
     assert describe(_rec(decision="keep", keeper_score=1.0, base_score=0.42))["score"] == "1.00 — Kept (marked keep)"
+    # a model score short of 0 does not read as a reject's or a failure's 0.00
+    assert describe(_rec(keeper_score=0.003))["score"] == "<0.01 — Probable non-keeper (<0.5)"
     assert describe(_rec(decision="reject"))["decision"] == "Reject"
     assert describe(_rec(keeper_score=None))["score"] == "Not scored yet"
     broken = describe(_rec(keeper_score=None, status="error", error="empty file"))

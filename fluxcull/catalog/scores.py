@@ -7,7 +7,8 @@ once below; its SQL condition (`BANDS`, used by catalog queries and counts), its
 
 The other rules every layer shares live here too: what a keep / reject / clear stores
 (`DECISION_VALUES`), the score a decision imposes (`DECISION_SCORES`), "kept or confirmed"
-(`kept_or_confirmed_sql`), "confirmed, else band" for display (`display_band`), what a photo is in
+(`kept_or_confirmed_sql`), "confirmed, else band" for display (`display_band`), a score in
+writing (`score_text`), what a photo is in
 words (`keeper_state`, `STATE_LABELS`: a confirmed keeper is linked from the keeper archive, a kept
 photo was marked keep) and the words of a technical failure (`FAILURE_WORDS`).
 Nothing here imports Qt, torch or numpy.
@@ -82,6 +83,21 @@ def band_of(score: float | None) -> str:
 
 def is_confirmed_score(score: float | None) -> bool:
     return score is not None and score >= CONFIRMED_SCORE
+
+
+def score_text(score: float | None, missing: str = "—") -> str:
+    """A keeper score as the window and the explanations write it: two decimals, with 0.00 and 1.00
+    left to the rules that set a score exactly (a reject or a failure; a keep or a confirmed keeper).
+    The model's own scores stop short of both ends (fluxcull.keeper.score): one that would round to
+    them reads "<0.01" or ">0.99", never as if a decision or a failure had set it."""
+    if score is None:
+        return missing
+    text = f"{score:.2f}"
+    if text == "0.00" and score > 0:
+        return "<0.01"
+    if text == "1.00" and score < 1:
+        return ">0.99"
+    return text
 
 
 def display_band(score: float | None, confirmed: bool) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from fluxcull.catalog.scores import score_text
+
 # feature -> (comparative up, comparative down, superlative up, superlative down, noun)
 ADJECTIVES = {
     "sharpness_laplacian": ("sharper", "softer", "sharpest", "softest", "sharpness"),
@@ -121,12 +123,12 @@ def in_words(contributions: list[dict], values: dict, burst_size: int) -> list[d
 def explanation_lines(r: dict) -> list[str]:
     """An explain() report as lines a photographer reads: the score and the rule behind it, then the
     model's reasons for and against, the burst, and the nearest keepers."""
-    score = "no score yet" if r.get("score") is None else f"{r['score']:.2f} ({r.get('band', '')})"
+    score = "no score yet" if r.get("score") is None else f"{score_text(r['score'])} ({r.get('band', '')})"
     lines = [f"Keeper score {score}: {r.get('reason', '')}."]
     if r.get("model_score") is not None:
         share = math.floor(100 * r.get("corpus_rank", 0))
         where = "every photo" if share >= 100 else f"{share}% of the photos"
-        lines.append(f"The model alone says {r['model_score']:.2f}: it scores above {where} it learned from.")
+        lines.append(f"The model alone says {score_text(r['model_score'])}: it scores above {where} it learned from.")
         pros = [w["text"] for w in r.get("in_words", []) if w["effect"] == "for"]
         cons = [w["text"] for w in r.get("in_words", []) if w["effect"] == "against"]
         if pros:
@@ -191,17 +193,17 @@ def explain_view(r: dict) -> dict:
     if score is None:
         headline = f"{name}: not scored yet"
     elif reason.startswith("technical failure"):
-        headline = f"{name}: keeper score {score:.2f}, a technical failure ({reason.split(':', 1)[-1].strip()})"
+        headline = f"{name}: keeper score {score_text(score)}, a technical failure ({reason.split(':', 1)[-1].strip()})"
     elif reason == "unreadable file":
-        headline = f"{name}: keeper score {score:.2f}, the file cannot be read"
+        headline = f"{name}: keeper score {score_text(score)}, the file cannot be read"
     else:  # the score is shown: the band in words, without repeating its number
-        headline = f"{name}: keeper score {score:.2f}, {BAND_HEADLINE.get(band, band)}"
+        headline = f"{name}: keeper score {score_text(score)}, {BAND_HEADLINE.get(band, band)}"
     out = {"title": f"Why {name} scores as it does", "headline": headline, "rule": rule_sentence(r),
            "model_line": "", "for": [], "against": [], "burst": "", "nearest": [], "details": ""}
     if r.get("model_score") is not None:
         share = math.floor(100 * r.get("corpus_rank", 0))
         where = "every photo" if share >= 100 else f"{share}% of the photos"
-        model_says = f"The model says {r['model_score']:.2f}: it ranks this photo above {where} it learned from."
+        model_says = f"The model says {score_text(r['model_score'])}: it ranks this photo above {where} it learned from."
         out["model_line"] = model_says if (r.get("reason") == "keeper model") else (
             "On its own, the model would say " + model_says.split("says ", 1)[1])
         out["for"] = [w["text"] for w in r.get("in_words", []) if w["effect"] == "for"]

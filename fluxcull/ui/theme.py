@@ -6,6 +6,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 from fluxcull.catalog.ratings import COLOR_LABELS
+from fluxcull.catalog import scores
 from fluxcull.catalog.scores import BAND_DEFS
 
 # a colour per band of fluxcull.catalog.scores (1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low)
@@ -108,4 +109,4 @@ def apply_dark_theme(app: QApplication) -> None:
 
 
 def score_text(score: float | None) -> str:
-    return "—" if score is None else f"{score:.2f}"
+    return scores.score_text(score)
