@@ -90,6 +90,23 @@ def test_the_window_fits_the_screen_and_remembers_size_layout_and_session(qtbot,
     again.close()
 
 
+def test_a_narrow_window_hides_whole_tools_behind_a_visible_overflow_button(qtbot, library, conn, tmp_path):
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    fill_catalog(library, conn, tmp_path / "photos", sessions=1, per_session=2)
+    win = open_window(qtbot, library)
+    win.resize(900, 600)
+    settle(qtbot, win)
+    bar = win.findChild(QToolBar, "viewToolbar")
+    ext = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert ext is not None and ext.isVisible()  # not everything fits in 900 pixels
+    img = ext.icon().pixmap(16, 16).toImage()  # the arrow in the theme's text colour, not the style's dark one
+    assert max(img.pixelColor(x, y).lightness() for x in range(img.width()) for y in range(img.height())) > 150
+    box = win.filters.size_slider.parentWidget()
+    assert box.parentWidget() is bar and box.isVisible() == win.filters.size_slider.isVisible()  # label and slider as one
+    win.close()
+
+
 def test_about_names_the_version_the_library_and_the_log(qtbot, library, conn):
     import fluxcull
     from fluxcull.logs import log_path

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
 
 from fluxcull.catalog.ratings import COLOR_LABELS
 from fluxcull.catalog import scores
@@ -57,7 +58,8 @@ QToolBar { background: #222428; border: none; border-bottom: 1px solid #111; spa
 QToolBar QLabel { color: #8b9099; padding-left: 6px; }
 QStatusBar { background: #222428; color: #aab0b8; border-top: 1px solid #111; }
 QStatusBar QLabel { padding: 0 6px; }
-QComboBox, QLineEdit, QSpinBox { background: #2a2d32; border: 1px solid #3a3e45; border-radius: 3px;
+/* spin boxes keep the style's own look: a style sheet on them loses their arrows */
+QComboBox, QLineEdit { background: #2a2d32; border: 1px solid #3a3e45; border-radius: 3px;
     padding: 2px 6px; min-height: 20px; }
 QComboBox:hover, QLineEdit:hover { border-color: #4d9de0; }
 QComboBox QAbstractItemView { background: #2a2d32; selection-background-color: #2f4d6b; }
@@ -66,6 +68,9 @@ QPushButton:hover, QToolButton:hover { background: #383d44; border-color: #4d9de
 QPushButton:pressed, QToolButton:pressed { background: #2f4d6b; }
 QPushButton:default { border-color: #4d9de0; }
 QToolButton:checked { background: #2f4d6b; border-color: #4d9de0; }
+/* the toolbar's » button (the tools a narrow window has no room for): the buttons' padding above
+   left its arrow no width at all */
+QToolButton#qt_toolbar_ext_button { padding: 0px; min-width: 16px; }
 QProgressBar { background: #2a2d32; border: 1px solid #3a3e45; border-radius: 3px; text-align: center;
     max-height: 14px; color: #d8dadf; }
 QProgressBar::chunk { background: #4d9de0; border-radius: 2px; }
@@ -106,6 +111,25 @@ def apply_dark_theme(app: QApplication) -> None:
         font.setPointSizeF(9)
     app.setFont(font)
     app.setStyleSheet(STYLESHEET)
+
+
+def show_overflow(toolbar: QToolBar) -> None:
+    """Give the toolbar's » button (the tools a narrow window has no room for) an arrow drawn in the
+    theme's text colour: the style's own is dark on this dark theme."""
+    button = toolbar.findChild(QToolButton, "qt_toolbar_ext_button")
+    if button is None:
+        return
+    pix = QPixmap(32, 32)
+    pix.fill(Qt.transparent)
+    p = QPainter(pix)
+    p.setPen(QColor("#d8dadf"))
+    font = p.font()
+    font.setPixelSize(26)
+    font.setBold(True)
+    p.setFont(font)
+    p.drawText(QRectF(0, 0, 32, 32), Qt.AlignCenter, "»")
+    p.end()
+    button.setIcon(QIcon(pix))
 
 
 def score_text(score: float | None) -> str:

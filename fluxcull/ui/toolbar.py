@@ -7,12 +7,13 @@ filters)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 
 from fluxcull.catalog.filters import BY_KEY
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.ratings import MAX_STARS
 from fluxcull.catalog.scores import BAND_DEFS
+from fluxcull.ui import theme
 from fluxcull.ui.findbar import FindBar
 from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
 
@@ -75,13 +76,21 @@ class FilterBar(QObject):
         self.advance_button.setChecked(True)
         self.advance_button.setToolTip("Move to the next photo after P / X / U (A)")
         tb.addWidget(self.advance_button)
-        tb.addWidget(QLabel("Size"))
+        size = QWidget()  # the label and its slider as one item: a narrow window hides both behind »
+        row = QHBoxLayout(size)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Size"))
         self.size_slider = QSlider(Qt.Horizontal)
         self.size_slider.setRange(MIN_SIDE, MAX_SIDE)
         self.size_slider.setValue(DEFAULT_SIDE)
         self.size_slider.setFixedWidth(140)
-        tb.addWidget(self.size_slider)
+        self.size_slider.setToolTip("Thumbnail size (also View → Larger / Smaller thumbnails)")
+        row.addWidget(self.size_slider)
+        tb.addWidget(size)
         self.find = FindBar(find_toolbar, catalog, self) if find_toolbar is not None else None
+        for bar in (tb, find_toolbar):
+            if bar is not None:
+                theme.show_overflow(bar)
         if self.find is not None:
             self.find.changed.connect(self.changed.emit)
 
