@@ -104,6 +104,12 @@ def test_a_narrow_window_hides_whole_tools_behind_a_visible_overflow_button(qtbo
     assert max(img.pixelColor(x, y).lightness() for x in range(img.width()) for y in range(img.height())) > 150
     box = win.filters.size_slider.parentWidget()
     assert box.parentWidget() is bar and box.isVisible() == win.filters.size_slider.isVisible()  # label and slider as one
+    from PySide6.QtWidgets import QLabel
+
+    for key, fields in win.filters.find.widgets.items():  # the filter bar's labelled fields: each with its label
+        group = fields[0].parentWidget()
+        if key not in ("text", "camera", "lens"):  # those say what they are inside the field
+            assert group.findChildren(QLabel) and all(f.parentWidget() is group for f in fields), key
     win.close()
 
 

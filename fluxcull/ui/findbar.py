@@ -12,12 +12,28 @@ beside the widgets until cleared."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QCompleter, QDoubleSpinBox, QLabel, QLineEdit, QSpinBox, QToolButton
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDoubleSpinBox, QHBoxLayout, QLabel, QLineEdit, QSizePolicy,
+                               QSpinBox, QToolButton, QWidget)
 
 from fluxcull.catalog.filters import CHOICE, DATE, FIELDS, NUMBER, TEXT, format_where, last_day, period, period_text
 
 DEBOUNCE_MS = 350
 INVALID = "QLineEdit { border: 1px solid #d64545; }"
+
+
+def add_group(toolbar, label: str, *widgets) -> QWidget:
+    """A label and its fields as one toolbar item: a window too narrow for the toolbar hides them
+    together behind its » button, never a label without its field."""
+    group = QWidget()
+    group.setSizePolicy(QSizePolicy.Fixed, QSizePolicy.Preferred)  # no stretch: it would widen the label
+    row = QHBoxLayout(group)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(6)
+    row.addWidget(QLabel(label))
+    for w in widgets:
+        row.addWidget(w)
+    toolbar.addWidget(group)
+    return group
 
 
 def _suggestions(catalog, key: str) -> list[str]:
@@ -80,7 +96,6 @@ class FindBar(QObject):
             tb.addWidget(edit)
             self.widgets[f.key] = (edit,)
         elif f.kind == DATE:
-            tb.addWidget(QLabel(f" {f.label} "))
             edits = []
             for word in ("from", "to"):
                 edit = QLineEdit()
@@ -90,11 +105,10 @@ class FindBar(QObject):
                                 "2024-03-31")
                 edit.textChanged.connect(self._edited)
                 edit.returnPressed.connect(self._enter)
-                tb.addWidget(edit)
                 edits.append(edit)
+            add_group(tb, f" {f.label} ", *edits)
             self.widgets[f.key] = tuple(edits)
         elif f.kind == NUMBER:
-            tb.addWidget(QLabel(f" {f.label} ≥"))
             spin = QSpinBox() if f.integer else QDoubleSpinBox()
             if not f.integer:
                 spin.setDecimals(2)
@@ -105,17 +119,16 @@ class FindBar(QObject):
             spin.setValue(spin.minimum())
             spin.setToolTip(f.help)
             spin.valueChanged.connect(self._edited)
-            tb.addWidget(spin)
+            add_group(tb, f" {f.label} ≥", spin)
             self.widgets[f.key] = (spin,)
         elif f.kind == CHOICE:
-            tb.addWidget(QLabel(f" {f.label} "))
             combo = QComboBox()
             combo.addItem("Any", None)
             for value, words in f.choices:
                 combo.addItem(words, value)
             combo.setToolTip(f.help)
             combo.currentIndexChanged.connect(lambda *_: self._edited(now=True))
-            tb.addWidget(combo)
+            add_group(tb, f" {f.label} ", combo)
             self.widgets[f.key] = (combo,)
 
     # -- reading and setting the widgets --------------------------------------------------------------------

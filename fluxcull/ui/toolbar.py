@@ -7,14 +7,14 @@ filters)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QSlider, QToolButton, QWidget
 
 from fluxcull.catalog.filters import BY_KEY
 from fluxcull.catalog.queries import PhotoQuery
 from fluxcull.catalog.ratings import MAX_STARS
 from fluxcull.catalog.scores import BAND_DEFS
 from fluxcull.ui import theme
-from fluxcull.ui.findbar import FindBar
+from fluxcull.ui.findbar import FindBar, add_group
 from fluxcull.ui.grid import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE
 
 COMBO_CHARS = 16  # the widest a filter's box gets, in characters
@@ -39,7 +39,6 @@ class FilterBar(QObject):
         tb.addWidget(self.source_label)
 
         def combo(title, items, tip):
-            tb.addWidget(QLabel(title))
             c = QComboBox()
             for text, data in items:
                 c.addItem(text, data)
@@ -51,7 +50,7 @@ class FilterBar(QObject):
                 c.view().setMinimumWidth(c.view().sizeHintForColumn(0) + 24)
             c.setToolTip(tip)
             c.currentIndexChanged.connect(lambda *_: self.changed.emit())
-            tb.addWidget(c)
+            add_group(tb, title, c)
             return c
 
         self.sort_combo = combo("Sort", SORTS, "Order of the grid")
@@ -76,17 +75,12 @@ class FilterBar(QObject):
         self.advance_button.setChecked(True)
         self.advance_button.setToolTip("Move to the next photo after P / X / U (A)")
         tb.addWidget(self.advance_button)
-        size = QWidget()  # the label and its slider as one item: a narrow window hides both behind »
-        row = QHBoxLayout(size)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Size"))
         self.size_slider = QSlider(Qt.Horizontal)
         self.size_slider.setRange(MIN_SIDE, MAX_SIDE)
         self.size_slider.setValue(DEFAULT_SIDE)
         self.size_slider.setFixedWidth(140)
         self.size_slider.setToolTip("Thumbnail size (also View → Larger / Smaller thumbnails)")
-        row.addWidget(self.size_slider)
-        tb.addWidget(size)
+        add_group(tb, "Size", self.size_slider)
         self.find = FindBar(find_toolbar, catalog, self) if find_toolbar is not None else None
         for bar in (tb, find_toolbar):
             if bar is not None:
