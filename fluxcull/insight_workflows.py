@@ -1,7 +1,7 @@
 """The calls the GUI's Drafts view and Analytics window make into fluxcull.insights, so that
 fluxcull/ui imports no insights module (as fluxcull.workflows does for the pipeline and the keeper model).
 
-- Drafts view: `draft_sequences`, `draft_alternatives`, `export_draft`.
+- Drafts view: `propose_draft`, `draft_sequences`, `draft_alternatives`, `export_draft`.
 - Analytics window and `fluxcull analytics --drift`: `analytics_plots`, `analytics_plot` (PNG bytes),
   `taste_drift`, `taste_drift_view`.
 - Motifs window: `stored_motifs`, `compute_motifs`.
@@ -55,6 +55,16 @@ def taste_drift_view(lib) -> dict:
             "features": [drift.feature_cells(r) for r in res["features"]],
             "feature_clear": [r["clear"] for r in res["features"]], "motif_heads": list(drift.MOTIF_HEADS),
             "motifs": [drift.motif_cells(m) for m in res["motifs"]]}
+
+
+def propose_draft(lib, catalog: Catalog, size: int = 36, min_score: float = 0.8, exclude_used: bool = False) -> dict:
+    """Propose and store a draft of `size` photos scoring at least `min_score`, as `fluxcull draft`
+    does (fluxcull.insights.draft.propose); {"draft": None, "reason": ...} where too few qualify."""
+    from fluxcull.embedding.store import current_store
+    from fluxcull.insights.draft import propose
+
+    conn = catalog.connection
+    return propose(conn, current_store(lib, conn), size=size, min_score=min_score, exclude_used=exclude_used)
 
 
 def draft_sequences(lib, catalog: Catalog, draft_id: int, modes: list[str] | None = None) -> dict:

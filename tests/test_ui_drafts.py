@@ -184,12 +184,35 @@ def test_opened_from_the_model_menu(qtbot, library, drafted):
     assert dlg.closed and not dlg.worker.alive()
 
 
-def test_no_drafts_says_how_to_make_one(qtbot, library, conn):
+def test_no_drafts_says_how_to_make_one_and_new_draft_proposes_it(qtbot, library, conn):
     insightgen.build(library, conn, sessions=1)
     catalog = Catalog.open(library.catalog_path)
     dlg = DraftsDialog(library, catalog)
     qtbot.addWidget(dlg)
-    assert dlg.draft is None and "fluxcull draft" in dlg.header.text()
-    assert not dlg.approve_button.isEnabled() and dlg.strip.count() == 0
+    assert dlg.draft is None and "New draft" in dlg.header.text() and "fluxcull draft" in dlg.header.text()
+    assert dlg.strip.count() == 0 and dlg.new_button.isEnabled()
+    assert not any(b.isEnabled() for b in (dlg.approve_button, dlg.export_button, dlg.left_button, dlg.right_button,
+                                           dlg.remove_button, dlg.swap_button))  # nothing to act on
+    dlg.propose(size=500, min_score=0.5)  # more than there are
+    qtbot.waitUntil(lambda: dlg.said.text().startswith("No draft"), timeout=20000)
+    assert "500 needed" in dlg.said.text() and dlg.draft is None
+    dlg.propose(size=3, min_score=0.5)
+    qtbot.waitUntil(lambda: dlg.draft is not None, timeout=20000)
+    settle(qtbot, dlg)
+    assert dlg.said.text().startswith(f"Draft {dlg.draft['id']} proposed: 3 photos")
+    assert dlg.strip.count() == 3 and dlg.approve_button.isEnabled() and dlg.left_button.isEnabled()
+    assert [d["id"] for d in store_drafts.list_drafts(conn)] == [dlg.draft["id"]]  # stored, as `fluxcull draft` does
     dlg.close()
     catalog.close()
+
+
+def test_the_new_draft_dialog_asks_what_fluxcull_draft_does(qtbot):
+    from fluxcull.ui.draft_new import NewDraftDialog
+
+    dlg = NewDraftDialog()
+    qtbot.addWidget(dlg)
+    assert dlg.values() == {"size": 36, "min_score": 0.8, "exclude_used": False}  # the command's defaults
+    dlg.size.setValue(12)
+    dlg.min_score.setValue(0.65)
+    dlg.exclude_used.setChecked(True)
+    assert dlg.values() == {"size": 12, "min_score": 0.65, "exclude_used": True}

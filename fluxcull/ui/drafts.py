@@ -3,7 +3,8 @@ history of the one chosen; on the right that draft as a strip of thumbnails in o
 Ctrl+←/→ or the buttons reorder and Delete thins; the alternatives proposed for the photo chosen
 (fluxcull.insights.alternatives), one of which takes its place; two or three sequence suggestions
 side by side with their reasons, one of which is applied; approve, re-open, and export (contact
-sheet PDF, CSV, photos into a folder: fluxcull.insights.draft_export).
+sheet PDF, CSV, photos into a folder: fluxcull.insights.draft_export); New draft… has the keeper model
+propose another (fluxcull.ui.draft_new asks for its size and lowest score).
 
 Every change is a catalog call (fluxcull.catalog.api.Catalog: set_draft_order, remove_from_draft,
 swap_in_draft, approve_draft, reopen_draft), made on this view's own catalog thread, as are the
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QL
                                QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
 from fluxcull import insight_workflows
+from fluxcull.ui.draft_new import NewDraftDialog
 from fluxcull.ui.draft_strip import ID_ROLE, DraftThumbs, PhotoStrip, name, when
 from fluxcull.ui.draft_suggestions import TITLES, SuggestionRow
 from fluxcull.ui.theme import score_text
@@ -70,6 +72,9 @@ class DraftsDialog(CatalogDialog):
 
         self.header = QLabel()
         self.header.setTextFormat(Qt.RichText)
+        self.new_button = QPushButton("New draft…")
+        self.new_button.setToolTip("Let the keeper model propose a draft (as `fluxcull draft` does)")
+        self.new_button.clicked.connect(self._ask_new)
         self.approve_button = QPushButton("Approve")
         self.approve_button.clicked.connect(self.approve)
         self.reopen_button = QPushButton("Re-open")
@@ -85,7 +90,7 @@ class DraftsDialog(CatalogDialog):
         self.export_button.setMenu(menu)
         top = QHBoxLayout()
         top.addWidget(self.header, 1)
-        for w in (self.approve_button, self.reopen_button, self.export_button):
+        for w in (self.new_button, self.approve_button, self.reopen_button, self.export_button):
             top.addWidget(w)
 
         self.strip = PhotoStrip(self.thumbs, icon=150)
@@ -160,10 +165,13 @@ class DraftsDialog(CatalogDialog):
         ids = [d["id"] for d in drafts]
         if not ids:
             self.draft = None
-            self.header.setText("No drafts yet: <code>fluxcull draft</code> proposes one (N strong photos, "
-                                "diverse, in sequence)")
-            for w in (self.approve_button, self.reopen_button, self.export_button):
+            self.header.setText("No drafts yet: <b>New draft…</b> (or <code>fluxcull draft</code>) proposes one: "
+                                "N strong photos, diverse, in sequence")
+            for w in (self.approve_button, self.reopen_button, self.export_button, self.left_button,
+                      self.right_button, self.remove_button, self.swap_button):
                 w.setEnabled(False)
+            self.hint.setText("")
+            self.alt_title.setText("")
             self.reopen_button.setVisible(False)
             self.suggest.clear("")
             return
@@ -302,6 +310,27 @@ class DraftsDialog(CatalogDialog):
         alt, did = self.alternatives[row], self.draft["id"]
         self._change(lambda cat: cat.swap_in_draft(did, pid, alt["photo_id"], alt["score"]),
                      f"{name(alt)} in place of {self._name(pid)}", alt["photo_id"])
+
+    def _ask_new(self) -> None:
+        dlg = NewDraftDialog(self)
+        if dlg.exec():
+            self.propose(**dlg.values())
+
+    def propose(self, size: int = 36, min_score: float = 0.8, exclude_used: bool = False) -> None:
+        """Have the keeper model propose a draft (on the view's thread); shown when stored."""
+        lib = self.lib
+        self.say("Proposing a draft…")
+
+        def done(res, error):
+            if self.closed:
+                return
+            if error or res["draft"] is None:
+                self.say(f"No draft: {_message(error) if error else res['reason']}")
+                return
+            self.say(f"Draft {res['draft']} proposed: {len(res['items'])} photos from {res['candidates']} candidates")
+            self.reload(select=res["draft"])
+
+        self.worker.submit(lambda cat: insight_workflows.propose_draft(lib, cat, size, min_score, exclude_used), done)
 
     def approve(self) -> None:
         if self.draft is not None:

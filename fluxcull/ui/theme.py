@@ -68,6 +68,8 @@ QPushButton:hover, QToolButton:hover { background: #383d44; border-color: #4d9de
 QPushButton:pressed, QToolButton:pressed { background: #2f4d6b; }
 QPushButton:default { border-color: #4d9de0; }
 QToolButton:checked { background: #2f4d6b; border-color: #4d9de0; }
+QPushButton:disabled, QToolButton:disabled { color: #5d626b; background: #26292d; border-color: #30343a; }
+QToolButton::menu-indicator { image: none; width: 0px; }  /* a menu button says ▾ in its text */
 /* the toolbar's » button (the tools a narrow window has no room for): the buttons' padding above
    left its arrow no width at all */
 QToolButton#qt_toolbar_ext_button { padding: 0px; min-width: 16px; }
