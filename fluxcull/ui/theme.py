@@ -6,8 +6,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
 
-from fluxcull.catalog.ratings import COLOR_LABELS
 from fluxcull.catalog import scores
+from fluxcull.catalog.ratings import COLOR_LABELS
 from fluxcull.catalog.scores import BAND_DEFS
 
 # a colour per band of fluxcull.catalog.scores (1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low)
