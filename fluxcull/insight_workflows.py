@@ -57,7 +57,7 @@ def taste_drift_view(lib) -> dict:
             "motifs": [drift.motif_cells(m) for m in res["motifs"]]}
 
 
-def propose_draft(lib, catalog: Catalog, size: int = 36, min_score: float = 0.8, exclude_used: bool = False) -> dict:
+def propose_draft(lib, catalog: Catalog, size: int, min_score: float, exclude_used: bool = False) -> dict:
     """Propose and store a draft of `size` photos scoring at least `min_score`, as `fluxcull draft`
     does (fluxcull.insights.draft.propose); {"draft": None, "reason": ...} where too few qualify."""
     from fluxcull.embedding.store import current_store

@@ -13,8 +13,11 @@ import json
 import sqlite3
 
 from fluxcull.catalog.db import transaction
+from fluxcull.catalog.scores import band
 from fluxcull.errors import InvalidValue, NotFound
 
+DRAFT_SIZE = 36  # photos in a proposed draft, unless asked otherwise
+STRONG_SCORE = band("high").low  # the lowest keeper score of a draft's candidate: a probable keeper
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
 _DRAFT_COLUMNS = "id, status, size, params, created_at, approved_at"
 

@@ -4,6 +4,7 @@ fluxcull.insights.draft; `fluxcull sequence` orders them, fluxcull.cli.sequence_
 
 from __future__ import annotations
 
+from fluxcull.catalog.drafts import DRAFT_SIZE, STRONG_SCORE
 from fluxcull.cli.common import emit_json
 from fluxcull.validate import float_option, int_option
 
@@ -15,13 +16,14 @@ def register(sub) -> None:
         "diversity (one frame per burst, at most draft.per_session per session, no two photos more alike than "
         "draft.rule's max_similarity; maximal marginal relevance over embeddings), ordered by capture time. "
         "Stored as 'proposed' until you approve it (fluxcull draft-approve ID).")
-    p.add_argument("--size", type=int_option(1, 10000), default=36, metavar="N", help="photos in the draft (36)")
+    p.add_argument("--size", type=int_option(1, 10000), default=DRAFT_SIZE, metavar="N",
+                   help=f"photos in the draft ({DRAFT_SIZE})")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="only photos taken on or after DATE (YYYY-MM-DD)")
     p.add_argument("--to", dest="date_to", metavar="DATE", help="only photos taken on or before DATE (YYYY-MM-DD)")
     p.add_argument("--session", type=int_option(1), action="append", metavar="ID",
                    help="only photos of this session (repeatable)")
-    p.add_argument("--min-score", type=float_option(0.0, 1.0), default=0.8, metavar="S",
-                   help="a strong candidate scores at least S (0.8)")
+    p.add_argument("--min-score", type=float_option(0.0, 1.0), default=STRONG_SCORE, metavar="S",
+                   help=f"a strong candidate scores at least S ({STRONG_SCORE:g})")
     p.add_argument("--exclude-used", action="store_true", help="leave out photos already in an approved draft")
     p.add_argument("--json", action="store_true", help="print the draft as JSON")
     p.set_defaults(func=cmd_draft)

@@ -111,15 +111,12 @@ def _stored_columns(conn: sqlite3.Connection, photo_ids, columns: slice) -> np.n
     rows = features_store.feature_vector_rows(conn, uids, FEATURE_SCHEMA)
     pid = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     blobs = [r[1] for r in rows]
-    try:
-        joined = b"".join(blobs)  # TypeError: a value that is no BLOB
-        if not (np.fromiter(map(len, blobs), np.int64, len(blobs)) == _STORED_BYTES).all():
-            raise TypeError("a vector of another size")
-    except TypeError:  # values of another kind or size: those photos stay NaN
-        keep = [i for i, v in enumerate(blobs) if isinstance(v, bytes) and len(v) == _STORED_BYTES]
-        pid, joined = pid[keep], b"".join([blobs[i] for i in keep])
-    del rows, blobs
-    vecs = np.frombuffer(joined, np.float32).reshape(len(pid), len(STORED_NAMES))
+    del rows
+    good = np.fromiter((len(v) if isinstance(v, bytes) else -1 for v in blobs), np.int64, len(blobs)) == _STORED_BYTES
+    if not good.all():  # values of another kind or size: those photos stay NaN
+        pid, blobs = pid[good], [v for v, ok in zip(blobs, good.tolist()) if ok]
+    vecs = np.frombuffer(b"".join(blobs), np.float32).reshape(len(pid), len(STORED_NAMES))
+    del blobs
     if len(pid) == len(uids) and np.array_equal(pid, uids):  # every photo, in id order: nothing to place
         out = vecs[:, columns]
     else:

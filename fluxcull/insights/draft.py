@@ -179,7 +179,8 @@ class SessionBursts:
         return lambda at: emb[at]
 
 
-def propose(conn: sqlite3.Connection, store, *, size: int = 36, min_score: float = 0.8, start: float | None = None,
+def propose(conn: sqlite3.Connection, store, *, size: int = store_drafts.DRAFT_SIZE,
+            min_score: float = store_drafts.STRONG_SCORE, start: float | None = None,
             end: float | None = None, sessions: list[int] | None = None, exclude_used: bool = False,
             save: bool = True) -> dict:
     """Propose (and with `save`, store) a draft of `size` photos. Returns {"draft": id or None,

@@ -275,7 +275,7 @@ def predict(p: dict, x: np.ndarray, chunk: int = 65536) -> np.ndarray:
     out = np.empty(len(x), np.float64)
     buf = np.empty((min(chunk, len(x)), len(p["cols"]) + 3), np.float32)  # one block's rows, reused
     for s in range(0, len(x), chunk):
-        block = _matrix(p, x[s:s + chunk], out=buf[:len(x[s:s + chunk])])
+        block = _matrix(p, x[s:s + chunk], out=buf[:min(chunk, len(x) - s)])
         out[s:s + chunk] = p["booster"].predict(block, raw_score=True, num_threads=cores.workers_for(len(x)))
     return out
 

@@ -25,6 +25,19 @@ class Groups:
         return self.sizes[self.gid]
 
 
+def _stable_order32(key: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """The positions `order` (every position when None) stably sorted by their unsigned 32-bit keys
+    `key[order]`: two radix passes of 16 bits (numpy's stable sort of uint16 is a counting sort),
+    the second skipped where every key fits in 16 bits."""
+    key = np.asarray(key, np.uint32)
+    if order is not None:
+        key = key[order]
+    o = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    if key.max(initial=0) >= 2 ** 16:
+        o = o[np.argsort((key[o] >> 16).astype(np.uint16), kind="stable")]
+    return o if order is None else order[o]
+
+
 def value_ranks(values: np.ndarray) -> np.ndarray:
     """int64 position of each value in ascending order (missing values last; ties by position).
     Values that are all float32 (the stored features) are ordered by two radix passes over their
@@ -34,9 +47,7 @@ def value_ranks(values: np.ndarray) -> np.ndarray:
     k32 = key.astype(np.float32)
     if len(v) > 1024 and np.array_equal(k32, key):
         bits = (k32 + np.float32(0.0)).view(np.uint32)  # + 0: -0.0 is +0.0, a tie as it compares
-        bits = np.where(bits >> 31, ~bits, bits | np.uint32(0x80000000))  # unsigned order = float order
-        by_value = np.argsort((bits & 0xFFFF).astype(np.uint16), kind="stable")
-        by_value = by_value[np.argsort((bits[by_value] >> 16).astype(np.uint16), kind="stable")]
+        by_value = _stable_order32(np.where(bits >> 31, ~bits, bits | np.uint32(0x80000000)))  # float order
     else:
         by_value = np.argsort(key, kind="stable")
     out = np.empty(len(v), np.int64)
@@ -55,12 +66,7 @@ def group_value_order(g: np.ndarray, value_rank: np.ndarray) -> np.ndarray:
         return np.argsort(g * n + value_rank)
     order = np.empty(n, np.int64)
     order[value_rank] = np.arange(n)  # positions in value order
-    key = g[order]
-    o = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
-    order = order[o]
-    if key.max() >= 2 ** 16:
-        order = order[np.argsort((key[o] >> 16).astype(np.uint16), kind="stable")]
-    return order
+    return _stable_order32(g, order)
 
 
 def median_and_rank(groups: Groups, values: np.ndarray, ranks: np.ndarray | None = None

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
+from fluxcull.catalog.drafts import DRAFT_SIZE, STRONG_SCORE
+
 
 class NewDraftDialog(QDialog):
-    def __init__(self, parent=None, size: int = 36, min_score: float = 0.8):
+    def __init__(self, parent=None, size: int = DRAFT_SIZE, min_score: float = STRONG_SCORE):
         super().__init__(parent)
         self.setWindowTitle("New draft")
         form = QFormLayout(self)

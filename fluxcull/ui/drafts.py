@@ -316,7 +316,7 @@ class DraftsDialog(CatalogDialog):
         if dlg.exec():
             self.propose(**dlg.values())
 
-    def propose(self, size: int = 36, min_score: float = 0.8, exclude_used: bool = False) -> None:
+    def propose(self, size: int, min_score: float, exclude_used: bool = False) -> None:
         """Have the keeper model propose a draft (on the view's thread); shown when stored."""
         lib = self.lib
         self.say("Proposing a draft…")

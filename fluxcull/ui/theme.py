@@ -6,9 +6,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QToolBar, QToolButton
 
-from fluxcull.catalog import scores
 from fluxcull.catalog.ratings import COLOR_LABELS
-from fluxcull.catalog.scores import BAND_DEFS
+from fluxcull.catalog.scores import BAND_DEFS, score_text  # noqa: F401 (the window's scores: written once there)
 
 # a colour per band of fluxcull.catalog.scores (1.0 confirmed, 0.8+ high, 0.5-0.8 uncertain, below 0.5 low)
 BAND_COLOURS = {
@@ -133,6 +132,3 @@ def show_overflow(toolbar: QToolBar) -> None:
     p.end()
     button.setIcon(QIcon(pix))
 
-
-def score_text(score: float | None) -> str:
-    return scores.score_text(score)
