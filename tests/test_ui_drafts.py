@@ -196,6 +196,7 @@ def test_no_drafts_says_how_to_make_one_and_new_draft_proposes_it(qtbot, library
     dlg.propose(size=500, min_score=0.5)  # more than there are
     qtbot.waitUntil(lambda: dlg.said.text().startswith("No draft"), timeout=20000)
     assert "500 needed" in dlg.said.text() and dlg.draft is None
+    assert "500 needed" in dlg.header.text()  # at the top too, beside the button
     dlg.propose(size=3, min_score=0.5)
     qtbot.waitUntil(lambda: dlg.draft is not None, timeout=20000)
     settle(qtbot, dlg)

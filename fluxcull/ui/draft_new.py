@@ -13,6 +13,7 @@ class NewDraftDialog(QDialog):
     def __init__(self, parent=None, size: int = DRAFT_SIZE, min_score: float = STRONG_SCORE):
         super().__init__(parent)
         self.setWindowTitle("New draft")
+        self.setMinimumWidth(440)
         form = QFormLayout(self)
         intro = QLabel("The keeper model proposes the draft: the strongest photos, one frame per burst, no two "
                        "alike, in the order they were taken. You change it and approve it.")

@@ -325,7 +325,11 @@ class DraftsDialog(CatalogDialog):
             if self.closed:
                 return
             if error or res["draft"] is None:
-                self.say(f"No draft: {_message(error) if error else res['reason']}")
+                why = _message(error) if error else res["reason"]
+                self.say(f"No draft: {why}")
+                if self.draft is None:  # the empty view: said at the top, beside the button just pressed
+                    self.header.setText(f"No draft: {escape(why)}. <b>New draft…</b> with fewer photos or a lower "
+                                        "score?")
                 return
             self.say(f"Draft {res['draft']} proposed: {len(res['items'])} photos from {res['candidates']} candidates")
             self.reload(select=res["draft"])

@@ -69,6 +69,11 @@ QPushButton:default { border-color: #4d9de0; }
 QToolButton:checked { background: #2f4d6b; border-color: #4d9de0; }
 QPushButton:disabled, QToolButton:disabled { color: #5d626b; background: #26292d; border-color: #30343a; }
 QToolButton::menu-indicator { image: none; width: 0px; }  /* a menu button says ▾ in its text */
+/* the style's check box outline is nearly the window's colour on this theme: a lit outline, filled when on */
+QCheckBox::indicator { width: 12px; height: 12px; border: 1px solid #8b9099; border-radius: 2px; background: #2a2d32; }
+QCheckBox::indicator:hover { border-color: #4d9de0; }
+QCheckBox::indicator:checked { background: #4d9de0; border-color: #4d9de0; }
+QCheckBox::indicator:disabled { border-color: #3d4148; }
 /* the toolbar's » button (the tools a narrow window has no room for): the buttons' padding above
    left its arrow no width at all */
 QToolButton#qt_toolbar_ext_button { padding: 0px; min-width: 16px; }
